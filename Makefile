@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything they need is installed into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve test lint typecheck pytest clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@if [ -f partners/pyproject.toml ]; then $(BIN)/python -m pip install --quiet -e './partners[qr]'; fi
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000
+run: install
+	mkdir -p var
+	$(BIN)/xinyi migrate
+	$(BIN)/xinyi demo load
+	$(BIN)/xinyi serve --host $(HOST) --port $(PORT)
+
+## make test: lint, types, and the whole suite (again on PostgreSQL + Redis when their URLs are set)
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy app partners/xinyi_partner
+
+pytest: install
+	XINYI_TEST_LEG=embedded $(BIN)/pytest
+	@if [ -n "$$XINYI_TEST_DATABASE_URL$$XINYI_TEST_REDIS_URL" ]; then \
+		echo "== external leg: PostgreSQL + Redis =="; \
+		XINYI_TEST_LEG=external $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,271 @@
+"""Sign-in with phone + one-time code, access and refresh tokens, and binding an ID number.
+
+One-time codes live in the key-value store, hashed, for ``otp_ttl_seconds``; each phone gets at most
+``otp_max_attempts`` guesses per code, and both sending and guessing are rate-limited per phone and per
+client IP. Store keys use the keyed hash of the phone number, never the number itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from sqlmodel import Session, col, select, update
+
+from app.accounts.models import RefreshToken, User
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from app.core.ids import new_id
+from app.core.principal import Principal
+from app.core.security import Crypto, constant_time_equal, mask_phone, random_token, sha256_hex
+from app.core.sms import SmsSender
+from app.core.store import KeyValueStore
+from app.core.validators import IdentifierError, validate_phone
+from app.subjects import service as subjects_service
+from app.subjects.models import Subject
+
+ACCESS_TOKEN_AUDIENCE = "xinyi:api"
+REFRESH_PREFIX = "rt_"
+
+
+def normalise_phone(raw: str, param: str = "phone") -> str:
+    try:
+        return validate_phone(raw)
+    except IdentifierError as exc:
+        raise InvalidInput(f"{param}: {exc.message}", code=exc.code, param=param) from None
+
+
+def _code_digest(settings: Settings, phone_key: str, code: str) -> str:
+    return hashlib.sha256(f"{settings.secret_key}:{phone_key}:{code}".encode()).hexdigest()
+
+
+def send_login_code(
+    store: KeyValueStore, crypto: Crypto, settings: Settings, sms: SmsSender, raw_phone: str, client_ip: str
+) -> tuple[str, int]:
+    phone = normalise_phone(raw_phone)
+    phone_key = crypto.phone_hash(phone)
+    ip_count = store.incr(f"otp:ip:{client_ip}", 3600)
+    if ip_count > settings.otp_max_per_ip_per_hour:
+        raise RateLimited("Too many codes requested from this network; try again later.", retry_after=3600)
+    cooldown = settings.otp_resend_cooldown_seconds
+    if not store.set_if_absent(f"otp:cooldown:{phone_key}", "1", cooldown):
+        wait = store.ttl(f"otp:cooldown:{phone_key}") or cooldown
+        raise RateLimited(
+            "A code was sent to this number moments ago; wait before asking again.",
+            retry_after=int(wait) + 1,
+            code="otp_resend_too_soon",
+            param="phone",
+        )
+    if store.incr(f"otp:day:{phone_key}", 24 * 3600) > settings.otp_max_per_phone_per_day:
+        raise RateLimited(
+            "Too many codes for this number today.", retry_after=24 * 3600, code="otp_daily_limit", param="phone"
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    store.set(f"otp:code:{phone_key}", _code_digest(settings, phone_key, code), settings.otp_ttl_seconds)
+    store.delete(f"otp:attempts:{phone_key}")
+    sms.send_login_code(phone, code)
+    return phone, cooldown
+
+
+def verify_login_code(
+    session: Session,
+    store: KeyValueStore,
+    crypto: Crypto,
+    settings: Settings,
+    raw_phone: str,
+    code: str,
+    client_ip: str,
+) -> User:
+    phone = normalise_phone(raw_phone)
+    phone_key = crypto.phone_hash(phone)
+    if store.incr(f"otp:verify-ip:{client_ip}", 3600) > settings.otp_verify_max_per_ip_per_hour:
+        raise RateLimited("Too many sign-in attempts from this network; try again later.", retry_after=3600)
+    expected = store.get(f"otp:code:{phone_key}")
+    if expected is None:
+        raise InvalidInput("No valid code for this number: it expired or was never sent.", code="otp_expired", param="code")
+    attempts = store.incr(f"otp:attempts:{phone_key}", settings.otp_ttl_seconds)
+    if attempts > settings.otp_max_attempts:
+        store.delete(f"otp:code:{phone_key}")
+        raise RateLimited(
+            "Too many wrong codes; request a new one.", retry_after=1, code="otp_too_many_attempts", param="code"
+        )
+    if not (code.isdigit() and len(code) == 6) or not constant_time_equal(
+        expected, _code_digest(settings, phone_key, code)
+    ):
+        left = settings.otp_max_attempts - attempts
+        if left <= 0:
+            store.delete(f"otp:code:{phone_key}")
+        raise InvalidInput(
+            f"The code is wrong; {left} attempt(s) left.", code="otp_invalid", param="code", extra={"attempts_left": left}
+        )
+    store.delete(f"otp:code:{phone_key}")
+    store.delete(f"otp:attempts:{phone_key}")
+    user = session.exec(select(User).where(User.phone_hash == phone_key)).first()
+    if user is None:
+        user = User(phone_hash=phone_key, phone_masked=mask_phone(phone))
+        session.add(user)
+        session.flush()
+    elif user.closed_at is not None:
+        raise Unauthenticated("This account is closed.", code="account_closed")
+    return user
+
+
+def get_or_create_user_by_phone(session: Session, crypto: Crypto, raw_phone: str, param: str = "phone") -> User:
+    phone = normalise_phone(raw_phone, param)
+    phone_key = crypto.phone_hash(phone)
+    user = session.exec(select(User).where(User.phone_hash == phone_key)).first()
+    if user is None:
+        user = User(phone_hash=phone_key, phone_masked=mask_phone(phone))
+        session.add(user)
+        session.flush()
+    return user
+
+
+def find_user_by_phone(session: Session, crypto: Crypto, raw_phone: str, param: str = "phone") -> User:
+    phone = normalise_phone(raw_phone, param)
+    user = session.exec(select(User).where(User.phone_hash == crypto.phone_hash(phone))).first()
+    if user is None:
+        raise NotFound("No account has this phone number; they must sign in once first.", code="user_not_found", param=param)
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    user_id: str
+
+
+def _access_token(settings: Settings, user: User) -> str:
+    now = utcnow()
+    claims = {
+        "sub": user.id,
+        "aud": ACCESS_TOKEN_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + settings.access_token_ttl_seconds,
+        "jti": secrets.token_urlsafe(12),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256")
+
+
+def _new_refresh_token(session: Session, settings: Settings, user: User, family_id: str) -> str:
+    token = REFRESH_PREFIX + random_token(32)
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            user_id=user.id,
+            token_hash=sha256_hex(token),
+            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    session.flush()
+    return token
+
+
+def issue_tokens(session: Session, settings: Settings, user: User) -> IssuedTokens:
+    refresh = _new_refresh_token(session, settings, user, new_id("rtf"))
+    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+
+
+class RefreshTokenReused(Unauthenticated):
+    code = "refresh_token_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This refresh token was already used; every session of this sign-in is now revoked.",
+            param="refresh_token",
+        )
+
+
+def rotate_refresh_token(session: Session, settings: Settings, token: str) -> IssuedTokens | RefreshTokenReused:
+    """Trade a refresh token for a new pair. A token presented twice means a copy is in someone else's
+    hands: the whole family is revoked and both holders must sign in again.
+
+    The refusal for a reused token is *returned*, not raised, because the revocation must be committed
+    with it; the router turns it into the 401."""
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))).first()
+    now = utcnow()
+    if row is None:
+        raise Unauthenticated("Unknown refresh token.", code="invalid_refresh_token", param="refresh_token")
+    if row.used_at is not None or row.revoked_at is not None:
+        revoke_family(session, row.family_id)
+        return RefreshTokenReused()
+    if row.expires_at <= now:
+        raise Unauthenticated(
+            "The refresh token expired; sign in again.", code="refresh_token_expired", param="refresh_token"
+        )
+    user = session.get(User, row.user_id)
+    if user is None or user.closed_at is not None:
+        raise Unauthenticated("This account is closed.", code="account_closed")
+    # Claim the row atomically: of two concurrent refreshes with one token, only one wins.
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.id) == row.id, col(RefreshToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        revoke_family(session, row.family_id)
+        return RefreshTokenReused()
+    refresh = _new_refresh_token(session, settings, user, row.family_id)
+    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+
+
+def revoke_family(session: Session, family_id: str) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def logout(session: Session, token: str) -> None:
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))).first()
+    if row is not None:
+        revoke_family(session, row.family_id)
+
+
+def principal_from_access_token(session: Session, settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=["HS256"],
+            audience=ACCESS_TOKEN_AUDIENCE,
+            options={"require": ["exp", "iat", "sub", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token expired; refresh it.", code="access_token_expired", headers={"WWW-Authenticate": "Bearer"}) from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("The access token is not valid.", code="invalid_access_token", headers={"WWW-Authenticate": "Bearer"}) from None
+    user = session.get(User, claims["sub"])
+    if user is None or user.closed_at is not None:
+        raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
+    return Principal(type="user", id=user.id, roles=frozenset(user.roles), subject_id=user.subject_id)
+
+
+def bind_identity(session: Session, crypto: Crypto, user_id: str, name: str, raw_id_number: str) -> Subject:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    id_number = subjects_service.normalise_id_number(raw_id_number)
+    id_hash = crypto.id_number_hash(id_number)
+    if user.subject_id is not None:
+        current = session.get(Subject, user.subject_id)
+        if current is not None and current.id_number_hash == id_hash:
+            return current
+        raise Conflict("This account already has an ID number bound.", code="identity_already_bound", param="id_number")
+    subject = subjects_service.get_or_create_person(session, crypto, id_number, name=name)
+    owner = session.exec(select(User).where(User.subject_id == subject.id)).first()
+    if owner is not None:
+        raise Conflict(
+            "This ID number is already bound to another account.", code="id_number_already_bound", param="id_number"
+        )
+    subject.name = name.strip()
+    user.subject_id = subject.id
+    session.add_all([subject, user])
+    session.flush()
+    return subject

@@ -1,0 +1,46 @@
+"""The append-only, hash-chained audit log.
+
+Entries form one chain per subject (``subject:<id>``) and one for actions on no subject (``system``).
+Each entry stores the hash of the previous entry of its chain; ``audit_chain_heads`` holds the last
+sequence number and hash of each chain, which both serialises concurrent writers (the head row is updated
+first, taking its row lock) and lets ``xinyi audit verify`` notice a removed last entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import utcnow
+from app.core.db import UTCDateTime
+from app.core.ids import new_id
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: str = Field(default_factory=lambda: new_id("aud"), primary_key=True, max_length=32)
+    chain: str = Field(max_length=64)
+    seq: int
+    actor_type: str = Field(max_length=16)
+    actor_id: str = Field(max_length=64)
+    subject_id: str | None = Field(default=None, index=True, max_length=32)
+    action: str = Field(max_length=64)
+    purpose: str = Field(max_length=200)
+    legal_basis: str = Field(max_length=200)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    __tablename__ = "audit_chain_heads"
+
+    chain: str = Field(primary_key=True, max_length=64)
+    last_seq: int = 0
+    last_hash: str = Field(max_length=64)

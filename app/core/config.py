@@ -1,0 +1,105 @@
+"""Settings: one pydantic-settings class, env prefix ``XINYI_``, ``.env`` support.
+
+Outside development the service refuses to start with the built-in development secret or keys, so a
+forgotten variable never ships a guessable signing secret.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. They are public (they are in this file), so any environment other than
+# development must override them; Settings refuses to load otherwise.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"
+DEV_ID_ENCRYPTION_KEYS = {"dev1": base64.urlsafe_b64encode(b"dev-only-aes-256-key-change-me!!").decode()}
+DEV_ID_HASH_KEY = "dev-only-id-hash-key-change-me"
+
+Environment = Literal["development", "test", "staging", "production"]
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised at start-up when a non-development environment uses a development secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XINYI_", env_file=".env", extra="ignore")
+
+    env: Environment = "development"
+    database_url: str = "sqlite:///./var/xinyi.db"
+    # Empty means the embedded in-process store (single process only).
+    redis_url: str = ""
+
+    secret_key: str = DEV_SECRET_KEY
+    # Key id -> base64 (urlsafe) 32-byte AES-256-GCM key. The active id encrypts; every id decrypts.
+    id_encryption_keys: dict[str, str] = Field(default_factory=lambda: dict(DEV_ID_ENCRYPTION_KEYS))
+    id_encryption_active_kid: str = "dev1"
+    # HMAC key for looking up ID numbers and phone numbers without storing them in the clear.
+    id_hash_key: str = DEV_ID_HASH_KEY
+
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_resend_cooldown_seconds: int = 60
+    otp_max_per_phone_per_day: int = 10
+    otp_max_per_ip_per_hour: int = 30
+    otp_verify_max_per_ip_per_hour: int = 60
+
+    idempotency_ttl_seconds: int = 24 * 3600
+    idempotency_lock_seconds: int = 60
+
+    log_json: bool | None = None  # default: JSON everywhere except development
+    log_level: str = "INFO"
+
+    @field_validator("id_encryption_keys")
+    @classmethod
+    def _keys_are_aes256(cls, value: dict[str, str]) -> dict[str, str]:
+        for kid, encoded in value.items():
+            try:
+                raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            except ValueError as exc:
+                raise ValueError(f"id_encryption_keys[{kid}] is not base64") from exc
+            if len(raw) != 32:
+                raise ValueError(f"id_encryption_keys[{kid}] must decode to 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Settings:
+        if self.id_encryption_active_kid not in self.id_encryption_keys:
+            raise ValueError("id_encryption_active_kid must name one of id_encryption_keys")
+        if self.env == "development":
+            return self
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("XINYI_SECRET_KEY")
+        if any(
+            DEV_ID_ENCRYPTION_KEYS.get(kid) == key or kid in DEV_ID_ENCRYPTION_KEYS
+            for kid, key in self.id_encryption_keys.items()
+        ):
+            problems.append("XINYI_ID_ENCRYPTION_KEYS")
+        if self.id_hash_key == DEV_ID_HASH_KEY or len(self.id_hash_key) < 16:
+            problems.append("XINYI_ID_HASH_KEY")
+        if problems:
+            raise InsecureSettingsError(
+                f"refusing to start in {self.env!r} with development defaults for: {', '.join(problems)}"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def json_logs(self) -> bool:
+        return (not self.is_development) if self.log_json is None else self.log_json
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

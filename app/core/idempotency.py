@@ -1,0 +1,152 @@
+"""``Idempotency-Key`` for POSTs that create things, with Stripe's semantics.
+
+- same key + same request -> the first response is replayed (header ``Idempotent-Replayed: true``);
+- same key + a different request -> 422 ``idempotency_key_reused``;
+- same key while the first request is still running -> 409 ``idempotency_request_in_progress``.
+
+Keys are scoped to the authenticated principal and kept for ``idempotency_ttl_seconds``. Only successful
+(2xx) responses are stored: a refused request can be retried with the same key once it is fixed.
+
+Usage: declare ``idem: IdempotencyDep`` (or ``IdempotencyRequiredDep``) *after* the authentication
+dependency in the handler signature; routers must use :class:`AppRoute`, which stores the response after
+the transaction committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+
+from app.core.errors import AppError, Conflict, InvalidInput
+from app.core.store import KeyValueStore
+
+HEADER = "Idempotency-Key"
+_KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+class IdempotentReplay(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@dataclass
+class IdempotencyContext:
+    store: KeyValueStore
+    store_key: str
+    fingerprint: str
+    ttl_seconds: int
+
+    def complete(self, response: Response) -> None:
+        record = {
+            "state": "completed",
+            "fingerprint": self.fingerprint,
+            "status": response.status_code,
+            "media_type": response.media_type,
+            "body": base64.b64encode(bytes(response.body)).decode(),
+        }
+        self.store.set(self.store_key, json.dumps(record), self.ttl_seconds)
+
+    def release(self) -> None:
+        self.store.delete(self.store_key)
+
+
+async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        if required:
+            raise InvalidInput(
+                f"This endpoint needs an {HEADER} header.", code="idempotency_key_required", param=HEADER
+            )
+        return None
+    if not _KEY_SHAPE.match(key):
+        raise InvalidInput(
+            f"{HEADER} must be 1-255 printable ASCII characters.", code="invalid_idempotency_key", param=HEADER
+        )
+    principal = getattr(request.state, "principal_id", None)
+    if principal is None:
+        raise RuntimeError("IdempotencyDep must be declared after an authentication dependency")
+    settings = request.app.state.settings
+    store: KeyValueStore = request.app.state.store
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    store_key = f"idem:{principal}:{hashlib.sha256(key.encode()).hexdigest()}"
+    pending = json.dumps({"state": "processing", "fingerprint": fingerprint})
+    if store.set_if_absent(store_key, pending, settings.idempotency_lock_seconds):
+        context = IdempotencyContext(store, store_key, fingerprint, settings.idempotency_ttl_seconds)
+        request.state.idempotency = context
+        return context
+    existing = store.get(store_key)
+    if existing is None:  # expired between the two calls: the caller may simply retry
+        raise Conflict("The first request with this key just expired; retry.", code="idempotency_request_in_progress")
+    record = json.loads(existing)
+    if record["fingerprint"] != fingerprint:
+        raise InvalidInput(
+            f"This {HEADER} was already used with a different request.",
+            code="idempotency_key_reused",
+            param=HEADER,
+        )
+    if record["state"] == "processing":
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed.",
+            code="idempotency_request_in_progress",
+            param=HEADER,
+        )
+    replay = Response(
+        content=base64.b64decode(record["body"]),
+        status_code=record["status"],
+        media_type=record["media_type"],
+        headers={"Idempotent-Replayed": "true"},
+    )
+    raise IdempotentReplay(replay)
+
+
+async def optional_idempotency(request: Request) -> IdempotencyContext | None:
+    return await _idempotency(request, required=False)
+
+
+async def required_idempotency(request: Request) -> IdempotencyContext | None:
+    return await _idempotency(request, required=True)
+
+
+IdempotencyDep = Annotated[IdempotencyContext | None, Depends(optional_idempotency)]
+IdempotencyRequiredDep = Annotated[IdempotencyContext | None, Depends(required_idempotency)]
+
+
+class AppRoute(APIRoute):
+    """Every router uses this route class: it replays idempotent responses and records new ones."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except IdempotentReplay as replay:
+                return replay.response
+            except BaseException:
+                context = getattr(request.state, "idempotency", None)
+                if context is not None:
+                    context.release()
+                raise
+            context = getattr(request.state, "idempotency", None)
+            if context is not None:
+                if 200 <= response.status_code < 300:
+                    context.complete(response)
+                else:
+                    context.release()
+            return response
+
+        return route_handler
+
+
+__all__ = ["AppError", "AppRoute", "IdempotencyDep", "IdempotencyRequiredDep"]

@@ -1,0 +1,52 @@
+"""Cursor pagination, Stripe style: ``limit`` and ``starting_after`` (an id from the previous page).
+
+Ids are time-ordered (``app.core.ids``), so newest-first is id-descending and a cursor is just an id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    limit: int
+    starting_after: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="How many items, 1-100.")] = 20,
+    starting_after: Annotated[
+        str | None, Query(max_length=64, description="Id of the last item of the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, starting_after=starting_after)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    object: str = "list"
+    data: list[T]
+    has_more: bool
+
+
+def fetch_page(
+    session: Session, statement: SelectOfScalar[Any], id_column: InstrumentedAttribute[str], params: PageParams
+) -> tuple[list[Any], bool]:
+    """Newest first. Returns the rows of one page and whether there is another after it."""
+    if params.starting_after:
+        statement = statement.where(id_column < params.starting_after)
+    rows = list(session.exec(statement.order_by(id_column.desc()).limit(params.limit + 1)).all())
+    return rows[: params.limit], len(rows) > params.limit
+
+
+__all__ = ["Page", "PageParams", "PageParamsDep", "fetch_page", "page_params", "select"]

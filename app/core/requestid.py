@@ -1,0 +1,62 @@
+"""Request context: a request id on every response and log line, and a last-resort 500 as problem+json.
+
+The id is taken from a sane incoming ``X-Request-Id`` or made here. Unexpected exceptions are caught here,
+inside the id's scope, so even a 500 carries the request id (Starlette's own server-error handler runs
+outside every middleware).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextvars import ContextVar
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+HEADER = "x-request-id"
+
+log = structlog.get_logger("app.request")
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _SANE.match(incoming) else "req_" + secrets.token_hex(12)
+        token = _request_id.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+            if started:
+                raise
+            from app.core.errors import internal_error_response
+
+            await internal_error_response()(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            _request_id.reset(token)

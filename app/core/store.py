@@ -1,0 +1,188 @@
+"""Key-value store: Redis in production, an in-process dictionary when no Redis URL is set.
+
+Both implement the same small contract, proven by one contract test suite (``tests/core/test_store.py``):
+atomic set-if-absent with expiry, overwrite with expiry, counters with expiry, get, delete. Single-use
+token handles, rate limits and idempotency keys are built only on these operations.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import redis
+
+
+class KeyValueStore(Protocol):
+    def set_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        """Store ``value`` unless ``key`` exists; True when stored. Atomic."""
+        ...
+
+    def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        """Store ``value`` whether or not ``key`` exists, with a new expiry."""
+        ...
+
+    def get(self, key: str) -> str | None: ...
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; True when it existed."""
+        ...
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        """Add one and return the new value. The expiry is set when the counter is created and is not
+        extended by later increments, so a window of ``ttl_seconds`` starts at the first hit."""
+        ...
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds until ``key`` expires, None when it does not exist."""
+        ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _check_ttl(ttl_seconds: float) -> None:
+    if ttl_seconds <= 0:
+        raise ValueError("ttl_seconds must be positive")
+
+
+class MemoryStore:
+    """The embedded store: one process, thread-safe, same semantics as :class:`RedisStore`."""
+
+    def __init__(self, prefix: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+        self._prefix = prefix
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[str, float]] = {}
+
+    def _live(self, key: str) -> tuple[str, float] | None:
+        entry = self._data.get(self._prefix + key)
+        if entry is None:
+            return None
+        if entry[1] <= self._clock():
+            del self._data[self._prefix + key]
+            return None
+        return entry
+
+    def _sweep(self) -> None:
+        # Bounded memory without a background thread: drop expired keys now and then.
+        if len(self._data) > 10_000:
+            now = self._clock()
+            for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
+                del self._data[key]
+
+    def set_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        _check_ttl(ttl_seconds)
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+            self._sweep()
+            self._data[self._prefix + key] = (value, self._clock() + ttl_seconds)
+            return True
+
+    def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        _check_ttl(ttl_seconds)
+        with self._lock:
+            self._sweep()
+            self._data[self._prefix + key] = (value, self._clock() + ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._live(key)
+            return entry[0] if entry else None
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            existed = self._live(key) is not None
+            self._data.pop(self._prefix + key, None)
+            return existed
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        _check_ttl(ttl_seconds)
+        with self._lock:
+            entry = self._live(key)
+            if entry is None:
+                self._sweep()
+                self._data[self._prefix + key] = ("1", self._clock() + ttl_seconds)
+                return 1
+            value = int(entry[0]) + 1
+            self._data[self._prefix + key] = (str(value), entry[1])
+            return value
+
+    def ttl(self, key: str) -> float | None:
+        with self._lock:
+            entry = self._live(key)
+            return None if entry is None else max(0.0, entry[1] - self._clock())
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+# INCR then set the expiry only on creation, in one round trip and atomically.
+_INCR_WITH_TTL = """
+local value = redis.call('INCR', KEYS[1])
+if value == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value
+"""
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis, prefix: str = "xinyi:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._incr = client.register_script(_INCR_WITH_TTL)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "xinyi:") -> RedisStore:
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        return cls(client, prefix)
+
+    @staticmethod
+    def _ms(ttl_seconds: float) -> int:
+        _check_ttl(ttl_seconds)
+        return max(1, math.ceil(ttl_seconds * 1000))
+
+    def set_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        return bool(self._client.set(self._prefix + key, value, nx=True, px=self._ms(ttl_seconds)))
+
+    def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        self._client.set(self._prefix + key, value, px=self._ms(ttl_seconds))
+
+    def get(self, key: str) -> str | None:
+        value = self._client.get(self._prefix + key)
+        return None if value is None else str(value)
+
+    def delete(self, key: str) -> bool:
+        return bool(self._client.delete(self._prefix + key))
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        return int(self._incr(keys=[self._prefix + key], args=[self._ms(ttl_seconds)]))
+
+    def ttl(self, key: str) -> float | None:
+        ms = int(self._client.pttl(self._prefix + key))  # -2 missing, -1 no expiry
+        if ms == -2:
+            return None
+        return math.inf if ms == -1 else ms / 1000
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except redis.RedisError:
+            return False
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_store(redis_url: str, prefix: str = "xinyi:") -> KeyValueStore:
+    return RedisStore.from_url(redis_url, prefix) if redis_url else MemoryStore(prefix)

@@ -1,0 +1,111 @@
+"""Dependencies that read like English (STYLE.md): who is calling, and what they may do.
+
+``Authorization: Bearer <token>`` carries either a user's access token (a JWT) or a partner API key
+(``xyk_…``). Every handler names the kind of caller it accepts::
+
+    def handler(user: CurrentUser, ...)        # any signed-in user
+    def handler(op: OperatorDep, ...)          # a user with the operator role
+    def handler(partner: PartnerDep, ...)      # a partner API key
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts import service as accounts_service
+from app.core.config import Settings
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthenticated
+from app.core.principal import Principal
+from app.core.security import Crypto
+from app.core.store import KeyValueStore
+from app.partners import service as partners_service
+
+_bearer = HTTPBearer(auto_error=False, description="A user access token or a partner API key (xyk_…).")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> KeyValueStore:
+    store: KeyValueStore = request.app.state.store
+    return store
+
+
+def get_crypto(request: Request) -> Crypto:
+    crypto: Crypto = request.app.state.crypto
+    return crypto
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+StoreDep = Annotated[KeyValueStore, Depends(get_store)]
+CryptoDep = Annotated[Crypto, Depends(get_crypto)]
+
+
+def authenticated_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthenticated(
+            "Send 'Authorization: Bearer <token>'.",
+            code="missing_credentials",
+            param="Authorization",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = credentials.credentials
+    if token.startswith(partners_service.API_KEY_PREFIX):
+        principal = partners_service.principal_from_api_key(session, token)
+    else:
+        principal = accounts_service.principal_from_access_token(session, settings, token)
+    request.state.principal_id = f"{principal.type}:{principal.id}"
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticated_principal)]
+
+
+def current_user(principal: PrincipalDep) -> Principal:
+    if principal.type != "user":
+        raise Forbidden("This endpoint is for signed-in users, not API keys.", code="user_required")
+    return principal
+
+
+def current_partner(principal: PrincipalDep) -> Principal:
+    if principal.type != "partner":
+        raise Forbidden("This endpoint needs a partner API key.", code="partner_required")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+PartnerDep = Annotated[Principal, Depends(current_partner)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    def check(user: CurrentUser) -> Principal:
+        if not user.roles.intersection(roles):
+            raise Forbidden(f"This needs the {' or '.join(roles)} role.", code="role_required")
+        return user
+
+    return check
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    def check(partner: PartnerDep) -> Principal:
+        if scope not in partner.scopes:
+            raise Forbidden(f"This API key lacks the {scope} scope.", code="scope_required")
+        return partner
+
+    return check
+
+
+OperatorDep = Annotated[Principal, Depends(require_role("operator"))]
+AuditorDep = Annotated[Principal, Depends(require_role("auditor", "operator"))]

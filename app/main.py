@@ -1,0 +1,62 @@
+"""The FastAPI application. Engines, stores and keys are created in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.accounts.router import router as accounts_router
+from app.audit.router import router as audit_router
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.requestid import RequestContextMiddleware
+from app.core.security import Crypto
+from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
+from app.core.store import KeyValueStore, make_store
+from app.enterprises.router import router as enterprises_router
+from app.partners.router import router as partners_router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: KeyValueStore | None = None,
+    sms_sender: SmsSender | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings)
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.store = store or make_store(settings.redis_url)
+        app.state.crypto = Crypto(settings)
+        app.state.sms_sender = sms_sender or (
+            DevelopmentLogSender() if settings.is_development else NullSender()
+        )
+        try:
+            yield
+        finally:
+            if store is None:
+                app.state.store.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="信易+ credit-incentive marketplace",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Public credit records turned into benefits at partner businesses. "
+        "Errors are application/problem+json with a stable `code`.",
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    for router in (health_router, accounts_router, enterprises_router, partners_router, audit_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.core.idempotency import AppRoute
+
+router = APIRouter(route_class=AppRoute)

@@ -1,0 +1,145 @@
+"""Test harness (Polar's ``tests/fixtures/database.py`` shape).
+
+Two legs, chosen by ``XINYI_TEST_LEG``:
+- ``embedded`` (default): a SQLite file + the in-process store;
+- ``external``: ``XINYI_TEST_DATABASE_URL`` (PostgreSQL) + ``XINYI_TEST_REDIS_URL`` (Redis).
+
+The schema is built once per run by the Alembic migrations. Each test runs inside a transaction that is
+rolled back at the end; the app's session is bound to it with savepoints, so handler commits stay inside.
+Tests that need real commits (concurrency) use ``committed_engine`` and their own unique data.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import get_session, make_engine
+from app.core.migrate import upgrade
+from app.core.sms import RecordingSender
+from app.core.store import KeyValueStore, MemoryStore, RedisStore
+from app.main import create_app
+
+LEG = os.environ.get("XINYI_TEST_LEG", "embedded")
+if LEG not in {"embedded", "external"}:
+    raise RuntimeError(f"XINYI_TEST_LEG must be embedded or external, not {LEG!r}")
+EXTERNAL = LEG == "external"
+
+
+def pytest_report_header() -> str:
+    return f"xinyi test leg: {LEG}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if EXTERNAL:
+        url = os.environ.get("XINYI_TEST_DATABASE_URL", "")
+        if not url.startswith("postgresql"):
+            raise RuntimeError("the external leg needs XINYI_TEST_DATABASE_URL=postgresql+psycopg://…")
+        return url
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not EXTERNAL:
+        return ""
+    url = os.environ.get("XINYI_TEST_REDIS_URL", "")
+    if not url.startswith("redis"):
+        raise RuntimeError("the external leg needs XINYI_TEST_REDIS_URL=redis://…")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        id_encryption_keys={"t1": base64.urlsafe_b64encode(b"t" * 32).decode()},
+        id_encryption_active_kid="t1",
+        id_hash_key="test-id-hash-key-0123456789",
+        log_json=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def committed_engine(settings: Settings) -> Iterator[Engine]:
+    """The test database, migrated from empty. Data committed through it stays until the next run."""
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    with engine.connect() as conn:
+        upgrade(connection=conn)
+        conn.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(committed_engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = committed_engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[KeyValueStore]:
+    if not EXTERNAL:
+        yield MemoryStore()
+        return
+    prefix = f"xinyi-test:{uuid.uuid4().hex}:"
+    redis_store = RedisStore.from_url(redis_url, prefix=prefix)
+    yield redis_store
+    client = redis_store._client
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    redis_store.close()
+
+
+@pytest.fixture
+def sms() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def app(settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Session):  # type: ignore[no-untyped-def]
+    application = create_app(settings, store=store, sms_sender=sms)
+
+    def test_session() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()  # releases the savepoint; the outer transaction is rolled back after the test
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

@@ -1,0 +1,49 @@
+"""Small helpers shared by tests: valid identifiers, signing in, snapshots of whole tables."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+from app.core.sms import RecordingSender
+from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
+
+
+def make_id_number(region: str = "650102", born: str = "19900307", seq: str | None = None) -> str:
+    seq = seq if seq is not None else f"{random.randrange(1000):03d}"
+    first17 = region + born + seq
+    return first17 + id_number_check_char(first17)
+
+
+def make_uscc(body: str | None = None) -> str:
+    body = body or "91650100" + "".join(random.choice(USCC_ALPHABET[:10]) for _ in range(9))
+    return body + uscc_check_char(body)
+
+
+def make_phone() -> str:
+    return "13" + "".join(str(random.randrange(10)) for _ in range(9))
+
+
+def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, Any]:
+    """Full OTP flow. Returns the token pair plus ready-made ``headers``."""
+    response = client.post("/v1/auth/otp", json={"phone": phone})
+    assert response.status_code == 202, response.text
+    response = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]})
+    assert response.status_code == 200, response.text
+    pair = response.json()
+    pair["headers"] = {"Authorization": f"Bearer {pair['access_token']}"}
+    return pair
+
+
+def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, for asserting that a refused call changed nothing."""
+    session.flush()
+    snapshot = {}
+    for name in sorted(SQLModel.metadata.tables):
+        rows = session.execute(text(f'SELECT * FROM "{name}"')).all()  # noqa: S608 (names from metadata)
+        snapshot[name] = sorted((tuple(map(repr, row)) for row in rows))
+    return snapshot
