@@ -1,10 +1,126 @@
-"""``xinyi``: the operator's command line."""
+"""``xinyi``: the operator's command line. Domain commands live beside their domain (``app/*/cli.py``)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.audit.cli import app as audit_app
+from app.core.config import get_settings
+from app.core.db import session_scope
+from app.core.security import Crypto
+from app.partners.cli import app as partners_app
 
 app = typer.Typer(no_args_is_help=True, help="信易+ operator commands.")
+app.add_typer(partners_app, name="partners", help="Partner organisations and their API keys.")
+app.add_typer(audit_app, name="audit", help="The hash-chained audit log.")
+admin_app = typer.Typer(no_args_is_help=True, help="Platform staff accounts.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
+app.add_typer(admin_app, name="admin")
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from app.core.migrate import upgrade
+
+    upgrade(url=get_settings().database_url)
+    console.print("database migrated")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (needs Redis for shared state).")] = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        raise typer.BadParameter("several workers share state only through Redis: set XINYI_REDIS_URL")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+    )
+
+
+@admin_app.command("create")
+def admin_create(
+    phone: Annotated[str, typer.Option(help="The staff member's mobile number; they sign in with it.")],
+    role: Annotated[str, typer.Option(help="operator or auditor")],
+) -> None:
+    """Give an account (created if needed) the operator or auditor role."""
+    from app.accounts import service as accounts_service
+    from app.accounts.models import Role
+    from app.audit import service as audit_service
+    from app.core.errors import AppError
+    from app.core.principal import Principal
+
+    if role not in {r.value for r in Role}:
+        raise typer.BadParameter("role must be operator or auditor", param_hint="--role")
+    settings = get_settings()
+    try:
+        with session_scope(settings.database_url) as session:
+            user = accounts_service.get_or_create_user_by_phone(session, Crypto(settings), phone)
+            user.roles = sorted({*user.roles, role})
+            session.add(user)
+            audit_service.record(
+                session,
+                actor=Principal(type="system", id="cli"),
+                subject_id=None,
+                action="staff.role_granted",
+                purpose="platform administration",
+                legal_basis="platform operating rules",
+                details={"user_id": user.id, "role": role},
+            )
+            console.print(f"{user.phone_masked} ({user.id}) now has role {role}")
+    except AppError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.detail}")
+        raise typer.Exit(2) from None
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo city (idempotent) and print how to sign in as each user."""
+    from app.demo import load
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        summary = load(session, Crypto(settings))
+    base = "http://127.0.0.1:8000"
+    table = Table(
+        title="Demo accounts: sign in with phone + SMS code (the code is printed in the server log)"
+    )
+    for column in ("phone", "who", "note"):
+        table.add_column(column)
+    for resident, _ in summary.residents:
+        table.add_row(resident.phone, f"resident {resident.name}", resident.note)
+    for phone, role in summary.staff:
+        table.add_row(phone, role, "platform staff")
+    console.print(table)
+    keys = Table(title="Demo partner API keys (shown once; a new `demo load` issues new ones)")
+    for column in ("partner", "kind", "API key"):
+        keys.add_column(column)
+    for name, kind, _, secret in summary.partner_keys:
+        keys.add_row(name, kind, secret)
+    console.print(keys)
+    console.print(f"enterprise: {summary.enterprise[0]} ({summary.enterprise[1]}), admin 13800000003")
+    console.print(
+        f"try:  curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "
+        '-d \'{"phone": "13800000001"}\'   then see README.md'
+    )
 
 
 def main() -> None:

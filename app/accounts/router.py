@@ -47,7 +47,9 @@ def request_login_code(
     phone, cooldown = service.send_login_code(
         store, crypto, settings, request.app.state.sms_sender, body.phone, _client_ip(request)
     )
-    return OtpSent(phone=phone[:3] + "****" + phone[-4:], expires_in=settings.otp_ttl_seconds, resend_after=cooldown)
+    return OtpSent(
+        phone=phone[:3] + "****" + phone[-4:], expires_in=settings.otp_ttl_seconds, resend_after=cooldown
+    )
 
 
 @router.post("/v1/auth/token")
@@ -60,11 +62,17 @@ def sign_in(
     settings: SettingsDep,
 ) -> TokenPair:
     """Exchange phone + code for an access token and a refresh token. First sign-in creates the account."""
-    user = service.verify_login_code(session, store, crypto, settings, body.phone, body.code, _client_ip(request))
+    user = service.verify_login_code(
+        session, store, crypto, settings, body.phone, body.code, _client_ip(request)
+    )
     return _pair(settings, service.issue_tokens(session, settings, user))
 
 
-@router.post("/v1/auth/refresh", response_model=TokenPair, responses={401: {"description": "Unknown, expired or reused"}})
+@router.post(
+    "/v1/auth/refresh",
+    response_model=TokenPair,
+    responses={401: {"description": "Unknown, expired or reused"}},
+)
 def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair | JSONResponse:
     """Rotate the refresh token. Reusing an old one revokes every token of that sign-in."""
     outcome = service.rotate_refresh_token(session, settings, body.refresh_token)
@@ -100,7 +108,9 @@ def me(user: CurrentUser, session: SessionDep) -> Me:
 
 
 @router.put("/v1/me/identity")
-def bind_identity(body: BindIdentityRequest, user: CurrentUser, session: SessionDep, crypto: CryptoDep) -> Identity:
+def bind_identity(
+    body: BindIdentityRequest, user: CurrentUser, session: SessionDep, crypto: CryptoDep
+) -> Identity:
     """Bind your name and 身份证号 to your account (once). The number is stored encrypted and shown masked."""
     subject = service.bind_identity(session, crypto, user.id, body.name, body.id_number)
     return _identity(subject)

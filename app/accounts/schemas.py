@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 
 class OtpRequest(BaseModel):
-    phone: str = Field(max_length=20, description="Mainland mobile number, e.g. 13800138000 or +8613800138000.")
+    phone: str = Field(
+        max_length=20, description="Mainland mobile number, e.g. 13800138000 or +8613800138000."
+    )
 
 
 class OtpSent(BaseModel):
@@ -25,7 +27,7 @@ class RefreshRequest(BaseModel):
 
 
 class TokenPair(BaseModel):
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (the scheme name, not a secret)
     access_token: str
     expires_in: int
     refresh_token: str

@@ -28,7 +28,7 @@ from app.core.validators import IdentifierError, validate_phone
 from app.subjects import service as subjects_service
 from app.subjects.models import Subject
 
-ACCESS_TOKEN_AUDIENCE = "xinyi:api"
+ACCESS_TOKEN_AUDIENCE = "xinyi:api"  # noqa: S105 (an audience name)
 REFRESH_PREFIX = "rt_"
 
 
@@ -62,7 +62,10 @@ def send_login_code(
         )
     if store.incr(f"otp:day:{phone_key}", 24 * 3600) > settings.otp_max_per_phone_per_day:
         raise RateLimited(
-            "Too many codes for this number today.", retry_after=24 * 3600, code="otp_daily_limit", param="phone"
+            "Too many codes for this number today.",
+            retry_after=24 * 3600,
+            code="otp_daily_limit",
+            param="phone",
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     store.set(f"otp:code:{phone_key}", _code_digest(settings, phone_key, code), settings.otp_ttl_seconds)
@@ -86,12 +89,17 @@ def verify_login_code(
         raise RateLimited("Too many sign-in attempts from this network; try again later.", retry_after=3600)
     expected = store.get(f"otp:code:{phone_key}")
     if expected is None:
-        raise InvalidInput("No valid code for this number: it expired or was never sent.", code="otp_expired", param="code")
+        raise InvalidInput(
+            "No valid code for this number: it expired or was never sent.", code="otp_expired", param="code"
+        )
     attempts = store.incr(f"otp:attempts:{phone_key}", settings.otp_ttl_seconds)
     if attempts > settings.otp_max_attempts:
         store.delete(f"otp:code:{phone_key}")
         raise RateLimited(
-            "Too many wrong codes; request a new one.", retry_after=1, code="otp_too_many_attempts", param="code"
+            "Too many wrong codes; request a new one.",
+            retry_after=1,
+            code="otp_too_many_attempts",
+            param="code",
         )
     if not (code.isdigit() and len(code) == 6) or not constant_time_equal(
         expected, _code_digest(settings, phone_key, code)
@@ -100,7 +108,10 @@ def verify_login_code(
         if left <= 0:
             store.delete(f"otp:code:{phone_key}")
         raise InvalidInput(
-            f"The code is wrong; {left} attempt(s) left.", code="otp_invalid", param="code", extra={"attempts_left": left}
+            f"The code is wrong; {left} attempt(s) left.",
+            code="otp_invalid",
+            param="code",
+            extra={"attempts_left": left},
         )
     store.delete(f"otp:code:{phone_key}")
     store.delete(f"otp:attempts:{phone_key}")
@@ -114,7 +125,9 @@ def verify_login_code(
     return user
 
 
-def get_or_create_user_by_phone(session: Session, crypto: Crypto, raw_phone: str, param: str = "phone") -> User:
+def get_or_create_user_by_phone(
+    session: Session, crypto: Crypto, raw_phone: str, param: str = "phone"
+) -> User:
     phone = normalise_phone(raw_phone, param)
     phone_key = crypto.phone_hash(phone)
     user = session.exec(select(User).where(User.phone_hash == phone_key)).first()
@@ -129,7 +142,11 @@ def find_user_by_phone(session: Session, crypto: Crypto, raw_phone: str, param: 
     phone = normalise_phone(raw_phone, param)
     user = session.exec(select(User).where(User.phone_hash == crypto.phone_hash(phone))).first()
     if user is None:
-        raise NotFound("No account has this phone number; they must sign in once first.", code="user_not_found", param=param)
+        raise NotFound(
+            "No account has this phone number; they must sign in once first.",
+            code="user_not_found",
+            param=param,
+        )
     return user
 
 
@@ -181,7 +198,9 @@ class RefreshTokenReused(Unauthenticated):
         )
 
 
-def rotate_refresh_token(session: Session, settings: Settings, token: str) -> IssuedTokens | RefreshTokenReused:
+def rotate_refresh_token(
+    session: Session, settings: Settings, token: str
+) -> IssuedTokens | RefreshTokenReused:
     """Trade a refresh token for a new pair. A token presented twice means a copy is in someone else's
     hands: the whole family is revoked and both holders must sign in again.
 
@@ -238,9 +257,17 @@ def principal_from_access_token(session: Session, settings: Settings, token: str
             options={"require": ["exp", "iat", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("The access token expired; refresh it.", code="access_token_expired", headers={"WWW-Authenticate": "Bearer"}) from None
+        raise Unauthenticated(
+            "The access token expired; refresh it.",
+            code="access_token_expired",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
     except jwt.InvalidTokenError:
-        raise Unauthenticated("The access token is not valid.", code="invalid_access_token", headers={"WWW-Authenticate": "Bearer"}) from None
+        raise Unauthenticated(
+            "The access token is not valid.",
+            code="invalid_access_token",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
     user = session.get(User, claims["sub"])
     if user is None or user.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
@@ -257,12 +284,16 @@ def bind_identity(session: Session, crypto: Crypto, user_id: str, name: str, raw
         current = session.get(Subject, user.subject_id)
         if current is not None and current.id_number_hash == id_hash:
             return current
-        raise Conflict("This account already has an ID number bound.", code="identity_already_bound", param="id_number")
+        raise Conflict(
+            "This account already has an ID number bound.", code="identity_already_bound", param="id_number"
+        )
     subject = subjects_service.get_or_create_person(session, crypto, id_number, name=name)
     owner = session.exec(select(User).where(User.subject_id == subject.id)).first()
     if owner is not None:
         raise Conflict(
-            "This ID number is already bound to another account.", code="id_number_already_bound", param="id_number"
+            "This ID number is already bound to another account.",
+            code="id_number_already_bound",
+            param="id_number",
         )
     subject.name = name.strip()
     user.subject_id = subject.id

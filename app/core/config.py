@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults. They are public (they are in this file), so any environment other than
 # development must override them; Settings refuses to load otherwise.
-DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"  # noqa: S105 (public by design, refused outside development)
 DEV_ID_ENCRYPTION_KEYS = {"dev1": base64.urlsafe_b64encode(b"dev-only-aes-256-key-change-me!!").decode()}
 DEV_ID_HASH_KEY = "dev-only-id-hash-key-change-me"
 

@@ -7,6 +7,7 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -88,3 +89,19 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs right after the handler returns, before the response is sent, so a
 # client never sees 201 for a write that then failed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, workers): commits on success, rolls back on error."""
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        engine.dispose()

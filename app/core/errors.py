@@ -86,9 +86,7 @@ class RateLimited(AppError):
     title = "Too many requests"
 
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None, param: str | None = None):
-        super().__init__(
-            detail, code=code, param=param, headers={"Retry-After": str(max(1, retry_after))}
-        )
+        super().__init__(detail, code=code, param=param, headers={"Retry-After": str(max(1, retry_after))})
 
 
 def problem_response(
@@ -150,16 +148,23 @@ def install_error_handlers(app: FastAPI) -> None:
         param = _validation_param(tuple(first.get("loc", ())))
         message = str(first.get("msg", "invalid value"))
         if first.get("type") == "json_invalid":
-            return problem_response(400, "invalid_json", "Invalid JSON", "The request body is not valid JSON.")
+            return problem_response(
+                400, "invalid_json", "Invalid JSON", "The request body is not valid JSON."
+            )
         detail = f"{param}: {message}" if param else message
         # Never echo the rejected input back: it may be an ID number or a secret.
-        fields = [{"param": _validation_param(tuple(e.get("loc", ()))), "message": e.get("msg")} for e in errors]
-        return problem_response(422, "invalid_request", "Invalid request", detail, param, extra={"errors": fields})
+        fields = [
+            {"param": _validation_param(tuple(e.get("loc", ()))), "message": e.get("msg")} for e in errors
+        ]
+        return problem_response(
+            422, "invalid_request", "Invalid request", detail, param, extra={"errors": fields}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
-        return problem_response(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(exc.status_code, code, title, str(exc.detail), headers=headers)
 
 
 def internal_error_response() -> JSONResponse:

@@ -27,4 +27,6 @@ def readyz(request: Request) -> JSONResponse:
     if not request.app.state.store.ping():
         checks["store"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )

@@ -68,7 +68,9 @@ async def _idempotency(request: Request, required: bool) -> IdempotencyContext |
         return None
     if not _KEY_SHAPE.match(key):
         raise InvalidInput(
-            f"{HEADER} must be 1-255 printable ASCII characters.", code="invalid_idempotency_key", param=HEADER
+            f"{HEADER} must be 1-255 printable ASCII characters.",
+            code="invalid_idempotency_key",
+            param=HEADER,
         )
     principal = getattr(request.state, "principal_id", None)
     if principal is None:
@@ -87,7 +89,9 @@ async def _idempotency(request: Request, required: bool) -> IdempotencyContext |
         return context
     existing = store.get(store_key)
     if existing is None:  # expired between the two calls: the caller may simply retry
-        raise Conflict("The first request with this key just expired; retry.", code="idempotency_request_in_progress")
+        raise Conflict(
+            "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
+        )
     record = json.loads(existing)
     if record["fingerprint"] != fingerprint:
         raise InvalidInput(

@@ -73,7 +73,9 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.ExtraAdder(),
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer() if settings.json_logs else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if settings.json_logs
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -40,7 +40,10 @@ class Page(BaseModel, Generic[T]):
 
 
 def fetch_page(
-    session: Session, statement: SelectOfScalar[Any], id_column: InstrumentedAttribute[str], params: PageParams
+    session: Session,
+    statement: SelectOfScalar[Any],
+    id_column: InstrumentedAttribute[str],
+    params: PageParams,
 ) -> tuple[list[Any], bool]:
     """Newest first. Returns the rows of one page and whether there is another after it."""
     if params.starting_after:

@@ -27,10 +27,14 @@ def normalise_uscc(raw: str, param: str = "uscc") -> str:
 
 
 def find_person(session: Session, crypto: Crypto, id_number: str) -> Subject | None:
-    return session.exec(select(Subject).where(Subject.id_number_hash == crypto.id_number_hash(id_number))).first()
+    return session.exec(
+        select(Subject).where(Subject.id_number_hash == crypto.id_number_hash(id_number))
+    ).first()
 
 
-def get_or_create_person(session: Session, crypto: Crypto, id_number: str, name: str | None = None) -> Subject:
+def get_or_create_person(
+    session: Session, crypto: Crypto, id_number: str, name: str | None = None
+) -> Subject:
     """``id_number`` must already be validated (:func:`normalise_id_number`)."""
     subject = find_person(session, crypto, id_number)
     if subject is not None:

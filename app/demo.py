@@ -1,0 +1,105 @@
+"""Demo data for ``make run``: a small, realistic city. Safe to load again: it finds what exists.
+
+Every identifier is valid (check digits computed, not invented), so the demo exercises the same rules as
+production. Partner API keys are stored hashed and cannot be shown again, so each load revokes the
+previous demo keys and prints fresh ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.accounts import service as accounts_service
+from app.accounts.models import User
+from app.core.clock import utcnow
+from app.core.principal import Principal
+from app.core.security import Crypto
+from app.core.validators import id_number_check_char, uscc_check_char
+from app.enterprises import service as enterprises_service
+from app.enterprises.models import Enterprise
+from app.partners import service as partners_service
+from app.partners.models import ApiKey, Partner, PartnerKind
+
+DEMO_KEY_NAME = "demo"
+LOADER = Principal(type="system", id="demo-loader")
+
+
+def _id_number(first17: str) -> str:
+    return first17 + id_number_check_char(first17)
+
+
+def _uscc(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
+
+
+@dataclass(frozen=True)
+class DemoResident:
+    phone: str
+    name: str
+    id_number: str
+    note: str
+
+
+RESIDENTS = (
+    DemoResident("13800000001", "张伟", _id_number("65010219880512301"), "good record: deposit-free rentals"),
+    DemoResident("13800000002", "李娜", _id_number("65010419920817202"), "resident with a penalty on file"),
+    DemoResident("13800000003", "王芳", _id_number("65010519850203404"), "admin of a small enterprise"),
+)
+STAFF = (("13900000001", "operator"), ("13900000002", "auditor"))
+ENTERPRISE = ("乌鲁木齐天山小微科技有限公司", _uscc("91650102MA7G8K2Q1"), "13800000003")
+PARTNERS = (
+    ("天山共享充电宝", PartnerKind.merchant),
+    ("乌鲁木齐示范商业银行", PartnerKind.bank),
+    ("天山区政务服务中心", PartnerKind.government_counter),
+    ("乌鲁木齐市市场监督管理局", PartnerKind.data_provider),
+)
+
+
+@dataclass
+class DemoSummary:
+    residents: list[tuple[DemoResident, str]]
+    staff: list[tuple[str, str]]
+    enterprise: tuple[str, str, str]
+    partner_keys: list[tuple[str, str, str, str]]  # name, kind, partner id, secret
+
+
+def load(session: Session, crypto: Crypto) -> DemoSummary:
+    residents = []
+    for resident in RESIDENTS:
+        user = accounts_service.get_or_create_user_by_phone(session, crypto, resident.phone)
+        if user.subject_id is None:
+            accounts_service.bind_identity(session, crypto, user.id, resident.name, resident.id_number)
+        residents.append((resident, user.id))
+
+    staff = []
+    for phone, role in STAFF:
+        user = accounts_service.get_or_create_user_by_phone(session, crypto, phone)
+        if role not in user.roles:
+            user.roles = sorted({*user.roles, role})
+            session.add(user)
+        staff.append((phone, role))
+
+    name, uscc, admin_phone = ENTERPRISE
+    enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+    if enterprise is None:
+        admin = session.exec(select(User).where(User.phone_hash == crypto.phone_hash(admin_phone))).one()
+        actor = Principal(type="user", id=admin.id, subject_id=admin.subject_id)
+        enterprise = enterprises_service.register(session, actor, name, uscc)
+
+    keys = []
+    for partner_name, kind in PARTNERS:
+        partner = session.exec(select(Partner).where(Partner.name == partner_name)).first()
+        if partner is None:
+            partner = partners_service.create_partner(session, LOADER, name=partner_name, kind=kind)
+        old_keys = select(ApiKey).where(
+            ApiKey.partner_id == partner.id, ApiKey.name == DEMO_KEY_NAME, col(ApiKey.revoked_at).is_(None)
+        )
+        for old in session.exec(old_keys).all():
+            old.revoked_at = utcnow()
+            session.add(old)
+        _, secret = partners_service.create_api_key(session, LOADER, partner, name=DEMO_KEY_NAME)
+        keys.append((partner_name, kind.value, partner.id, secret))
+    session.flush()
+    return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys)

@@ -1,0 +1,137 @@
+"""One contract, two implementations: the embedded store must behave exactly like Redis."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from app.core.store import KeyValueStore, MemoryStore, RedisStore
+from tests.conftest import EXTERNAL
+
+IMPLEMENTATIONS = ["memory", "redis"] if EXTERNAL else ["memory"]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def kv(request: pytest.FixtureRequest) -> Iterator[KeyValueStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    prefix = f"xinyi-contract:{uuid.uuid4().hex}:"
+    store = RedisStore.from_url(os.environ["XINYI_TEST_REDIS_URL"], prefix=prefix)
+    yield store
+    for key in store._client.scan_iter(match=prefix + "*"):
+        store._client.delete(key)
+    store.close()
+
+
+def wait_until_gone(kv: KeyValueStore, key: str, deadline_s: float = 5.0) -> float:
+    start = time.monotonic()
+    while kv.get(key) is not None:
+        assert time.monotonic() - start < deadline_s, f"{key} did not expire"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def test_set_if_absent_stores_only_once(kv: KeyValueStore) -> None:
+    assert kv.set_if_absent("k", "first", 60) is True
+    assert kv.set_if_absent("k", "second", 60) is False
+    assert kv.get("k") == "first"
+
+
+def test_set_if_absent_succeeds_again_after_expiry(kv: KeyValueStore) -> None:
+    assert kv.set_if_absent("k", "first", 0.2) is True
+    wait_until_gone(kv, "k")
+    assert kv.set_if_absent("k", "second", 60) is True
+    assert kv.get("k") == "second"
+
+
+def test_set_overwrites_value_and_expiry(kv: KeyValueStore) -> None:
+    kv.set("k", "a", 0.2)
+    kv.set("k", "b", 60)
+    ttl = kv.ttl("k")
+    assert ttl is not None and 50 < ttl <= 60
+    assert kv.get("k") == "b"
+
+
+def test_get_missing_is_none_and_delete_reports_existence(kv: KeyValueStore) -> None:
+    assert kv.get("nothing") is None
+    assert kv.delete("nothing") is False
+    kv.set("k", "v", 60)
+    assert kv.delete("k") is True
+    assert kv.get("k") is None
+    assert kv.ttl("k") is None
+
+
+def test_counter_counts_and_keeps_its_first_window(kv: KeyValueStore) -> None:
+    assert [kv.incr("c", 60) for _ in range(3)] == [1, 2, 3]
+    ttl = kv.ttl("c")
+    assert ttl is not None and 50 < ttl <= 60
+    assert kv.get("c") == "3"
+
+
+def test_counter_restarts_after_its_window(kv: KeyValueStore) -> None:
+    kv.incr("c", 0.2)
+    kv.incr("c", 0.2)
+    wait_until_gone(kv, "c")
+    assert kv.incr("c", 60) == 1
+
+
+def test_expiry_is_not_extended_by_increments(kv: KeyValueStore) -> None:
+    kv.incr("c", 0.3)
+    kv.incr("c", 60)  # a later hit with a longer ttl must not extend the window
+    assert wait_until_gone(kv, "c") < 5
+
+
+def test_set_if_absent_is_atomic_under_contention(kv: KeyValueStore) -> None:
+    winners: list[int] = []
+    barrier = threading.Barrier(32)
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        if kv.set_if_absent("handle", str(i), 60):
+            winners.append(i)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert kv.get("handle") == str(winners[0])
+
+
+def test_counter_is_atomic_under_contention(kv: KeyValueStore) -> None:
+    def hit() -> None:
+        for _ in range(50):
+            kv.incr("n", 60)
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert kv.get("n") == "400"
+
+
+@pytest.mark.parametrize("ttl", [0, -1])
+def test_non_positive_ttl_is_refused(kv: KeyValueStore, ttl: float) -> None:
+    with pytest.raises(ValueError):
+        kv.set_if_absent("k", "v", ttl)
+    assert kv.get("k") is None
+
+
+def test_memory_store_expires_exactly_at_its_deadline() -> None:
+    shared_clock = [0.0]
+    a = MemoryStore(prefix="a:", clock=lambda: shared_clock[0])
+    a.set("k", "1", 10)
+    shared_clock[0] = 10.0
+    assert a.get("k") is None  # expiry is exact at the deadline
+
+
+def test_ping(kv: KeyValueStore) -> None:
+    assert kv.ping() is True
