@@ -20,6 +20,7 @@ from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
 from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
 from app.partners.router import router as partners_router
+from app.subjects.router import router as subjects_router
 
 
 def create_app(
@@ -57,6 +58,13 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    for router in (health_router, accounts_router, enterprises_router, partners_router, audit_router):
+    for router in (
+        health_router,
+        accounts_router,
+        enterprises_router,
+        partners_router,
+        audit_router,
+        subjects_router,
+    ):
         app.include_router(router)
     return app

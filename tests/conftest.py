@@ -128,6 +128,9 @@ def app(settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Sess
     application = create_app(settings, store=store, sms_sender=sms)
 
     def test_session() -> Iterator[Session]:
+        # Settle what the test itself wrote first, so that a refused request, which rolls back its own
+        # work, cannot roll back the test's setup with it.
+        db.commit()
         try:
             yield db
             db.commit()  # releases the savepoint; the outer transaction is rolled back after the test

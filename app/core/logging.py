@@ -73,7 +73,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.ExtraAdder(),
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
         if settings.json_logs
         else structlog.dev.ConsoleRenderer(colors=False)
     )

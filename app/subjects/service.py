@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.core.errors import InvalidInput
+from app.audit import service as audit_service
+from app.core.errors import InvalidInput, NotFound
+from app.core.principal import Principal
 from app.core.security import Crypto, mask_id_number
 from app.core.validators import IdentifierError, validate_id_number, validate_uscc
 from app.subjects.models import Subject, SubjectKind
@@ -60,4 +62,21 @@ def get_or_create_enterprise(session: Session, uscc: str, name: str | None = Non
         subject = Subject(kind=SubjectKind.enterprise, uscc=uscc, name=name)
         session.add(subject)
         session.flush()
+    return subject
+
+
+def read_for_operator(
+    session: Session, operator: Principal, subject_id: str, purpose: str, legal_basis: str
+) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("No such subject.", code="subject_not_found")
+    audit_service.record(
+        session,
+        actor=operator,
+        subject_id=subject.id,
+        action="subject.read",
+        purpose=purpose,
+        legal_basis=legal_basis,
+    )
     return subject
