@@ -110,16 +110,13 @@ def demo_load() -> None:
     for phone, role in summary.staff:
         table.add_row(phone, role, "platform staff")
     console.print(table)
-    keys = Table(title="Demo partner API keys (shown once; a new `demo load` issues new ones)")
-    for column in ("partner", "kind", "API key"):
-        keys.add_column(column)
-    for name, kind, _, secret in summary.partner_keys:
-        keys.add_row(name, kind, secret)
-    console.print(keys)
-    console.print(f"enterprise: {summary.enterprise[0]} ({summary.enterprise[1]}), admin 13800000003")
-    console.print(
-        f"try:  curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "
-        '-d \'{"phone": "13800000001"}\'   then see README.md'
+    typer.echo("\nDemo partner API keys (shown once; the next `demo load` revokes them and prints new ones):")
+    for name, kind, partner_id, secret in summary.partner_keys:
+        typer.echo(f"  {kind:<19} {name} ({partner_id})\n    Authorization: Bearer {secret}")
+    typer.echo(f"\nEnterprise: {summary.enterprise[0]} ({summary.enterprise[1]}), admin 13800000003")
+    typer.echo(
+        f"\nSign in: curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "
+        '-d \'{"phone": "13800000001"}\'  (then see README.md)'
     )
 
 

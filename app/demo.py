@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts_service
 from app.accounts.models import User
-from app.core.clock import utcnow
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.core.validators import id_number_check_char, uscc_check_char
@@ -97,9 +96,8 @@ def load(session: Session, crypto: Crypto) -> DemoSummary:
             ApiKey.partner_id == partner.id, ApiKey.name == DEMO_KEY_NAME, col(ApiKey.revoked_at).is_(None)
         )
         for old in session.exec(old_keys).all():
-            old.revoked_at = utcnow()
-            session.add(old)
-        _, secret = partners_service.create_api_key(session, LOADER, partner, name=DEMO_KEY_NAME)
-        keys.append((partner_name, kind.value, partner.id, secret))
+            partners_service.revoke_api_key(session, LOADER, old.id, partner.id)
+        issued = partners_service.create_api_key(session, LOADER, partner.id, name=DEMO_KEY_NAME)
+        keys.append((partner_name, kind.value, partner.id, issued.secret))
     session.flush()
     return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys)

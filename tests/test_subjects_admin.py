@@ -11,8 +11,8 @@ from tests.enterprises.test_enterprises import verified_resident
 from tests.helpers import make_phone, sign_in, table_snapshot
 
 
-def make_operator(client: TestClient, sms: RecordingSender, db: Session) -> dict:
-    pair = sign_in(client, sms, make_phone())
+def make_operator(client: TestClient, sms: RecordingSender, db: Session, phone: str | None = None) -> dict:
+    pair = sign_in(client, sms, phone or make_phone())
     user = db.get(User, pair["user_id"])
     assert user is not None
     user.roles = ["operator"]
@@ -21,7 +21,9 @@ def make_operator(client: TestClient, sms: RecordingSender, db: Session) -> dict
     return pair
 
 
-def test_an_operator_read_is_audited_on_the_subjects_chain(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_an_operator_read_is_audited_on_the_subjects_chain(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     resident = verified_resident(client, sms)
     operator = make_operator(client, sms, db)
     response = client.get(
@@ -38,12 +40,16 @@ def test_an_operator_read_is_audited_on_the_subjects_chain(client: TestClient, s
     ]
 
 
-def test_a_resident_cannot_read_subjects_and_nothing_is_logged(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_a_resident_cannot_read_subjects_and_nothing_is_logged(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     resident = verified_resident(client, sms)
     nosy = verified_resident(client, sms)
     before = table_snapshot(db)
     response = client.get(
-        f"/v1/admin/subjects/{resident['subject_id']}", params={"purpose": "curiosity"}, headers=nosy["headers"]
+        f"/v1/admin/subjects/{resident['subject_id']}",
+        params={"purpose": "curiosity"},
+        headers=nosy["headers"],
     )
     assert_problem(response, 403, "role_required")
     assert table_snapshot(db) == before

@@ -1,7 +1,133 @@
+"""Partner onboarding for operators (``/v1/admin/partners…``) and ``/v1/partner/me`` for partner keys."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from app.core.idempotency import AppRoute
+from fastapi import APIRouter, Query, Request, Response
 
-router = APIRouter(route_class=AppRoute)
+from app.core.db import SessionDep
+from app.core.idempotency import AppRoute, IdempotencyDep
+from app.core.pagination import Page, PageParamsDep
+from app.deps import OperatorDep, PartnerDep
+from app.partners import service
+from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
+from app.partners.schemas import (
+    ApiKeyOut,
+    CallerKey,
+    CreateApiKey,
+    CreatedApiKey,
+    CreatePartner,
+    PartnerMe,
+    PartnerOut,
+)
+
+router = APIRouter(route_class=AppRoute, tags=["partners"])
+
+
+def _partner_out(partner: Partner) -> PartnerOut:
+    return PartnerOut(
+        id=partner.id,
+        name=partner.name,
+        kind=service.kind_of(partner),
+        status=PartnerStatus(partner.status),
+        created_by=partner.created_by,
+        created_at=partner.created_at,
+    )
+
+
+def _key_out(api_key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=api_key.id,
+        partner_id=api_key.partner_id,
+        name=api_key.name,
+        prefix=api_key.prefix,
+        scopes=list(api_key.scopes),
+        created_by=api_key.created_by,
+        created_at=api_key.created_at,
+        last_used_at=api_key.last_used_at,
+        revoked_at=api_key.revoked_at,
+    )
+
+
+@router.post("/v1/admin/partners", status_code=201)
+def create_partner(
+    body: CreatePartner, op: OperatorDep, idem: IdempotencyDep, session: SessionDep
+) -> PartnerOut:
+    """Onboard a partner organisation. Give it API keys next."""
+    return _partner_out(service.create_partner(session, op, body.name, body.kind))
+
+
+@router.get("/v1/admin/partners")
+def list_partners(
+    op: OperatorDep,
+    session: SessionDep,
+    page: PageParamsDep,
+    kind: Annotated[PartnerKind | None, Query(description="Only partners of this kind.")] = None,
+    status: Annotated[PartnerStatus | None, Query(description="Only partners in this status.")] = None,
+) -> Page[PartnerOut]:
+    """Newest first."""
+    rows, has_more = service.list_partners(session, page, kind=kind, status=status)
+    return Page(data=[_partner_out(p) for p in rows], has_more=has_more)
+
+
+@router.get("/v1/admin/partners/{partner_id}")
+def get_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+    return _partner_out(service.get_partner(session, partner_id))
+
+
+@router.post("/v1/admin/partners/{partner_id}/suspend")
+def suspend_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+    """Every key of the partner is refused (403 ``partner_suspended``) until it is reactivated."""
+    return _partner_out(service.suspend_partner(session, op, partner_id))
+
+
+@router.post("/v1/admin/partners/{partner_id}/reactivate")
+def reactivate_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+    return _partner_out(service.reactivate_partner(session, op, partner_id))
+
+
+@router.post("/v1/admin/partners/{partner_id}/api-keys", status_code=201)
+def create_api_key(
+    partner_id: str, body: CreateApiKey, op: OperatorDep, session: SessionDep, response: Response
+) -> CreatedApiKey:
+    """Issue an API key. ``secret`` is in this response only; the platform keeps just its hash.
+
+    No ``Idempotency-Key`` here on purpose: a replay would need the secret kept in the store. A retried
+    call makes a second key, which shows up in the list and can be revoked.
+    """
+    issued = service.create_api_key(session, op, partner_id, body.name, body.scopes)
+    response.headers["Cache-Control"] = "no-store"
+    return CreatedApiKey(**_key_out(issued.api_key).model_dump(), secret=issued.secret)
+
+
+@router.get("/v1/admin/partners/{partner_id}/api-keys")
+def list_api_keys(
+    partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
+) -> Page[ApiKeyOut]:
+    """Newest first, revoked keys included. Secrets are never shown again."""
+    rows, has_more = service.list_api_keys(session, partner_id, page)
+    return Page(data=[_key_out(k) for k in rows], has_more=has_more)
+
+
+@router.post("/v1/admin/partners/{partner_id}/api-keys/{key_id}/revoke")
+def revoke_api_key(partner_id: str, key_id: str, op: OperatorDep, session: SessionDep) -> ApiKeyOut:
+    """The key stops authenticating with the next request. Revoking it again changes nothing."""
+    return _key_out(service.revoke_api_key(session, op, key_id, partner_id=partner_id))
+
+
+@router.get("/v1/partner/me")
+def partner_me(partner: PartnerDep, request: Request, session: SessionDep) -> PartnerMe:
+    """Which partner and which key this API key is: a quick check that a key works."""
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    api_key = service.caller_api_key(session, partner, token)
+    organisation = service.get_partner(session, partner.id)
+    return PartnerMe(
+        id=organisation.id,
+        name=organisation.name,
+        kind=service.kind_of(organisation),
+        status=PartnerStatus(organisation.status),
+        api_key=CallerKey(
+            id=api_key.id, name=api_key.name, prefix=api_key.prefix, scopes=sorted(partner.scopes)
+        ),
+    )

@@ -1,14 +1,362 @@
-"""Partners and API keys. (Being built: see the partners issue section.)"""
+"""Partners and their API keys.
+
+A partner is an organisation (merchant, bank, government counter, data provider) onboarded by an
+operator. It calls the partner API with API keys of the form ``xyk_<prefix>_<secret>``:
+
+- ``xyk_`` + 8 characters of the id alphabet is the *prefix*: visible, stored, shown in lists and logs;
+- the rest is 32 random bytes, urlsafe base64. Only ``sha256(full key)`` is stored, so the secret is
+  shown once, at creation, and never again.
+
+A key is found by its prefix and checked by comparing hashes in constant time. Each key carries scopes,
+a subset of what its partner's kind allows. Revoked keys and keys of a suspended partner stop working on
+the next request: nothing about a key is cached.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import cast
 
-from app.core.errors import Unauthenticated
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select, update
+
+from app.audit import service as audit_service
+from app.core.clock import utcnow
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
+from app.core.security import constant_time_equal, random_token, sha256_hex
+from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
 
 API_KEY_PREFIX = "xyk_"
+_PREFIX_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # app.core.ids: no I, L, O, U
+_PREFIX_LENGTH = 8
+_SECRET_BYTES = 32
+# xyk_ + 8 visible characters, "_", then 43 characters of urlsafe base64 (32 bytes, unpadded).
+_KEY_SHAPE = re.compile(
+    rf"({re.escape(API_KEY_PREFIX)}[{_PREFIX_ALPHABET}]{{{_PREFIX_LENGTH}}})_[A-Za-z0-9_-]{{43}}"
+)
+
+# Writing last_used_at on every request would turn every partner call into a write; once a minute is
+# precise enough to tell a live key from a forgotten one.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# What each kind of partner may be allowed to do, and what a key gets when no scopes are asked for.
+ALLOWED_SCOPES: dict[PartnerKind, frozenset[str]] = {
+    PartnerKind.merchant: frozenset({"verifications:write", "rentals:read", "rentals:write"}),
+    PartnerKind.bank: frozenset({"referrals:read", "referrals:write", "reports:read"}),
+    PartnerKind.government_counter: frozenset({"verifications:write"}),
+    PartnerKind.data_provider: frozenset(
+        {"records:read", "records:write", "objections:read", "objections:write"}
+    ),
+}
+DEFAULT_SCOPES: dict[PartnerKind, frozenset[str]] = {
+    PartnerKind.merchant: frozenset({"verifications:write", "rentals:write"}),
+    PartnerKind.bank: frozenset({"referrals:read", "referrals:write", "reports:read"}),
+    PartnerKind.government_counter: frozenset({"verifications:write"}),
+    PartnerKind.data_provider: frozenset({"records:write", "objections:read"}),
+}
+
+_PURPOSE = "partner onboarding and access management"
+_LEGAL_BASIS = "platform operation: partner agreement"
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A freshly created key. ``secret`` is the full key; it exists only here, never in storage."""
+
+    api_key: ApiKey
+    secret: str
+
+
+def _unauthenticated(detail: str, code: str) -> Unauthenticated:
+    return Unauthenticated(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _id_column(column: object) -> InstrumentedAttribute[str]:
+    """``fetch_page`` wants the mapped attribute; SQLModel types ``Model.id`` as a plain ``str``."""
+    return cast("InstrumentedAttribute[str]", column)
+
+
+# --- partners ---------------------------------------------------------------------------------------
+
+
+def parse_kind(raw: str | PartnerKind, param: str = "kind") -> PartnerKind:
+    try:
+        return PartnerKind(raw)
+    except ValueError:
+        allowed = ", ".join(k.value for k in PartnerKind)
+        raise InvalidInput(
+            f"{param}: must be one of {allowed}.", code="invalid_partner_kind", param=param
+        ) from None
+
+
+def kind_of(partner: Partner) -> PartnerKind:
+    """Rows read back from the database hold the kind as a plain string."""
+    return PartnerKind(partner.kind)
+
+
+def _clean_name(raw: str, param: str, max_length: int) -> str:
+    name = raw.strip()
+    if not name:
+        raise InvalidInput(f"{param}: must not be blank.", code="invalid_name", param=param)
+    if len(name) > max_length:
+        raise InvalidInput(f"{param}: at most {max_length} characters.", code="invalid_name", param=param)
+    return name
+
+
+def create_partner(session: Session, actor: Principal, name: str, kind: str | PartnerKind) -> Partner:
+    partner = Partner(name=_clean_name(name, "name", 200), kind=parse_kind(kind), created_by=actor.id)
+    session.add(partner)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=None,
+        action="partner.created",
+        purpose=_PURPOSE,
+        legal_basis=_LEGAL_BASIS,
+        details={"partner_id": partner.id, "kind": kind_of(partner).value},
+    )
+    return partner
+
+
+def get_partner(session: Session, partner_id: str) -> Partner:
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("No partner with this id.", code="partner_not_found", param="partner_id")
+    return partner
+
+
+def list_partners(
+    session: Session,
+    params: PageParams,
+    kind: PartnerKind | None = None,
+    status: PartnerStatus | None = None,
+) -> tuple[list[Partner], bool]:
+    statement = select(Partner)
+    if kind is not None:
+        statement = statement.where(Partner.kind == kind)
+    if status is not None:
+        statement = statement.where(Partner.status == status)
+    return fetch_page(session, statement, _id_column(Partner.id), params)
+
+
+def _set_status(session: Session, actor: Principal, partner_id: str, status: PartnerStatus) -> Partner:
+    partner = get_partner(session, partner_id)
+    if partner.status == status:
+        return partner  # already there: nothing to change, nothing to record
+    partner.status = status
+    session.add(partner)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=None,
+        action="partner.suspended" if status == PartnerStatus.suspended else "partner.reactivated",
+        purpose=_PURPOSE,
+        legal_basis=_LEGAL_BASIS,
+        details={"partner_id": partner.id},
+    )
+    return partner
+
+
+def suspend_partner(session: Session, actor: Principal, partner_id: str) -> Partner:
+    """Every key of a suspended partner is refused (403 ``partner_suspended``) until it is reactivated."""
+    return _set_status(session, actor, partner_id, PartnerStatus.suspended)
+
+
+def reactivate_partner(session: Session, actor: Principal, partner_id: str) -> Partner:
+    return _set_status(session, actor, partner_id, PartnerStatus.active)
+
+
+# --- scopes -----------------------------------------------------------------------------------------
+
+
+def allowed_scopes(kind: PartnerKind) -> frozenset[str]:
+    return ALLOWED_SCOPES[kind]
+
+
+def default_scopes(kind: PartnerKind) -> frozenset[str]:
+    return DEFAULT_SCOPES[kind]
+
+
+def resolve_scopes(kind: PartnerKind, requested: list[str] | None, param: str = "scopes") -> list[str]:
+    """The kind's defaults when nothing is asked for; otherwise the request, if the kind allows all of it."""
+    if requested is None:
+        return sorted(default_scopes(kind))
+    if not requested:
+        raise InvalidInput(
+            f"{param}: give at least one scope, or leave it out for the defaults of a {kind.value}.",
+            code="invalid_scopes",
+            param=param,
+        )
+    allowed = allowed_scopes(kind)
+    refused = sorted(set(requested) - allowed)
+    if refused:
+        raise InvalidInput(
+            f"{param}: a {kind.value} may not have {', '.join(refused)}; allowed: {', '.join(sorted(allowed))}.",
+            code="scope_not_allowed",
+            param=param,
+            extra={"allowed_scopes": sorted(allowed)},
+        )
+    return sorted(set(requested))
+
+
+# --- API keys ---------------------------------------------------------------------------------------
+
+
+def _new_prefix(session: Session) -> str:
+    # 40 random bits: a clash is rare, but the column is unique, so look before using one.
+    for _ in range(5):
+        prefix = API_KEY_PREFIX + "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(_PREFIX_LENGTH))
+        if session.exec(select(ApiKey.id).where(ApiKey.prefix == prefix)).first() is None:
+            return prefix
+    raise RuntimeError("could not find a free API key prefix")  # pragma: no cover
+
+
+def create_api_key(
+    session: Session,
+    actor: Principal,
+    partner_id: str,
+    name: str = "default",
+    scopes: list[str] | None = None,
+) -> IssuedApiKey:
+    """Create a key; the returned ``secret`` is the only copy of it there will ever be."""
+    partner = get_partner(session, partner_id)
+    key_name = _clean_name(name, "name", 100)
+    granted = resolve_scopes(kind_of(partner), scopes)
+    if partner.status != PartnerStatus.active:
+        raise Conflict(
+            "This partner is suspended; reactivate it before issuing keys.",
+            code="partner_suspended",
+            param="partner_id",
+        )
+    prefix = _new_prefix(session)
+    secret = f"{prefix}_{random_token(_SECRET_BYTES)}"
+    api_key = ApiKey(
+        partner_id=partner.id,
+        name=key_name,
+        prefix=prefix,
+        secret_hash=sha256_hex(secret),
+        scopes=granted,
+        created_by=actor.id,
+    )
+    session.add(api_key)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=None,
+        action="api_key.created",
+        purpose=_PURPOSE,
+        legal_basis=_LEGAL_BASIS,
+        details={"partner_id": partner.id, "api_key_id": api_key.id, "scopes": granted},
+    )
+    return IssuedApiKey(api_key=api_key, secret=secret)
+
+
+def list_api_keys(session: Session, partner_id: str, params: PageParams) -> tuple[list[ApiKey], bool]:
+    partner = get_partner(session, partner_id)
+    return fetch_page(
+        session, select(ApiKey).where(ApiKey.partner_id == partner.id), _id_column(ApiKey.id), params
+    )
+
+
+def get_api_key(session: Session, key_id: str, partner_id: str | None = None) -> ApiKey:
+    api_key = session.get(ApiKey, key_id)
+    if api_key is None or (partner_id is not None and api_key.partner_id != partner_id):
+        raise NotFound("No API key with this id.", code="api_key_not_found", param="key_id")
+    return api_key
+
+
+def revoke_api_key(session: Session, actor: Principal, key_id: str, partner_id: str | None = None) -> ApiKey:
+    """Revoke at once. Revoking a revoked key changes nothing and returns it as it is."""
+    api_key = get_api_key(session, key_id, partner_id)
+    if api_key.revoked_at is not None:
+        return api_key
+    api_key.revoked_at = utcnow()
+    session.add(api_key)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=None,
+        action="api_key.revoked",
+        purpose=_PURPOSE,
+        legal_basis=_LEGAL_BASIS,
+        details={"partner_id": api_key.partner_id, "api_key_id": api_key.id},
+    )
+    return api_key
+
+
+def prefix_of(key: str) -> str | None:
+    """The visible prefix of a well-formed key (``xyk_3F9K2M7Q``), None for anything else."""
+    match = _KEY_SHAPE.fullmatch(key)
+    return match.group(1) if match else None
+
+
+def _authenticate(session: Session, key: str) -> tuple[ApiKey, Partner]:
+    prefix = prefix_of(key)
+    api_key = (
+        session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix is not None else None
+    )
+    # The revocation is told only to someone holding the whole key, not to someone who saw a prefix.
+    if api_key is None or not constant_time_equal(api_key.secret_hash, sha256_hex(key)):
+        raise _unauthenticated("Unknown API key.", "invalid_api_key")
+    if api_key.revoked_at is not None:
+        raise _unauthenticated("This API key was revoked.", "api_key_revoked")
+    partner = session.get(Partner, api_key.partner_id)
+    if partner is None:  # pragma: no cover - the foreign key forbids it
+        raise _unauthenticated("Unknown API key.", "invalid_api_key")
+    if partner.status != PartnerStatus.active:
+        raise Forbidden("This partner is suspended.", code="partner_suspended")
+    return api_key, partner
+
+
+def _touch(session: Session, api_key: ApiKey) -> None:
+    """Record the use, at most once per ``LAST_USED_RESOLUTION``. The row is claimed with SKIP LOCKED
+    (PostgreSQL; SQLite ignores it) so concurrent requests with one key never wait for each other."""
+    now = utcnow()
+    cutoff = now - LAST_USED_RESOLUTION
+    if api_key.last_used_at is not None and api_key.last_used_at > cutoff:
+        return
+    stale = (
+        select(ApiKey.id)
+        .where(
+            ApiKey.id == api_key.id,
+            col(ApiKey.last_used_at).is_(None) | (col(ApiKey.last_used_at) <= cutoff),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        update(ApiKey)
+        .where(col(ApiKey.id).in_(stale.scalar_subquery()))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        set_committed_value(api_key, "last_used_at", now)
 
 
 def principal_from_api_key(session: Session, key: str) -> Principal:
-    raise Unauthenticated("Unknown API key.", code="invalid_api_key")
+    api_key, partner = _authenticate(session, key)
+    _touch(session, api_key)
+    return Principal(
+        type="partner", id=partner.id, partner_kind=kind_of(partner).value, scopes=frozenset(api_key.scopes)
+    )
+
+
+def caller_api_key(session: Session, principal: Principal, key: str) -> ApiKey:
+    """The key an authenticated partner is calling with (for ``GET /v1/partner/me``)."""
+    prefix = prefix_of(key)
+    api_key = (
+        session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix is not None else None
+    )
+    if api_key is None or api_key.partner_id != principal.id:
+        raise _unauthenticated("Unknown API key.", "invalid_api_key")
+    return api_key

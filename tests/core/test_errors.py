@@ -31,7 +31,10 @@ def test_every_response_has_a_request_id(client: TestClient) -> None:
 
 
 def test_a_sane_incoming_request_id_is_kept_and_a_hostile_one_replaced(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-Id": "lb-0123456789"}).headers["x-request-id"] == "lb-0123456789"
+    assert (
+        client.get("/healthz", headers={"X-Request-Id": "lb-0123456789"}).headers["x-request-id"]
+        == "lb-0123456789"
+    )
     replaced = client.get("/healthz", headers={"X-Request-Id": "<script>"}).headers["x-request-id"]
     assert replaced.startswith("req_")
 

@@ -17,7 +17,9 @@ from tests.enterprises.test_enterprises import verified_resident
 from tests.helpers import make_uscc, table_snapshot
 
 
-def test_same_key_same_body_replays_the_first_response(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_same_key_same_body_replays_the_first_response(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     admin = verified_resident(client, sms)
     headers = {**admin["headers"], "Idempotency-Key": "reg-1"}
     body = {"name": "天山小微科技", "uscc": make_uscc()}
@@ -45,8 +47,16 @@ def test_same_key_other_body_is_refused(client: TestClient, sms: RecordingSender
 
 def test_keys_belong_to_one_caller(client: TestClient, sms: RecordingSender) -> None:
     first, second = verified_resident(client, sms), verified_resident(client, sms)
-    a = client.post("/v1/enterprises", json={"name": "甲公司", "uscc": make_uscc()}, headers={**first["headers"], "Idempotency-Key": "k"})
-    b = client.post("/v1/enterprises", json={"name": "乙公司", "uscc": make_uscc()}, headers={**second["headers"], "Idempotency-Key": "k"})
+    a = client.post(
+        "/v1/enterprises",
+        json={"name": "甲公司", "uscc": make_uscc()},
+        headers={**first["headers"], "Idempotency-Key": "k"},
+    )
+    b = client.post(
+        "/v1/enterprises",
+        json={"name": "乙公司", "uscc": make_uscc()},
+        headers={**second["headers"], "Idempotency-Key": "k"},
+    )
     assert (a.status_code, b.status_code) == (201, 201)
     assert "idempotent-replayed" not in b.headers
 
@@ -54,7 +64,9 @@ def test_keys_belong_to_one_caller(client: TestClient, sms: RecordingSender) -> 
 def test_a_refused_request_does_not_burn_the_key(client: TestClient, sms: RecordingSender) -> None:
     admin = verified_resident(client, sms)
     headers = {**admin["headers"], "Idempotency-Key": "reg-3"}
-    refused = client.post("/v1/enterprises", json={"name": "甲公司", "uscc": "91350100M000100Y44"}, headers=headers)
+    refused = client.post(
+        "/v1/enterprises", json={"name": "甲公司", "uscc": "91350100M000100Y44"}, headers=headers
+    )
     assert refused.status_code == 422
     fixed = client.post("/v1/enterprises", json={"name": "甲公司", "uscc": make_uscc()}, headers=headers)
     assert fixed.status_code == 201
@@ -123,3 +135,4 @@ def test_without_a_key_every_request_runs(app, client: TestClient) -> None:
     _, _, calls = _slow_app(app)
     assert client.post("/optional", json={}).json() == {"calls": 1}
     assert client.post("/optional", json={}).json() == {"calls": 2}
+    assert len(calls) == 2

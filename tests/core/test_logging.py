@@ -15,7 +15,14 @@ def test_scrub_text_removes_ids_tokens_keys_and_phones() -> None:
         "key xyk_ABCDEFGH_secretsecretsecret, refresh rt_abcdefghijkl, Bearer abc.def, phone +8613812345678"
     )
     scrubbed = scrub_text(text)
-    for secret in ("11010519491231002X", "eyJhbGciOiJIUzI1NiJ9", "secretsecretsecret", "rt_abcdefghijkl", "abc.def", "13812345678"):
+    for secret in (
+        "11010519491231002X",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "secretsecretsecret",
+        "rt_abcdefghijkl",
+        "abc.def",
+        "13812345678",
+    ):
         assert secret not in scrubbed
     assert "[id-number]" in scrubbed
     assert "138****5678" in scrubbed
@@ -31,7 +38,9 @@ def capture_json_logs() -> io.StringIO:
     return buffer
 
 
-def test_structured_logs_are_json_and_redact_sensitive_fields(client) -> None:  # the client configures logging
+def test_structured_logs_are_json_and_redact_sensitive_fields(
+    client,
+) -> None:  # the client configures logging
     buffer = capture_json_logs()
     structlog.get_logger("test").info(
         "bound 11010519491231002X", id_number="11010519491231002X", api_key="xyk_x", note="phone 13812345678"

@@ -56,7 +56,10 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_encryption_keys_must_be_256_bit() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
-        make(id_encryption_keys={"short": base64.urlsafe_b64encode(b"x" * 16).decode()}, id_encryption_active_kid="short")
+        make(
+            id_encryption_keys={"short": base64.urlsafe_b64encode(b"x" * 16).decode()},
+            id_encryption_active_kid="short",
+        )
 
 
 def test_the_service_refuses_to_start_in_production_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

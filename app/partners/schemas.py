@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from app.partners.models import PartnerKind, PartnerStatus
+
+Scope = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CreatePartner(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="The organisation's name.")
+    kind: PartnerKind = Field(
+        description="What the partner does on the platform; decides its allowed scopes."
+    )
+
+
+class PartnerOut(BaseModel):
+    id: str
+    object: Literal["partner"] = "partner"
+    name: str
+    kind: PartnerKind
+    status: PartnerStatus
+    created_by: str
+    created_at: datetime
+
+
+class CreateApiKey(BaseModel):
+    name: str = Field(default="default", min_length=1, max_length=100, description="What the key is for.")
+    scopes: list[Scope] | None = Field(
+        default=None,
+        max_length=20,
+        description="A subset of what the partner's kind allows; leave out for the kind's defaults.",
+    )
+
+
+class ApiKeyOut(BaseModel):
+    """An API key as listed: never the secret."""
+
+    id: str
+    object: Literal["api_key"] = "api_key"
+    partner_id: str
+    name: str
+    prefix: str = Field(description="The visible start of the key, e.g. xyk_3F9K2M7Q.")
+    scopes: list[str]
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Recorded at most once a minute.")
+    revoked_at: datetime | None
+
+
+class CreatedApiKey(ApiKeyOut):
+    secret: str = Field(description="The full key. Shown this once only: store it now.")
+
+
+class CallerKey(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+
+
+class PartnerMe(BaseModel):
+    """Who a partner API key belongs to: the partner and the key itself."""
+
+    id: str
+    object: Literal["partner"] = "partner"
+    name: str
+    kind: PartnerKind
+    status: PartnerStatus
+    api_key: CallerKey
