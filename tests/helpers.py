@@ -45,5 +45,5 @@ def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     snapshot = {}
     for name in sorted(SQLModel.metadata.tables):
         rows = session.execute(text(f'SELECT * FROM "{name}"')).all()  # noqa: S608 (names from metadata)
-        snapshot[name] = sorted((tuple(map(repr, row)) for row in rows))
+        snapshot[name] = sorted(tuple(map(repr, row)) for row in rows)
     return snapshot

@@ -22,7 +22,9 @@ def test_binding_stores_the_number_encrypted_and_shows_it_masked(
     app, client: TestClient, resident: dict, db: Session
 ) -> None:
     id_number = make_id_number(region="650102", born="19900307", seq="123")
-    response = client.put("/v1/me/identity", json={"name": "张三丰", "id_number": id_number}, headers=resident["headers"])
+    response = client.put(
+        "/v1/me/identity", json={"name": "张三丰", "id_number": id_number}, headers=resident["headers"]
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["id_number"] == "650102********" + id_number[-4:]
@@ -53,8 +55,12 @@ def test_the_ciphertext_decrypts_to_the_number(app, client: TestClient, resident
 
 def test_binding_the_same_number_again_is_idempotent(client: TestClient, resident: dict) -> None:
     id_number = make_id_number()
-    first = client.put("/v1/me/identity", json={"name": "李四", "id_number": id_number}, headers=resident["headers"])
-    again = client.put("/v1/me/identity", json={"name": "李四", "id_number": id_number}, headers=resident["headers"])
+    first = client.put(
+        "/v1/me/identity", json={"name": "李四", "id_number": id_number}, headers=resident["headers"]
+    )
+    again = client.put(
+        "/v1/me/identity", json={"name": "李四", "id_number": id_number}, headers=resident["headers"]
+    )
     assert again.status_code == 200
     assert again.json() == first.json()
 
@@ -64,8 +70,14 @@ def test_binding_the_same_number_again_is_idempotent(client: TestClient, residen
     [
         (lambda n: n[:17] + ("0" if n[17] != "0" else "1"), "invalid_id_number_check_digit"),
         (lambda n: n[:10], "invalid_id_number"),
-        (lambda n: (lambda f: f + id_number_check_char(f))(n[:6] + "20991231" + n[14:17]), "implausible_birth_date"),
-        (lambda n: (lambda f: f + id_number_check_char(f))(n[:6] + "19900230" + n[14:17]), "implausible_birth_date"),
+        (
+            lambda n: (lambda f: f + id_number_check_char(f))(n[:6] + "20991231" + n[14:17]),
+            "implausible_birth_date",
+        ),
+        (
+            lambda n: (lambda f: f + id_number_check_char(f))(n[:6] + "19900230" + n[14:17]),
+            "implausible_birth_date",
+        ),
     ],
 )
 def test_bad_id_numbers_are_refused_and_nothing_changes(
@@ -73,28 +85,45 @@ def test_bad_id_numbers_are_refused_and_nothing_changes(
 ) -> None:
     bad = mangle(make_id_number())
     before = table_snapshot(db)
-    response = client.put("/v1/me/identity", json={"name": "王五", "id_number": bad}, headers=resident["headers"])
+    response = client.put(
+        "/v1/me/identity", json={"name": "王五", "id_number": bad}, headers=resident["headers"]
+    )
     assert_problem(response, 422, code, "id_number")
     assert bad not in response.text
     assert table_snapshot(db) == before
 
 
-def test_an_id_bound_to_another_account_is_refused(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_an_id_bound_to_another_account_is_refused(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     id_number = make_id_number()
     first = sign_in(client, sms, make_phone())
     second = sign_in(client, sms, make_phone())
-    assert client.put("/v1/me/identity", json={"name": "赵六", "id_number": id_number}, headers=first["headers"]).status_code == 200
+    assert (
+        client.put(
+            "/v1/me/identity", json={"name": "赵六", "id_number": id_number}, headers=first["headers"]
+        ).status_code
+        == 200
+    )
     before = table_snapshot(db)
-    response = client.put("/v1/me/identity", json={"name": "赵六", "id_number": id_number}, headers=second["headers"])
+    response = client.put(
+        "/v1/me/identity", json={"name": "赵六", "id_number": id_number}, headers=second["headers"]
+    )
     assert_problem(response, 409, "id_number_already_bound", "id_number")
     assert table_snapshot(db) == before
     assert client.get("/v1/me", headers=second["headers"]).json()["identity"] is None
 
 
 def test_an_account_cannot_switch_to_another_id(client: TestClient, resident: dict, db: Session) -> None:
-    client.put("/v1/me/identity", json={"name": "钱七", "id_number": make_id_number()}, headers=resident["headers"])
+    client.put(
+        "/v1/me/identity", json={"name": "钱七", "id_number": make_id_number()}, headers=resident["headers"]
+    )
     before = table_snapshot(db)
-    response = client.put("/v1/me/identity", json={"name": "钱七", "id_number": make_id_number(born="19800101")}, headers=resident["headers"])
+    response = client.put(
+        "/v1/me/identity",
+        json={"name": "钱七", "id_number": make_id_number(born="19800101")},
+        headers=resident["headers"],
+    )
     assert_problem(response, 409, "identity_already_bound", "id_number")
     assert table_snapshot(db) == before
 

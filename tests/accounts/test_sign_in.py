@@ -42,7 +42,9 @@ def test_signing_in_again_finds_the_same_account(app, client: TestClient, sms: R
 
 
 @pytest.mark.parametrize("phone", ["12345", "2380013800a", "138001380001"])
-def test_malformed_phone_is_refused_and_nothing_is_sent(client: TestClient, sms: RecordingSender, phone: str) -> None:
+def test_malformed_phone_is_refused_and_nothing_is_sent(
+    client: TestClient, sms: RecordingSender, phone: str
+) -> None:
     assert_problem(client.post("/v1/auth/otp", json={"phone": phone}), 422, "invalid_phone", "phone")
     assert sms.codes == {}
 
@@ -52,7 +54,9 @@ def test_wrong_code_is_refused_and_counts_down(client: TestClient, sms: Recordin
     client.post("/v1/auth/otp", json={"phone": phone})
     wrong = "000000" if sms.codes[phone] != "000000" else "111111"
     before = table_snapshot(db)
-    body = assert_problem(client.post("/v1/auth/token", json={"phone": phone, "code": wrong}), 422, "otp_invalid", "code")
+    body = assert_problem(
+        client.post("/v1/auth/token", json={"phone": phone, "code": wrong}), 422, "otp_invalid", "code"
+    )
     assert body["attempts_left"] == 4
     assert table_snapshot(db) == before
 
@@ -67,7 +71,9 @@ def test_five_wrong_codes_burn_the_code(client: TestClient, sms: RecordingSender
         assert body["attempts_left"] == left
     before = table_snapshot(db)
     # Even the right code no longer works: it was burned after the fifth miss.
-    assert_problem(client.post("/v1/auth/token", json={"phone": phone, "code": code}), 422, "otp_expired", "code")
+    assert_problem(
+        client.post("/v1/auth/token", json={"phone": phone, "code": code}), 422, "otp_expired", "code"
+    )
     assert table_snapshot(db) == before
 
 
@@ -83,13 +89,23 @@ def test_code_expires(app, client: TestClient, sms: RecordingSender, db: Session
         assert time.monotonic() < deadline, "the code never expired"
         time.sleep(0.05)
     before = table_snapshot(db)
-    assert_problem(client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}), 422, "otp_expired", "code")
+    assert_problem(
+        client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}),
+        422,
+        "otp_expired",
+        "code",
+    )
     assert table_snapshot(db) == before
 
 
 def test_code_for_a_number_that_never_asked_is_refused(client: TestClient, db: Session) -> None:
     before = table_snapshot(db)
-    assert_problem(client.post("/v1/auth/token", json={"phone": make_phone(), "code": "123456"}), 422, "otp_expired", "code")
+    assert_problem(
+        client.post("/v1/auth/token", json={"phone": make_phone(), "code": "123456"}),
+        422,
+        "otp_expired",
+        "code",
+    )
     assert table_snapshot(db) == before
 
 
@@ -118,7 +134,9 @@ def test_guesses_are_rate_limited_per_client_ip(app, client: TestClient, sms: Re
     client.post("/v1/auth/otp", json={"phone": phone})
     for _ in range(2):
         client.post("/v1/auth/token", json={"phone": phone, "code": "999999"})
-    assert_problem(client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}), 429, "rate_limited")
+    assert_problem(
+        client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}), 429, "rate_limited"
+    )
 
 
 def test_refresh_rotates_the_token(client: TestClient, sms: RecordingSender) -> None:
@@ -131,13 +149,25 @@ def test_refresh_rotates_the_token(client: TestClient, sms: RecordingSender) -> 
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {new['access_token']}"}).status_code == 200
 
 
-def test_reusing_a_refresh_token_revokes_the_whole_family(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_reusing_a_refresh_token_revokes_the_whole_family(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     pair = sign_in(client, sms, make_phone())
     stolen = pair["refresh_token"]
     legit = client.post("/v1/auth/refresh", json={"refresh_token": stolen}).json()
-    assert_problem(client.post("/v1/auth/refresh", json={"refresh_token": stolen}), 401, "refresh_token_reused", "refresh_token")
+    assert_problem(
+        client.post("/v1/auth/refresh", json={"refresh_token": stolen}),
+        401,
+        "refresh_token_reused",
+        "refresh_token",
+    )
     # The legitimate holder's newer token died with the family.
-    assert_problem(client.post("/v1/auth/refresh", json={"refresh_token": legit["refresh_token"]}), 401, "refresh_token_reused", "refresh_token")
+    assert_problem(
+        client.post("/v1/auth/refresh", json={"refresh_token": legit["refresh_token"]}),
+        401,
+        "refresh_token_reused",
+        "refresh_token",
+    )
     rows = db.exec(select(RefreshToken).where(RefreshToken.user_id == pair["user_id"])).all()
     assert len(rows) == 2
     assert all(row.revoked_at is not None for row in rows)
@@ -145,23 +175,39 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(client: TestClient, sm
 
 def test_unknown_refresh_token_is_refused(client: TestClient, db: Session) -> None:
     before = table_snapshot(db)
-    assert_problem(client.post("/v1/auth/refresh", json={"refresh_token": "rt_nope"}), 401, "invalid_refresh_token", "refresh_token")
+    assert_problem(
+        client.post("/v1/auth/refresh", json={"refresh_token": "rt_nope"}),
+        401,
+        "invalid_refresh_token",
+        "refresh_token",
+    )
     assert table_snapshot(db) == before
 
 
 def test_logout_revokes_the_refresh_token(client: TestClient, sms: RecordingSender) -> None:
     pair = sign_in(client, sms, make_phone())
     assert client.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
-    assert_problem(client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}), 401, "refresh_token_reused", "refresh_token")
+    assert_problem(
+        client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}),
+        401,
+        "refresh_token_reused",
+        "refresh_token",
+    )
 
 
 def test_tampered_or_foreign_access_tokens_are_refused(client: TestClient, sms: RecordingSender) -> None:
     import jwt
 
     pair = sign_in(client, sms, make_phone())
-    forged = jwt.encode({"sub": pair["user_id"], "aud": "xinyi:api", "iat": 1, "exp": 2**31}, "not-our-secret-but-long-enough-for-hs256", "HS256")
+    forged = jwt.encode(
+        {"sub": pair["user_id"], "aud": "xinyi:api", "iat": 1, "exp": 2**31},
+        "not-our-secret-but-long-enough-for-hs256",
+        "HS256",
+    )
     for token in (pair["access_token"][:-2] + "xx", forged, "garbage"):
-        assert_problem(client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "invalid_access_token")
+        assert_problem(
+            client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "invalid_access_token"
+        )
 
 
 def test_expired_access_token_is_refused(app, client: TestClient, sms: RecordingSender) -> None:
@@ -170,4 +216,6 @@ def test_expired_access_token_is_refused(app, client: TestClient, sms: Recording
     pair = sign_in(client, sms, make_phone())
     secret = app.state.settings.secret_key
     expired = jwt.encode({"sub": pair["user_id"], "aud": "xinyi:api", "iat": 1, "exp": 2}, secret, "HS256")
-    assert_problem(client.get("/v1/me", headers={"Authorization": f"Bearer {expired}"}), 401, "access_token_expired")
+    assert_problem(
+        client.get("/v1/me", headers={"Authorization": f"Bearer {expired}"}), 401, "access_token_expired"
+    )

@@ -30,7 +30,9 @@ def test_a_verified_resident_registers_an_enterprise_and_becomes_admin(
     client: TestClient, admin: dict, db: Session
 ) -> None:
     uscc = make_uscc()
-    response = client.post("/v1/enterprises", json={"name": "天山小微科技", "uscc": uscc.lower()}, headers=admin["headers"])
+    response = client.post(
+        "/v1/enterprises", json={"name": "天山小微科技", "uscc": uscc.lower()}, headers=admin["headers"]
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["uscc"] == uscc
@@ -45,27 +47,37 @@ def test_a_verified_resident_registers_an_enterprise_and_becomes_admin(
     ("uscc", "code"),
     [("91350100M000100Y44", "invalid_uscc_check_digit"), ("91350100M00010", "invalid_uscc")],
 )
-def test_bad_uscc_is_refused_and_nothing_changes(client: TestClient, admin: dict, db: Session, uscc: str, code: str) -> None:
+def test_bad_uscc_is_refused_and_nothing_changes(
+    client: TestClient, admin: dict, db: Session, uscc: str, code: str
+) -> None:
     before = table_snapshot(db)
     response = client.post("/v1/enterprises", json={"name": "某公司", "uscc": uscc}, headers=admin["headers"])
     assert_problem(response, 422, code, "uscc")
     assert table_snapshot(db) == before
 
 
-def test_registration_needs_real_name_verification(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_registration_needs_real_name_verification(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     unverified = sign_in(client, sms, make_phone())
     before = table_snapshot(db)
-    response = client.post("/v1/enterprises", json={"name": "某公司", "uscc": make_uscc()}, headers=unverified["headers"])
+    response = client.post(
+        "/v1/enterprises", json={"name": "某公司", "uscc": make_uscc()}, headers=unverified["headers"]
+    )
     assert_problem(response, 403, "identity_required")
     assert table_snapshot(db) == before
 
 
-def test_an_enterprise_registers_once(client: TestClient, sms: RecordingSender, admin: dict, db: Session) -> None:
+def test_an_enterprise_registers_once(
+    client: TestClient, sms: RecordingSender, admin: dict, db: Session
+) -> None:
     uscc = make_uscc()
     client.post("/v1/enterprises", json={"name": "天山小微科技", "uscc": uscc}, headers=admin["headers"])
     other = verified_resident(client, sms)
     before = table_snapshot(db)
-    response = client.post("/v1/enterprises", json={"name": "冒名公司", "uscc": uscc}, headers=other["headers"])
+    response = client.post(
+        "/v1/enterprises", json={"name": "冒名公司", "uscc": uscc}, headers=other["headers"]
+    )
     assert_problem(response, 409, "enterprise_already_registered", "uscc")
     assert table_snapshot(db) == before
 
@@ -86,31 +98,52 @@ def test_an_admin_adds_another_admin_and_it_is_audited(
     assert client.get(f"/v1/enterprises/{enterprise['id']}", headers=colleague["headers"]).status_code == 200
     entries = db.exec(select(AuditEntry).where(AuditEntry.subject_id == enterprise["subject_id"])).all()
     assert [(e.action, e.actor_id, e.details) for e in entries] == [
-        ("enterprise.admin_added", admin["user_id"], {"enterprise_id": enterprise["id"], "user_id": colleague["user_id"]})
+        (
+            "enterprise.admin_added",
+            admin["user_id"],
+            {"enterprise_id": enterprise["id"], "user_id": colleague["user_id"]},
+        )
     ]
 
 
-def test_adding_twice_or_an_unknown_phone_is_refused(client: TestClient, sms: RecordingSender, admin: dict, db: Session) -> None:
+def test_adding_twice_or_an_unknown_phone_is_refused(
+    client: TestClient, sms: RecordingSender, admin: dict, db: Session
+) -> None:
     enterprise = client.post(
         "/v1/enterprises", json={"name": "天山小微科技", "uscc": make_uscc()}, headers=admin["headers"]
     ).json()
     before = table_snapshot(db)
     url = f"/v1/enterprises/{enterprise['id']}/admins"
-    assert_problem(client.post(url, json={"phone": make_phone()}, headers=admin["headers"]), 404, "user_not_found", "phone")
-    assert_problem(client.post(url, json={"phone": "123"}, headers=admin["headers"]), 422, "invalid_phone", "phone")
+    assert_problem(
+        client.post(url, json={"phone": make_phone()}, headers=admin["headers"]),
+        404,
+        "user_not_found",
+        "phone",
+    )
+    assert_problem(
+        client.post(url, json={"phone": "123"}, headers=admin["headers"]), 422, "invalid_phone", "phone"
+    )
     assert table_snapshot(db) == before
 
 
-def test_non_admins_cannot_see_or_change_an_enterprise(client: TestClient, sms: RecordingSender, admin: dict, db: Session) -> None:
+def test_non_admins_cannot_see_or_change_an_enterprise(
+    client: TestClient, sms: RecordingSender, admin: dict, db: Session
+) -> None:
     enterprise = client.post(
         "/v1/enterprises", json={"name": "天山小微科技", "uscc": make_uscc()}, headers=admin["headers"]
     ).json()
     outsider_phone = make_phone()
     outsider = verified_resident(client, sms, outsider_phone)
     before = table_snapshot(db)
-    assert_problem(client.get(f"/v1/enterprises/{enterprise['id']}", headers=outsider["headers"]), 404, "enterprise_not_found")
+    assert_problem(
+        client.get(f"/v1/enterprises/{enterprise['id']}", headers=outsider["headers"]),
+        404,
+        "enterprise_not_found",
+    )
     response = client.post(
-        f"/v1/enterprises/{enterprise['id']}/admins", json={"phone": outsider_phone}, headers=outsider["headers"]
+        f"/v1/enterprises/{enterprise['id']}/admins",
+        json={"phone": outsider_phone},
+        headers=outsider["headers"],
     )
     assert_problem(response, 404, "enterprise_not_found")
     assert table_snapshot(db) == before
