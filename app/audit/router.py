@@ -1,7 +1,56 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from app.audit import service
+from app.audit.models import AuditEntry
+from app.audit.schemas import AccessLogEntry, AuditEntryOut
+from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
+from app.core.pagination import Page, PageParamsDep
+from app.deps import AuditorDep, CurrentUser
 
-router = APIRouter(route_class=AppRoute)
+router = APIRouter(route_class=AppRoute, tags=["audit"])
+
+
+def _access_log_entry(entry: AuditEntry) -> AccessLogEntry:
+    return AccessLogEntry(
+        id=entry.id,
+        created_at=entry.created_at,
+        actor_type=entry.actor_type,
+        # A partner is named; a staff member is not: the subject learns a role, not a colleague's account.
+        partner_id=entry.actor_id if entry.actor_type == "partner" else None,
+        action=entry.action,
+        purpose=entry.purpose,
+        legal_basis=entry.legal_basis,
+    )
+
+
+@router.get("/v1/me/access-log")
+def my_access_log(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[AccessLogEntry]:
+    """Every read or change of your credit data by someone else: who, when, why and on what legal basis.
+    Newest first. Empty until an ID number is bound to your account."""
+    if user.subject_id is None:
+        return Page(data=[], has_more=False)
+    rows, has_more = service.list_entries(session, page, subject_id=user.subject_id)
+    return Page(data=[_access_log_entry(row) for row in rows], has_more=has_more)
+
+
+@router.get("/v1/admin/audit-entries")
+def list_audit_entries(
+    reviewer: AuditorDep,
+    session: SessionDep,
+    page: PageParamsDep,
+    subject_id: Annotated[
+        str | None, Query(max_length=32, description="Only this subject's entries.")
+    ] = None,
+    action: Annotated[str | None, Query(max_length=64, description="Only this action.")] = None,
+) -> Page[AuditEntryOut]:
+    """The audit log in full, newest first (auditors and operators). This read is itself recorded, on the
+    system chain."""
+    rows, has_more = service.review_entries(session, reviewer, page, subject_id=subject_id, action=action)
+    return Page(
+        data=[AuditEntryOut.model_validate(row, from_attributes=True) for row in rows], has_more=has_more
+    )

@@ -1,4 +1,4 @@
-"""Writing to the audit log. Reading and verification live in ``app.audit.verify``.
+"""Writing and reading the audit log. Verification lives in ``app.audit.verify``.
 
 Every read or change of a subject's data by anyone other than the subject goes through :func:`record`,
 inside the same transaction as the read or change it describes.
@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
 from app.core.clock import utcnow
+from app.core.errors import InvalidInput
 from app.core.ids import new_id
+from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 
 GENESIS_HASH = "0" * 64
@@ -64,7 +67,36 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def hash_of(entry: AuditEntry) -> str:
+class ChainedEntry(Protocol):
+    """What the hash covers. A stored ``AuditEntry`` or a lighter row read by the verifier."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def chain(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def actor_type(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def subject_id(self) -> str | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def legal_basis(self) -> str: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def prev_hash(self) -> str: ...
+
+
+def hash_of(entry: ChainedEntry) -> str:
     return entry_hash(
         entry_id=entry.id,
         chain=entry.chain,
@@ -138,3 +170,66 @@ def record(
     )
     session.flush()
     return entry
+
+
+def list_entries(
+    session: Session, params: PageParams, *, subject_id: str | None = None, action: str | None = None
+) -> tuple[list[AuditEntry], bool]:
+    """One page of entries, newest first, optionally only one subject's and/or one action's."""
+    if subject_id is None:
+        statement = select(AuditEntry)
+        if action is not None:
+            statement = statement.where(AuditEntry.action == action)
+        # SQLModel types ``AuditEntry.id`` as ``str``; at class level it is the mapped attribute.
+        id_column = cast("InstrumentedAttribute[str]", AuditEntry.id)
+        return fetch_page(session, statement, id_column, params)
+    # One subject's entries are one chain, and its seq is the exact order they were written in (ids made
+    # within the same millisecond are not ordered among themselves); (chain, seq) is also the index.
+    chain = chain_for(subject_id)
+    seq_column = cast("InstrumentedAttribute[int]", AuditEntry.seq)
+    statement = select(AuditEntry).where(AuditEntry.chain == chain)
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    if params.starting_after:
+        cursor_seq = session.exec(
+            select(AuditEntry.seq).where(AuditEntry.chain == chain, AuditEntry.id == params.starting_after)
+        ).first()
+        if cursor_seq is None:
+            raise InvalidInput(
+                "starting_after must be the id of an entry of this list.",
+                code="invalid_cursor",
+                param="starting_after",
+            )
+        statement = statement.where(seq_column < cursor_seq)
+    rows = list(session.exec(statement.order_by(seq_column.desc()).limit(params.limit + 1)).all())
+    return rows[: params.limit], len(rows) > params.limit
+
+
+REVIEW_ACTION = "audit.entries_listed"
+
+
+def review_entries(
+    session: Session,
+    reviewer: Principal,
+    params: PageParams,
+    *,
+    subject_id: str | None = None,
+    action: str | None = None,
+) -> tuple[list[AuditEntry], bool]:
+    """An auditor or operator reads the log. The read is itself recorded, on the system chain only:
+    recording it on each subject's chain would make every review show up as a new access to the
+    subjects it happened to list (and a review of those entries would add more)."""
+    rows, has_more = list_entries(session, params, subject_id=subject_id, action=action)
+    record(
+        session,
+        actor=reviewer,
+        subject_id=None,
+        action=REVIEW_ACTION,
+        purpose="audit log review",
+        legal_basis="platform supervision by authorised staff",
+        details={
+            "filter": {"subject_id": subject_id, "action": action, "starting_after": params.starting_after},
+            "returned": len(rows),
+        },
+    )
+    return rows, has_more

@@ -1,0 +1,155 @@
+"""Concurrent writers to one chain, with real commits: no gaps, no forks.
+
+PostgreSQL only: SQLite has one write lock for the whole file, so its writers never interleave.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.audit import service
+from app.audit.verify import verify
+from app.core.config import Settings
+from app.core.principal import Principal
+from app.core.sms import RecordingSender
+from app.core.store import KeyValueStore
+from app.main import create_app
+from tests.audit.helpers import new_subject_id
+from tests.helpers import make_phone, sign_in
+
+THREADS = 16
+ENTRIES_PER_THREAD = 5
+
+
+@pytest.fixture
+def postgres(committed_engine: Engine) -> Engine:
+    if committed_engine.dialect.name != "postgresql":
+        pytest.skip(
+            "concurrent chain writers need PostgreSQL row locks (SQLite serialises every writer on one "
+            "file lock); this runs in the external leg"
+        )
+    return committed_engine
+
+
+def _run_together(work: Callable[[int], None]) -> None:
+    """Start ``THREADS`` workers at the same instant; re-raise the first failure."""
+    barrier = threading.Barrier(THREADS)
+    failures: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:  # handed to the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def _chain_rows(engine: Engine, chain: str) -> list[tuple[int, str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT seq, actor_id, prev_hash, entry_hash FROM audit_entries WHERE chain = :c ORDER BY seq"
+            ),
+            {"c": chain},
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(postgres: Engine) -> None:
+    # given a subject nobody has written about yet (so the chain's head row is created in the race too)
+    subject_id = new_subject_id()
+    chain = service.chain_for(subject_id)
+
+    # when 16 partners each record 5 entries about it at once, each entry its own transaction
+    def write(n: int) -> None:
+        actor = Principal(type="partner", id=f"ptn_CONCURRENT{n:02d}")
+        for i in range(ENTRIES_PER_THREAD):
+            with Session(postgres) as session:
+                service.record(
+                    session,
+                    actor=actor,
+                    subject_id=subject_id,
+                    action="pass.verified",
+                    purpose="deposit-free rental",
+                    legal_basis="subject consent",
+                    details={"n": i},
+                )
+                session.commit()
+
+    _run_together(write)
+
+    # then one chain 1..N: every entry links to the one before it, none shares a predecessor
+    rows = _chain_rows(postgres, chain)
+    total = THREADS * ENTRIES_PER_THREAD
+    assert [seq for seq, *_ in rows] == list(range(1, total + 1))
+    assert [prev for _, _, prev, _ in rows] == [service.GENESIS_HASH] + [h for *_, h in rows[:-1]]
+    assert sorted({actor for _, actor, _, _ in rows}) == [f"ptn_CONCURRENT{n:02d}" for n in range(THREADS)]
+    with Session(postgres) as session:
+        result = verify(session, chain=chain)
+    assert (result.ok, result.chains, result.entries) == (True, 1, total)
+
+
+@pytest.fixture
+def live_client(
+    postgres: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
+) -> Iterator[TestClient]:
+    """The whole HTTP stack with its own engine: every request commits for real."""
+    with TestClient(
+        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
+    ) as client:
+        yield client
+
+
+def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
+    postgres: Engine, live_client: TestClient, sms: RecordingSender
+) -> None:
+    # given an auditor
+    pair = sign_in(live_client, sms, make_phone())
+    with Session(postgres) as session:
+        user = session.get(User, pair["user_id"])
+        assert user is not None
+        user.roles = ["auditor"]
+        session.add(user)
+        session.commit()
+    marker = new_subject_id()  # filtering on it tells this test's review entries apart
+
+    # when 16 requests read the log at once, each recording its read on the shared system chain
+    statuses: list[int] = []
+
+    def review(_: int) -> None:
+        response = live_client.get(
+            "/v1/admin/audit-entries", params={"subject_id": marker}, headers=pair["headers"]
+        )
+        statuses.append(response.status_code)
+
+    _run_together(review)
+
+    # then every request succeeded and the system chain took all 16 without a gap or a fork
+    assert statuses == [200] * THREADS
+    with postgres.connect() as conn:
+        seqs = conn.execute(
+            text(
+                "SELECT seq FROM audit_entries WHERE chain = 'system' AND action = :action "
+                "AND actor_id = :actor ORDER BY seq"
+            ),
+            {"action": service.REVIEW_ACTION, "actor": pair["user_id"]},
+        ).scalars()
+        assert len(set(seqs)) == THREADS
+    with Session(postgres) as session:
+        result = verify(session, chain=service.SYSTEM_CHAIN)
+    assert result.ok, result.problems
