@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
 from app.core.clock import utcnow
@@ -180,13 +179,11 @@ def list_entries(
         statement = select(AuditEntry)
         if action is not None:
             statement = statement.where(AuditEntry.action == action)
-        # SQLModel types ``AuditEntry.id`` as ``str``; at class level it is the mapped attribute.
-        id_column = cast("InstrumentedAttribute[str]", AuditEntry.id)
-        return fetch_page(session, statement, id_column, params)
+        return fetch_page(session, statement, AuditEntry.id, params)
     # One subject's entries are one chain, and its seq is the exact order they were written in (ids made
     # within the same millisecond are not ordered among themselves); (chain, seq) is also the index.
     chain = chain_for(subject_id)
-    seq_column = cast("InstrumentedAttribute[int]", AuditEntry.seq)
+    seq_column = col(AuditEntry.seq)
     statement = select(AuditEntry).where(AuditEntry.chain == chain)
     if action is not None:
         statement = statement.where(AuditEntry.action == action)

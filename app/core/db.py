@@ -59,7 +59,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _use_real_sqlite_transactions(engine: Engine) -> None:
-    """SQLAlchemy's documented recipe: let SQLAlchemy emit BEGIN so SAVEPOINT and DDL are transactional."""
+    """SQLAlchemy's documented recipe: let SQLAlchemy emit BEGIN so SAVEPOINT and DDL are transactional.
+
+    ``BEGIN IMMEDIATE`` takes SQLite's single write lock when the transaction starts. With a plain
+    ``BEGIN``, a transaction that reads and then writes (any request that appends to the audit log)
+    fails at once with "database is locked" when another writer got there first, whatever the busy
+    timeout. SQLite allows one writer anyway; this makes them queue instead of fail. PostgreSQL, the
+    production database, has row locks and is unaffected.
+    """
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,7 +80,7 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_session(request: Request) -> Iterator[Session]:

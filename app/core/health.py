@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from app.core.idempotency import AppRoute
 
@@ -20,8 +19,14 @@ def readyz(request: Request) -> JSONResponse:
     """The database and the key-value store both answer."""
     checks = {"database": "ok", "store": "ok"}
     try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        # A raw pooled connection: no transaction, so it never queues behind SQLite's write lock.
+        connection = request.app.state.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        finally:
+            connection.close()
     except Exception:
         checks["database"] = "unavailable"
     if not request.app.state.store.ping():

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -42,10 +41,13 @@ class Page(BaseModel, Generic[T]):
 def fetch_page(
     session: Session,
     statement: SelectOfScalar[Any],
-    id_column: InstrumentedAttribute[str],
+    id_column: Any,
     params: PageParams,
 ) -> tuple[list[Any], bool]:
-    """Newest first. Returns the rows of one page and whether there is another after it."""
+    """Newest first. Returns the rows of one page and whether there is another after it.
+
+    ``id_column`` is the model's id attribute (``Partner.id``); SQLModel types it as ``str``, hence ``Any``.
+    """
     if params.starting_after:
         statement = statement.where(id_column < params.starting_after)
     rows = list(session.exec(statement.order_by(id_column.desc()).limit(params.limit + 1)).all())

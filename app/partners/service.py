@@ -18,9 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
 
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
@@ -75,11 +73,6 @@ class IssuedApiKey:
 
 def _unauthenticated(detail: str, code: str) -> Unauthenticated:
     return Unauthenticated(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
-
-
-def _id_column(column: object) -> InstrumentedAttribute[str]:
-    """``fetch_page`` wants the mapped attribute; SQLModel types ``Model.id`` as a plain ``str``."""
-    return cast("InstrumentedAttribute[str]", column)
 
 
 # --- partners ---------------------------------------------------------------------------------------
@@ -143,7 +136,7 @@ def list_partners(
         statement = statement.where(Partner.kind == kind)
     if status is not None:
         statement = statement.where(Partner.status == status)
-    return fetch_page(session, statement, _id_column(Partner.id), params)
+    return fetch_page(session, statement, Partner.id, params)
 
 
 def _set_status(session: Session, actor: Principal, partner_id: str, status: PartnerStatus) -> Partner:
@@ -262,9 +255,7 @@ def create_api_key(
 
 def list_api_keys(session: Session, partner_id: str, params: PageParams) -> tuple[list[ApiKey], bool]:
     partner = get_partner(session, partner_id)
-    return fetch_page(
-        session, select(ApiKey).where(ApiKey.partner_id == partner.id), _id_column(ApiKey.id), params
-    )
+    return fetch_page(session, select(ApiKey).where(ApiKey.partner_id == partner.id), ApiKey.id, params)
 
 
 def get_api_key(session: Session, key_id: str, partner_id: str | None = None) -> ApiKey:

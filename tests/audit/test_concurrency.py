@@ -29,12 +29,9 @@ ENTRIES_PER_THREAD = 5
 
 
 @pytest.fixture
-def postgres(committed_engine: Engine) -> Engine:
-    if committed_engine.dialect.name != "postgresql":
-        pytest.skip(
-            "concurrent chain writers need PostgreSQL row locks (SQLite serialises every writer on one "
-            "file lock); this runs in the external leg"
-        )
+def shared_engine(committed_engine: Engine) -> Engine:
+    """Real commits on the leg's database: PostgreSQL row locks in the external leg, SQLite's single
+    write lock (taken at BEGIN IMMEDIATE) in the embedded one."""
     return committed_engine
 
 
@@ -70,7 +67,7 @@ def _chain_rows(engine: Engine, chain: str) -> list[tuple[int, str, str, str]]:
         return [tuple(row) for row in rows]
 
 
-def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(postgres: Engine) -> None:
+def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(shared_engine: Engine) -> None:
     # given a subject nobody has written about yet (so the chain's head row is created in the race too)
     subject_id = new_subject_id()
     chain = service.chain_for(subject_id)
@@ -79,7 +76,7 @@ def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(postgres: En
     def write(n: int) -> None:
         actor = Principal(type="partner", id=f"ptn_CONCURRENT{n:02d}")
         for i in range(ENTRIES_PER_THREAD):
-            with Session(postgres) as session:
+            with Session(shared_engine) as session:
                 service.record(
                     session,
                     actor=actor,
@@ -94,19 +91,19 @@ def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(postgres: En
     _run_together(write)
 
     # then one chain 1..N: every entry links to the one before it, none shares a predecessor
-    rows = _chain_rows(postgres, chain)
+    rows = _chain_rows(shared_engine, chain)
     total = THREADS * ENTRIES_PER_THREAD
     assert [seq for seq, *_ in rows] == list(range(1, total + 1))
     assert [prev for _, _, prev, _ in rows] == [service.GENESIS_HASH] + [h for *_, h in rows[:-1]]
     assert sorted({actor for _, actor, _, _ in rows}) == [f"ptn_CONCURRENT{n:02d}" for n in range(THREADS)]
-    with Session(postgres) as session:
+    with Session(shared_engine) as session:
         result = verify(session, chain=chain)
     assert (result.ok, result.chains, result.entries) == (True, 1, total)
 
 
 @pytest.fixture
 def live_client(
-    postgres: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
+    shared_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
 ) -> Iterator[TestClient]:
     """The whole HTTP stack with its own engine: every request commits for real."""
     with TestClient(
@@ -116,11 +113,11 @@ def live_client(
 
 
 def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
-    postgres: Engine, live_client: TestClient, sms: RecordingSender
+    shared_engine: Engine, live_client: TestClient, sms: RecordingSender
 ) -> None:
     # given an auditor
     pair = sign_in(live_client, sms, make_phone())
-    with Session(postgres) as session:
+    with Session(shared_engine) as session:
         user = session.get(User, pair["user_id"])
         assert user is not None
         user.roles = ["auditor"]
@@ -141,7 +138,7 @@ def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
 
     # then every request succeeded and the system chain took all 16 without a gap or a fork
     assert statuses == [200] * THREADS
-    with postgres.connect() as conn:
+    with shared_engine.connect() as conn:
         seqs = conn.execute(
             text(
                 "SELECT seq FROM audit_entries WHERE chain = 'system' AND action = :action "
@@ -150,6 +147,6 @@ def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
             {"action": service.REVIEW_ACTION, "actor": pair["user_id"]},
         ).scalars()
         assert len(set(seqs)) == THREADS
-    with Session(postgres) as session:
+    with Session(shared_engine) as session:
         result = verify(session, chain=service.SYSTEM_CHAIN)
     assert result.ok, result.problems
