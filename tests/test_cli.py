@@ -1,0 +1,93 @@
+"""The top-level ``xinyi`` commands: migrate, demo load, admin create."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from app.accounts.models import User
+from app.audit.models import AuditEntry
+from app.cli import app
+from app.core.config import get_settings
+from app.core.db import make_engine
+from app.enterprises.models import Enterprise
+from app.partners.models import ApiKey, Partner
+
+
+@pytest.fixture
+def cli_url(tmp_path: Path) -> Iterator[str]:
+    get_settings.cache_clear()
+    yield f"sqlite:///{tmp_path / 'cli.db'}"
+    get_settings.cache_clear()
+
+
+def run(url: str, *args: str):
+    result = CliRunner().invoke(app, list(args), env={"XINYI_DATABASE_URL": url, "XINYI_ENV": "development"})
+    get_settings.cache_clear()
+    return result
+
+
+def rows(url: str, statement):
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return list(session.exec(statement).all())
+    finally:
+        engine.dispose()
+
+
+def test_migrate_then_demo_load_twice(cli_url: str) -> None:
+    assert run(cli_url, "migrate").exit_code == 0
+    first = run(cli_url, "demo", "load")
+    assert first.exit_code == 0, first.output
+    keys_first = re.findall(r"Bearer (xyk_\S+)", first.stdout)
+    assert len(keys_first) == 4
+    second = run(cli_url, "demo", "load")
+    assert second.exit_code == 0, second.output
+    keys_second = re.findall(r"Bearer (xyk_\S+)", second.stdout)
+    assert len(keys_second) == 4 and not set(keys_first) & set(keys_second)
+
+    # loading again found everything it made the first time
+    assert len(rows(cli_url, select(User))) == 5
+    assert len(rows(cli_url, select(Partner))) == 4
+    assert len(rows(cli_url, select(Enterprise))) == 1
+    # the first run's keys were revoked, the second run's are live
+    live = rows(cli_url, select(ApiKey).where(col(ApiKey.revoked_at).is_(None)))
+    assert sorted(k.prefix for k in live) == sorted("_".join(k.split("_")[:2]) for k in keys_second)
+    staff = {tuple(u.roles) for u in rows(cli_url, select(User)) if u.roles}
+    assert staff == {("operator",), ("auditor",)}
+    assert run(cli_url, "audit", "verify").exit_code == 0
+
+
+def test_admin_create_grants_a_role_and_audits_it(cli_url: str) -> None:
+    run(cli_url, "migrate")
+    result = run(cli_url, "admin", "create", "--phone", "13912345678", "--role", "auditor")
+    assert result.exit_code == 0, result.output
+    assert "139****5678" in result.stdout and "13912345678" not in result.stdout
+    (user,) = rows(cli_url, select(User))
+    assert user.roles == ["auditor"]
+    entries = rows(cli_url, select(AuditEntry).where(AuditEntry.action == "staff.role_granted"))
+    assert [(e.actor_id, e.details) for e in entries] == [("cli", {"user_id": user.id, "role": "auditor"})]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--phone", "13912345678", "--role", "superuser"], "role must be operator or auditor"),
+        (["--phone", "139123", "--role", "operator"], "invalid_phone"),
+    ],
+)
+def test_admin_create_refuses_bad_input_and_writes_nothing(
+    cli_url: str, args: list[str], message: str
+) -> None:
+    run(cli_url, "migrate")
+    result = run(cli_url, "admin", "create", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert rows(cli_url, select(User)) == []
+    assert rows(cli_url, select(AuditEntry)) == []
