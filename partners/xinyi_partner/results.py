@@ -1,0 +1,81 @@
+"""Typed results of the two checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+OfflineDecision = Literal["accepted", "refused", "online_required"]
+OnlineDecision = Literal["eligible", "not_eligible"]
+
+
+@dataclass(frozen=True)
+class OfflineResult:
+    """What the offline check says about one scanned token.
+
+    - ``accepted``: a valid, unrevoked offline code for this scenario; grant the benefit and record the use
+      (:meth:`OfflineQueue.record`) so it is reported when back online;
+    - ``refused``: ``code`` says why (``token_expired``, ``token_revoked``…); do not grant;
+    - ``online_required``: the token may be fine but cannot be decided offline (an online-only pass, or no
+      fresh deny list / key set); verify online, or do without the benefit.
+    """
+
+    decision: OfflineDecision
+    scenario: str
+    code: str | None = None
+    message: str = ""
+    handle: str | None = None
+    kid: str | None = None
+    expires_at: int | None = None
+    deny_list_version: int | None = None
+    deny_list_stale: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.decision == "accepted"
+
+    @property
+    def expires_at_datetime(self) -> datetime | None:
+        return None if self.expires_at is None else datetime.fromtimestamp(self.expires_at, UTC)
+
+
+@dataclass(frozen=True)
+class OnlineResult:
+    """The platform's decision (``POST /v1/verifications``). No score, level, name or ID number: only the
+    decision, its reason code, the benefit, a pseudonym of the subject stable for this partner, the
+    verification id and when the decision expires."""
+
+    id: str
+    decision: OnlineDecision
+    scenario: str
+    reason: str | None = None
+    benefit: Any = None
+    subject: str | None = None
+    expires_at: datetime | None = None
+    idempotency_key: str | None = None
+    replayed: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def eligible(self) -> bool:
+        return self.decision == "eligible"
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def isoformat(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
