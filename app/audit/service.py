@@ -125,25 +125,21 @@ def record(
     """Append one entry to the subject's chain. ``details`` must hold ids and codes only, never personal
     data: the log outlives the records it describes.
 
-    Concurrency: the chain head is claimed with ``UPDATE … RETURNING`` before anything is read, so the
-    row lock (PostgreSQL) or the write lock (SQLite) serialises writers of one chain until commit, and a
-    writer always sees the hash its predecessor committed.
+    Concurrency: the chain head is claimed with an upsert ``… RETURNING`` before anything is read, so
+    the row lock (PostgreSQL) or the write lock (SQLite) serialises writers of one chain until commit,
+    and a writer always sees the hash its predecessor committed.
     """
     chain = chain_for(subject_id)
     session.flush()
-    session.execute(
-        text(
-            "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 0, :genesis) "
-            "ON CONFLICT (chain) DO NOTHING"
-        ),
-        {"chain": chain, "genesis": GENESIS_HASH},
-    )
+    # One statement claims the next sequence number: it creates the head of a new chain, or bumps the
+    # existing one under its row lock, and returns the hash of the entry before.
     seq, prev_hash = session.execute(
         text(
-            "UPDATE audit_chain_heads SET last_seq = last_seq + 1 WHERE chain = :chain "
+            "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 1, :genesis) "
+            "ON CONFLICT (chain) DO UPDATE SET last_seq = audit_chain_heads.last_seq + 1 "
             "RETURNING last_seq, last_hash"
         ),
-        {"chain": chain},
+        {"chain": chain, "genesis": GENESIS_HASH},
     ).one()
     created_at = utcnow()
     entry = AuditEntry(

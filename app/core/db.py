@@ -53,8 +53,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _use_real_sqlite_transactions(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Sync handlers and dependencies run on anyio's worker threads (40 by default), and a request can hold
+    # a connection while it waits for a thread for its next dependency. With fewer connections than
+    # threads, a burst can deadlock: every thread waits for a connection held by a request that waits
+    # for a thread. So the pool is larger than the thread limit.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
 
 

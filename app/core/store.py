@@ -141,11 +141,19 @@ class RedisStore:
         self._incr = client.register_script(_INCR_WITH_TTL)
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "xinyi:") -> RedisStore:
-        client = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+    def from_url(cls, url: str, prefix: str = "xinyi:", max_connections: int = 200) -> RedisStore:
+        # A blocking pool: under a burst, callers wait (up to 5 s) for a free connection instead of failing
+        # with MaxConnectionsError once the pool is exhausted.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=5,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            health_check_interval=30,
         )
-        return cls(client, prefix)
+        return cls(redis.Redis(connection_pool=pool), prefix)
 
     @staticmethod
     def _ms(ttl_seconds: float) -> int:
