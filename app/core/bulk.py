@@ -8,34 +8,131 @@ columns take Python objects. Nothing is committed here.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, update
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # app.core.ids
+# Byte -> one of the 32 characters, each reached by exactly 8 byte values: uniform.
+_RANDOM_CHARS = bytes.maketrans(bytes(range(256)), bytes(ord(_CROCKFORD[b & 31]) for b in range(256)))
+
+# SQLite refuses statements with more than 32,766 parameters; stay well below.
+SQLITE_IN_CHUNK = 5000
 
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _copy_value(value: Any, is_json: bool) -> Any:
-    return (
-        json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        if is_json and value is not None
-        else value
+def one_of(session: Session, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values`` as one array parameter on PostgreSQL (``= ANY(:values)``), so a statement does
+    not grow, nor get re-parsed, with the number of values. On SQLite keep ``values`` under
+    :data:`SQLITE_IN_CHUNK`."""
+    if is_postgresql(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String())))
+    return column.in_(values)
+
+
+def fetch_tuples(session: Session, statement: Any) -> list[tuple[Any, ...]]:
+    """All rows of a Core select as plain tuples. On PostgreSQL the statement goes straight to the
+    driver: for hundreds of thousands of rows, SQLAlchemy's per-row result processing is the slow part."""
+    if not is_postgresql(session):
+        return [tuple(row) for row in session.execute(statement)]
+    compiled = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
     )
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+
+
+def in_chunks(session: Session, values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """All values at once on PostgreSQL; slices SQLite can take."""
+    size = len(values) or 1 if is_postgresql(session) else SQLITE_IN_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@contextmanager
+def unprepared(session: Session) -> Iterator[None]:
+    """Run bulk work without psycopg's automatic server-side prepared statements on this connection.
+
+    After five executions psycopg prepares a statement, and PostgreSQL may then keep a generic plan made
+    while a table was still nearly empty (a sequential scan) for the rest of a long import: each chunk's
+    look-ups then scan the whole table and the import turns quadratic."""
+    if not is_postgresql(session):
+        yield
+        return
+    driver = session.connection().connection.driver_connection
+    previous = driver.prepare_threshold  # type: ignore[union-attr]
+    driver.prepare_threshold = None  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = previous  # type: ignore[union-attr]
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` ids in the format of :func:`app.core.ids.new_id`, increasing, for rows written in bulk.
+
+    A ULID-style id is 10 characters of milliseconds then 16 characters (80 bits) of randomness; one
+    batch shares the millisecond, and random bytes map straight onto the 32-character alphabet."""
+    millis = time.time_ns() // 1_000_000
+    head = "".join(_CROCKFORD[(millis >> shift) & 31] for shift in range(45, -5, -5))
+    noise = secrets.token_bytes(16 * count).translate(_RANDOM_CHARS).decode()
+    return sorted(f"{prefix}_{head}{noise[i : i + 16]}" for i in range(0, 16 * count, 16))
+
+
+class JSONText(str):
+    """A JSON column value already serialized by the caller (who often needs the text anyway, e.g. to
+    hash it): written as is, not serialized again."""
+
+
+def dumps(value: Any) -> JSONText:
+    return JSONText(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _json(value: Any) -> Any:
+    return value if value is None or isinstance(value, JSONText) else dumps(value)
+
+
+def _python_values(table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For executemany through SQLAlchemy, whose JSON type serializes by itself."""
+    json_columns = [name for name in rows[0] if isinstance(table.c[name].type, JSON)]
+    if not json_columns:
+        return list(rows)
+    return [
+        {
+            **row,
+            **{
+                name: json.loads(row[name]) if isinstance(row[name], JSONText) else row[name]
+                for name in json_columns
+            },
+        }
+        for row in rows
+    ]
 
 
 def _copy(
     session: Session, target: str, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> None:
-    json_columns = [isinstance(table.c[name].type, JSON) for name in columns]
+    json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     driver = session.connection().connection.driver_connection
     quoted = ", ".join(f'"{name}"' for name in columns)
     with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        write = copy.write_row
         for row in rows:
-            copy.write_row([_copy_value(row[name], j) for name, j in zip(columns, json_columns, strict=True)])
+            values = [row[name] for name in columns]
+            for i in json_at:
+                values[i] = _json(values[i])
+            write(values)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -46,7 +143,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if is_postgresql(session):
         _copy(session, f'"{table.name}"', table, columns, rows)
     else:
-        session.execute(insert(table), list(rows))
+        session.execute(insert(table), _python_values(table, rows))
 
 
 def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -76,4 +173,7 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[st
         .where(table.c[key] == bindparam(f"b_{key}"))
         .values({name: bindparam(f"b_{name}") for name in columns})
     )
-    session.execute(statement, [{f"b_{name}": value for name, value in row.items()} for row in rows])
+    session.execute(
+        statement,
+        [{f"b_{name}": value for name, value in row.items()} for row in _python_values(table, rows)],
+    )

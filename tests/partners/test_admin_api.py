@@ -37,7 +37,11 @@ def test_operator_creates_a_partner_and_reads_it_back(client, db, operator):
         "created_at": body["created_at"],
     }
     assert client.get(f"/v1/admin/partners/{body['id']}", headers=operator["headers"]).json() == body
-    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "partner.created")).one()
+    entry = db.exec(
+        select(AuditEntry).where(
+            AuditEntry.action == "partner.created", AuditEntry.actor_id == operator["id"]
+        )
+    ).one()
     assert (entry.chain, entry.subject_id, entry.actor_type, entry.actor_id) == (
         "system",
         None,

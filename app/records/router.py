@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.core.idempotency import AppRoute, IdempotencyRequiredDep
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import CryptoDep, CurrentUser, require_scope
+from app.records import service
+from app.records.catalogue import CATEGORIES
+from app.records.models import CreditRecord
+from app.records.schemas import CategoryLabels, RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
+from app.records.validation import RowError
+
+router = APIRouter(route_class=AppRoute, tags=["records"])
+
+RecordsWriter = Annotated[Principal, Depends(require_scope("records:write"))]
+
+
+@router.post("/v1/records/batches", status_code=201)
+def submit_batch(
+    body: RecordBatchIn,
+    partner: RecordsWriter,
+    idem: IdempotencyRequiredDep,
+    session: SessionDep,
+    crypto: CryptoDep,
+) -> RecordBatchOut:
+    """Push up to 10,000 public credit records or red/black list entries (data providers, `records:write`).
+
+    Every row is validated on its own: valid rows land even when others are refused, and each refused row
+    is reported with its row number, field and code. Idempotent on (your partner id, `source_record_id`).
+    Each subject touched is rescored before the response is sent."""
+    result = service.submit_batch(session, crypto, partner, body.records)
+    batch = result.batch
+    return RecordBatchOut(
+        id=batch.id,
+        source=batch.source,
+        channel=batch.channel,
+        status=batch.status,
+        received=batch.received,
+        created=batch.created,
+        updated=batch.updated,
+        unchanged=batch.unchanged,
+        rejected=batch.rejected,
+        errors=[_error_out(error) for error in result.errors],
+        created_at=batch.created_at,
+        finished_at=batch.finished_at,
+    )
+
+
+def _error_out(error: RowError) -> RowErrorOut:
+    return RowErrorOut(
+        row=error.row,
+        field=error.field,
+        code=error.code,
+        message=error.message,
+        source_record_id=error.source_record_id,
+    )
+
+
+def _record_out(record: CreditRecord) -> RecordOut:
+    category = CATEGORIES[record.category]
+    return RecordOut(
+        id=record.id,
+        category=record.category,
+        category_labels=CategoryLabels(zh=category.zh, en=category.en),
+        severity=record.severity,
+        outcome=record.outcome,
+        grade=record.grade,
+        title=record.title,
+        decision_date=record.decision_date,
+        conduct_end_date=record.conduct_end_date,
+        publicity_starts_on=record.publicity_starts_on,
+        publicity_min_ends_on=record.publicity_min_ends_on,
+        publicity_ends_on=record.publicity_ends_on,
+        counts_until=record.counts_until,
+        status=record.status,
+        source=record.source,
+        source_record_id=record.source_record_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+@router.get("/v1/me/records")
+def my_records(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[RecordOut]:
+    """The public credit records about you, newest first, with their publicity windows and status."""
+    if user.subject_id is None:
+        raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
+    rows, has_more = service.records_of(session, user.subject_id, page)
+    return Page(data=[_record_out(row) for row in rows], has_more=has_more)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.records.catalogue import CATEGORIES
+
+_ROW_DOC = (
+    "Up to 10,000 rows. Each row is an object with: `source_record_id` (your own id of the record; "
+    "re-sending it changes nothing, sending it changed corrects it), `category` ("
+    + ", ".join(CATEGORIES)
+    + "), exactly one of `id_number` (身份证号), `uscc` (统一社会信用代码) or `subject_id`; records add "
+    "`decision_date` (YYYY-MM-DD), optional `conduct_end_date`, `severity` (minor/general/serious, for 失信 "
+    "records), `outcome` or `grade` where the category has them, optional `title` and `legal_basis`; "
+    "`black_list`/`red_list` rows are list entries with `legal_basis`, `start_date` and optional `end_date`."
+)
+
+
+class RecordBatchIn(BaseModel):
+    records: list[Any] = Field(description=_ROW_DOC)
+
+
+class RowErrorOut(BaseModel):
+    row: int = Field(description="1 for the first row of the batch (or of the file, after its header).")
+    field: str | None
+    code: str
+    message: str
+    source_record_id: str | None = None
+
+
+class RecordBatchOut(BaseModel):
+    object: Literal["record_batch"] = "record_batch"
+    id: str
+    source: str
+    channel: str
+    status: str
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int = Field(description="Rows refused; each is listed in `errors` (a row may have several).")
+    errors: list[RowErrorOut]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class CategoryLabels(BaseModel):
+    zh: str
+    en: str
+
+
+class RecordOut(BaseModel):
+    object: Literal["credit_record"] = "credit_record"
+    id: str
+    category: str
+    category_labels: CategoryLabels
+    severity: str | None
+    outcome: str | None
+    grade: str | None
+    title: str | None
+    decision_date: date
+    conduct_end_date: date | None
+    publicity_starts_on: date
+    publicity_min_ends_on: date | None = Field(description="Credit repair may be asked from this day.")
+    publicity_ends_on: date | None
+    counts_until: date | None = Field(description="The first day the record no longer counts.")
+    status: str
+    source: str
+    source_record_id: str
+    created_at: datetime
+    updated_at: datetime

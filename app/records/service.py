@@ -1,0 +1,281 @@
+"""Public credit records and red/black lists: ingestion, the "is this subject blocked" answer every
+scenario asks, status changes, expiry, and the scoring inputs of a subject.
+
+Every change of a subject's records or list entries rescores it in the same transaction
+(:func:`app.records.scoring_inputs.recompute_subjects`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit_service
+from app.core.clock import utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.pagination import PageParams, fetch_page
+from app.core.principal import Principal
+from app.core.security import Crypto
+from app.records import scoring_inputs
+from app.records.catalogue import ListStatus, ListType, RecordStatus
+from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
+from app.records.models import CreditRecord, ListEntry, RecordBatch
+from app.records.validation import RowError, RowValidator, ValidRow
+from app.scoring.engine import ScoringInputs, business_date
+
+MAX_BATCH_ROWS = 10_000
+EXPIRE_BATCH = 5_000
+
+
+def is_blocked(session: Session, subject_id: str, today: date | None = None) -> bool:
+    """True while the subject has a black-list entry in force. Every scenario asks this before granting
+    anything (一处失信、处处受限); it reads the lists themselves, not the stored score."""
+    today = today or business_date()
+    statement = (
+        sa_select(col(ListEntry.id))
+        .where(
+            col(ListEntry.subject_id) == subject_id,
+            col(ListEntry.list_type) == ListType.black,
+            col(ListEntry.status) == ListStatus.active,
+            or_(col(ListEntry.ends_on).is_(None), col(ListEntry.ends_on) > today),
+        )
+        .limit(1)
+    )
+    return session.execute(statement).first() is not None
+
+
+def scoring_inputs_for(session: Session, subject_id: str, today: date | None = None) -> ScoringInputs:
+    """What the scoring engine is told about this subject today."""
+    return scoring_inputs.inputs_of(session, subject_id, today or business_date())
+
+
+# --- ingestion ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    batch: RecordBatch
+    errors: list[RowError] = field(default_factory=list)
+
+
+def start_batch(
+    session: Session, *, source: str, channel: str, actor: Principal, file_name: str | None = None
+) -> RecordBatch:
+    batch = RecordBatch(
+        source=source, channel=channel, submitted_by=f"{actor.type}:{actor.id}", file_name=file_name
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def ingest_chunk(
+    session: Session,
+    crypto: Crypto,
+    batch: RecordBatch,
+    actor: Principal,
+    rows: Iterable[tuple[int, Any]],
+    *,
+    validator: RowValidator,
+    seen: set[str],
+    now: datetime | None = None,
+) -> ChunkOutcome:
+    """Validate and land one chunk of numbered rows; the batch's counts grow by what happened."""
+    valid: list[ValidRow] = []
+    errors: list[RowError] = []
+    received = 0
+    for number, raw in rows:
+        received += 1
+        checked = raw if isinstance(raw, list) else validator.validate(number, raw)
+        if isinstance(checked, ValidRow):
+            valid.append(checked)
+        else:
+            errors.extend(checked)
+    ctx = BatchContext(batch.id, batch.source, actor, validator.today, now or utcnow(), crypto)
+    outcome = land_chunk(session, ctx, valid, seen)
+    outcome.errors = sorted([*errors, *outcome.errors], key=lambda error: error.row)
+    batch.received += received
+    batch.created += outcome.created
+    batch.updated += outcome.updated
+    batch.unchanged += outcome.unchanged
+    batch.rejected += len({error.row for error in outcome.errors})
+    session.add(batch)
+    session.flush()
+    return outcome
+
+
+def finish_batch(session: Session, batch: RecordBatch, actor: Principal) -> RecordBatch:
+    batch.status = "completed"
+    batch.finished_at = utcnow()
+    session.add(batch)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=None,
+        action="records.batch_ingested",
+        purpose="public credit information ingestion",
+        legal_basis="public credit information sharing (公共信用信息归集)",
+        details={
+            "batch_id": batch.id,
+            "source": batch.source,
+            "channel": batch.channel,
+            "received": batch.received,
+            "created": batch.created,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+            "rejected": batch.rejected,
+        },
+    )
+    return batch
+
+
+def submit_batch(session: Session, crypto: Crypto, partner: Principal, rows: list[Any]) -> BatchResult:
+    """A data provider's API batch: all rows in one transaction; the source is the partner itself."""
+    if not rows:
+        raise InvalidInput("records: send at least one row.", code="empty_batch", param="records")
+    if len(rows) > MAX_BATCH_ROWS:
+        raise InvalidInput(
+            f"records: at most {MAX_BATCH_ROWS} rows per batch; split it.",
+            code="batch_too_large",
+            param="records",
+        )
+    batch = start_batch(session, source=partner.id, channel="api", actor=partner)
+    validator = RowValidator(business_date())
+    outcome = ingest_chunk(
+        session, crypto, batch, partner, enumerate(rows, start=1), validator=validator, seen=set()
+    )
+    return BatchResult(finish_batch(session, batch, partner), outcome.errors)
+
+
+# --- status changes and expiry ------------------------------------------------------------------------
+
+_TRANSITIONS: dict[RecordStatus, frozenset[RecordStatus]] = {
+    RecordStatus.active: frozenset({RecordStatus.disputed, RecordStatus.repaired}),
+    RecordStatus.disputed: frozenset({RecordStatus.active, RecordStatus.repaired}),
+    RecordStatus.repaired: frozenset(),
+    RecordStatus.expired: frozenset(),
+}
+
+
+def get_record(session: Session, record_id: str) -> CreditRecord:
+    # Records are written in bulk, past the ORM: read the row as it is now.
+    record = session.exec(
+        select(CreditRecord).where(CreditRecord.id == record_id).execution_options(populate_existing=True)
+    ).first()
+    if record is None:
+        raise NotFound("No record with this id.", code="record_not_found", param="record_id")
+    return record
+
+
+def set_record_status(
+    session: Session,
+    actor: Principal,
+    record_id: str,
+    status: RecordStatus,
+    *,
+    purpose: str,
+    legal_basis: str,
+    today: date | None = None,
+) -> CreditRecord:
+    """Objections (disputed, back to active) and credit repair (repaired) move a record; the subject is
+    rescored and the change audited in the same transaction."""
+    record = get_record(session, record_id)
+    current = RecordStatus(record.status)
+    if status not in _TRANSITIONS[current]:
+        raise Conflict(
+            f"A {current.value} record cannot become {status.value}.",
+            code="invalid_status_change",
+            param="status",
+        )
+    record.status = status
+    record.updated_at = utcnow()
+    session.add(record)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=record.subject_id,
+        action="record.status_changed",
+        purpose=purpose,
+        legal_basis=legal_basis,
+        details={"record_id": record.id, "from": current.value, "to": status.value},
+    )
+    scoring_inputs.recompute_subjects(
+        session, [record.subject_id], trigger="record_status", today=today or business_date()
+    )
+    return record
+
+
+@dataclass
+class ExpiryOutcome:
+    records: int = 0
+    list_entries: int = 0
+    rescored: int = 0
+
+
+def expire_due(session: Session, today: date, limit: int = EXPIRE_BATCH) -> ExpiryOutcome:
+    """Mark up to ``limit`` records and list entries whose end has come as expired and rescore their
+    subjects. Run it until it returns nothing; running it again changes nothing."""
+    now = utcnow()
+    due_records = session.execute(
+        sa_select(col(CreditRecord.id), col(CreditRecord.subject_id))
+        .where(
+            col(CreditRecord.status).in_([RecordStatus.active, RecordStatus.disputed]),
+            col(CreditRecord.counts_until) <= today,
+        )
+        .order_by(col(CreditRecord.counts_until), col(CreditRecord.id))
+        .limit(limit)
+    ).all()
+    due_entries = session.execute(
+        sa_select(col(ListEntry.id), col(ListEntry.subject_id))
+        .where(col(ListEntry.status) == ListStatus.active, col(ListEntry.ends_on) <= today)
+        .order_by(col(ListEntry.ends_on), col(ListEntry.id))
+        .limit(limit)
+    ).all()
+    if due_records:
+        session.execute(
+            update(CreditRecord)
+            .where(col(CreditRecord.id).in_([row[0] for row in due_records]))
+            .values(status=RecordStatus.expired.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if due_entries:
+        session.execute(
+            update(ListEntry)
+            .where(col(ListEntry.id).in_([row[0] for row in due_entries]))
+            .values(status=ListStatus.expired.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    subjects = {row[1] for row in due_records} | {row[1] for row in due_entries}
+    rescored = scoring_inputs.recompute_subjects(session, subjects, trigger="expiry", today=today, now=now)
+    return ExpiryOutcome(len(due_records), len(due_entries), rescored)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def records_of(session: Session, subject_id: str, params: PageParams) -> tuple[list[CreditRecord], bool]:
+    statement = (
+        select(CreditRecord)
+        .where(CreditRecord.subject_id == subject_id)
+        .execution_options(populate_existing=True)
+    )
+    return fetch_page(session, statement, cast(InstrumentedAttribute[str], CreditRecord.id), params)
+
+
+def list_entries_of(session: Session, subject_id: str) -> list[ListEntry]:
+    statement = (
+        select(ListEntry)
+        .where(ListEntry.subject_id == subject_id)
+        .order_by(col(ListEntry.id).desc())
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement).all())

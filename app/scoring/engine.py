@@ -1,0 +1,291 @@
+"""The scoring engine: a pure, deterministic function of (model, inputs, scoring date).
+
+No database, no clock: the caller says which records and list entries the subject has and which day it is.
+The same inputs always give the same score, reasons and hints, whatever their order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from app.scoring.model import (
+    ADJUSTMENT_DIMENSION,
+    BLACK_LIST,
+    BLACK_LIST_LEVEL,
+    RED_LIST,
+    SCORE_BOUNDS,
+    ScoringModel,
+)
+
+# Records are dated in China Standard Time (no daylight saving); "today" is the date there.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+COUNTING_STATUSES = frozenset({"active", "disputed"})
+MAX_IMPROVEMENTS = 20
+# Part of every stored score's digest: bump it when the engine's output changes for the same model and
+# inputs, so that the next rebuild rewrites every score.
+ENGINE_REVISION = "1"
+MAX_HEADROOM_HINTS = 3
+
+
+def business_date(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(CHINA_TZ).date()
+
+
+class UnknownFactor(ValueError):
+    """A record kind the model has no points for: the model and the record catalogue disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    record_id: str
+    key: str  # the factor key: category, then outcome/grade/severity ("administrative_penalty.serious")
+    status: str = "active"
+    counts_until: date | None = None  # the first day it no longer counts; None: no end
+    repairable_from: date | None = None  # credit repair may be asked from this day; None: not repairable
+
+
+@dataclass(frozen=True, slots=True)
+class ListInput:
+    entry_id: str
+    list_type: str  # "red" | "black"
+    status: str = "active"
+    ends_on: date | None = None  # the first day it no longer applies; None: until removed
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringInputs:
+    records: tuple[RecordInput, ...] = ()
+    lists: tuple[ListInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    dimension: str
+    points: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Improvement:
+    """Something that would raise the score. ``kind``: repair | expiry | list_end | headroom."""
+
+    kind: str
+    code: str  # the reason code (repair, expiry, list_end) or the dimension (headroom)
+    points: int  # at most this many points back
+    ref: str | None = None  # record or list entry id
+    available_from: date | None = None  # repair: the day it may be asked
+    until: date | None = None  # the day it stops counting by itself
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    model_version: str
+    score: int
+    level: str
+    blocked: bool
+    contributions: dict[str, int]
+    reasons: tuple[Reason, ...]
+    improvements: tuple[Improvement, ...] = field(default=())
+
+    def explanation(self) -> dict[str, Any]:
+        """The JSON stored beside the score: compact, readable, enough to render both languages."""
+        return {
+            "reasons": [[r.code, r.dimension, r.points, r.count] for r in self.reasons],
+            "improvements": [_improvement_json(i) for i in self.improvements],
+        }
+
+
+def _improvement_json(item: Improvement) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": item.kind, "code": item.code, "points": item.points}
+    if item.ref is not None:
+        data["ref"] = item.ref
+    if item.available_from is not None:
+        data["available_from"] = item.available_from.isoformat()
+    if item.until is not None:
+        data["until"] = item.until.isoformat()
+    return data
+
+
+def reasons_from_json(data: dict[str, Any]) -> list[Reason]:
+    return [Reason(code, dimension, points, count) for code, dimension, points, count in data["reasons"]]
+
+
+def improvements_from_json(data: dict[str, Any]) -> list[Improvement]:
+    return [
+        Improvement(
+            kind=item["kind"],
+            code=item["code"],
+            points=item["points"],
+            ref=item.get("ref"),
+            available_from=date.fromisoformat(item["available_from"]) if "available_from" in item else None,
+            until=date.fromisoformat(item["until"]) if "until" in item else None,
+        )
+        for item in data["improvements"]
+    ]
+
+
+def record_counts(record: RecordInput, as_of: date) -> bool:
+    return record.status in COUNTING_STATUSES and (record.counts_until is None or record.counts_until > as_of)
+
+
+def list_applies(entry: ListInput, as_of: date) -> bool:
+    return entry.status == "active" and (entry.ends_on is None or entry.ends_on > as_of)
+
+
+def _day(value: date | None) -> tuple[bool, date]:
+    return (value is None, value or date.min)
+
+
+def _sort_key(reason: Reason) -> tuple[int, int, str]:
+    return (0 if reason.code == BLACK_LIST else 1, -abs(reason.points), reason.code)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """The model as plain tuples and dicts: the engine runs once per subject, millions of times."""
+
+    factors: dict[str, tuple[str, int, float]]  # key -> (dimension, points, dimension weight)
+    dimensions: tuple[tuple[str, int, int, bool], ...]  # (name, max positive, max negative, has a hint)
+    bands: tuple[tuple[int, str], ...]  # (min score, level), highest first
+
+
+_COMPILED: dict[int, tuple[ScoringModel, _Compiled]] = {}
+
+
+def _compile(model: ScoringModel) -> _Compiled:
+    cached = _COMPILED.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    weights = {name: dimension.weight for name, dimension in model.dimensions.items()}
+    compiled = _Compiled(
+        factors={key: (f.dimension, f.points, weights[f.dimension]) for key, f in model.factors.items()},
+        dimensions=tuple(
+            (name, d.max_positive, d.max_negative, bool(d.raise_zh)) for name, d in model.dimensions.items()
+        ),
+        bands=tuple((band.min_score, band.level) for band in model.bands),
+    )
+    _COMPILED[id(model)] = (model, compiled)
+    return compiled
+
+
+def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreResult:
+    compiled = _compile(model)
+    factors = compiled.factors
+    disputed_weight = model.disputed_record_weight
+    raw: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    negatives: list[tuple[float, str, RecordInput]] = []
+    for record in inputs.records:
+        status = record.status
+        if status not in COUNTING_STATUSES or (
+            record.counts_until is not None and record.counts_until <= as_of
+        ):
+            continue
+        key = record.key
+        factor = factors.get(key)
+        if factor is None:
+            raise UnknownFactor(f"model {model.version} has no factor {key!r}")
+        points = factor[1] * (disputed_weight if status == "disputed" else 1.0)
+        raw[key] = raw.get(key, 0.0) + points
+        counts[key] = counts.get(key, 0) + 1
+        if factor[1] < 0:
+            negatives.append((points * factor[2], record.record_id, record))
+
+    contributions = {name: 0 for name, _, _, _ in compiled.dimensions}
+    reasons: list[Reason] = []
+    for key in sorted(raw):
+        dimension_name, _, weight = factors[key]
+        points = round(raw[key] * weight)
+        reasons.append(Reason(key, dimension_name, points, counts[key]))
+        contributions[dimension_name] += points
+
+    red = black = 0
+    black_entries: list[ListInput] = []
+    for entry in inputs.lists:
+        if list_applies(entry, as_of):
+            if entry.list_type == "red":
+                red += 1
+            elif entry.list_type == "black":
+                black += 1
+                black_entries.append(entry)
+    if red:
+        dimension_name, points_each, weight = factors[RED_LIST]
+        points = round(points_each * weight)
+        reasons.append(Reason(RED_LIST, dimension_name, points, red))
+        contributions[dimension_name] += points
+
+    for name, max_positive, max_negative, _ in compiled.dimensions:
+        total = contributions[name]
+        if total > max_positive:
+            reasons.append(Reason(f"cap.{name}", name, max_positive - total, 1))
+            contributions[name] = max_positive
+        elif total < -max_negative:
+            reasons.append(Reason(f"floor.{name}", name, -max_negative - total, 1))
+            contributions[name] = -max_negative
+
+    unbounded = model.base + sum(contributions.values())
+    score = min(model.max_score, max(model.min_score, unbounded))
+    if score != unbounded:
+        reasons.append(Reason(SCORE_BOUNDS, ADJUSTMENT_DIMENSION, score - unbounded, 1))
+        contributions[ADJUSTMENT_DIMENSION] = score - unbounded
+
+    if black:
+        lowered = min(0, model.black_list_ceiling - score)
+        lists_dimension = factors[BLACK_LIST][0]
+        reasons.append(Reason(BLACK_LIST, lists_dimension, lowered, black))
+        contributions[lists_dimension] += lowered
+        score += lowered
+        level = BLACK_LIST_LEVEL
+    else:
+        level = next(band for floor, band in compiled.bands if score >= floor)
+
+    # Sort keys are total, so that the result never depends on the order the inputs came in.
+    improvements = [
+        Improvement("list_end", BLACK_LIST, 0, entry.entry_id, until=entry.ends_on)
+        for entry in sorted(black_entries, key=lambda e: (e.entry_id, _day(e.ends_on)))
+    ]
+    negatives.sort(
+        key=lambda item: (
+            item[0],
+            item[1],
+            item[2].key,
+            _day(item[2].repairable_from),
+            _day(item[2].counts_until),
+        )
+    )
+    for weighted, record_id, record in negatives:
+        if record.repairable_from is not None:
+            improvements.append(
+                Improvement(
+                    "repair",
+                    record.key,
+                    -round(weighted),
+                    record_id,
+                    record.repairable_from,
+                    record.counts_until,
+                )
+            )
+        elif record.counts_until is not None:
+            improvements.append(
+                Improvement("expiry", record.key, -round(weighted), record_id, until=record.counts_until)
+            )
+    headroom = sorted(
+        (contributions[name] - max_positive, name)
+        for name, max_positive, _, hinted in compiled.dimensions
+        if hinted and max_positive > contributions[name]
+    )
+    improvements.extend(Improvement("headroom", name, -gap) for gap, name in headroom[:MAX_HEADROOM_HINTS])
+
+    reasons.sort(key=_sort_key)
+    return ScoreResult(
+        model_version=model.version,
+        score=score,
+        level=level,
+        blocked=bool(black),
+        contributions=contributions,
+        reasons=tuple(reasons),
+        improvements=tuple(improvements[:MAX_IMPROVEMENTS]),
+    )

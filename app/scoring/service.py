@@ -1,0 +1,264 @@
+"""Scores: compute with the active model, store with history, read, and account for operator reads.
+
+Scoring knows nothing of where its inputs come from: the caller (``app.records``) builds a
+:class:`~app.scoring.engine.ScoringInputs` per subject, holds the subject's lock, and hands them to
+:func:`recompute_many` in the same transaction as the change that made them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, col, select
+
+from app.audit import service as audit_service
+from app.core.bulk import dumps, fetch_tuples, in_chunks, insert_rows, new_ids, one_of, update_rows
+from app.core.clock import utcnow
+from app.core.errors import InvalidInput, NotFound
+from app.core.pagination import PageParams, fetch_page
+from app.core.principal import Principal
+from app.scoring import engine
+from app.scoring.engine import ScoreResult, ScoringInputs
+from app.scoring.model import BLACK_LIST, ScoringModel, active_model, get_model
+from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
+from app.subjects.models import Subject
+
+_SCORES: Table = SQLModel.metadata.tables[str(CreditScore.__tablename__)]
+_HISTORY: Table = SQLModel.metadata.tables[str(ScoreHistory.__tablename__)]
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    subject_id: str
+    result: ScoreResult
+    computed_at: datetime
+    # False when the subject has never been scored (no record ever reached it): the model's verdict on
+    # an empty file, computed on the fly and not stored.
+    stored: bool
+
+
+def compute(inputs: ScoringInputs, as_of: date, model: ScoringModel | None = None) -> ScoreResult:
+    return engine.compute(model or active_model(), inputs, as_of)
+
+
+def _digest(result: ScoreResult, contributions: str, explanation: str) -> str:
+    # Contributions and explanation are built in a fixed order, so their JSON text is canonical.
+    canonical = (
+        f"{result.model_version}|{result.score}|{result.level}|{result.blocked}|{contributions}|{explanation}"
+    )
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
+    """What a score depends on: the model, the engine, and the records and list entries that count on
+    ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
+    computing and writing altogether (a rebuild with nothing new is a read)."""
+    parts = [version, engine.ENGINE_REVISION]
+    parts += sorted(
+        f"r|{r.record_id}|{r.key}|{r.status}|{r.counts_until}|{r.repairable_from}"
+        for r in inputs.records
+        if engine.record_counts(r, as_of)
+    )
+    parts += sorted(
+        f"l|{e.entry_id}|{e.list_type}|{e.ends_on}" for e in inputs.lists if engine.list_applies(e, as_of)
+    )
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _stored_headlines(session: Session, subject_ids: list[str]) -> dict[str, tuple[str, int, str, bool, str]]:
+    found: dict[str, tuple[str, int, str, bool, str]] = {}
+    for chunk in in_chunks(session, subject_ids):
+        statement = sa_select(
+            _SCORES.c.subject_id,
+            _SCORES.c.digest,
+            _SCORES.c.score,
+            _SCORES.c.level,
+            _SCORES.c.blocked,
+            _SCORES.c.model_version,
+        ).where(one_of(session, _SCORES.c.subject_id, chunk))
+        for sid, digest, score, level, blocked, version in fetch_tuples(session, statement):
+            found[sid] = (digest, score, level, bool(blocked), version)
+    return found
+
+
+def recompute_many(
+    session: Session,
+    inputs: Mapping[str, ScoringInputs],
+    *,
+    trigger: str,
+    as_of: date,
+    now: datetime | None = None,
+) -> int:
+    """Score each subject whose inputs changed and store the result; returns how many scores changed.
+
+    The caller holds the subjects' locks (``records.scoring_inputs.lock_subjects``) so that two
+    transactions changing one subject's records cannot both store a score computed without the other's
+    change."""
+    if not inputs:
+        return 0
+    model = active_model()
+    existing = _stored_headlines(session, sorted(inputs))
+    now = now or utcnow()
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    history_rows: list[dict[str, Any]] = []
+    for subject_id, subject_inputs in inputs.items():
+        digest = inputs_digest(model.version, subject_inputs, as_of)
+        old = existing.get(subject_id)
+        if old is not None and old[0] == digest:
+            continue
+        result = engine.compute(model, subject_inputs, as_of)
+        row = {
+            "subject_id": subject_id,
+            "score": result.score,
+            "level": result.level,
+            "blocked": result.blocked,
+            "model_version": result.model_version,
+            "contributions": dumps(result.contributions),
+            "explanation": dumps(result.explanation()),
+            "digest": digest,
+            "computed_at": now,
+            "trigger": trigger,
+        }
+        (new_rows if old is None else changed_rows).append(row)
+        if old is None or old[1:] != (result.score, result.level, result.blocked, result.model_version):
+            history_rows.append(
+                {
+                    "subject_id": subject_id,
+                    "score": result.score,
+                    "level": result.level,
+                    "blocked": result.blocked,
+                    "model_version": result.model_version,
+                    "top_reasons": [r.code for r in result.reasons if r.points or r.code == BLACK_LIST][:3],
+                    "trigger": trigger,
+                    "computed_at": now,
+                }
+            )
+    for row, history_id in zip(history_rows, new_ids("sch", len(history_rows)), strict=True):
+        row["id"] = history_id
+    insert_rows(session, _SCORES, new_rows)
+    update_rows(session, _SCORES, "subject_id", changed_rows)
+    insert_rows(session, _HISTORY, history_rows)
+    return len(new_rows) + len(changed_rows)
+
+
+def recompute(
+    session: Session, subject_id: str, inputs: ScoringInputs, *, trigger: str, as_of: date
+) -> ScoreResult:
+    """One subject (its lock held by the caller); returns its current result."""
+    recompute_many(session, {subject_id: inputs}, trigger=trigger, as_of=as_of)
+    return engine.compute(active_model(), inputs, as_of)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def _result_of(row: CreditScore) -> ScoreResult:
+    return ScoreResult(
+        model_version=row.model_version,
+        score=row.score,
+        level=row.level,
+        blocked=row.blocked,
+        contributions=dict(row.contributions),
+        reasons=tuple(engine.reasons_from_json(row.explanation)),
+        improvements=tuple(engine.improvements_from_json(row.explanation)),
+    )
+
+
+def stored_score(session: Session, subject_id: str) -> StoredScore | None:
+    # Scores are written in bulk, past the ORM: always read the row as it is now.
+    row = session.exec(
+        select(CreditScore)
+        .where(CreditScore.subject_id == subject_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        return None
+    return StoredScore(subject_id, _result_of(row), row.computed_at, stored=True)
+
+
+def current_score(session: Session, subject_id: str, as_of: date | None = None) -> StoredScore:
+    found = stored_score(session, subject_id)
+    if found is not None:
+        return found
+    now = utcnow()
+    result = compute(ScoringInputs(), as_of or engine.business_date(now))
+    return StoredScore(subject_id, result, now, stored=False)
+
+
+def history(session: Session, subject_id: str, params: PageParams) -> tuple[list[ScoreHistory], bool]:
+    statement = select(ScoreHistory).where(ScoreHistory.subject_id == subject_id)
+    return fetch_page(session, statement, cast(InstrumentedAttribute[str], ScoreHistory.id), params)
+
+
+def read_for_operator(
+    session: Session, actor: Principal, subject_id: str, *, purpose: str, legal_basis: str
+) -> StoredScore:
+    """Any subject's score, for staff. The read is written to the subject's audit chain first."""
+    if len(purpose.strip()) < 4:
+        raise InvalidInput("purpose: say why you read this score.", code="purpose_required", param="purpose")
+    if session.get(Subject, subject_id) is None:
+        raise NotFound("No subject with this id.", code="subject_not_found", param="subject_id")
+    found = current_score(session, subject_id)
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=subject_id,
+        action="score.read",
+        purpose=purpose,
+        legal_basis=legal_basis,
+        details={"model_version": found.result.model_version, "stored": found.stored},
+    )
+    return found
+
+
+def model_for(result: ScoreResult) -> ScoringModel:
+    return get_model(result.model_version)
+
+
+# --- rebuilds -----------------------------------------------------------------------------------------
+
+
+def start_rebuild(session: Session, as_of: date, *, restart: bool = False) -> ScoreRebuild:
+    """The unfinished rebuild for the active model, or a new one (always new with ``restart``)."""
+    version = active_model().version
+    running = session.exec(
+        select(ScoreRebuild)
+        .where(ScoreRebuild.status == "running", ScoreRebuild.model_version == version)
+        .order_by(col(ScoreRebuild.started_at).desc())
+    ).first()
+    if running is not None and not restart:
+        return running
+    if running is not None:
+        running.status = "abandoned"
+        running.updated_at = utcnow()
+        session.add(running)
+    run = ScoreRebuild(model_version=version, as_of=as_of)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def checkpoint_rebuild(
+    session: Session, run: ScoreRebuild, last_subject_id: str, processed: int, changed: int
+) -> None:
+    run.last_subject_id = last_subject_id
+    run.processed += processed
+    run.changed += changed
+    run.updated_at = utcnow()
+    session.add(run)
+    session.flush()
+
+
+def finish_rebuild(session: Session, run: ScoreRebuild) -> None:
+    run.status = "completed"
+    run.finished_at = run.updated_at = utcnow()
+    session.add(run)
+    session.flush()
