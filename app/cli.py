@@ -13,10 +13,16 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.security import Crypto
 from app.partners.cli import app as partners_app
+from app.records.cli import app as records_app
+from app.records.cli import scores_app
+from app.signing.cli import app as keys_app
 
 app = typer.Typer(no_args_is_help=True, help="信易+ operator commands.")
 app.add_typer(partners_app, name="partners", help="Partner organisations and their API keys.")
 app.add_typer(audit_app, name="audit", help="The hash-chained audit log.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(records_app, name="records", help="Public credit records and red/black lists.")
+app.add_typer(scores_app, name="scores", help="Credit scores.")
 admin_app = typer.Typer(no_args_is_help=True, help="Platform staff accounts.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
 app.add_typer(admin_app, name="admin")
@@ -54,6 +60,16 @@ def serve(
         proxy_headers=True,
         log_config=None,
     )
+
+
+@app.command()
+def worker(
+    tick: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 30.0,
+) -> None:
+    """Run the scheduled jobs (record expiry, …) until interrupted. Safe to run several."""
+    from app.worker import main as worker_main
+
+    worker_main(tick_seconds=tick)
 
 
 @admin_app.command("create")

@@ -20,7 +20,15 @@ from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
 from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
 from app.partners.router import router as partners_router
+from app.passes.router import router as passes_router
+from app.records.router import router as records_router
+from app.scenarios.catalog import load_catalog
+from app.scenarios.router import router as scenarios_router
+from app.scoring.router import router as scoring_router
+from app.signing.keyring import Keyring
+from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
+from app.verifications.router import router as verifications_router
 
 
 def create_app(
@@ -39,6 +47,9 @@ def create_app(
         app.state.engine = engine
         app.state.store = store or make_store(settings.redis_url)
         app.state.crypto = Crypto(settings)
+        app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
+        app.state.keyring = Keyring(app.state.crypto.cipher)
+        app.state.keyring.warm(engine)
         app.state.sms_sender = sms_sender or (
             DevelopmentLogSender() if settings.is_development else NullSender()
         )
@@ -65,6 +76,12 @@ def create_app(
         partners_router,
         audit_router,
         subjects_router,
+        records_router,
+        scoring_router,
+        scenarios_router,
+        signing_router,
+        passes_router,
+        verifications_router,
     ):
         app.include_router(router)
     return app

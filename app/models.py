@@ -4,16 +4,30 @@ from app.accounts.models import RefreshToken, User
 from app.audit.models import AuditChainHead, AuditEntry
 from app.enterprises.models import Enterprise, EnterpriseAdmin
 from app.partners.models import ApiKey, Partner
+from app.passes.models import OfflineCode
+from app.records.models import CreditRecord, ListEntry, RecordBatch
+from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
+from app.signing.models import SigningKey
 from app.subjects.models import Subject
+from app.verifications.models import Verification
 
 __all__ = [
     "ApiKey",
     "AuditChainHead",
     "AuditEntry",
+    "CreditRecord",
+    "CreditScore",
     "Enterprise",
     "EnterpriseAdmin",
+    "ListEntry",
+    "OfflineCode",
     "Partner",
+    "RecordBatch",
     "RefreshToken",
+    "ScoreHistory",
+    "ScoreRebuild",
+    "SigningKey",
     "Subject",
     "User",
+    "Verification",
 ]

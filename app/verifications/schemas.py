@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class VerifyIn(BaseModel):
+    token: str = Field(max_length=4096, description="The scanned token (decode the QR's digit pairs first).")
+    scenario: str = Field(max_length=40, description="What the pass is shown for (GET /v1/scenarios).")
+
+
+class ReasonLabels(BaseModel):
+    zh: str
+    en: str
+
+
+class VerificationOut(BaseModel):
+    """What a partner learns: never the score, level, name or ID number."""
+
+    id: str
+    object: Literal["verification"] = "verification"
+    decision: Literal["eligible", "not_eligible"]
+    reason: str = Field(description="Why, as a stable code.")
+    reason_labels: ReasonLabels
+    benefit: dict[str, Any] | None = Field(description="What to grant; null when not eligible.")
+    subject: str = Field(description="Pairwise pseudonym: stable for your organisation, unique to it.")
+    scenario: str
+    created_at: datetime
+    expires_at: datetime = Field(description="Act on the decision (e.g. open the rental) before this.")
+
+
+class ScanPartner(BaseModel):
+    id: str
+    name: str
+    kind: str
+
+
+class ScanScenario(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+
+
+class ScanOut(BaseModel):
+    """A scan of one of your passes, as you see it."""
+
+    id: str
+    object: Literal["verification"] = "verification"
+    created_at: datetime
+    mode: Literal["online", "offline"]
+    partner: ScanPartner
+    scenario: ScanScenario
+    decision: Literal["eligible", "not_eligible"]
+    reason: str
+    reason_labels: ReasonLabels
+    benefit: dict[str, Any] | None
+    used_at: datetime | None = Field(description="Offline codes: when the partner accepted it.")
+    flagged: bool = Field(description="Offline codes: the same code was used more than once.")
+
+
+class OfflineReportItemIn(BaseModel):
+    token: str = Field(max_length=4096)
+    scenario: str = Field(max_length=40)
+    used_at: AwareDatetime = Field(description="When the code was accepted, with a time zone.")
+
+
+class OfflineReportIn(BaseModel):
+    items: list[OfflineReportItemIn] = Field(min_length=1, max_length=100)
+
+
+class OfflineReportItemOut(BaseModel):
+    index: int = Field(description="Position of the item in the request, from 0.")
+    status: Literal["recorded", "flagged", "duplicate", "rejected"]
+    verification_id: str | None
+    subject: str | None = Field(description="Pairwise pseudonym, as an online check would give.")
+    code: str | None = Field(description="Why a rejected item was refused.")
+    detail: str | None
+
+
+class OfflineReportOut(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[OfflineReportItemOut]
+
+
+class FlaggedOut(BaseModel):
+    """An offline code used more than once (operators)."""
+
+    id: str
+    object: Literal["verification"] = "verification"
+    mode: str
+    pass_id: str
+    partner_id: str
+    subject_id: str
+    scenario: str
+    used_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,224 @@
+"""Verifying a pass for a partner, and recording every scan where its subject can see it.
+
+The online check runs five steps in this order; the first three refuse with a problem and change
+nothing, the last two give a recorded, audited decision:
+
+1. the token: ``alg`` EdDSA, a published ``kid``, the signature, ``exp``/``nbf`` within the leeway;
+2. the scenario exists and this partner's kind may verify it;
+3. the handle is claimed atomically in the store (``SET pass:<handle> NX`` until ``exp`` + leeway): of
+   any number of concurrent scans of one token exactly one gets past here. Keyed on the handle, never on
+   the token bytes, so a re-encoded token is the same pass;
+4. the pass is not revoked and its subject is not black-listed *now*;
+5. the scenario's rule on the subject's *current* level.
+
+The partner learns the decision, a reason code, the benefit and a pairwise pseudonym of the subject
+(stable for this partner, unlinkable across partners), never the score, level, name or ID number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, col, select
+
+from app.audit import service as audit_service
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, InvalidInput
+from app.core.pagination import PageParams, fetch_page
+from app.core.principal import Principal
+from app.core.security import Hasher
+from app.core.store import KeyValueStore
+from app.passes import service as passes_service
+from app.passes import tokens
+from app.passes.tokens import PassClaims, TokenRefused
+from app.scenarios import service as scenarios_service
+from app.scenarios.catalog import Catalog
+from app.scenarios.schema import Scenario
+from app.scenarios.service import Evaluation
+from app.signing.keyring import Keyring
+from app.verifications.models import Verification
+
+LEGAL_BASIS = "the resident presented the pass (主体出示信用码)"
+ONLINE_ACTION = "pass.verified"
+OFFLINE_ACTION = "pass.used_offline"
+_ID_COLUMN = cast(InstrumentedAttribute[str], Verification.id)
+_TABLE: Table = SQLModel.metadata.tables[str(Verification.__tablename__)]
+
+
+def pseudonym(hasher: Hasher, partner_id: str, subject_id: str) -> str:
+    """``psn_`` + 128 bits of a keyed hash over (partner, subject): the same for every scan by one
+    partner, different for every other partner, and no partner can compute another's."""
+    return "psn_" + hasher.keyed(f"{partner_id}:{subject_id}", "pairwise_pseudonym")[:32]
+
+
+def scenario_for(catalog: Catalog, partner: Principal, scenario_id: str) -> Scenario:
+    scenario = catalog.get(scenario_id)
+    if scenario is None:
+        raise InvalidInput(
+            "No scenario with this id (see GET /v1/scenarios).", code="unknown_scenario", param="scenario"
+        )
+    if partner.partner_kind not in scenario.partner_kinds:
+        raise Forbidden(
+            f"A {partner.partner_kind} partner may not verify passes for {scenario.id}.",
+            code="scenario_not_allowed_for_partner",
+            param="scenario",
+        )
+    return scenario
+
+
+def record(
+    session: Session,
+    partner: Principal,
+    *,
+    subject_id: str,
+    pass_id: str,
+    scenario: Scenario,
+    evaluation: Evaluation,
+    mode: str,
+    now: datetime,
+    used_at: datetime | None = None,
+    flagged: bool = False,
+) -> Verification:
+    """Store the decision and write it to the subject's audit chain (actor: the partner; purpose: the
+    scenario; legal basis: the resident's presentation of the pass), in the caller's transaction."""
+    verification = Verification(
+        mode=mode,
+        partner_id=partner.id,
+        subject_id=subject_id,
+        pass_id=pass_id,
+        scenario=scenario.id,
+        decision=evaluation.decision,
+        reason=evaluation.reason,
+        benefit=evaluation.benefit,
+        created_at=now,
+        expires_at=now + timedelta(seconds=scenario.decision_ttl_seconds),
+        used_at=used_at,
+        flagged=flagged,
+    )
+    # A plain INSERT: the row is never changed afterwards, so the unit of work would only add cost here.
+    session.execute(insert(_TABLE), [verification.model_dump()])
+    audit_service.record(
+        session,
+        actor=partner,
+        subject_id=subject_id,
+        action=ONLINE_ACTION if mode == "online" else OFFLINE_ACTION,
+        purpose=scenario.id,
+        legal_basis=LEGAL_BASIS,
+        details={
+            "verification_id": verification.id,
+            "scenario": scenario.id,
+            "decision": evaluation.decision,
+            "reason": evaluation.reason,
+        },
+    )
+    return verification
+
+
+def _holder(
+    session: Session, store: KeyValueStore, hasher: Hasher, claims: PassClaims, now: datetime
+) -> tuple[str, str, bool]:
+    """(subject id, pass id, revoked) of the pass behind a claimed handle."""
+    if not claims.offline:
+        online = passes_service.find_online(store, hasher, claims.handle)
+        if online is None:
+            raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
+        return online.subject_id, online.id, online.revoked
+    code = passes_service.by_handle(session, claims.handle)
+    if code is None:
+        raise TokenRefused("This offline code is unknown.", "pass_not_found")
+    if not passes_service.mark_used(session, code, now):
+        raise TokenRefused("This offline code was already used.", "token_replayed", status=409)
+    return code.subject_id, code.id, code.revoked_at is not None
+
+
+def verify(
+    session: Session,
+    store: KeyValueStore,
+    keyring: Keyring,
+    hasher: Hasher,
+    catalog: Catalog,
+    partner: Principal,
+    token: str,
+    scenario_id: str,
+    now: datetime | None = None,
+) -> Verification:
+    now = now or utcnow()
+    now_s = int(now.timestamp())
+    claims = tokens.read(keyring, session, token, now)
+    scenario = scenario_for(catalog, partner, scenario_id)
+    if claims.scenario is not None and claims.scenario != scenario.id:
+        raise TokenRefused(
+            f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
+        )
+    claim_key = f"pass:{claims.handle}"
+    ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
+    if not store.set_if_absent(claim_key, partner.id, ttl):
+        raise TokenRefused(
+            "This pass was already scanned; ask for a fresh QR code.", "token_replayed", status=409
+        )
+    try:
+        subject_id, pass_id, revoked = _holder(session, store, hasher, claims, now)
+        if revoked:
+            evaluation = scenarios_service.revoked()
+        else:
+            evaluation = scenarios_service.evaluate(
+                scenario, scenarios_service.subject_standing(session, subject_id)
+            )
+        return record(
+            session,
+            partner,
+            subject_id=subject_id,
+            pass_id=pass_id,
+            scenario=scenario,
+            evaluation=evaluation,
+            mode="offline" if claims.offline else "online",
+            now=now,
+        )
+    except BaseException:
+        # Nothing was decided: the pass may be scanned again. (A failed commit after this point keeps it
+        # claimed; the phone shows a fresh pass within 90 seconds.)
+        store.delete(claim_key)
+        raise
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def list_for_subject(
+    session: Session, subject_id: str, params: PageParams
+) -> tuple[list[Verification], bool]:
+    """Every scan of the subject's passes, newest first."""
+    return fetch_page(
+        session, select(Verification).where(Verification.subject_id == subject_id), _ID_COLUMN, params
+    )
+
+
+def list_flagged(
+    session: Session, reviewer: Principal, params: PageParams
+) -> tuple[list[Verification], bool]:
+    """Offline codes used more than once, for operators. The read is recorded on the system chain."""
+    rows, has_more = fetch_page(session, select(Verification).where(Verification.flagged), _ID_COLUMN, params)
+    audit_service.record(
+        session,
+        actor=reviewer,
+        subject_id=None,
+        action="verifications.flagged_listed",
+        purpose="review of offline codes used more than once",
+        legal_basis="platform supervision by authorised staff",
+        details={"starting_after": params.starting_after, "returned": len(rows)},
+    )
+    return rows, has_more
+
+
+def since(session: Session, subject_id: str, created_after: datetime) -> list[Verification]:
+    """For the live stream: the subject's scans created at or after ``created_after``, oldest first."""
+    statement = (
+        select(Verification)
+        .where(Verification.subject_id == subject_id, col(Verification.created_at) >= created_after)
+        .order_by(_ID_COLUMN)
+        .limit(100)
+    )
+    return list(session.exec(statement).all())

@@ -1,0 +1,118 @@
+"""The resident's live view of scans: server-sent events from ``GET /v1/me/verifications/stream``.
+
+How a scan reaches an open stream within a second, with one process or many: after a verification has
+committed, the request bumps a per-subject counter in the key-value store (``scans:<subject id>``; in
+Redis an ``INCR``, in the embedded store a dictionary). Each open stream reads that counter every
+``POLL_SECONDS`` — one ``GET``, no database work — and only when it moved reads the new rows from the
+database. Every ``SAFETY_SECONDS`` it reads the database anyway, in case a bump was lost. We chose this
+over Redis pub/sub because it needs nothing beyond the store contract every deployment already has
+(so it works the same on the embedded store), keeps no connection per stream in Redis, and survives a
+Redis restart: the worst case is one ``SAFETY_SECONDS`` of delay.
+
+Rows are read with a short session of their own (the request's session is gone once streaming starts),
+by creation time with a few seconds of overlap, so a scan that committed late, out of id order, is still
+sent once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+from anyio import to_thread
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.core.clock import utcnow
+from app.core.store import KeyValueStore
+from app.verifications import service
+from app.verifications.models import Verification
+
+POLL_SECONDS = 0.25
+SAFETY_SECONDS = 5.0
+HEARTBEAT_SECONDS = 15.0
+MAX_STREAM_SECONDS = 30 * 60  # then the client reconnects with Last-Event-ID
+OVERLAP = timedelta(seconds=5)
+COUNTER_TTL_SECONDS = 24 * 3600
+
+
+def counter_key(subject_id: str) -> str:
+    return f"scans:{subject_id}"
+
+
+def notify(store: KeyValueStore, subject_id: str) -> None:
+    """Called after the verification committed (a background task of the response)."""
+    store.incr(counter_key(subject_id), COUNTER_TTL_SECONDS)
+
+
+Render = Callable[[Session, list[Verification]], list[dict[str, Any]]]
+
+
+def _read(
+    engine: Engine, subject_id: str, after: datetime, sent: set[str], render: Render | None
+) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(id, created_at, event data) of the subject's scans since ``after`` not sent yet."""
+    with Session(engine, expire_on_commit=False) as session:
+        fresh = [row for row in service.since(session, subject_id, after) if row.id not in sent]
+        if render is None:
+            return [(row.id, row.created_at, {}) for row in fresh]
+        return [
+            (row.id, row.created_at, data) for row, data in zip(fresh, render(session, fresh), strict=True)
+        ]
+
+
+def _created_at_of(engine: Engine, subject_id: str, verification_id: str) -> datetime | None:
+    with Session(engine) as session:
+        found = session.get(Verification, verification_id)
+        return found.created_at if found is not None and found.subject_id == subject_id else None
+
+
+def _event(verification_id: str, data: dict[str, Any]) -> str:
+    return f"id: {verification_id}\nevent: verification\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+async def events(
+    engine: Engine,
+    store: KeyValueStore,
+    subject_id: str,
+    last_event_id: str | None,
+    render: Render,
+    is_disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    """Scans after ``last_event_id`` (or from the moment of connecting) as ``event: verification``."""
+    started = time.monotonic()
+    watermark = utcnow()
+    resumed = None
+    if last_event_id:
+        resumed = await to_thread.run_sync(_created_at_of, engine, subject_id, last_event_id)
+    if resumed is not None:
+        watermark = resumed
+        sent: dict[str, datetime] = {last_event_id: resumed} if last_event_id else {}
+    else:  # from now on: what is already there is not news
+        already = await to_thread.run_sync(_read, engine, subject_id, watermark - OVERLAP, set(), None)
+        sent = {vid: at for vid, at, _ in already}
+    counter = await to_thread.run_sync(store.get, counter_key(subject_id))
+    yield "retry: 1000\n: connected\n\n"
+    checked = last_beat = time.monotonic()
+    catch_up = resumed is not None
+    while time.monotonic() - started < MAX_STREAM_SECONDS:
+        if await is_disconnected():
+            return
+        current = await to_thread.run_sync(store.get, counter_key(subject_id))
+        if catch_up or current != counter or time.monotonic() - checked > SAFETY_SECONDS:
+            catch_up, counter, checked = False, current, time.monotonic()
+            rows = await to_thread.run_sync(_read, engine, subject_id, watermark - OVERLAP, set(sent), render)
+            for verification_id, created_at, data in rows:
+                sent[verification_id] = created_at
+                watermark = max(watermark, created_at)
+                yield _event(verification_id, data)
+            horizon = watermark - 2 * OVERLAP
+            sent = {vid: at for vid, at in sent.items() if at >= horizon}
+        if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+            last_beat = time.monotonic()
+            yield ": keep-alive\n\n"
+        await anyio.sleep(POLL_SECONDS)

@@ -1,0 +1,58 @@
+"""Asking for a pass: who may, what it costs the database (nothing), who may see its QR, the rate limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.sms import RecordingSender
+from app.passes.service import PASSES_PER_MINUTE
+from tests.core.test_errors import assert_problem
+from tests.helpers import make_phone, sign_in, table_snapshot
+from tests.passes.helpers import issue, resident
+
+
+def test_a_pass_needs_a_signed_in_resident_with_a_bound_id(client: TestClient, sms: RecordingSender) -> None:
+    assert_problem(client.post("/v1/me/passes"), 401, "missing_credentials", "Authorization")
+    unbound = sign_in(client, sms, make_phone())
+    assert_problem(client.post("/v1/me/passes", headers=unbound["headers"]), 409, "identity_not_bound")
+
+
+def test_issuing_a_pass_writes_no_row(client: TestClient, db: Session, holder: dict[str, Any]) -> None:
+    issue(client, holder)  # the first pass may make the first signing key
+    before = table_snapshot(db)
+    second = issue(client, holder)
+    assert table_snapshot(db) == before
+    assert second["refresh_after"] < second["expires_at"]
+
+
+def test_only_the_holder_sees_a_pass_qr(
+    client: TestClient, sms: RecordingSender, holder: dict[str, Any]
+) -> None:
+    issued = issue(client, holder)
+    other = resident(client, sms)
+    for url in (issued["qr"]["svg_url"], issued["qr"]["png_url"]):
+        assert client.get(url, headers=holder["headers"]).status_code == 200
+        assert_problem(client.get(url, headers=other["headers"]), 404, "pass_not_found", "pass_id")
+    assert_problem(
+        client.delete(f"/v1/me/passes/{issued['id']}", headers=other["headers"]),
+        404,
+        "pass_not_found",
+        "pass_id",
+    )
+    assert_problem(
+        client.get("/v1/me/passes/pas_nothing.svg", headers=holder["headers"]),
+        404,
+        "pass_not_found",
+        "pass_id",
+    )
+
+
+def test_passes_are_rate_limited_per_resident(client: TestClient, holder: dict[str, Any]) -> None:
+    for _ in range(PASSES_PER_MINUTE):
+        issue(client, holder)
+    refused = client.post("/v1/me/passes", headers=holder["headers"])
+    assert_problem(refused, 429, "rate_limited")
+    assert refused.headers["retry-after"] == "60"
