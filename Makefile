@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck pytest clean
+.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,11 @@ pytest: install
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+## make bench-scoring: import + rebuild of N subjects × 10 records on PostgreSQL vs raw COPY (BENCH_ARGS=--subjects 100000)
+bench-scoring: install
+	$(BIN)/python -m benchmarks.bench_scoring $(BENCH_ARGS)
+
+## make bench-verify: one uvicorn worker on PostgreSQL + Redis (db 13), 64 connections: POST /v1/verifications vs a bare reference, and pass issuance (BENCH_ARGS=--duration 10)
+bench-verify: install
+	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)

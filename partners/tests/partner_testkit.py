@@ -179,7 +179,8 @@ class FakePlatform:
             if self.report_answers:
                 status, answer, extra = self.report_answers.pop(0)
                 return _json(status, answer, extra)
-            return _json(201, {"accepted": len(json.loads(body)["items"])})
+            items = json.loads(body)["items"]
+            return _json(200, report_answer(*["recorded"] * len(items)))
         return _json(404, problem(404, "not_found", "Not found"))
 
     # --- transports ----------------------------------------------------------------------------------------
@@ -244,6 +245,24 @@ def eligible(scenario: str, **overrides: Any) -> dict[str, Any]:
         "subject": "psn_7Qx2",
         "expires_at": "2027-01-15T08:01:30Z",
         **overrides,
+    }
+
+
+def report_answer(*statuses: str) -> dict[str, Any]:
+    """The platform's answer to ``POST /v1/offline/reports``, one status per item sent."""
+    return {
+        "object": "list",
+        "data": [
+            {
+                "index": i,
+                "status": status,
+                "verification_id": None if status == "rejected" else f"ver_{i:04d}",
+                "subject": None if status == "rejected" else "psn_7Qx2",
+                "code": "token_invalid_signature" if status == "rejected" else None,
+                "detail": "The signature does not match." if status == "rejected" else None,
+            }
+            for i, status in enumerate(statuses)
+        ],
     }
 
 

@@ -54,7 +54,7 @@ def test_verify_offline_json_and_exit_codes(
 
     assert main(["verify", str(other_png), *cache]) == 1
     refused = json.loads(capsys.readouterr().out)
-    assert (refused["decision"], refused["code"]) == ("refused", "token_wrong_scenario")
+    assert (refused["decision"], refused["code"]) == ("refused", "token_scenario_mismatch")
 
     assert main(["verify", str(other_png), "--scenario", "library", *cache]) == 0
 

@@ -54,7 +54,7 @@ def test_online_only_pass_needs_the_online_check(platform: FakePlatform, verifie
 
 def test_offline_code_for_another_scenario_is_refused(platform: FakePlatform, verifier: OfflineVerifier):
     result = verifier.verify(platform.offline_code("library"), SCENARIO)
-    assert (result.decision, result.code) == ("refused", "token_wrong_scenario")
+    assert (result.decision, result.code) == ("refused", "token_scenario_mismatch")
 
 
 def test_time_window_with_60_second_leeway(

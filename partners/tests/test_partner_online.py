@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import BASE
-from partner_testkit import API_KEY, SCENARIO, FakePlatform, eligible, problem
+from partner_testkit import API_KEY, SCENARIO, FakePlatform, eligible, problem, report_answer
 from xinyi_partner import (
     APIConnectionError,
+    APIError,
     AuthenticationError,
     InvalidRequestError,
     PartnerClient,
@@ -180,12 +181,25 @@ def test_report_offline_uses(platform: FakePlatform, client: PartnerClient):
     answer = client.report_offline_uses(
         [{"token": "a.b.c", "scenario": SCENARIO, "used_at": 1_800_000_000}], idempotency_key="batch-1"
     )
-    assert answer == {"accepted": 1}
+    assert [(i.index, i.status, i.verification_id, i.subject, i.code) for i in answer] == [
+        (0, "recorded", "ver_0000", "psn_7Qx2", None)
+    ]
     (request,) = platform.of("/v1/offline/reports")
     assert request.json() == {
         "items": [{"token": "a.b.c", "scenario": SCENARIO, "used_at": "2027-01-15T08:00:00Z"}]
     }
     assert request.headers["idempotency-key"] == "batch-1"
+
+
+def test_a_report_answer_that_does_not_cover_every_item_is_an_error(
+    platform: FakePlatform, client: PartnerClient
+):
+    uses = [{"token": f"a.b.{i}", "scenario": SCENARIO, "used_at": 1_800_000_000} for i in range(2)]
+    for answer in (report_answer("recorded"), {"accepted": 2}, report_answer("recorded", "lost")):
+        platform.report_answers.append((200, answer, {}))
+        with pytest.raises(APIError) as raised:
+            client.report_offline_uses(uses)
+        assert raised.value.code == "unexpected_response"
 
 
 def test_an_httpx2_client_works_too(platform: FakePlatform, sleeps: list[float]):

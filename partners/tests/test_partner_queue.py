@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BASE
-from partner_testkit import API_KEY, SCENARIO, FakeClock, FakePlatform, problem
+from partner_testkit import API_KEY, SCENARIO, FakeClock, FakePlatform, problem, report_answer
 from xinyi_partner import APIConnectionError, HandleAlreadyUsed, OfflineQueue, PartnerClient, ServerError
 from xinyi_partner.results import OfflineResult
 
@@ -48,7 +48,11 @@ def test_flush_sends_pending_uses_in_batches(
     flushed = queue.flush(client, batch_size=2)
 
     assert (flushed.reported, flushed.batches) == (3, 2)
-    assert flushed.responses == [{"accepted": 2}, {"accepted": 1}]
+    assert [(use.handle, item.status) for use, item in flushed.items] == [
+        ("handle-0", "recorded"),
+        ("handle-1", "recorded"),
+        ("handle-2", "recorded"),
+    ]
     requests = platform.of(REPORTS)
     assert [r.json() for r in requests] == [
         {
@@ -63,6 +67,58 @@ def test_flush_sends_pending_uses_in_batches(
     assert queue.has_used("handle-0")  # still known to the device after reporting
     assert queue.flush(client).reported == 0
     assert len(platform.of(REPORTS)) == 2
+
+
+def test_flush_keeps_the_platforms_answer_for_each_use(
+    queue: OfflineQueue, client: PartnerClient, platform: FakePlatform, clock: FakeClock
+):
+    for i in range(4):
+        queue.record(f"tok.en.{i}", _accepted(f"handle-{i}"))
+    platform.report_answers.append((200, report_answer("recorded", "flagged", "duplicate", "rejected"), {}))
+
+    flushed = queue.flush(client)
+
+    assert flushed.reported == 4
+    assert [u.handle for u, _ in flushed.recorded] == ["handle-0"]
+    assert [u.handle for u, _ in flushed.flagged] == ["handle-1"]
+    assert [u.handle for u, _ in flushed.duplicates] == ["handle-2"]
+    assert [(u.handle, i.code) for u, i in flushed.rejected] == [("handle-3", "token_invalid_signature")]
+    kept = queue.get("handle-1")
+    assert kept is not None
+    assert (kept.report_status, kept.verification_id, kept.reported_at) == (
+        "flagged",
+        "ver_0001",
+        int(clock()),
+    )
+    rejected = queue.get("handle-3")
+    assert rejected is not None and (rejected.report_status, rejected.report_code) == (
+        "rejected",
+        "token_invalid_signature",
+    )
+    # every answer is final: nothing is sent again
+    assert queue.pending() == [] and queue.flush(client).batches == 0
+
+
+class _Partial:
+    """A reporter that answers only the first use of each batch."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def report_offline_uses(self, uses, *, idempotency_key=None):  # type: ignore[no-untyped-def]
+        from xinyi_partner.results import OfflineReportItem
+
+        self.calls += 1
+        return [OfflineReportItem(index=0, status="recorded")]
+
+
+def test_uses_the_answer_does_not_cover_stay_pending(queue: OfflineQueue):
+    for i in range(3):
+        queue.record(f"tok.en.{i}", _accepted(f"handle-{i}"))
+    reporter = _Partial()
+    flushed = queue.flush(reporter, batch_size=3)
+    assert (flushed.reported, reporter.calls) == (1, 1)  # not sent again in the same flush
+    assert [u.handle for u in queue.pending()] == ["handle-1", "handle-2"]  # but by the next one
 
 
 def test_flush_uses_a_stable_idempotency_key_per_batch(

@@ -69,13 +69,15 @@ class TokenNotYetValid(TokenError):
 
 
 class ScenarioMismatch(TokenError):
-    """An offline code was issued for another scenario than the one being checked."""
+    """An offline code was issued for another scenario than the one being checked (the platform's code
+    for the same refusal online)."""
 
-    code = "token_wrong_scenario"
+    code = "token_scenario_mismatch"
 
 
 class HandleRevoked(TokenError):
-    """The token's handle is on the signed deny list."""
+    """The token's handle is on the signed deny list: revoked, already used (and reported) elsewhere, or
+    its holder is black-listed."""
 
     code = "token_revoked"
 

@@ -165,12 +165,12 @@ class OfflineVerifier:
             deny_list = self.deny_list.ensure_fresh()
         except DenyListStale as exc:
             if exc.deny_list is not None and exc.deny_list.contains(verified.handle):
-                raise HandleRevoked("This code has been revoked.") from None  # stale, but still a revocation
+                raise HandleRevoked(_DENIED) from None  # stale, but still a revocation
             if not self.allow_stale_deny_list or exc.deny_list is None:
                 raise
             deny_list, stale = exc.deny_list, True
         if deny_list.contains(verified.handle):
-            raise HandleRevoked("This code has been revoked.")
+            raise HandleRevoked(_DENIED)
         return OfflineResult(
             decision="accepted",
             scenario=scenario,
@@ -182,6 +182,8 @@ class OfflineVerifier:
             deny_list_stale=stale,
         )
 
+
+_DENIED = "This code is on the platform's deny list (revoked, or already used)."
 
 _DECISIONS: dict[str, OfflineDecision] = {
     "accepted": "accepted",

@@ -9,7 +9,13 @@ flags a code used on two devices when both report it.
     if result.accepted:
         queue.record(token, result)
     ...
-    queue.flush(client)                              # when the network is back
+    flushed = queue.flush(client)                    # when the network is back
+    for use, item in flushed.flagged + flushed.rejected: ...   # the platform's answer per use
+
+The platform answers each reported use on its own (``recorded``, ``flagged``, ``duplicate`` or
+``rejected`` with a code); the queue keeps that answer with the use (:meth:`OfflineQueue.get`). Every one
+of those answers is final, so an answered use is not sent again; a use the answer does not cover stays
+pending.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xinyi_partner.errors import HandleAlreadyUsed
-from xinyi_partner.results import OfflineResult
+from xinyi_partner.results import OfflineReportItem, OfflineResult
 
 Clock = Callable[[], float]
 
@@ -35,10 +41,19 @@ CREATE TABLE IF NOT EXISTS offline_uses (
     scenario    TEXT NOT NULL,
     used_at     INTEGER NOT NULL,
     expires_at  INTEGER,
-    reported_at INTEGER
+    reported_at INTEGER,
+    report_status TEXT,
+    report_code TEXT,
+    verification_id TEXT
 );
 CREATE INDEX IF NOT EXISTS offline_uses_pending ON offline_uses (reported_at, used_at);
 """
+
+
+_SELECT = (
+    "SELECT token, handle, scenario, used_at, expires_at, reported_at, report_status, report_code, "
+    "verification_id FROM offline_uses"
+)
 
 
 @dataclass(frozen=True)
@@ -49,19 +64,47 @@ class OfflineUse:
     used_at: int
     expires_at: int | None = None
     reported_at: int | None = None
+    report_status: str | None = None  # the platform's answer: recorded | flagged | duplicate | rejected
+    report_code: str | None = None  # why a rejected use was refused
+    verification_id: str | None = None
 
 
 @dataclass(frozen=True)
 class FlushResult:
+    """What one :meth:`OfflineQueue.flush` sent, and the platform's answer for each use."""
+
     reported: int
     batches: int
-    responses: list[Any] = field(default_factory=list, repr=False)
+    items: list[tuple[OfflineUse, OfflineReportItem]] = field(default_factory=list, repr=False)
+
+    def _with(self, status: str) -> list[tuple[OfflineUse, OfflineReportItem]]:
+        return [(use, item) for use, item in self.items if item.status == status]
+
+    @property
+    def recorded(self) -> list[tuple[OfflineUse, OfflineReportItem]]:
+        return self._with("recorded")
+
+    @property
+    def flagged(self) -> list[tuple[OfflineUse, OfflineReportItem]]:
+        """Codes the platform saw used more than once (here or at another partner): worth a look."""
+        return self._with("flagged")
+
+    @property
+    def duplicates(self) -> list[tuple[OfflineUse, OfflineReportItem]]:
+        return self._with("duplicate")
+
+    @property
+    def rejected(self) -> list[tuple[OfflineUse, OfflineReportItem]]:
+        """Uses the platform refused (``item.code`` says why); a benefit granted for them is at your risk."""
+        return self._with("rejected")
 
 
 class OfflineReporter(Protocol):
     """What :meth:`OfflineQueue.flush` needs: :class:`PartnerClient` is one."""
 
-    def report_offline_uses(self, uses: list[OfflineUse], *, idempotency_key: str | None = None) -> Any: ...
+    def report_offline_uses(
+        self, uses: list[OfflineUse], *, idempotency_key: str | None = None
+    ) -> list[OfflineReportItem]: ...
 
 
 class OfflineQueue:
@@ -73,6 +116,10 @@ class OfflineQueue:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(offline_uses)")}
+        for name in ("report_status", "report_code", "verification_id"):  # queues made by 0.1
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE offline_uses ADD COLUMN {name} TEXT")
 
     def __enter__(self) -> OfflineQueue:
         return self
@@ -124,12 +171,15 @@ class OfflineQueue:
             row = self._db.execute("SELECT 1 FROM offline_uses WHERE handle = ?", (handle,)).fetchone()
         return row is not None
 
+    def get(self, handle: str) -> OfflineUse | None:
+        """The recorded use of ``handle``, with the platform's answer once reported."""
+        with self._lock:
+            row = self._db.execute(_SELECT + " WHERE handle = ?", (handle,)).fetchone()
+        return OfflineUse(*row) if row is not None else None
+
     def pending(self, limit: int | None = None) -> list[OfflineUse]:
         """Uses not reported yet, oldest first."""
-        sql = (
-            "SELECT token, handle, scenario, used_at, expires_at, reported_at FROM offline_uses "
-            "WHERE reported_at IS NULL ORDER BY used_at, handle"
-        )
+        sql = _SELECT + " WHERE reported_at IS NULL ORDER BY used_at, handle"
         params: tuple[Any, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
@@ -147,27 +197,59 @@ class OfflineQueue:
 
     def flush(self, client: OfflineReporter, *, batch_size: int = 100) -> FlushResult:
         """Send every pending use (``client.report_offline_uses``, e.g. a :class:`PartnerClient`) in
-        batches; each batch is marked reported once the platform accepted it. A batch's
-        ``Idempotency-Key`` is derived from its handles, so a flush retried after a crash is not a second
-        report. A failure raises (after the batches already sent are marked) and leaves the rest queued."""
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        batches of at most ``batch_size`` (the platform takes 100). Each use the platform answered is
+        marked reported with that answer; the result lists them by answer (``flagged``, ``rejected``…).
+        A batch's ``Idempotency-Key`` is derived from its handles, so a flush retried after a crash is
+        not a second report. A failure raises (after the batches already answered are marked) and leaves
+        the rest queued."""
+        if not 1 <= batch_size <= 100:
+            raise ValueError("batch_size must be between 1 and 100")
         reported = batches = 0
-        responses: list[Any] = []
+        answered: list[tuple[OfflineUse, OfflineReportItem]] = []
+        skipped: set[str] = set()  # uses the platform's answer did not cover: retried by the next flush
         while True:
-            batch = self.pending(batch_size)
+            batch = [u for u in self.pending(batch_size + len(skipped)) if u.handle not in skipped][
+                :batch_size
+            ]
             if not batch:
-                return FlushResult(reported=reported, batches=batches, responses=responses)
+                return FlushResult(reported=reported, batches=batches, items=answered)
             fingerprint = "\n".join(f"{u.handle}:{u.used_at}" for u in batch).encode()
             key = "offline-report-" + hashlib.sha256(fingerprint).hexdigest()[:40]
-            responses.append(client.report_offline_uses(batch, idempotency_key=key))
+            items = client.report_offline_uses(batch, idempotency_key=key)
             now = int(self._clock())
+            by_index = {item.index: item for item in items}
+            settled = [
+                (use, by_index[i]) for i, use in enumerate(batch) if i in by_index and by_index[i].settled
+            ]
+            done = {use.handle for use, _ in settled}
+            skipped.update(use.handle for use in batch if use.handle not in done)
             with self._lock:
                 self._db.executemany(
-                    "UPDATE offline_uses SET reported_at = ? WHERE handle = ?",
-                    [(now, u.handle) for u in batch],
+                    "UPDATE offline_uses SET reported_at = ?, report_status = ?, report_code = ?, "
+                    "verification_id = ? WHERE handle = ?",
+                    [
+                        (now, item.status, item.code, item.verification_id, use.handle)
+                        for use, item in settled
+                    ],
                 )
-            reported += len(batch)
+            answered.extend(
+                (
+                    OfflineUse(
+                        use.token,
+                        use.handle,
+                        use.scenario,
+                        use.used_at,
+                        use.expires_at,
+                        now,
+                        item.status,
+                        item.code,
+                        item.verification_id,
+                    ),
+                    item,
+                )
+                for use, item in settled
+            )
+            reported += len(settled)
             batches += 1
 
     def prune(self, *, grace: int = 3600) -> int:

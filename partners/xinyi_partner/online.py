@@ -27,7 +27,13 @@ from xinyi_partner.errors import (
     RateLimitError,
     ServerError,
 )
-from xinyi_partner.results import OnlineResult, isoformat, parse_datetime
+from xinyi_partner.results import (
+    REPORT_STATUSES,
+    OfflineReportItem,
+    OnlineResult,
+    isoformat,
+    parse_datetime,
+)
 
 VERIFICATIONS_PATH = "/v1/verifications"
 OFFLINE_REPORTS_PATH = "/v1/offline/reports"
@@ -145,11 +151,15 @@ class PartnerClient:
             raw=body,
         )
 
-    def report_offline_uses(self, uses: Iterable[Any], *, idempotency_key: str | None = None) -> Any:
-        """``POST /v1/offline/reports`` with ``{"items": [{"token", "scenario", "used_at"}]}``.
+    def report_offline_uses(
+        self, uses: Iterable[Any], *, idempotency_key: str | None = None
+    ) -> list[OfflineReportItem]:
+        """``POST /v1/offline/reports`` with ``{"items": [{"token", "scenario", "used_at"}]}`` (at most 100).
 
         ``uses`` are :class:`OfflineUse` (or mappings with those keys; ``used_at`` epoch seconds or an ISO
-        string). Returns the platform's JSON answer.
+        string). Returns the platform's answer per item, in the order sent: ``recorded``, ``flagged``,
+        ``duplicate`` or ``rejected`` (with a ``code``) — see :class:`OfflineReportItem`. Raises
+        :class:`APIError` (``unexpected_response`` when the answer does not cover every item).
         """
         items = [_report_item(use) for use in uses]
         response = self.request(
@@ -158,7 +168,7 @@ class PartnerClient:
             json={"items": items},
             idempotency_key=idempotency_key or new_idempotency_key(),
         )
-        return json_body(response) if response.content else None
+        return parse_report(json_body(response), len(items), response.status_code)
 
     # --- the generic call (issue 5's rentals and later resources build on it) -----------------------------
 
@@ -198,6 +208,45 @@ def new_idempotency_key() -> str:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
     return value if value is not None else headers.get(name.lower())
+
+
+def parse_report(body: Any, expected: int, status: int = 200) -> list[OfflineReportItem]:
+    """``{"object": "list", "data": [{"index", "status", "verification_id", "subject", "code", "detail"}]}``
+    → one :class:`OfflineReportItem` per item sent, by ``index``."""
+
+    def unexpected(why: str) -> APIError:
+        return APIError(
+            f"The offline report answer {why}.", status=status, code="unexpected_response", body=body
+        )
+
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise unexpected("has no 'data' list")
+    found: dict[int, OfflineReportItem] = {}
+    for entry in data:
+        if not isinstance(entry, dict):
+            raise unexpected("holds an item that is not an object")
+        index, item_status = entry.get("index"), entry.get("status")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < expected:
+            raise unexpected(f"holds an item with a bad index {index!r}")
+        if item_status not in REPORT_STATUSES:
+            raise unexpected(f"holds an item with an unknown status {item_status!r}")
+
+        def text(name: str, entry: dict[str, Any] = entry) -> str | None:
+            value = entry.get(name)
+            return value if isinstance(value, str) else None
+
+        found[index] = OfflineReportItem(
+            index=index,
+            status=item_status,
+            verification_id=text("verification_id"),
+            subject=text("subject"),
+            code=text("code"),
+            detail=text("detail"),
+        )
+    if len(found) != expected:
+        raise unexpected(f"covers {len(found)} of the {expected} items sent")
+    return [found[i] for i in range(expected)]
 
 
 def _report_item(use: Any) -> dict[str, Any]:

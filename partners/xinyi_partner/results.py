@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 OfflineDecision = Literal["accepted", "refused", "online_required"]
 OnlineDecision = Literal["eligible", "not_eligible"]
+ReportStatus = Literal["recorded", "flagged", "duplicate", "rejected"]
+REPORT_STATUSES: frozenset[str] = frozenset({"recorded", "flagged", "duplicate", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,34 @@ class OnlineResult:
     @property
     def eligible(self) -> bool:
         return self.decision == "eligible"
+
+
+@dataclass(frozen=True)
+class OfflineReportItem:
+    """The platform's answer for one reported offline use (``POST /v1/offline/reports``).
+
+    - ``recorded``: the first use of the code; the resident sees it, ``verification_id`` names it;
+    - ``flagged``: recorded too, but the code had been used before (here or at another partner): both uses
+      are flagged for the platform's operators;
+    - ``duplicate``: this very use was reported before (a retried flush): nothing changed;
+    - ``rejected``: not accepted, ``code`` says why (``token_invalid_signature``,
+      ``token_scenario_mismatch``, ``token_online_only``, ``pass_not_found``, ``used_at_in_future``…).
+      Sending it again gives the same answer.
+
+    ``subject`` is the pairwise pseudonym an online check would have given.
+    """
+
+    index: int
+    status: ReportStatus
+    verification_id: str | None = None
+    subject: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """The platform has its final answer for this use (every status is final)."""
+        return self.status in REPORT_STATUSES
 
 
 def parse_datetime(value: Any) -> datetime | None:

@@ -1,0 +1,477 @@
+"""``make bench-verify``: the online pass check under load, against a bare reference, in one run.
+
+One uvicorn worker serves the real app (built with ``create_app``) on a freshly created PostgreSQL database
+and a dedicated Redis database, with one extra route mounted by this benchmark only:
+``POST /bench/reference``, which does just what any verification must — verify the JWT (EdDSA, cached key),
+claim the handle with ``SET NX`` in Redis, and read one row by primary key. Then, at 64 connections from an
+async Python client (httpx, 64 tasks), it measures:
+
+- the client's own ceiling, against ``GET /healthz``;
+- ``POST /v1/verifications`` as a partner sends it (API key, ``Idempotency-Key``), every request a fresh
+  pass (pre-issued just before the run, each valid 90 s);
+- the reference, with the same tokens' twins;
+
+and prints req/s, p50 and p99 of both, the ratio full/reference (target ≥ 0.6, goal 0.7) and p99/p50
+(target ≤ 4), then the median of pass issuance (``POST /v1/me/passes``, token + SVG, target ≤ 5 ms), over
+HTTP and in process. Everything binds to 127.0.0.1; every loop is bounded; the server is stopped at the end.
+
+Usage: ``python -m benchmarks.bench_verify [--duration 10] [--connections 64] [--database-url …]
+[--redis-url redis://127.0.0.1:6379/13]``. The Redis database given is emptied first (FLUSHDB): give it
+one of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+
+from app.core.clock import utcnow
+from app.main import create_app
+from app.passes import tokens
+from app.passes.tokens import TokenRefused
+from app.subjects.models import Subject
+from app.verifications.schemas import VerifyIn
+from benchmarks.common import ROOT, machine, recreate_database
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/xinyi_bench_verify"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+REFERENCE_PATH = "/bench/reference"
+SCENARIO = "deposit_free_rental"
+
+
+# --- the server (a child process) --------------------------------------------------------------------
+
+
+def build_app() -> Any:
+    """The production app plus the reference route. Only this benchmark mounts it."""
+    reference_subject = os.environ["BENCH_REFERENCE_SUBJECT"]
+    router = APIRouter()
+
+    @router.post(REFERENCE_PATH)
+    def reference(body: VerifyIn, request: Request) -> dict[str, str]:
+        state = request.app.state
+        now = utcnow()
+        with Session(state.engine) as session:
+            claims = tokens.read(state.keyring, session, body.token, now)  # JWT verify
+            ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - int(now.timestamp()))
+            if not state.store.set_if_absent(f"ref:{claims.handle}", "1", ttl):  # SET NX
+                raise TokenRefused("replayed", "token_replayed", status=409)
+            subject = session.get(Subject, reference_subject)  # one primary-key read
+            assert subject is not None
+        return {"decision": "eligible", "subject": subject.id}
+
+    app = create_app()
+    app.include_router(router)
+    return app
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(build_app(), host="127.0.0.1", port=port, workers=1, log_config=None, access_log=False)
+
+
+# --- seeding (in this process, through the services) ---------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    api_key: str
+    access_tokens: list[str]
+    user_ids: list[str]
+    subject_ids: list[str]
+
+
+def _id_number(rng: secrets.SystemRandom) -> str:
+    from app.core.validators import id_number_check_char
+
+    first17 = f"6501{rng.randrange(10, 99)}19{rng.randrange(50, 99)}0{rng.randrange(1, 9)}1{rng.randrange(0, 9)}{rng.randrange(1000):03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def seed(residents: int) -> Seeded:
+
+    from app.accounts import service as accounts_service
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.core.principal import Principal
+    from app.core.security import Crypto
+    from app.partners import service as partners_service
+    from app.signing import service as signing_service
+
+    settings = get_settings()
+    crypto = Crypto(settings)
+    engine = make_engine(settings.database_url)
+    actor = Principal(type="system", id="bench")
+    rng = secrets.SystemRandom()
+    tokens, users, subjects = [], [], []
+    with Session(engine, expire_on_commit=False) as session:
+        signing_service.rotate(session, crypto.cipher, actor)  # the first key signs at once
+        partner = partners_service.create_partner(session, actor, "充电宝基准商户", "merchant")
+        key = partners_service.create_api_key(session, actor, partner.id, "bench", None).secret
+        seen: set[str] = set()
+        while len(users) < residents:
+            number, phone = _id_number(rng), f"139{rng.randrange(10**8):08d}"
+            if number in seen or phone in seen:
+                continue
+            seen.update((number, phone))
+            user = accounts_service.get_or_create_user_by_phone(session, crypto, phone)
+            subject = accounts_service.bind_identity(session, crypto, user.id, "基准用户", number)
+            tokens.append(accounts_service.issue_tokens(session, settings, user).access_token)
+            users.append(user.id)
+            subjects.append(subject.id)
+        session.commit()
+    engine.dispose()
+    return Seeded(key, tokens, users, subjects)
+
+
+class PassFactory:
+    """Online passes made exactly as ``POST /v1/me/passes`` makes them (signature + the store record),
+    without the per-resident rate limit and without the QR: thousands of them, just before a run."""
+
+    def __init__(self, seeded: Seeded) -> None:
+        from app.core.config import get_settings
+        from app.core.db import make_engine
+        from app.core.security import Crypto
+        from app.core.store import make_store
+        from app.signing.keyring import Keyring
+
+        settings = get_settings()
+        self.engine = make_engine(settings.database_url)
+        self.crypto = Crypto(settings)
+        self.store = make_store(settings.redis_url)
+        self.keyring = Keyring(self.crypto.cipher)
+        self.keyring.warm(self.engine)
+        self.session = Session(self.engine)
+        self.seeded = seeded
+
+    def issue(self, count: int) -> list[str]:
+        from app.passes import service as passes_service
+
+        out = []
+        for i in range(count):
+            who = i % len(self.seeded.user_ids)
+            now = utcnow()
+            now_s = int(now.timestamp())
+            handle = tokens.new_handle()
+            claims = tokens.online_claims(handle, now_s)
+            token = self.keyring.sign(self.session, claims, now)
+            pass_id = passes_service.online_pass_id(self.crypto.hasher, handle)
+            record = {
+                "u": self.seeded.user_ids[who],
+                "s": self.seeded.subject_ids[who],
+                "t": token,
+                "x": claims["exp"],
+            }
+            self.store.set(
+                f"passmeta:{pass_id}", json.dumps(record), claims["exp"] + tokens.LEEWAY_SECONDS - now_s
+            )
+            out.append(token)
+        self.session.rollback()
+        return out
+
+    def close(self) -> None:
+        self.session.close()
+        self.store.close()
+        self.engine.dispose()
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} {self.rps:8.0f} req/s   p50 {self.pct(0.50):6.1f} ms   p99 {self.pct(0.99):6.1f} ms"
+            f"   p99/p50 {self.pct(0.99) / self.pct(0.50):4.1f}   ({self.requests} requests, {self.errors} errors)"
+        )
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: the leanest async Python client (httpx's
+    pool costs more CPU per request than the server's /healthz, on a small machine)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b""))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def drive(
+    base: str,
+    name: str,
+    method: str,
+    path: str,
+    connections: int,
+    duration: float,
+    bodies: list[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+    idempotency: bool = False,
+    expect: int = 200,
+) -> Result:
+    """``connections`` tasks, each with one request in flight, until ``duration`` or the bodies run out."""
+    host, port = base.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = 0
+    next_body = 0
+    pool = [await Connection.open(host, int(port)) for _ in range(connections)]
+    deadline = time.perf_counter() + duration
+
+    async def worker(connection: Connection) -> None:
+        nonlocal errors, next_body
+        while time.perf_counter() < deadline:
+            body = None
+            if bodies is not None:
+                if next_body >= len(bodies):
+                    return
+                body = bodies[next_body]
+                next_body += 1
+            extra = dict(headers or {})
+            if idempotency:
+                extra["Idempotency-Key"] = uuid.uuid4().hex
+            started = time.perf_counter()
+            status, content = await connection.request(method, path, body, extra)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != expect:
+                errors += 1
+                if errors <= 3:
+                    print(f"  {name}: {status} {content[:200]!r}", file=sys.stderr)
+
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker(c) for c in pool))
+    finally:
+        for connection in pool:
+            connection.close()
+    return Result(name, len(latencies), errors, time.perf_counter() - started, latencies)
+
+
+def issuance(base: str, seeded: Seeded, count: int) -> list[float]:
+    """Sequential ``POST /v1/me/passes`` (one connection), one resident after another (30/min each)."""
+    out = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for i in range(count):
+            who = seeded.access_tokens[i % len(seeded.access_tokens)]
+            started = time.perf_counter()
+            response = client.post("/v1/me/passes", headers={"Authorization": f"Bearer {who}"})
+            out.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 201, response.text
+            assert response.json()["qr"]["svg_data_url"].startswith("data:image/svg+xml")
+    return out
+
+
+def issuance_in_process(factory: PassFactory, count: int) -> list[float]:
+    """A signed token + its QR + SVG, the service's own work (no HTTP, no auth, no store)."""
+    from app.passes import service as passes_service
+
+    out = []
+    for _ in range(count):
+        started = time.perf_counter()
+        now = utcnow()
+        token = factory.keyring.sign(
+            factory.session, tokens.online_claims(tokens.new_handle(), int(now.timestamp())), now
+        )
+        passes_service.render(token)
+        out.append((time.perf_counter() - started) * 1000)
+    factory.session.rollback()
+    return out
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server did not start within 60 s:\n{log.read_text()[-4000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--residents", type=int, default=200)
+    parser.add_argument("--issuance", type=int, default=300, help="passes issued for the median")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the child: serve on this port
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    if not 1 <= args.duration <= 60:
+        raise SystemExit("--duration: 1-60 s (passes live 90 s)")
+
+    env = {
+        "XINYI_ENV": "development",
+        "XINYI_DATABASE_URL": args.database_url,
+        "XINYI_REDIS_URL": args.redis_url,
+        "XINYI_LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    print(f"machine: {machine()}")
+    print(
+        f"server: 1 uvicorn worker, PostgreSQL {args.database_url.rsplit('/', 1)[-1]}, Redis {args.redis_url}"
+    )
+    print(
+        f"client: asyncio keep-alive HTTP/1.1, {args.connections} connections, {args.duration:.0f} s per run"
+    )
+
+    recreate_database(args.database_url)
+    redis.Redis.from_url(args.redis_url).flushdb()
+    from app.core.migrate import upgrade
+
+    upgrade(url=args.database_url)
+    seeded = seed(args.residents)
+    factory = PassFactory(seeded)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkstemp(prefix="bench-verify-", suffix=".log")[1])
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 (our own module)
+            [sys.executable, "-m", "benchmarks.bench_verify", "--serve", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **env, "BENCH_REFERENCE_SUBJECT": seeded.subject_ids[0]},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_ready(base, server, log)
+        partner = {"Authorization": f"Bearer {seeded.api_key}"}
+        c, d = args.connections, args.duration
+
+        def bodies(count: int) -> list[bytes]:
+            return [json.dumps({"token": t, "scenario": SCENARIO}).encode() for t in factory.issue(count)]
+
+        ceiling = asyncio.run(drive(base, "client ceiling (GET /healthz)", "GET", "/healthz", c, d))
+        # warm both paths (imports, pools, caches), then the measured runs
+        asyncio.run(
+            drive(base, "warm-up", "POST", "/v1/verifications", c, 2, bodies(400), partner, True, 201)
+        )
+        asyncio.run(drive(base, "warm-up", "POST", REFERENCE_PATH, c, 2, bodies(400)))
+        budget = int(max(ceiling.rps, 100) * d * 1.2)
+        full = asyncio.run(
+            drive(
+                base,
+                "full POST /v1/verifications",
+                "POST",
+                "/v1/verifications",
+                c,
+                d,
+                bodies(budget),
+                partner,
+                True,
+                201,
+            )
+        )
+        reference = asyncio.run(
+            drive(base, "reference (verify+SET NX+PK read)", "POST", REFERENCE_PATH, c, d, bodies(budget))
+        )
+        http_issue = issuance(base, seeded, args.issuance)
+        in_process = issuance_in_process(factory, args.issuance)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        factory.close()
+
+    print()
+    print(ceiling.line())
+    print(full.line())
+    print(reference.line())
+    ratio = full.rps / reference.rps
+    tail = full.pct(0.99) / full.pct(0.50)
+    print()
+    print(
+        f"ratio full/reference: {ratio:.2f}  (target >= 0.6, goal 0.7)  {'OK' if ratio >= 0.6 else 'MISSED'}"
+    )
+    print(f"full p99/p50: {tail:.1f}  (target <= 4)  {'OK' if tail <= 4 else 'MISSED'}")
+    print(
+        f"client ceiling / full: {ceiling.rps / full.rps:.1f}x (the client is {'not ' if ceiling.rps > 2 * full.rps else ''}the bottleneck)"
+    )
+    median = statistics.median(http_issue)
+    print(
+        f"pass issuance POST /v1/me/passes (token + SVG, sequential, {len(http_issue)}): median {median:.2f} ms"
+        f"  (target <= 5 ms)  {'OK' if median <= 5 else 'MISSED'};  p99 {sorted(http_issue)[int(0.99 * len(http_issue))]:.2f} ms"
+    )
+    print(f"  of which token + QR + SVG in process: median {statistics.median(in_process):.2f} ms")
+    log.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

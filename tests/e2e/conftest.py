@@ -1,0 +1,3 @@
+from tests.passes.conftest import holder, merchant
+
+__all__ = ["holder", "merchant"]
