@@ -8,6 +8,8 @@ previous demo keys and prints fresh ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +22,9 @@ from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
 from app.partners import service as partners_service
 from app.partners.models import ApiKey, Partner, PartnerKind
+from app.records import service as records_service
+from app.records.catalogue import add_months
+from app.scoring.engine import business_date
 
 DEMO_KEY_NAME = "demo"
 LOADER = Principal(type="system", id="demo-loader")
@@ -54,6 +59,76 @@ PARTNERS = (
     ("天山区政务服务中心", PartnerKind.government_counter),
     ("乌鲁木齐市市场监督管理局", PartnerKind.data_provider),
 )
+
+
+def _demo_records(today: date) -> list[dict[str, Any]]:
+    """What the market regulator pushes for the demo city, dated relative to today so every demo shows
+    the same story: 张伟 has honours and volunteer work; 李娜 has a general administrative penalty past its
+    minimum publicity (so she can apply for credit repair) and a breached contract; the enterprise has a
+    tax grade A. Re-loading sends the same source record ids, so nothing changes the second time."""
+
+    def day(months_ago: int) -> str:
+        return add_months(today, -months_ago).isoformat()
+
+    zhang, li, _ = (resident.id_number for resident in RESIDENTS)
+    uscc = ENTERPRISE[1]
+    return [
+        {
+            "source_record_id": "demo-honour-1",
+            "category": "honour",
+            "id_number": zhang,
+            "decision_date": day(5),
+            "title": "乌鲁木齐市诚信市民",
+        },
+        {
+            "source_record_id": "demo-volunteer-1",
+            "category": "volunteer_service",
+            "id_number": zhang,
+            "decision_date": day(2),
+            "title": "社区志愿服务 120 小时",
+        },
+        {
+            "source_record_id": "demo-blood-1",
+            "category": "blood_donation",
+            "id_number": zhang,
+            "decision_date": day(8),
+            "title": "无偿献血 400 毫升",
+        },
+        {
+            "source_record_id": "demo-penalty-1",
+            "category": "administrative_penalty",
+            "id_number": li,
+            "severity": "general",
+            "decision_date": day(4),
+            "conduct_end_date": day(4),
+            "title": "未按规定明码标价",
+            "legal_basis": "《价格违法行为行政处罚规定》第十三条",
+        },
+        {
+            "source_record_id": "demo-contract-1",
+            "category": "contract_performance",
+            "outcome": "breached",
+            "severity": "minor",
+            "id_number": li,
+            "decision_date": day(1),
+            "title": "房屋租赁合同逾期付款",
+        },
+        {
+            "source_record_id": "demo-tax-1",
+            "category": "tax_credit_rating",
+            "grade": "A",
+            "uscc": uscc,
+            "decision_date": day(6),
+            "title": "2025 年度纳税信用 A 级",
+        },
+        {
+            "source_record_id": "demo-registration-1",
+            "category": "registration",
+            "uscc": uscc,
+            "decision_date": day(30),
+            "title": "企业设立登记",
+        },
+    ]
 
 
 @dataclass
@@ -99,5 +174,12 @@ def load(session: Session, crypto: Crypto) -> DemoSummary:
             partners_service.revoke_api_key(session, LOADER, old.id, partner.id)
         issued = partners_service.create_api_key(session, LOADER, partner.id, name=DEMO_KEY_NAME)
         keys.append((partner_name, kind.value, partner.id, issued.secret))
+        if kind is PartnerKind.data_provider:
+            provider = Principal(type="partner", id=partner.id, partner_kind=kind.value)
+            result = records_service.submit_batch(session, crypto, provider, _demo_records(business_date()))
+            if result.errors:  # the demo's own data is wrong: say so rather than load half a story
+                raise RuntimeError(
+                    f"demo records refused: {[(e.row, e.field, e.code) for e in result.errors]}"
+                )
     session.flush()
     return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys)

@@ -17,6 +17,8 @@ from app.core.config import get_settings
 from app.core.db import make_engine
 from app.enterprises.models import Enterprise
 from app.partners.models import ApiKey, Partner
+from app.records.models import CreditRecord, RecordBatch
+from app.scoring.models import CreditScore
 
 
 @pytest.fixture
@@ -61,6 +63,14 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     assert sorted(k.prefix for k in live) == sorted("_".join(k.split("_")[:2]) for k in keys_second)
     staff = {tuple(u.roles) for u in rows(cli_url, select(User)) if u.roles}
     assert staff == {("operator",), ("auditor",)}
+    # the regulator's demo records landed once and scored their subjects: the good resident qualifies for
+    # deposit-free rental (A), the one with a penalty does not (C)
+    assert len(rows(cli_url, select(CreditRecord))) == 7
+    users = {u.phone_masked: u.subject_id for u in rows(cli_url, select(User))}
+    levels = {s.subject_id: s.level for s in rows(cli_url, select(CreditScore))}
+    assert (levels[users["138****0001"]], levels[users["138****0002"]]) == ("A", "C")
+    batches = rows(cli_url, select(RecordBatch).order_by(col(RecordBatch.created_at)))
+    assert [(b.created, b.unchanged, b.rejected) for b in batches] == [(7, 0, 0), (0, 7, 0)]
     assert run(cli_url, "audit", "verify").exit_code == 0
 
 
