@@ -6,12 +6,14 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -87,14 +89,39 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Making one does no I/O (the connection is taken on first use), so this
+    runs on the event loop; only the commit or rollback at the end, when there is a transaction, goes
+    to a worker thread. (A sync dependency costs a thread hop to enter and another to leave.)"""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _finish(session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await _finish(session, commit=True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit)
+    else:  # nothing was read or written: no connection to give back
+        session.close()
 
 
 # scope="function": the commit runs right after the handler returns, before the response is sent, so a
