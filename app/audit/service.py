@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -155,7 +156,8 @@ def record(
     session.flush()
     # One statement claims the next sequence number: it creates the head of a new chain, or bumps the
     # existing one under its row lock, and returns the hash of the entry before.
-    seq, prev_hash = session.execute(_CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
+    head: Any = execute_core(session, _CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
+    seq, prev_hash = head[0], head[1]
     entry = AuditEntry(
         id=new_id("aud"),
         chain=chain,
@@ -175,10 +177,10 @@ def record(
     # Written past the unit of work (the entry is never changed afterwards), with the head's new hash.
     params = {f"e_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_APPEND_AND_SET_HEAD, params)
+        execute_core(session, _APPEND_AND_SET_HEAD, params)
     else:
-        session.execute(_INSERT_ENTRY, params)
-        session.execute(_SET_HEAD_HASH, params)
+        execute_core(session, _INSERT_ENTRY, params)
+        execute_core(session, _SET_HEAD_HASH, params)
     return entry
 
 

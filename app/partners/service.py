@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select, update
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
@@ -326,8 +327,8 @@ _KEY_ON_FILE = (
 
 def _authenticate(session: Session, key: str) -> _KeyOnFile:
     prefix = prefix_of(key)
-    row = session.execute(_KEY_ON_FILE, {"prefix": prefix}).first() if prefix is not None else None
-    found = _KeyOnFile(*row) if row is not None else None
+    row = execute_core(session, _KEY_ON_FILE, {"prefix": prefix}).first() if prefix is not None else None
+    found = _KeyOnFile(*tuple(row)) if row is not None else None
     # The revocation is told only to someone holding the whole key, not to someone who saw a prefix.
     if found is None or not constant_time_equal(found.secret_hash, sha256_hex(key)):
         raise _unauthenticated("Unknown API key.", "invalid_api_key")

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
@@ -53,7 +54,7 @@ def is_blocked(session: Session, subject_id: str, today: date | None = None) -> 
     """True while the subject has a black-list entry in force. Every scenario asks this before granting
     anything (一处失信、处处受限); it reads the lists themselves, not the stored score."""
     params = {"subject_id": subject_id, "today": today or business_date()}
-    return bool(session.execute(_IS_BLOCKED, params).scalar())
+    return bool(execute_core(session, _IS_BLOCKED, params).scalar())
 
 
 def scoring_inputs_for(session: Session, subject_id: str, today: date | None = None) -> ScoringInputs:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import Date, bindparam
 from sqlmodel import Session
 
+from app.core.db import execute_core
 from app.records import service as records_service
 from app.scenarios.schema import LEVEL_RANK, Scenario
 from app.scoring import service as scoring_service
@@ -74,7 +75,7 @@ _STANDING = scoring_service.headline_select(
 
 def subject_standing(session: Session, subject_id: str) -> Standing:
     """The black list in force and the stored score (level, red list, defaults on file), read together."""
-    row = session.execute(_STANDING, {"subject_id": subject_id, "today": business_date()}).one()
+    row = execute_core(session, _STANDING, {"subject_id": subject_id, "today": business_date()}).one()
     current, (listed,) = scoring_service.headline_of(row)
     return Standing(
         level=current.level,
