@@ -6,6 +6,7 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import CursorResult, DateTime, Engine, Executable, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -54,14 +56,51 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _use_real_sqlite_transactions(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # Unless asked for, not SQLAlchemy's pre-ping, which costs a round trip on every checkout, but a
+    # ping only of a connection that sat idle in the pool (see _ping_when_idle).
+    ping_every_checkout = kwargs.pop("pool_pre_ping", False)
     # Sync handlers and dependencies run on anyio's worker threads (40 by default), and a request can hold
     # a connection while it waits for a thread for its next dependency. With fewer connections than
     # threads, a burst can deadlock: every thread waits for a connection held by a request that waits
     # for a thread. So the pool is larger than the thread limit.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 30)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, pool_pre_ping=ping_every_checkout, **kwargs)
+    if not ping_every_checkout:
+        _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+# A connection handed back less than this long ago is handed out again without a ping.
+PING_AFTER_IDLE_SECONDS = 2.0
+_clock = time.monotonic  # tests move it
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling, the custom way SQLAlchemy documents: on checkout, ping a
+    connection only when it has been idle in the pool for ``idle_seconds`` or more. A connection that
+    was just used by the previous request is known good; one that sat idle may have been cut (database
+    restart, firewall, server timeout) and is pinged, then replaced if the ping fails (the pool retries
+    with a new connection). A connection that breaks within the idle window fails its request as it
+    would mid-request; SQLAlchemy then invalidates the whole pool on that disconnect error."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = _clock()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = _clock()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if _clock() - record.info.get("returned_at", float("-inf")) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection failed its ping") from exc
 
 
 def _use_real_sqlite_transactions(engine: Engine) -> None:
