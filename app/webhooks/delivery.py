@@ -63,8 +63,8 @@ class RetryPolicy:
 
     @property
     def lease(self) -> timedelta:
-        # Longer than any attempt can take (timeout for connect + read), with room to write the result.
-        return timedelta(seconds=2 * self.timeout_seconds + 30)
+        # Longer than any attempt can take (connect + read timeouts), with room to write the result.
+        return timedelta(seconds=2 * self.timeout_seconds + 5)
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> timedelta:
         """Wait after the ``attempt``-th failed attempt: base × 2^(attempt-1), capped, ± jitter."""
