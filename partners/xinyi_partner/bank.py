@@ -177,7 +177,10 @@ class BankReceiver:
             raise
         decision = self.policy.decide(referral, report)
         self.client.request(
-            "POST", f"/v1/partner/referrals/{referral_id}/decision", json=decision, idempotency_key=f"decision-{referral_id}"
+            "POST",
+            f"/v1/partner/referrals/{referral_id}/decision",
+            json=decision,
+            idempotency_key=f"decision-{referral_id}",
         )
         self.decisions.append((referral_id, decision))
         return str(decision["decision"])
@@ -223,7 +226,9 @@ def main(argv: Sequence[str] | None = None, http: HttpClient | None = None) -> N
     args = parser.parse_args(argv)
     secrets = [s for s in os.environ.get("XINYI_WEBHOOK_SECRET", "").split(",") if s]
     with PartnerClient(args.base_url, api_key=os.environ["XINYI_API_KEY"], http=http) as client:
-        receiver = BankReceiver(client, secrets, args.state_dir, policy=CreditPolicy(min_level=args.min_level))
+        receiver = BankReceiver(
+            client, secrets, args.state_dir, policy=CreditPolicy(min_level=args.min_level)
+        )
         with serve(receiver, args.host, args.port) as url:
             print(f"bank receiver listening on {url}", flush=True)
             try:

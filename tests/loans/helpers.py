@@ -35,11 +35,19 @@ def enterprise(client: TestClient, sms: RecordingSender) -> dict[str, Any]:
     admin = pass_helpers.resident(client, sms)
     uscc = make_uscc()
     response = client.post(
-        "/v1/enterprises", json={"name": f"乌鲁木齐测试{uuid.uuid4().hex[:4]}有限公司", "uscc": uscc}, headers=admin["headers"]
+        "/v1/enterprises",
+        json={"name": f"乌鲁木齐测试{uuid.uuid4().hex[:4]}有限公司", "uscc": uscc},
+        headers=admin["headers"],
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    return {"id": body["id"], "subject_id": body["subject_id"], "uscc": uscc, "headers": admin["headers"], "user": admin}
+    return {
+        "id": body["id"],
+        "subject_id": body["subject_id"],
+        "uscc": uscc,
+        "headers": admin["headers"],
+        "user": admin,
+    }
 
 
 def product(client: TestClient, bank: dict[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -86,5 +94,7 @@ def records(client: TestClient, provider: dict[str, Any], firm: dict[str, Any], 
         else:
             row["decision_date"] = decided
         rows.append(row)
-    response = client.post("/v1/records/batches", json={"records": rows}, headers={**provider["headers"], **idem()})
+    response = client.post(
+        "/v1/records/batches", json={"records": rows}, headers={**provider["headers"], **idem()}
+    )
     assert response.status_code == 201, response.text

@@ -27,7 +27,9 @@ def firm(client: TestClient, sms: RecordingSender) -> dict[str, Any]:
     return helpers.enterprise(client, sms)
 
 
-def _endpoint(client: TestClient, bank: dict[str, Any], url: str = "https://bank.example/hooks") -> dict[str, Any]:
+def _endpoint(
+    client: TestClient, bank: dict[str, Any], url: str = "https://bank.example/hooks"
+) -> dict[str, Any]:
     response = client.post("/v1/partner/webhook-endpoints", json={"url": url}, headers=bank["headers"])
     assert response.status_code == 201, response.text
     return response.json()
@@ -50,7 +52,11 @@ def test_products_are_published_by_banks_and_listed_publicly(client: TestClient,
         json={**helpers.PRODUCT, "min_amount_fen": 900_00, "max_amount_fen": 100_00},
         headers=bank["headers"],
     )
-    assert (bad.status_code, bad.json()["code"], bad.json()["param"]) == (422, "invalid_range", "max_amount_fen")
+    assert (bad.status_code, bad.json()["code"], bad.json()["param"]) == (
+        422,
+        "invalid_range",
+        "max_amount_fen",
+    )
 
 
 def test_an_application_refers_each_matching_bank_and_writes_its_event_in_the_same_transaction(
@@ -99,7 +105,9 @@ def test_an_application_refers_each_matching_bank_and_writes_its_event_in_the_sa
 
     # and each referral is a disclosure naming the consent, in the enterprise's audit chain
     entries = db.exec(
-        select(AuditEntry).where(AuditEntry.subject_id == firm["subject_id"], AuditEntry.action == "loan.referred")
+        select(AuditEntry).where(
+            AuditEntry.subject_id == firm["subject_id"], AuditEntry.action == "loan.referred"
+        )
     ).all()
     assert {e.details["referral_id"] for e in entries} == {r.id for r in referrals}
     assert {e.details["consent_id"] for e in entries} == {application["consent"]["id"]}
@@ -136,7 +144,9 @@ def test_naming_a_partner_that_is_not_a_bank_is_refused(client: TestClient, db: 
     assert (response.status_code, response.json()["code"]) == (422, "unknown_bank")
 
 
-def test_a_black_listed_enterprise_is_told_why_and_no_bank_hears_of_it(client: TestClient, db: Session, firm, bank):
+def test_a_black_listed_enterprise_is_told_why_and_no_bank_hears_of_it(
+    client: TestClient, db: Session, firm, bank
+):
     helpers.product(client, bank)
     court = pass_helpers.partner(db, "data_provider", ["records:write"])
     helpers.records(client, court, firm, "black_list")
@@ -200,7 +210,9 @@ def test_a_bank_fetches_its_referrals_report_and_the_enterprise_sees_the_fetch(
     assert entry.details["consent_id"] == application["consent"]["id"]
 
 
-def test_another_banks_referral_is_404_and_not_logged(client: TestClient, db: Session, firm, bank, other_bank):
+def test_another_banks_referral_is_404_and_not_logged(
+    client: TestClient, db: Session, firm, bank, other_bank
+):
     helpers.product(client, bank)
     application = helpers.apply(client, firm, [bank["id"]]).json()
     referral_id = _referral_of(application, bank)
@@ -225,9 +237,13 @@ def test_after_withdrawal_the_next_fetch_is_refused_and_nothing_is_disclosed(
     helpers.product(client, bank)
     application = helpers.apply(client, firm, [bank["id"]]).json()
     referral_id = _referral_of(application, bank)
-    assert client.get(f"/v1/partner/referrals/{referral_id}/report", headers=bank["headers"]).status_code == 200
+    assert (
+        client.get(f"/v1/partner/referrals/{referral_id}/report", headers=bank["headers"]).status_code == 200
+    )
 
-    withdrawn = client.post(f"/v1/me/consents/{application['consent']['id']}/withdraw", headers=firm["headers"])
+    withdrawn = client.post(
+        f"/v1/me/consents/{application['consent']['id']}/withdraw", headers=firm["headers"]
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     pass_helpers.touch(client, bank)
     before = table_snapshot(db)
@@ -266,7 +282,9 @@ def test_someone_else_cannot_withdraw_the_enterprises_consent(
     helpers.product(client, bank)
     application = helpers.apply(client, firm, [bank["id"]]).json()
     stranger = pass_helpers.resident(client, sms)
-    response = client.post(f"/v1/me/consents/{application['consent']['id']}/withdraw", headers=stranger["headers"])
+    response = client.post(
+        f"/v1/me/consents/{application['consent']['id']}/withdraw", headers=stranger["headers"]
+    )
     assert (response.status_code, response.json()["code"]) == (404, "consent_not_found")
     assert client.get("/v1/me/consents", headers=stranger["headers"]).json()["data"] == []
 
@@ -317,7 +335,9 @@ def test_decisions_outcomes_and_statistics(client: TestClient, db: Session, firm
     by_bank = {r["bank"]["id"]: r for r in view["referrals"]}
     assert by_bank[bank["id"]]["status"] == "approved"
     assert by_bank[bank["id"]]["decision"]["approved_amount_fen"] == 400_000_00
-    assert by_bank[other_bank["id"]]["decision"]["decline_reason"]["code"] == "insufficient_repayment_capacity"
+    assert (
+        by_bank[other_bank["id"]]["decision"]["decline_reason"]["code"] == "insufficient_repayment_capacity"
+    )
 
     # outcomes move the score in the same transaction
     score_before = client.get(f"/v1/enterprises/{firm['id']}/loan-applications/{application['id']}/report",
@@ -367,5 +387,8 @@ def test_decisions_outcomes_and_statistics(client: TestClient, db: Session, firm
     assert banks[other_bank["id"]]["declines"] == 1
     assert after["by_month"][-1]["approved_amount_fen"] >= 400_000_00
     assert firm["uscc"] not in json.dumps(after) and firm["id"] not in json.dumps(after)
-    assert client.get("/v1/admin/stats/xinyidai", headers=operator["headers"]).json()["totals"] == after["totals"]
+    assert (
+        client.get("/v1/admin/stats/xinyidai", headers=operator["headers"]).json()["totals"]
+        == after["totals"]
+    )
     assert client.get("/v1/admin/stats/xinyidai", headers=firm["headers"]).status_code == 403
