@@ -196,11 +196,14 @@ def serve(receiver: BankReceiver, host: str = "127.0.0.1", port: int = 0) -> Ite
             body = self.rfile.read(length) if length else b""
             answer = receiver.handle(body, dict(self.headers.items()))
             content = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender gave up waiting; it will send again and be answered as a duplicate
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
