@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -234,10 +234,8 @@ def main(argv: Sequence[str] | None = None, http: HttpClient | None = None) -> N
         )
         with serve(receiver, args.host, args.port) as url:
             print(f"bank receiver listening on {url}", flush=True)
-            try:
+            with suppress(KeyboardInterrupt):
                 threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,7 +44,9 @@ VENV_BIN = Path(sys.executable).parent
 def live(
     committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
 ) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
+    ) as client:
         yield client
 
 
@@ -52,7 +54,9 @@ def live(
 def platform_url(settings: Settings, store: KeyValueStore) -> Iterator[str]:
     """The platform served by uvicorn on 127.0.0.1 (what the bank's receiver calls)."""
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0, log_config=None, access_log=False)
+        uvicorn.Config(
+            create_app(settings, store=store), host="127.0.0.1", port=0, log_config=None, access_log=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -85,7 +89,7 @@ def _worker_env(settings: Settings) -> dict[str, str]:
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own venv's xinyi, fixed arguments)
         [str(VENV_BIN / "xinyi"), "worker", "--tick", "0.2"],
         env=_worker_env(settings),
         stdout=handle,
@@ -141,7 +145,9 @@ def test_referrals_reach_the_bank_receiver_once_each_even_when_the_worker_is_kil
 ) -> None:  # fmt: skip
     # given the reference bank receiver, listening on loopback, with a secret the platform shares
     client = PartnerClient(platform_url, api_key="xyk_placeholder")
-    receiver = StallingReceiver(client, "whsec_" + "A" * 43 + "=", tmp_path / "bank", policy=CreditPolicy(min_level="B"))
+    receiver = StallingReceiver(
+        client, "whsec_" + "A" * 43 + "=", tmp_path / "bank", policy=CreditPolicy(min_level="B")
+    )
     with serve(receiver) as receiver_url:
         bank, secret = _setup_bank(live, committed_engine, receiver_url)
         receiver.client = PartnerClient(platform_url, api_key=bank["key"])
@@ -171,6 +177,7 @@ def test_referrals_reach_the_bank_receiver_once_each_even_when_the_worker_is_kil
         # and is started again
         worker = start_worker(settings, log)
         try:
+
             def all_delivered() -> bool:
                 with Session(committed_engine) as session:
                     rows = session.exec(
@@ -200,7 +207,9 @@ def test_referrals_reach_the_bank_receiver_once_each_even_when_the_worker_is_kil
             select(WebhookDelivery).where(WebhookDelivery.event_id == receiver.first_id)
         ).one()
         attempts = session.exec(
-            select(WebhookAttempt).where(WebhookAttempt.delivery_id == first.id).order_by(col(WebhookAttempt.number))
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == first.id)
+            .order_by(col(WebhookAttempt.number))
         ).all()
         assert [a.outcome for a in attempts] == ["interrupted", "succeeded"]
 
@@ -221,7 +230,10 @@ def test_the_receiver_refuses_stale_forged_and_replayed_deliveries(
 
     bank, secret = _setup_bank(live, committed_engine, "https://bank.example/unused")
     receiver = BankReceiver(
-        PartnerClient(platform_url, api_key=bank["key"]), secret, tmp_path / "bank", policy=CreditPolicy(min_level="B")
+        PartnerClient(platform_url, api_key=bank["key"]),
+        secret,
+        tmp_path / "bank",
+        policy=CreditPolicy(min_level="B"),
     )
     firm = helpers.enterprise(live, sms)
     application = helpers.apply(live, firm, [bank["id"]]).json()
@@ -229,12 +241,20 @@ def test_the_receiver_refuses_stale_forged_and_replayed_deliveries(
     body = json.dumps({"type": "referral.created", "data": {"referral_id": referral_id}}).encode()
 
     def headers(msg_id: str, timestamp: int, key: str = secret) -> dict[str, str]:
-        return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": sign(key, msg_id, timestamp, body)}
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(key, msg_id, timestamp, body),
+        }
 
     now = int(time.time())
-    assert receiver.handle(body, headers("msg_stale", now - 301)).body == {"error": "webhook_timestamp_too_old"}
+    assert receiver.handle(body, headers("msg_stale", now - 301)).body == {
+        "error": "webhook_timestamp_too_old"
+    }
     forged = "whsec_" + "B" * 43 + "="
-    assert receiver.handle(body, headers("msg_forged", now, forged)).body == {"error": "webhook_invalid_signature"}
+    assert receiver.handle(body, headers("msg_forged", now, forged)).body == {
+        "error": "webhook_invalid_signature"
+    }
     assert receiver.decisions == []
 
     first = receiver.handle(body, headers("msg_1", now))
@@ -248,7 +268,9 @@ def test_the_receiver_refuses_stale_forged_and_replayed_deliveries(
     other = helpers.apply(live, other_firm, [bank["id"]]).json()
     withdrawn = live.post(f"/v1/me/consents/{other['consent']['id']}/withdraw", headers=other_firm["headers"])
     assert withdrawn.status_code == 200
-    body = json.dumps({"type": "referral.created", "data": {"referral_id": other["referrals"][0]["id"]}}).encode()
+    body = json.dumps(
+        {"type": "referral.created", "data": {"referral_id": other["referrals"][0]["id"]}}
+    ).encode()
     answer = receiver.handle(body, headers("msg_2", int(time.time())))
     assert answer.body == {"status": "applied", "outcome": "consent_withdrawn"}
     assert len(receiver.decisions) == 1

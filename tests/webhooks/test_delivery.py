@@ -111,7 +111,7 @@ def test_a_down_receiver_gets_retries_then_fails_and_an_operator_replays_it(
 ):
     # given an endpoint whose receiver is down
     url = _free_port_url()
-    partner_id, endpoint_id, secret = _endpoint(committed_engine, settings, url)
+    partner_id, endpoint_id, _secret = _endpoint(committed_engine, settings, url)
     event_id, delivery_id = _emit(committed_engine, partner_id, T0)
 
     # when the worker tries: the first attempt fails and the next is set 10 s later (backoff is data)
@@ -158,7 +158,7 @@ def test_a_down_receiver_gets_retries_then_fails_and_an_operator_replays_it(
 
 
 def test_a_5xx_is_retried_and_its_answer_is_logged(committed_engine: Engine, settings: Settings):
-    with receiver(status=503) as (got, url):
+    with receiver(status=503) as (_got, url):
         partner_id, _, _ = _endpoint(committed_engine, settings, url)
         _, delivery_id = _emit(committed_engine, partner_id, T0)
         _deliver(committed_engine, settings, T0)
@@ -200,9 +200,9 @@ def test_during_a_secret_rotation_both_signatures_are_sent(committed_engine: Eng
 def test_an_attempt_cut_short_by_a_dead_worker_is_retried_after_its_lease(
     committed_engine: Engine, settings: Settings
 ):
-    with receiver() as (got, url):
+    with receiver() as (_got, url):
         partner_id, _, _ = _endpoint(committed_engine, settings, url)
-        event_id, delivery_id = _emit(committed_engine, partner_id, T0)
+        _event_id, delivery_id = _emit(committed_engine, partner_id, T0)
         cipher = Crypto(settings).cipher
         # a worker claims it and dies before writing the result
         claimed = delivery.claim_due(committed_engine, cipher, POLICY, T0, 100)
