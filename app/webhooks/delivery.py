@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import structlog
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
@@ -136,6 +137,18 @@ def claim_due(
                 _give_up(delivery, now, "endpoint disabled")
                 session.add(delivery)
                 continue
+            try:
+                secrets = live_secrets(cipher, endpoint, now)
+            except (KeyError, ValueError, InvalidTag):
+                # A configuration fault (the key that sealed the secret is gone): not the receiver's, so no
+                # attempt is spent; the delivery waits and the operator is told in the log.
+                log.error("webhook secret cannot be opened", endpoint_id=endpoint.id, delivery_id=delivery.id)
+                delivery.status = DeliveryStatus.pending
+                delivery.lease_until = None
+                delivery.last_error = "signing secret unavailable"
+                delivery.next_attempt_at = now + policy.delay(max(1, delivery.cycle_attempts))
+                session.add(delivery)
+                continue
             delivery.attempts += 1
             delivery.cycle_attempts += 1
             delivery.status = DeliveryStatus.delivering
@@ -152,7 +165,7 @@ def claim_due(
                     msg_id=event.id,
                     body=event.body,
                     url=endpoint.url,
-                    secrets=live_secrets(cipher, endpoint, now),
+                    secrets=secrets,
                 )
             )
         session.commit()

@@ -324,3 +324,18 @@ def test_sending_uses_the_claims_secrets_and_reports_network_errors():
     with httpx.Client(timeout=1) as client:
         result = delivery.send(claim, client, 1_800_000_000)
     assert result.outcome == "network_error" and result.error
+
+
+def test_a_secret_that_cannot_be_opened_spends_no_attempt(committed_engine: Engine, settings: Settings):
+    from app.core.security import FieldCipher
+
+    partner_id, _, _ = _endpoint(committed_engine, settings, _free_port_url())
+    _, delivery_id = _emit(committed_engine, partner_id, T0)
+    other_keys = FieldCipher({"other": base64.urlsafe_b64encode(b"o" * 32).decode()}, "other")
+    delivery.deliver_due(committed_engine, other_keys, POLICY, clock=lambda: T0 + timedelta(seconds=1))
+    found, attempts = _only(committed_engine, delivery_id)
+    assert (found.status, found.attempts, found.last_error) == ("pending", 0, "signing secret unavailable")
+    assert found.next_attempt_at > T0 + timedelta(seconds=1) and attempts == []
+    # fixed keys: it goes out (and fails here: nobody listens), as an ordinary first attempt
+    _deliver(committed_engine, settings, found.next_attempt_at)
+    assert _only(committed_engine, delivery_id)[0].attempts == 1
