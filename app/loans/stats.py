@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlmodel import Session, col
 
 from app.loans.models import CreditReport, LoanApplication, LoanReferral, ReferralStatus
@@ -59,6 +59,11 @@ def _month(session: Session, column: Any) -> ColumnElement[str]:
     return func.strftime("%Y-%m", column, "+8 hours")
 
 
+# Group by the first selected column by position: the month expression carries bound parameters, and
+# PostgreSQL does not see two renderings of it (with their own parameters) as one expression.
+_FIRST: ColumnElement[Any] = literal_column("1")
+
+
 def _count(session: Session, statement: Any) -> int:
     return int(session.execute(statement).scalar_one() or 0)
 
@@ -105,17 +110,17 @@ def compute(session: Session) -> Statistics:
         .subquery()
     )
     first_month = _month(session, first_scored.c.at)
-    for key, count in session.execute(select(first_month, func.count()).group_by(first_month)).all():
+    for key, count in session.execute(select(first_month, func.count()).group_by(_FIRST)).all():
         month(key).subjects_rated = int(count)
     report_month = _month(session, col(CreditReport.generated_at))
-    for key, count in session.execute(select(report_month, func.count()).group_by(report_month)).all():
+    for key, count in session.execute(select(report_month, func.count()).group_by(_FIRST)).all():
         month(key).reports_generated = int(count)
     referral_month = _month(session, col(LoanReferral.created_at))
-    for key, count in session.execute(select(referral_month, func.count()).group_by(referral_month)).all():
+    for key, count in session.execute(select(referral_month, func.count()).group_by(_FIRST)).all():
         month(key).referrals = int(count)
     decided_month = _month(session, col(LoanReferral.decided_at))
     for key, count, total in session.execute(
-        select(decided_month, func.count(), amount).where(approved).group_by(decided_month)
+        select(decided_month, func.count(), amount).where(approved).group_by(_FIRST)
     ).all():
         month(key).approvals = int(count)
         month(key).approved_amount_fen = int(total or 0)
