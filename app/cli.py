@@ -12,6 +12,7 @@ from app.audit.cli import app as audit_app
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.security import Crypto
+from app.loans.cli import stats_command
 from app.partners.cli import app as partners_app
 from app.records.cli import app as records_app
 from app.records.cli import scores_app
@@ -23,6 +24,7 @@ app.add_typer(audit_app, name="audit", help="The hash-chained audit log.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records", help="Public credit records and red/black lists.")
 app.add_typer(scores_app, name="scores", help="Credit scores.")
+app.command("stats")(stats_command)
 admin_app = typer.Typer(no_args_is_help=True, help="Platform staff accounts.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
 app.add_typer(admin_app, name="admin")
@@ -89,9 +91,9 @@ def serve(
 
 @app.command()
 def worker(
-    tick: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 30.0,
+    tick: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 1.0,
 ) -> None:
-    """Run the scheduled jobs (record expiry, …) until interrupted. Safe to run several."""
+    """Run the scheduled jobs (webhook delivery, record expiry, …) until interrupted. Safe to run several."""
     from app.worker import main as worker_main
 
     worker_main(tick_seconds=tick)

@@ -20,6 +20,8 @@ from app.core.security import Crypto
 from app.core.validators import id_number_check_char, uscc_check_char
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
+from app.loans import products as loan_products
+from app.loans.models import LoanProduct
 from app.partners import service as partners_service
 from app.partners.models import ApiKey, Partner, PartnerKind
 from app.records import service as records_service
@@ -56,6 +58,7 @@ ENTERPRISE = ("乌鲁木齐天山小微科技有限公司", _uscc("91650102MA7G8
 PARTNERS = (
     ("天山共享充电宝", PartnerKind.merchant),
     ("乌鲁木齐示范商业银行", PartnerKind.bank),
+    ("天山农村商业银行", PartnerKind.bank),
     ("天山区政务服务中心", PartnerKind.government_counter),
     ("乌鲁木齐市市场监督管理局", PartnerKind.data_provider),
 )
@@ -181,5 +184,40 @@ def load(session: Session, crypto: Crypto) -> DemoSummary:
                 raise RuntimeError(
                     f"demo records refused: {[(e.row, e.field, e.code) for e in result.errors]}"
                 )
+        if kind == PartnerKind.bank:
+            _demo_product(session, partner)
     session.flush()
     return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys)
+
+
+# 信易贷: each demo bank offers one product the demo enterprise (software, 乌鲁木齐, level A with the demo
+# records) matches, so an application is referred to both; each bank's own credit policy then approves or
+# declines.
+DEMO_PRODUCT = {
+    "description": "面向小微企业的纯信用流动资金贷款",
+    "min_level": "B",
+    "min_amount_fen": 10_000_00,
+    "max_amount_fen": 3_000_000_00,
+    "min_term_months": 6,
+    "max_term_months": 36,
+    "industries": [],
+    "regions": ["65"],
+    "active": True,
+}
+
+
+def _demo_product(session: Session, partner: Partner) -> None:
+    if session.exec(select(LoanProduct.id).where(LoanProduct.partner_id == partner.id)).first() is not None:
+        return
+    bank = Principal(type="partner", id=partner.id, partner_kind="bank")
+    rates = (385, 600) if partner.name.startswith("乌鲁木齐") else (420, 720)
+    loan_products.create(
+        session,
+        bank,
+        {
+            **DEMO_PRODUCT,
+            "name": f"{partner.name}·小微信用贷",
+            "min_rate_bps": rates[0],
+            "max_rate_bps": rates[1],
+        },
+    )

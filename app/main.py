@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
+from app.consents.router import router as consents_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -19,6 +20,7 @@ from app.core.security import Crypto
 from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
 from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
+from app.loans.router import router as loans_router
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
 from app.records.router import router as records_router
@@ -29,6 +31,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.webhooks.router import router as webhooks_router
 
 
 def create_app(
@@ -82,6 +85,9 @@ def create_app(
         signing_router,
         passes_router,
         verifications_router,
+        consents_router,
+        loans_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

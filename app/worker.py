@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from app.core.clock import utcnow
 from app.records import tasks as records_tasks
 from app.scoring.engine import business_date
+from app.webhooks import tasks as webhooks_tasks
 
 log = structlog.get_logger("app.worker")
 
@@ -35,7 +36,11 @@ def _expire_records(engine: Engine, now: datetime) -> records_tasks.ExpirySummar
     return records_tasks.expire(engine, business_date(now))
 
 
-JOBS: tuple[Job, ...] = (Job("records.expire", timedelta(hours=1), _expire_records),)
+JOBS: tuple[Job, ...] = (
+    Job("records.expire", timedelta(hours=1), _expire_records),
+    # Webhooks wait in the outbox: looked at every second, so a referral reaches its bank at once.
+    Job("webhooks.deliver", timedelta(seconds=1), webhooks_tasks.deliver),
+)
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Worker:
             stop.wait(tick_seconds)
 
 
-def main(tick_seconds: float = 30.0, stop: threading.Event | None = None) -> None:
+def main(tick_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
     """Entry point for ``xinyi worker``: runs until interrupted."""
     from app.core.config import get_settings
     from app.core.db import make_engine

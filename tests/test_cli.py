@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,10 @@ from app.cli import app
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.enterprises.models import Enterprise
+from app.loans.models import LoanProduct
 from app.partners.models import ApiKey, Partner
 from app.records.models import CreditRecord, RecordBatch
+from app.scoring.engine import business_date
 from app.scoring.models import CreditScore
 
 
@@ -48,15 +51,17 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     first = run(cli_url, "demo", "load")
     assert first.exit_code == 0, first.output
     keys_first = re.findall(r"Bearer (xyk_\S+)", first.stdout)
-    assert len(keys_first) == 4
+    assert len(keys_first) == 5
     second = run(cli_url, "demo", "load")
     assert second.exit_code == 0, second.output
     keys_second = re.findall(r"Bearer (xyk_\S+)", second.stdout)
-    assert len(keys_second) == 4 and not set(keys_first) & set(keys_second)
+    assert len(keys_second) == 5 and not set(keys_first) & set(keys_second)
 
     # loading again found everything it made the first time
     assert len(rows(cli_url, select(User))) == 5
-    assert len(rows(cli_url, select(Partner))) == 4
+    assert len(rows(cli_url, select(Partner))) == 5
+    # each demo bank offers one 信易贷 product, made once
+    assert len(rows(cli_url, select(LoanProduct))) == 2
     assert len(rows(cli_url, select(Enterprise))) == 1
     # the first run's keys were revoked, the second run's are live
     live = rows(cli_url, select(ApiKey).where(col(ApiKey.revoked_at).is_(None)))
@@ -72,6 +77,29 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     batches = rows(cli_url, select(RecordBatch).order_by(col(RecordBatch.created_at)))
     assert [(b.created, b.unchanged, b.rejected) for b in batches] == [(7, 0, 0), (0, 7, 0)]
     assert run(cli_url, "audit", "verify").exit_code == 0
+
+
+def test_stats_prints_the_xinyidai_figures(cli_url: str) -> None:
+    run(cli_url, "migrate")
+    run(cli_url, "demo", "load")
+    result = run(cli_url, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["totals"] == {
+        "subjects_rated": 3,  # the demo's two residents with records and the enterprise
+        "reports_generated": 0,
+        "applications": 0,
+        "referrals": 0,
+        "approvals": 0,
+        "declines": 0,
+        "approved_amount_fen": 0,
+    }
+    assert figures["by_bank"] == []
+    assert [
+        (m["month"], m["subjects_rated"], m["reports_generated"], m["referrals"]) for m in figures["by_month"]
+    ] == [(business_date().strftime("%Y-%m"), 3, 0, 0)]
+    table = run(cli_url, "stats")
+    assert table.exit_code == 0 and "信易贷 totals" in table.stdout
 
 
 def test_admin_create_grants_a_role_and_audits_it(cli_url: str) -> None:

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
 
+    # Outbound webhooks (app/webhooks): attempts per delivery, exponential backoff between them.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # None: loopback and private addresses are allowed as webhook targets in development and test only.
+    webhook_allow_private_urls: bool | None = None
+
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
 
@@ -94,6 +102,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def webhooks_may_target_private_urls(self) -> bool:
+        if self.webhook_allow_private_urls is not None:
+            return self.webhook_allow_private_urls
+        return self.env in {"development", "test"}
 
     @property
     def json_logs(self) -> bool:

@@ -4,8 +4,11 @@ from fastapi import APIRouter
 from sqlmodel import Session
 
 from app.accounts import service as accounts_service
+from app.audit import service as audit_service
+from app.audit.schemas import AccessLogEntry
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
+from app.core.pagination import Page, PageParamsDep
 from app.deps import CryptoDep, CurrentUser
 from app.enterprises import service
 from app.enterprises.models import Enterprise
@@ -60,3 +63,28 @@ def add_admin(
     new_admin = accounts_service.find_user_by_phone(session, crypto, body.phone)
     service.add_admin(session, user, enterprise, new_admin)
     return _out(session, enterprise)
+
+
+@router.get("/v1/enterprises/{enterprise_id}/access-log")
+def enterprise_access_log(
+    enterprise_id: str, user: CurrentUser, session: SessionDep, page: PageParamsDep
+) -> Page[AccessLogEntry]:
+    """Every read or change of the enterprise's credit data (a bank fetching its 信易贷 report, …): who,
+    when, why and on what legal basis. Newest first; for the enterprise's admins."""
+    enterprise = service.get_administered(session, user, enterprise_id)
+    rows, has_more = audit_service.list_entries(session, page, subject_id=enterprise.subject_id)
+    return Page(
+        data=[
+            AccessLogEntry(
+                id=entry.id,
+                created_at=entry.created_at,
+                actor_type=entry.actor_type,
+                partner_id=entry.actor_id if entry.actor_type == "partner" else None,
+                action=entry.action,
+                purpose=entry.purpose,
+                legal_basis=entry.legal_basis,
+            )
+            for entry in rows
+        ],
+        has_more=has_more,
+    )

@@ -48,7 +48,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # What each kind of partner may be allowed to do, and what a key gets when no scopes are asked for.
 ALLOWED_SCOPES: dict[PartnerKind, frozenset[str]] = {
     PartnerKind.merchant: frozenset({"verifications:write", "rentals:read", "rentals:write"}),
-    PartnerKind.bank: frozenset({"referrals:read", "referrals:write", "reports:read"}),
+    PartnerKind.bank: frozenset(
+        {"referrals:read", "referrals:write", "reports:read", "loan_products:write", "webhooks:manage"}
+    ),
     PartnerKind.government_counter: frozenset({"verifications:write"}),
     PartnerKind.data_provider: frozenset(
         {"records:read", "records:write", "objections:read", "objections:write"}
@@ -56,7 +58,9 @@ ALLOWED_SCOPES: dict[PartnerKind, frozenset[str]] = {
 }
 DEFAULT_SCOPES: dict[PartnerKind, frozenset[str]] = {
     PartnerKind.merchant: frozenset({"verifications:write", "rentals:write"}),
-    PartnerKind.bank: frozenset({"referrals:read", "referrals:write", "reports:read"}),
+    PartnerKind.bank: frozenset(
+        {"referrals:read", "referrals:write", "reports:read", "loan_products:write", "webhooks:manage"}
+    ),
     PartnerKind.government_counter: frozenset({"verifications:write"}),
     PartnerKind.data_provider: frozenset({"records:write", "objections:read"}),
 }

@@ -147,4 +147,6 @@ def test_non_admins_cannot_see_or_change_an_enterprise(
     )
     assert_problem(response, 404, "enterprise_not_found")
     assert table_snapshot(db) == before
-    assert db.exec(select(Enterprise)).all() == [db.get(Enterprise, enterprise["id"])]
+    # (other tests may have committed enterprises of their own: look at this admin's only)
+    mine = select(Enterprise).where(Enterprise.created_by == enterprise["admins"][0]["user_id"])
+    assert db.exec(mine).all() == [db.get(Enterprise, enterprise["id"])]

@@ -69,7 +69,13 @@ def test_an_operator_issues_a_key_that_authenticates(client, db, operator):
 def test_each_kind_gets_its_default_scopes(client, operator):
     expected = {
         "merchant": ["rentals:write", "verifications:write"],
-        "bank": ["referrals:read", "referrals:write", "reports:read"],
+        "bank": [
+            "loan_products:write",
+            "referrals:read",
+            "referrals:write",
+            "reports:read",
+            "webhooks:manage",
+        ],
         "government_counter": ["verifications:write"],
         "data_provider": ["objections:read", "records:write"],
     }
@@ -223,7 +229,11 @@ def test_several_keys_per_partner_are_listed_without_secrets(client, db, operato
     assert listing["has_more"] is False
     assert [(k["id"], k["name"], k["scopes"]) for k in listing["data"]] == [
         (second["id"], "reports", ["reports:read"]),
-        (first["id"], "referrals", ["referrals:read", "referrals:write", "reports:read"]),
+        (
+            first["id"],
+            "referrals",
+            ["loan_products:write", "referrals:read", "referrals:write", "reports:read", "webhooks:manage"],
+        ),
     ]
     assert listing["data"][0]["revoked_at"] is None and listing["data"][0]["last_used_at"] is not None
     assert listing["data"][1]["revoked_at"] is not None and listing["data"][1]["last_used_at"] is None

@@ -1,0 +1,73 @@
+"""A resident's (or enterprise admin's) view of the consents given: ``/v1/me/consents``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import Session
+
+from app.consents import service
+from app.consents.models import Consent
+from app.consents.schemas import ConsentOut, PurposeLabels
+from app.core.db import SessionDep
+from app.core.idempotency import AppRoute
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import CurrentUser
+from app.enterprises import service as enterprises_service
+
+router = APIRouter(route_class=AppRoute, tags=["consents"])
+
+
+def consent_out(consent: Consent) -> ConsentOut:
+    return ConsentOut(
+        id=consent.id,
+        subject_id=consent.subject_id,
+        purpose=consent.purpose,
+        purpose_labels=PurposeLabels(**service.purpose_labels(consent.purpose)),
+        grantees=list(consent.grantees),
+        scope=list(consent.scope),
+        reference=consent.reference,
+        status=service.status_of(consent),
+        granted_at=consent.granted_at,
+        expires_at=consent.expires_at,
+        withdrawn_at=consent.withdrawn_at,
+    )
+
+
+def subjects_spoken_for(session: Session, user: Principal) -> list[str]:
+    """The user's own credit subject and those of the enterprises they administer."""
+    subjects = [e.subject_id for e in enterprises_service.list_for_user(session, user.id)]
+    if user.subject_id is not None:
+        subjects.append(user.subject_id)
+    return subjects
+
+
+@router.get("/v1/me/consents")
+def my_consents(
+    user: CurrentUser,
+    session: SessionDep,
+    page: PageParamsDep,
+    subject_id: Annotated[
+        str | None, Query(max_length=32, description="Only this subject's (yours or an enterprise's).")
+    ] = None,
+) -> Page[ConsentOut]:
+    """Every consent you gave, for yourself or for an enterprise you administer. Newest first."""
+    rows, has_more = service.list_for_subjects(
+        session, subjects_spoken_for(session, user), page, subject_id=subject_id
+    )
+    return Page(data=[consent_out(c) for c in rows], has_more=has_more)
+
+
+@router.get("/v1/me/consents/{consent_id}")
+def my_consent(consent_id: str, user: CurrentUser, session: SessionDep) -> ConsentOut:
+    return consent_out(service.get_for_subjects(session, consent_id, subjects_spoken_for(session, user)))
+
+
+@router.post("/v1/me/consents/{consent_id}/withdraw")
+def withdraw_consent(consent_id: str, user: CurrentUser, session: SessionDep) -> ConsentOut:
+    """Withdraw at once: from this moment no recipient can receive anything more under it. Withdrawing
+    again changes nothing."""
+    consent = service.get_for_subjects(session, consent_id, subjects_spoken_for(session, user))
+    return consent_out(service.withdraw(session, user, consent))

@@ -1,0 +1,386 @@
+"""信易贷 over HTTP: public products and statistics, the enterprise's applications, the bank's referrals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlmodel import Session
+
+from app.consents import service as consents_service
+from app.consents.models import Consent
+from app.core.db import SessionDep
+from app.core.idempotency import AppRoute, IdempotencyDep
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import CurrentUser, OperatorDep, require_scope
+from app.enterprises import service as enterprises_service
+from app.enterprises.models import Enterprise
+from app.loans import products, service, stats
+from app.loans.catalogue import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
+from app.loans.models import LoanApplication, LoanProduct, LoanReferral, ReferralStatus
+from app.loans.schemas import (
+    ApplicationOut,
+    ApplyIn,
+    BankMatchOut,
+    BankRef,
+    BankReferralOut,
+    ConsentSummary,
+    DecisionIn,
+    DecisionOut,
+    EnterpriseRef,
+    EnterpriseReferralOut,
+    Labels,
+    OutcomeIn,
+    OutcomeOut,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    ReasonOut,
+    ReportAccessOut,
+    ReportOut,
+    StatisticsOut,
+)
+from app.partners import service as partners_service
+from app.scenarios import service as scenarios_service
+from app.scenarios.catalog import CatalogDep
+
+router = APIRouter(route_class=AppRoute, tags=["xinyidai"])
+ProductManager = Annotated[Principal, Depends(require_scope("loan_products:write"))]
+ReferralReader = Annotated[Principal, Depends(require_scope("referrals:read"))]
+ReferralWriter = Annotated[Principal, Depends(require_scope("referrals:write"))]
+ReportReader = Annotated[Principal, Depends(require_scope("reports:read"))]
+
+
+def _bank(session: Session, bank_id: str) -> BankRef:
+    partner = partners_service.get_partner(session, bank_id)
+    return BankRef(id=partner.id, name=partner.name)
+
+
+def _product_out(session: Session, product: LoanProduct) -> ProductOut:
+    return ProductOut(bank=_bank(session, product.partner_id), **product.model_dump(exclude={"partner_id"}))
+
+
+def _reason(code: str) -> ReasonOut:
+    table = (
+        MATCH_REASONS
+        if code in MATCH_REASONS
+        else APPLICATION_REASONS
+        if code in APPLICATION_REASONS
+        else DECLINE_REASONS
+        if code in DECLINE_REASONS
+        else None
+    )
+    found = labels(table, code) if table is not None else scenarios_service.reason_labels(code)
+    return ReasonOut(code=code, labels=Labels(**found))
+
+
+def _consent(consent: Consent) -> ConsentSummary:
+    return ConsentSummary(
+        id=consent.id,
+        status=consents_service.status_of(consent),
+        banks=list(consent.grantees),
+        expires_at=consent.expires_at,
+        withdrawn_at=consent.withdrawn_at,
+    )
+
+
+def _decision(referral: LoanReferral) -> DecisionOut:
+    return DecisionOut(
+        approved_amount_fen=referral.approved_amount_fen,
+        annual_rate_bps=referral.approved_rate_bps,
+        term_months=referral.approved_term_months,
+        decline_reason=_reason(referral.decline_reason) if referral.decline_reason else None,
+        decided_at=referral.decided_at,
+    )
+
+
+def _outcomes(session: Session, referral_ids: list[str]) -> dict[str, list[OutcomeOut]]:
+    found: dict[str, list[OutcomeOut]] = {}
+    for outcome in service.outcomes_of(session, referral_ids):
+        found.setdefault(outcome.referral_id, []).append(
+            OutcomeOut.model_validate(outcome, from_attributes=True)
+        )
+    return found
+
+
+def _application_out(session: Session, application: LoanApplication) -> ApplicationOut:
+    referrals = service.referrals_of(session, application.id)
+    ids = [r.id for r in referrals]
+    accesses: dict[str, list[ReportAccessOut]] = {}
+    for access in service.accesses_of(session, ids):
+        accesses.setdefault(access.referral_id, []).append(
+            ReportAccessOut(
+                partner_id=access.partner_id, accessed_at=access.accessed_at, consent_id=access.consent_id
+            )
+        )
+    outcomes = _outcomes(session, ids)
+    report = service.report_of(session, application.report_id)
+    return ApplicationOut(
+        id=application.id,
+        enterprise_id=application.enterprise_id,
+        amount_fen=application.amount_fen,
+        term_months=application.term_months,
+        purpose=application.purpose,
+        industry=application.industry,
+        region=application.region,
+        status=application.status,
+        reason=_reason(application.reason),
+        report={
+            "id": report.id,
+            "score": report.score,
+            "level": report.level,
+            "generated_at": report.generated_at,
+        },
+        consent=_consent(service.consent_of(session, application.consent_id)),
+        matches=[
+            BankMatchOut(
+                bank=_bank(session, m["partner_id"]),
+                matched=m["matched"],
+                product_ids=m["product_ids"],
+                reasons=[_reason(code) for code in m["reasons"]],
+            )
+            for m in application.matches
+        ],
+        referrals=[
+            EnterpriseReferralOut(
+                id=r.id,
+                bank=_bank(session, r.partner_id),
+                product_id=r.product_id,
+                status=r.status,
+                decision=_decision(r),
+                report_accesses=accesses.get(r.id, []),
+                outcomes=outcomes.get(r.id, []),
+                created_at=r.created_at,
+            )
+            for r in referrals
+        ],
+        created_at=application.created_at,
+    )
+
+
+def _bank_referral_out(session: Session, referral: LoanReferral) -> BankReferralOut:
+    application, enterprise = service.enterprise_of(session, referral.application_id)
+    return BankReferralOut(
+        id=referral.id,
+        application_id=application.id,
+        status=referral.status,
+        enterprise=EnterpriseRef(name=enterprise.name, uscc=enterprise.uscc),
+        amount_fen=application.amount_fen,
+        term_months=application.term_months,
+        purpose=application.purpose,
+        industry=application.industry,
+        region=application.region,
+        product_id=referral.product_id,
+        product_ids=list(referral.product_ids),
+        consent=_consent(service.consent_of(session, referral.consent_id)),
+        decision=_decision(referral),
+        outcomes=_outcomes(session, [referral.id]).get(referral.id, []),
+        created_at=referral.created_at,
+    )
+
+
+# --- public ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/v1/loan-products")
+def list_products(
+    session: SessionDep,
+    page: PageParamsDep,
+    bank_id: Annotated[str | None, Query(max_length=32)] = None,
+    amount_fen: Annotated[int | None, Query(gt=0, description="Only products lending this amount.")] = None,
+    term_months: Annotated[int | None, Query(ge=1, le=360)] = None,
+    industry: Annotated[str | None, Query(pattern=r"^[A-T]$")] = None,
+) -> Page[ProductOut]:
+    """Active loan products of partner banks, newest first. Public."""
+    rows, has_more = products.list_public(
+        session, page, bank_id=bank_id, amount_fen=amount_fen, term_months=term_months, industry=industry
+    )
+    return Page(data=[_product_out(session, p) for p in rows], has_more=has_more)
+
+
+@router.get("/v1/loan-products/{product_id}")
+def get_product(product_id: str, session: SessionDep) -> ProductOut:
+    return _product_out(session, products.get_public(session, product_id))
+
+
+def _stats_out(session: Session) -> StatisticsOut:
+    return StatisticsOut.model_validate(stats.compute(session), from_attributes=True)
+
+
+@router.get("/v1/stats/xinyidai")
+def public_stats(session: SessionDep) -> StatisticsOut:
+    """信易贷 in figures: subjects rated, reports generated, referrals, approvals, total approved amount;
+    by bank and by month (China time). Aggregates only: nothing about any one enterprise."""
+    return _stats_out(session)
+
+
+@router.get("/v1/admin/stats/xinyidai")
+def operator_stats(op: OperatorDep, session: SessionDep) -> StatisticsOut:
+    """The same figures for operators (also printed by ``xinyi stats``)."""
+    return _stats_out(session)
+
+
+# --- banks: products ---------------------------------------------------------------------------------------
+
+
+@router.post("/v1/partner/loan-products", status_code=201)
+def create_product(
+    body: ProductIn, bank: ProductManager, idem: IdempotencyDep, session: SessionDep
+) -> ProductOut:
+    """Publish a loan product (listed publicly while active)."""
+    return _product_out(session, products.create(session, bank, body.model_dump()))
+
+
+@router.get("/v1/partner/loan-products")
+def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) -> Page[ProductOut]:
+    rows, has_more = products.list_own(session, bank.id, page)
+    return Page(data=[_product_out(session, p) for p in rows], has_more=has_more)
+
+
+@router.patch("/v1/partner/loan-products/{product_id}")
+def update_product(
+    product_id: str, body: ProductPatch, bank: ProductManager, session: SessionDep
+) -> ProductOut:
+    changes = {
+        k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "description"
+    }
+    return _product_out(session, products.update(session, bank, product_id, changes))
+
+
+# --- banks: referrals ------------------------------------------------------------------------------------------
+
+
+@router.get("/v1/partner/referrals")
+def list_referrals(
+    bank: ReferralReader, session: SessionDep, page: PageParamsDep, status: ReferralStatus | None = None
+) -> Page[BankReferralOut]:
+    """Your referrals, newest first (cursor pagination)."""
+    rows, has_more = service.list_referrals(session, bank.id, page, status)
+    return Page(data=[_bank_referral_out(session, r) for r in rows], has_more=has_more)
+
+
+@router.get("/v1/partner/referrals/{referral_id}")
+def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) -> BankReferralOut:
+    return _bank_referral_out(session, service.get_referral(session, bank.id, referral_id))
+
+
+@router.get(
+    "/v1/partner/referrals/{referral_id}/report",
+    responses={
+        403: {"description": "consent_withdrawn, consent_expired"},
+        404: {"description": "referral_not_found"},
+    },
+)
+def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> ReportOut:
+    """The credit report of your referral, while the enterprise's consent is valid. Each fetch is recorded
+    in the enterprise's audit log and shown on its application."""
+    report, _ = service.fetch_report(session, bank, referral_id)
+    return ReportOut(
+        id=report.id, referral_id=referral_id, generated_at=report.generated_at, content=report.content
+    )
+
+
+@router.post("/v1/partner/referrals/{referral_id}/decision")
+def post_decision(
+    referral_id: str, body: DecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
+) -> BankReferralOut:
+    """Approve (amount_fen, annual_rate_bps, term_months) or decline (reason code), once."""
+    referral = service.decide(
+        session,
+        bank,
+        referral_id,
+        service.Decision(body.decision, body.amount_fen, body.annual_rate_bps, body.term_months, body.reason),
+    )
+    return _bank_referral_out(session, referral)
+
+
+@router.post("/v1/partner/referrals/{referral_id}/outcomes", status_code=201)
+def post_outcome(
+    referral_id: str, body: OutcomeIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
+) -> OutcomeOut:
+    """A repayment outcome of an approved loan: on_time, overdue (days_overdue) or settled. It becomes a
+    platform-behaviour record and the enterprise's score moves at once."""
+    outcome = service.report_outcome(
+        session,
+        bank,
+        referral_id,
+        kind=body.kind,
+        occurred_on=body.occurred_on,
+        days_overdue=body.days_overdue,
+        reference=body.reference,
+    )
+    return OutcomeOut.model_validate(outcome, from_attributes=True)
+
+
+# --- enterprises -------------------------------------------------------------------------------------------------
+
+
+def _administered(session: Session, user: Principal, enterprise_id: str) -> Enterprise:
+    return enterprises_service.get_administered(session, user, enterprise_id)
+
+
+@router.post("/v1/enterprises/{enterprise_id}/loan-applications", status_code=201)
+def apply(
+    enterprise_id: str,
+    body: ApplyIn,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    session: SessionDep,
+    catalog: CatalogDep,
+) -> ApplicationOut:
+    """Apply for a 信易贷 loan. Your consent is narrow: the credit report goes only to the banks you name,
+    for this application, until ``consent.expires_at`` (at most 90 days; open-ended is refused). If the
+    xinyidai scenario says no, the application is recorded as ``not_eligible`` with the reason code."""
+    enterprise = _administered(session, user, enterprise_id)
+    request = service.LoanRequest(
+        amount_fen=body.amount_fen,
+        term_months=body.term_months,
+        purpose=body.purpose.strip(),
+        industry=body.industry,
+        banks=body.consent.banks,
+        consent_expires_at=body.consent.expires_at,
+        consent_agreed=body.consent.agreed,
+    )
+    return _application_out(session, service.apply(session, catalog, user, enterprise, request))
+
+
+@router.get("/v1/enterprises/{enterprise_id}/loan-applications")
+def list_applications(
+    enterprise_id: str, user: CurrentUser, session: SessionDep, page: PageParamsDep
+) -> Page[ApplicationOut]:
+    enterprise = _administered(session, user, enterprise_id)
+    rows, has_more = service.list_applications(session, enterprise.id, page)
+    return Page(data=[_application_out(session, a) for a in rows], has_more=has_more)
+
+
+@router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}")
+def get_application(
+    enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
+) -> ApplicationOut:
+    """Your application, each bank's status and decision, and every fetch of your report."""
+    enterprise = _administered(session, user, enterprise_id)
+    return _application_out(session, service.get_application(session, enterprise.id, application_id))
+
+
+@router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}/report")
+def get_own_report(
+    enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
+) -> ReportOut:
+    """The report snapshot exactly as the banks receive it."""
+    enterprise = _administered(session, user, enterprise_id)
+    application = service.get_application(session, enterprise.id, application_id)
+    report = service.report_of(session, application.report_id)
+    return ReportOut(id=report.id, generated_at=report.generated_at, content=report.content)
+
+
+@router.post("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}/withdraw-consent")
+def withdraw_consent(
+    enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
+) -> ApplicationOut:
+    """From this moment no bank can fetch the report (403 ``consent_withdrawn``). Decisions already made
+    stay."""
+    enterprise = _administered(session, user, enterprise_id)
+    application = service.get_application(session, enterprise.id, application_id)
+    service.withdraw_consent(session, user, application)
+    return _application_out(session, application)

@@ -1,0 +1,588 @@
+"""信易贷 applications, referrals, the bank's report fetch and decision, and repayment outcomes.
+
+One application, in one transaction: the enterprise's narrow consent (this purpose, the banks it names,
+≤ 90 days) → a credit report snapshot → the ``xinyidai`` scenario's decision → matching the named banks'
+products → for each bank with a match, a referral, its ``referral.created`` event in the outbox, and an
+audit entry naming the consent. The worker sends the events after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit_service
+from app.consents import service as consents_service
+from app.consents.models import Consent
+from app.core.clock import utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageParams, fetch_page
+from app.core.principal import Principal
+from app.enterprises.models import Enterprise
+from app.loans import products as products_service
+from app.loans import reports
+from app.loans.catalogue import DECLINE_REASONS, INDUSTRIES
+from app.loans.models import (
+    ApplicationStatus,
+    CreditReport,
+    LoanApplication,
+    LoanOutcome,
+    LoanProduct,
+    LoanReferral,
+    OutcomeKind,
+    ReferralStatus,
+    ReportAccess,
+)
+from app.partners.models import Partner, PartnerKind, PartnerStatus
+from app.records import behaviour
+from app.records.catalogue import Severity
+from app.scenarios import service as scenarios_service
+from app.scenarios.catalog import Catalog
+from app.scenarios.schema import LEVEL_RANK
+from app.scoring.engine import business_date
+from app.webhooks import service as webhooks_service
+
+SCENARIO = "xinyidai"
+CONSENT_PURPOSE = "xinyidai_loan_application"
+REPORT_SCOPE = "credit_report"
+MAX_BANKS = 10
+MAX_RATE_BPS = 2400  # 24 % a year: the upper bound of lawful private lending rates
+MAX_TERM_MONTHS = 360
+
+
+@dataclass(frozen=True)
+class LoanRequest:
+    amount_fen: int
+    term_months: int
+    purpose: str
+    industry: str
+    banks: list[str]
+    consent_expires_at: datetime | None
+    consent_agreed: bool
+
+
+def region_of(uscc: str) -> str:
+    """Characters 3-8 of a 统一社会信用代码: the registering authority's 行政区划 code."""
+    return uscc[2:8]
+
+
+def _named_banks(session: Session, bank_ids: list[str]) -> list[Partner]:
+    unique = list(dict.fromkeys(bank_ids))
+    if not unique:
+        raise InvalidInput(
+            "consent.banks: name at least one bank.", code="no_bank_named", param="consent.banks"
+        )
+    if len(unique) > MAX_BANKS:
+        raise InvalidInput(
+            f"consent.banks: at most {MAX_BANKS}.", code="too_many_banks", param="consent.banks"
+        )
+    found = []
+    for bank_id in unique:
+        partner = session.get(Partner, bank_id)
+        if partner is None or partner.kind != PartnerKind.bank or partner.status != PartnerStatus.active:
+            raise InvalidInput(
+                "consent.banks: each must be an active partner bank (see GET /v1/loan-products).",
+                code="unknown_bank",
+                param="consent.banks",
+            )
+        found.append(partner)
+    return found
+
+
+def _product_refusal(product: LoanProduct, level: str, request: LoanRequest, region: str) -> str | None:
+    if LEVEL_RANK.get(level, -1) < LEVEL_RANK[product.min_level]:
+        return "level_below_product_minimum"
+    if not product.min_amount_fen <= request.amount_fen <= product.max_amount_fen:
+        return "amount_out_of_range"
+    if not product.min_term_months <= request.term_months <= product.max_term_months:
+        return "term_out_of_range"
+    if product.industries and request.industry not in product.industries:
+        return "industry_not_served"
+    if product.regions and not any(region.startswith(prefix) for prefix in product.regions):
+        return "region_not_served"
+    return None
+
+
+def match(
+    session: Session, banks: list[Partner], level: str, request: LoanRequest, region: str
+) -> list[dict[str, Any]]:
+    """Per bank: the products that fit (best first: lowest minimum rate, then largest amount) or the
+    reasons none did."""
+    by_bank: dict[str, list[LoanProduct]] = {}
+    for product in products_service.active_of_banks(session, [b.id for b in banks]):
+        by_bank.setdefault(product.partner_id, []).append(product)
+    results = []
+    for bank in banks:
+        offered = by_bank.get(bank.id, [])
+        fitting = [p for p in offered if _product_refusal(p, level, request, region) is None]
+        fitting.sort(key=lambda p: (p.min_rate_bps, -p.max_amount_fen, p.id))
+        reasons = sorted({r for p in offered if (r := _product_refusal(p, level, request, region))})
+        results.append(
+            {
+                "partner_id": bank.id,
+                "matched": bool(fitting),
+                "product_ids": [p.id for p in fitting],
+                "reasons": [] if fitting else (reasons or ["no_active_product"]),
+            }
+        )
+    return results
+
+
+def apply(
+    session: Session, catalog: Catalog, actor: Principal, enterprise: Enterprise, request: LoanRequest
+) -> LoanApplication:
+    """The whole application in the caller's transaction (see the module's docstring)."""
+    scenario = catalog[SCENARIO]
+    limit = scenario.benefit.max_amount_fen
+    if limit is not None and request.amount_fen > limit:
+        raise InvalidInput(
+            f"amount_fen: 信易贷 referrals go up to {limit} fen.",
+            code="amount_above_scenario_limit",
+            param="amount_fen",
+        )
+    if request.industry not in INDUSTRIES:
+        raise InvalidInput(
+            "industry: a GB/T 4754 section letter A-T.", code="unknown_industry", param="industry"
+        )
+    if not request.consent_agreed:
+        raise InvalidInput(
+            "consent.agreed: the report is shared only with your explicit consent.",
+            code="consent_not_given",
+            param="consent.agreed",
+        )
+    banks = _named_banks(session, request.banks)
+    now = utcnow()
+    application_id = new_id("lap")
+    consent = consents_service.grant(
+        session,
+        actor,
+        subject_id=enterprise.subject_id,
+        purpose=CONSENT_PURPOSE,
+        grantees=[b.id for b in banks],
+        scope=[REPORT_SCOPE],
+        expires_at=request.consent_expires_at,
+        reference=application_id,
+        now=now,
+    )
+    report = reports.snapshot(session, enterprise.subject_id, application_id, now)
+    evaluation = scenarios_service.evaluate(
+        scenario, scenarios_service.subject_standing(session, enterprise.subject_id)
+    )
+    region = region_of(enterprise.uscc)
+    matches = match(session, banks, report.level, request, region) if evaluation.eligible else []
+    if not evaluation.eligible:
+        status, reason = ApplicationStatus.not_eligible, evaluation.reason
+    elif not any(m["matched"] for m in matches):
+        status, reason = ApplicationStatus.no_match, "no_matching_product"
+    else:
+        status, reason = ApplicationStatus.referred, evaluation.reason
+    application = LoanApplication(
+        id=application_id,
+        enterprise_id=enterprise.id,
+        subject_id=enterprise.subject_id,
+        applicant_user_id=actor.id,
+        amount_fen=request.amount_fen,
+        term_months=request.term_months,
+        purpose=request.purpose,
+        industry=request.industry,
+        region=region,
+        consent_id=consent.id,
+        report_id=report.id,
+        status=status,
+        reason=reason,
+        matches=matches,
+        created_at=now,
+    )
+    session.add(application)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=enterprise.subject_id,
+        action="loan.application_submitted",
+        purpose=consents_service.PURPOSES[CONSENT_PURPOSE].zh,
+        legal_basis="信息主体申请",
+        details={
+            "application_id": application.id,
+            "status": status.value,
+            "reason": reason,
+            "report_id": report.id,
+        },
+    )
+    for found in matches:
+        if found["matched"]:
+            _refer(session, actor, application, consent, found, now)
+    return application
+
+
+def _refer(
+    session: Session,
+    actor: Principal,
+    application: LoanApplication,
+    consent: Consent,
+    found: dict[str, Any],
+    now: datetime,
+) -> LoanReferral:
+    referral = LoanReferral(
+        application_id=application.id,
+        partner_id=found["partner_id"],
+        subject_id=application.subject_id,
+        consent_id=consent.id,
+        report_id=application.report_id,
+        product_id=found["product_ids"][0],
+        product_ids=found["product_ids"],
+        event_id="",
+        created_at=now,
+    )
+    event = webhooks_service.emit(
+        session,
+        referral.partner_id,
+        "referral.created",
+        {
+            "referral_id": referral.id,
+            "application_id": application.id,
+            "product_id": referral.product_id,
+            "product_ids": referral.product_ids,
+            "amount_fen": application.amount_fen,
+            "term_months": application.term_months,
+            "industry": application.industry,
+            "region": application.region,
+            "consent_expires_at": consent.expires_at.isoformat(),
+            "links": {
+                "referral": f"/v1/partner/referrals/{referral.id}",
+                "report": f"/v1/partner/referrals/{referral.id}/report",
+                "decision": f"/v1/partner/referrals/{referral.id}/decision",
+            },
+        },
+        now,
+    )
+    referral.event_id = event.id
+    session.add(referral)
+    session.flush()
+    consents_service.record_disclosure(
+        session,
+        actor,
+        consent,
+        action="loan.referred",
+        details={
+            "referral_id": referral.id,
+            "application_id": application.id,
+            "partner_id": referral.partner_id,
+        },
+    )
+    return referral
+
+
+# --- the enterprise's view -----------------------------------------------------------------------------
+
+
+def get_application(session: Session, enterprise_id: str, application_id: str) -> LoanApplication:
+    application = session.get(LoanApplication, application_id)
+    if application is None or application.enterprise_id != enterprise_id:
+        raise NotFound("No loan application with this id.", code="loan_application_not_found")
+    return application
+
+
+def list_applications(
+    session: Session, enterprise_id: str, params: PageParams
+) -> tuple[list[LoanApplication], bool]:
+    statement = select(LoanApplication).where(LoanApplication.enterprise_id == enterprise_id)
+    return fetch_page(session, statement, LoanApplication.id, params)
+
+
+def referrals_of(session: Session, application_id: str) -> list[LoanReferral]:
+    statement = (
+        select(LoanReferral)
+        .where(LoanReferral.application_id == application_id)
+        .order_by(col(LoanReferral.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement).all())
+
+
+def accesses_of(session: Session, referral_ids: list[str]) -> list[ReportAccess]:
+    if not referral_ids:
+        return []
+    statement = (
+        select(ReportAccess)
+        .where(col(ReportAccess.referral_id).in_(referral_ids))
+        .order_by(col(ReportAccess.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def outcomes_of(session: Session, referral_ids: list[str]) -> list[LoanOutcome]:
+    if not referral_ids:
+        return []
+    statement = (
+        select(LoanOutcome)
+        .where(col(LoanOutcome.referral_id).in_(referral_ids))
+        .order_by(col(LoanOutcome.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def report_of(session: Session, report_id: str) -> CreditReport:
+    report = session.get(CreditReport, report_id)
+    if report is None:
+        raise NotFound("No credit report with this id.", code="credit_report_not_found")
+    return report
+
+
+def withdraw_consent(session: Session, actor: Principal, application: LoanApplication) -> Consent:
+    return consents_service.withdraw(session, actor, consents_service.get(session, application.consent_id))
+
+
+# --- the bank's side -------------------------------------------------------------------------------------
+
+
+def get_referral(session: Session, bank_id: str, referral_id: str, *, lock: bool = False) -> LoanReferral:
+    """The bank's own referral; another bank's (or no) referral is 404, so ids reveal nothing."""
+    statement = (
+        select(LoanReferral).where(LoanReferral.id == referral_id).execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    referral = session.exec(statement).first()
+    if referral is None or referral.partner_id != bank_id:
+        raise NotFound("No referral with this id.", code="referral_not_found", param="referral_id")
+    return referral
+
+
+def list_referrals(
+    session: Session, bank_id: str, params: PageParams, status: ReferralStatus | None = None
+) -> tuple[list[LoanReferral], bool]:
+    statement = select(LoanReferral).where(LoanReferral.partner_id == bank_id)
+    if status is not None:
+        statement = statement.where(LoanReferral.status == status)
+    return fetch_page(session, statement, LoanReferral.id, params)
+
+
+def fetch_report(
+    session: Session, bank: Principal, referral_id: str, now: datetime | None = None
+) -> tuple[CreditReport, ReportAccess]:
+    """The report of the bank's own referral, while the consent is valid: 403 ``consent_withdrawn`` or
+    ``consent_expired`` otherwise, with nothing disclosed and nothing written. A fetch is audited on the
+    subject's chain, naming the consent, and listed on the enterprise's application."""
+    referral = get_referral(session, bank.id, referral_id)
+    consent = consents_service.require_valid(
+        session, referral.consent_id, bank.id, CONSENT_PURPOSE, REPORT_SCOPE, now=now
+    )
+    report = report_of(session, referral.report_id)
+    entry = consents_service.record_disclosure(
+        session,
+        bank,
+        consent,
+        action="credit_report.disclosed",
+        details={
+            "referral_id": referral.id,
+            "report_id": report.id,
+            "application_id": referral.application_id,
+        },
+    )
+    access = ReportAccess(
+        referral_id=referral.id,
+        partner_id=bank.id,
+        report_id=report.id,
+        consent_id=consent.id,
+        audit_entry_id=entry.id,
+        accessed_at=entry.created_at,
+    )
+    referral.report_fetches += 1
+    session.add(access)
+    session.add(referral)
+    session.flush()
+    return report, access
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str  # approved | declined
+    amount_fen: int | None = None
+    rate_bps: int | None = None
+    term_months: int | None = None
+    reason: str | None = None
+
+
+def _same_decision(referral: LoanReferral, decision: Decision) -> bool:
+    return (
+        referral.status == decision.decision
+        and referral.approved_amount_fen == decision.amount_fen
+        and referral.approved_rate_bps == decision.rate_bps
+        and referral.approved_term_months == decision.term_months
+        and referral.decline_reason == decision.reason
+    )
+
+
+def decide(session: Session, bank: Principal, referral_id: str, decision: Decision) -> LoanReferral:
+    """Approve (amount, rate, term) or decline (a reason code), once. The same decision again changes
+    nothing; a different one is 409 ``referral_already_decided``."""
+    referral = get_referral(session, bank.id, referral_id, lock=True)
+    application = session.get(LoanApplication, referral.application_id)
+    assert application is not None
+    if decision.decision == ReferralStatus.approved:
+        if decision.amount_fen is None or decision.rate_bps is None or decision.term_months is None:
+            raise InvalidInput(
+                "An approval states amount_fen, annual_rate_bps and term_months.",
+                code="approval_terms_required",
+                param="amount_fen",
+            )
+        if decision.reason is not None:
+            raise InvalidInput("reason: only for a decline.", code="not_applicable", param="reason")
+        if not 0 < decision.amount_fen <= application.amount_fen:
+            raise InvalidInput(
+                "amount_fen: more than 0 and at most the amount applied for.",
+                code="invalid_approved_amount",
+                param="amount_fen",
+            )
+        if not 0 < decision.rate_bps <= MAX_RATE_BPS:
+            raise InvalidInput(
+                f"annual_rate_bps: 1 to {MAX_RATE_BPS}.", code="invalid_rate", param="annual_rate_bps"
+            )
+        if not 0 < decision.term_months <= MAX_TERM_MONTHS:
+            raise InvalidInput(
+                f"term_months: 1 to {MAX_TERM_MONTHS}.", code="invalid_term", param="term_months"
+            )
+    else:
+        if decision.reason not in DECLINE_REASONS:
+            raise InvalidInput(
+                f"reason: one of {', '.join(DECLINE_REASONS)}.", code="invalid_decline_reason", param="reason"
+            )
+        if (
+            decision.amount_fen is not None
+            or decision.rate_bps is not None
+            or decision.term_months is not None
+        ):
+            raise InvalidInput("A decline has no terms.", code="not_applicable", param="amount_fen")
+    if referral.status != ReferralStatus.referred:
+        if _same_decision(referral, decision):
+            return referral
+        raise Conflict("This referral was already decided.", code="referral_already_decided")
+    referral.status = ReferralStatus(decision.decision)
+    referral.approved_amount_fen = decision.amount_fen
+    referral.approved_rate_bps = decision.rate_bps
+    referral.approved_term_months = decision.term_months
+    referral.decline_reason = decision.reason
+    referral.decided_at = utcnow()
+    session.add(referral)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=bank,
+        subject_id=referral.subject_id,
+        action="loan.referral_decided",
+        purpose=consents_service.PURPOSES[CONSENT_PURPOSE].zh,
+        legal_basis="合作银行授信决定",
+        details={"referral_id": referral.id, "decision": decision.decision, "reason": decision.reason},
+    )
+    return referral
+
+
+_OUTCOME_RECORDS = {
+    OutcomeKind.on_time: ("repaid", "信易贷贷款按期还款"),
+    OutcomeKind.settled: ("repaid", "信易贷贷款结清"),
+    OutcomeKind.overdue: ("overdue", "信易贷贷款逾期"),
+}
+
+
+def overdue_severity(days: int) -> Severity:
+    """Up to 30 days minor, up to 90 general, beyond that serious (the five-tier loan classification
+    calls a loan more than 90 days overdue substandard)."""
+    if days <= 30:
+        return Severity.minor
+    return Severity.general if days <= 90 else Severity.serious
+
+
+def report_outcome(
+    session: Session,
+    bank: Principal,
+    referral_id: str,
+    *,
+    kind: OutcomeKind,
+    occurred_on: date,
+    days_overdue: int | None,
+    reference: str,
+    today: date | None = None,
+) -> LoanOutcome:
+    """A repayment outcome of an approved loan becomes a platform-behaviour record and the enterprise is
+    rescored in the same transaction. The same ``reference`` again returns the first report."""
+    referral = get_referral(session, bank.id, referral_id, lock=True)
+    today = today or business_date()
+    existing = session.exec(
+        select(LoanOutcome).where(LoanOutcome.referral_id == referral.id, LoanOutcome.reference == reference)
+    ).first()
+    if existing is not None:
+        if (existing.kind, existing.occurred_on, existing.days_overdue) == (kind, occurred_on, days_overdue):
+            return existing
+        raise Conflict(
+            "This reference was already used for another outcome.",
+            code="outcome_reference_reused",
+            param="reference",
+        )
+    if referral.status != ReferralStatus.approved or referral.decided_at is None:
+        raise Conflict("Only an approved loan has repayment outcomes.", code="referral_not_approved")
+    if occurred_on > today:
+        raise InvalidInput(
+            "occurred_on: must not be after today.", code="date_in_future", param="occurred_on"
+        )
+    if occurred_on < business_date(referral.decided_at):
+        raise InvalidInput(
+            "occurred_on: must not be before the loan was approved.",
+            code="date_before_approval",
+            param="occurred_on",
+        )
+    if kind == OutcomeKind.overdue:
+        if days_overdue is None or days_overdue < 1:
+            raise InvalidInput(
+                "days_overdue: at least 1 for an overdue outcome.",
+                code="days_overdue_required",
+                param="days_overdue",
+            )
+    elif days_overdue is not None:
+        raise InvalidInput(
+            "days_overdue: only for an overdue outcome.", code="not_applicable", param="days_overdue"
+        )
+    outcome_code, title = _OUTCOME_RECORDS[kind]
+    outcome = LoanOutcome(
+        referral_id=referral.id,
+        kind=kind,
+        occurred_on=occurred_on,
+        days_overdue=days_overdue,
+        reference=reference,
+        record_id="",
+    )
+    record = behaviour.add_platform_record(
+        session,
+        bank,
+        subject_id=referral.subject_id,
+        category="platform_loan",
+        outcome=outcome_code,
+        severity=overdue_severity(days_overdue) if days_overdue is not None else None,
+        decision_date=occurred_on,
+        source=f"xinyidai:{bank.id}",
+        source_record_id=outcome.id,
+        title=title if days_overdue is None else f"{title}{days_overdue}天",
+        legal_basis="信易贷合作银行报送的还款情况",
+        purpose="信易贷还款情况报送",
+        today=today,
+    )
+    outcome.record_id = record.id
+    session.add(outcome)
+    session.flush()
+    return outcome
+
+
+def consent_of(session: Session, consent_id: str) -> Consent:
+    return consents_service.get(session, consent_id)
+
+
+def enterprise_of(session: Session, application_id: str) -> tuple[LoanApplication, Enterprise]:
+    application = session.get(LoanApplication, application_id)
+    assert application is not None
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    assert enterprise is not None
+    return application, enterprise

@@ -1,0 +1,192 @@
+"""Partners manage their webhook endpoints and read their delivery log; operators replay deliveries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlmodel import Session
+
+from app.core.db import SessionDep
+from app.core.idempotency import AppRoute
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
+from app.webhooks import service
+from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.webhooks.schemas import (
+    AttemptOut,
+    CreateEndpoint,
+    DeliveryOut,
+    EndpointOut,
+    EndpointWithSecret,
+    RotateSecret,
+    UpdateEndpoint,
+)
+
+router = APIRouter(route_class=AppRoute, tags=["webhooks"])
+WebhookManager = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
+
+
+def _endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        description=endpoint.description,
+        event_types=list(endpoint.event_types),
+        enabled=endpoint.enabled,
+        previous_secret_expires_at=endpoint.previous_expires_at,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bool = False) -> DeliveryOut:
+    out = DeliveryOut(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        endpoint_id=delivery.endpoint_id,
+        partner_id=delivery.partner_id,
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        cycle_attempts=delivery.cycle_attempts,
+        replays=delivery.replays,
+        next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.pending else None,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        succeeded_at=delivery.succeeded_at,
+        failed_at=delivery.failed_at,
+        created_at=delivery.created_at,
+    )
+    if with_attempts:
+        out.attempt_log = [
+            AttemptOut.model_validate(a, from_attributes=True)
+            for a in service.attempts_of(session, delivery.id)
+        ]
+    return out
+
+
+@router.post("/v1/partner/webhook-endpoints", status_code=201)
+def create_endpoint(
+    body: CreateEndpoint,
+    partner: WebhookManager,
+    session: SessionDep,
+    crypto: CryptoDep,
+    settings: SettingsDep,
+    response: Response,
+) -> EndpointWithSecret:
+    """Register a URL for events. The signing secret is in this response only (no Idempotency-Key replay
+    for the same reason as API keys: a replay would have to keep the secret)."""
+    endpoint, secret = service.create_endpoint(
+        session,
+        crypto.cipher,
+        settings,
+        partner,
+        url=str(body.url),
+        description=body.description,
+        event_types=body.event_types,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return EndpointWithSecret(**_endpoint_out(endpoint).model_dump(), secret=secret)
+
+
+@router.get("/v1/partner/webhook-endpoints")
+def list_endpoints(partner: WebhookManager, session: SessionDep, page: PageParamsDep) -> Page[EndpointOut]:
+    rows, has_more = service.list_endpoints(session, partner.id, page)
+    return Page(data=[_endpoint_out(e) for e in rows], has_more=has_more)
+
+
+@router.get("/v1/partner/webhook-endpoints/{endpoint_id}")
+def get_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
+    return _endpoint_out(service.get_endpoint(session, partner.id, endpoint_id))
+
+
+@router.patch("/v1/partner/webhook-endpoints/{endpoint_id}")
+def update_endpoint(
+    endpoint_id: str,
+    body: UpdateEndpoint,
+    partner: WebhookManager,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> EndpointOut:
+    changes = body.model_dump(exclude_unset=True)
+    if "url" in changes and changes["url"] is not None:
+        changes["url"] = str(body.url)
+    changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
+    return _endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, changes))
+
+
+@router.delete("/v1/partner/webhook-endpoints/{endpoint_id}")
+def delete_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
+    """Disable the endpoint for good; pending deliveries to it stop."""
+    return _endpoint_out(service.delete_endpoint(session, partner, endpoint_id))
+
+
+@router.post("/v1/partner/webhook-endpoints/{endpoint_id}/rotate-secret")
+def rotate_secret(
+    endpoint_id: str,
+    body: RotateSecret,
+    partner: WebhookManager,
+    session: SessionDep,
+    crypto: CryptoDep,
+    response: Response,
+) -> EndpointWithSecret:
+    """A new secret, shown once. The old one keeps signing too (a second ``v1,`` entry) for the grace
+    period, so you can switch your receiver without losing a delivery."""
+    endpoint, secret = service.rotate_secret(
+        session, crypto.cipher, partner, endpoint_id, timedelta(seconds=body.grace_period_seconds)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return EndpointWithSecret(**_endpoint_out(endpoint).model_dump(), secret=secret)
+
+
+@router.get("/v1/partner/webhook-deliveries")
+def partner_deliveries(
+    partner: WebhookManager,
+    session: SessionDep,
+    page: PageParamsDep,
+    endpoint_id: Annotated[str | None, Query(max_length=32)] = None,
+    status: DeliveryStatus | None = None,
+) -> Page[DeliveryOut]:
+    """Your delivery log, newest first."""
+    rows, has_more = service.list_deliveries(
+        session, page, partner_id=partner.id, endpoint_id=endpoint_id, status=status
+    )
+    return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
+
+
+@router.get("/v1/partner/webhook-deliveries/{delivery_id}")
+def partner_delivery(delivery_id: str, partner: WebhookManager, session: SessionDep) -> DeliveryOut:
+    """One delivery with every attempt: when, the outcome, your status code and the start of your answer."""
+    return _delivery_out(session, service.get_delivery(session, delivery_id, partner.id), with_attempts=True)
+
+
+@router.get("/v1/admin/webhook-deliveries")
+def admin_deliveries(
+    op: OperatorDep,
+    session: SessionDep,
+    page: PageParamsDep,
+    status: DeliveryStatus | None = None,
+    partner_id: Annotated[str | None, Query(max_length=32)] = None,
+    event_id: Annotated[str | None, Query(max_length=32)] = None,
+) -> Page[DeliveryOut]:
+    """Every delivery, newest first; ``status=failed`` lists what needs a replay."""
+    rows, has_more = service.list_deliveries(
+        session, page, partner_id=partner_id, status=status, event_id=event_id
+    )
+    return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
+
+
+@router.get("/v1/admin/webhook-deliveries/{delivery_id}")
+def admin_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
+    return _delivery_out(session, service.get_delivery(session, delivery_id), with_attempts=True)
+
+
+@router.post("/v1/admin/webhook-deliveries/{delivery_id}/replay")
+def replay_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
+    """Queue a failed (or delivered) delivery again at once, with the same webhook-id and a fresh set of
+    attempts. 409 ``delivery_in_progress`` while it is still being attempted."""
+    return _delivery_out(session, service.replay(session, op, delivery_id), with_attempts=True)

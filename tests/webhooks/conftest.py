@@ -1,0 +1,3 @@
+from tests.partners.conftest import operator
+
+__all__ = ["operator"]
