@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
@@ -96,7 +97,9 @@ class JSONText(str):
 
 
 def dumps(value: Any) -> JSONText:
-    return JSONText(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    """Compact JSON, non-ASCII kept as is (the text ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"))`` gives), several times faster: a rebuild writes two documents per subject."""
+    return JSONText(orjson.dumps(value).decode())
 
 
 def _json(value: Any) -> Any:
