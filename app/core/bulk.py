@@ -149,6 +149,38 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), _python_values(table, rows))
 
 
+def insert_rows_skipping_conflicts(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str
+) -> None:
+    """Insert rows that all carry the same keys, skipping those whose unique ``key`` another transaction
+    inserted meanwhile. PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if not is_postgresql(session):
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(
+            sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]),
+            _python_values(table, rows),
+        )
+        return
+    staging = f"_bulk_new_{table.name}"
+    select_list = ", ".join(f'"{name}"' for name in columns)
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '  # noqa: S608 (names from metadata)
+        f'SELECT {select_list} FROM "{table.name}" WITH NO DATA'
+    )
+    _copy(session, f'"{staging}"', table, columns, rows)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({select_list}) SELECT {select_list} FROM "{staging}" '  # noqa: S608
+        f'ON CONFLICT ("{key}") DO NOTHING'
+    )
+    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+
+
 def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """Update existing rows by ``key``; every row sets the same columns."""
     if not rows:

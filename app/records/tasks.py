@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -27,7 +27,7 @@ from app.records import scoring_inputs, service
 from app.records.files import RecordFile
 from app.records.ingest import ChunkOutcome, ConcurrentIngestion
 from app.records.models import RecordBatch
-from app.records.validation import RowError, RowValidator
+from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring import service as scoring_service
 from app.scoring.engine import business_date
 from app.scoring.models import ScoreRebuild
@@ -41,6 +41,26 @@ def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _checked_chunks(
+    record_file: RecordFile, validator: RowValidator, size: int
+) -> Iterator[list[tuple[int, ValidRow | list[RowError]]]]:
+    for chunk in _batched(record_file.rows(), size):
+        yield [
+            (number, raw if isinstance(raw, list) else validator.validate(number, raw))
+            for number, raw in chunk
+        ]
+
+
+def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
+    """Produce the next item on a thread while the caller works on this one. Reading and checking a
+    chunk is Python work; landing one mostly waits for the database, with the GIL released."""
+    with ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader:
+        upcoming = reader.submit(next, chunks, None)
+        while (item := upcoming.result()) is not None:
+            upcoming = reader.submit(next, chunks, None)
+            yield item
 
 
 @dataclass
@@ -72,7 +92,7 @@ def import_file(
         )
         session.commit()
     validator = RowValidator(today or business_date())
-    for chunk in _batched(record_file.rows(), chunk_size):
+    for chunk in _prefetched(_checked_chunks(record_file, validator, chunk_size)):
         for attempt in (1, 2):
             try:
                 with Session(engine, expire_on_commit=False) as session:
