@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
@@ -96,7 +97,9 @@ class JSONText(str):
 
 
 def dumps(value: Any) -> JSONText:
-    return JSONText(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    """Compact JSON, non-ASCII kept as is (the text ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"))`` gives), several times faster: a rebuild writes two documents per subject."""
+    return JSONText(orjson.dumps(value).decode())
 
 
 def _json(value: Any) -> Any:
@@ -144,6 +147,38 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         _copy(session, f'"{table.name}"', table, columns, rows)
     else:
         session.execute(insert(table), _python_values(table, rows))
+
+
+def insert_rows_skipping_conflicts(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str
+) -> None:
+    """Insert rows that all carry the same keys, skipping those whose unique ``key`` another transaction
+    inserted meanwhile. PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if not is_postgresql(session):
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(
+            sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]),
+            _python_values(table, rows),
+        )
+        return
+    staging = f"_bulk_new_{table.name}"
+    select_list = ", ".join(f'"{name}"' for name in columns)
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '  # noqa: S608 (names from metadata)
+        f'SELECT {select_list} FROM "{table.name}" WITH NO DATA'
+    )
+    _copy(session, f'"{staging}"', table, columns, rows)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({select_list}) SELECT {select_list} FROM "{staging}" '  # noqa: S608
+        f'ON CONFLICT ("{key}") DO NOTHING'
+    )
+    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
 
 
 def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -167,6 +167,10 @@ def rebuild_scores(
     restart: Annotated[
         bool, typer.Option("--restart", help="Start over instead of resuming an unfinished rebuild.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=32, help="Scoring processes on PostgreSQL (SQLite: always one)."),
+    ] = 2,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Rescore every subject with the active model, in batches, resumably: an interrupted rebuild
@@ -194,7 +198,7 @@ def rebuild_scores(
                 done = bar.tasks[0].completed
                 bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
 
-            tasks.run_rebuild(engine, summary, batch_size=batch_size, on_batch=on_batch)
+            tasks.run_rebuild(engine, summary, batch_size=batch_size, workers=workers, on_batch=on_batch)
     finally:
         engine.dispose()
     typer.echo(

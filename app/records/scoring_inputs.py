@@ -66,8 +66,9 @@ def _collect(
         _RECORDS.c.status.in_(_COUNTING),
         or_(_RECORDS.c.counts_until.is_(None), _RECORDS.c.counts_until > as_of),
     )
-    for subject_id, record_id, key, status, until, repairable_from in fetch_tuples(session, statement):
-        records.setdefault(subject_id, []).append(RecordInput(record_id, key, status, until, repairable_from))
+    make = RecordInput._make  # a rebuild reads every record: build the tuples without keyword handling
+    for row in fetch_tuples(session, statement):
+        records.setdefault(row[0], []).append(make(row[1:]))
     lists: dict[str, list[ListInput]] = {}
     list_statement = select(_LISTS.c.subject_id, _LISTS.c.id, _LISTS.c.list_type, _LISTS.c.ends_on).where(
         which(_LISTS.c.subject_id),
@@ -119,6 +120,24 @@ def recompute_subjects(
     return scoring_service.recompute_many(
         session, inputs_for(session, ids, today), trigger=trigger, as_of=today, now=now
     )
+
+
+def rescore_range(session: Session, first: str, last: str, *, today: date) -> tuple[int, int]:
+    """A parallel rebuild step: lock and rescore the subjects with ids from ``first`` to ``last``.
+    Returns (subjects seen, scores changed)."""
+    statement = (
+        select(col(Subject.id))
+        .where(col(Subject.id).between(first, last))
+        .order_by(col(Subject.id))
+        .with_for_update(key_share=True)
+    )
+    ids = [row[0] for row in fetch_tuples(session, statement)]
+    if not ids:
+        return 0, 0
+    changed = scoring_service.recompute_many(
+        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today
+    )
+    return len(ids), changed
 
 
 def rescore_batch(

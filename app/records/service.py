@@ -99,7 +99,8 @@ def ingest_chunk(
     received = 0
     for number, raw in rows:
         received += 1
-        checked = raw if isinstance(raw, list) else validator.validate(number, raw)
+        # A row may come checked already (a file import validates the next chunk while this one lands).
+        checked = raw if isinstance(raw, list | ValidRow) else validator.validate(number, raw)
         if isinstance(checked, ValidRow):
             valid.append(checked)
         else:

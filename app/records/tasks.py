@@ -7,7 +7,10 @@ again: an import re-sends nothing twice, expiry finds nothing left, a rebuild re
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -16,14 +19,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from app.core.bulk import unprepared
+from app.core.bulk import fetch_tuples, unprepared
+from app.core.db import make_engine
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records import scoring_inputs, service
 from app.records.files import RecordFile
 from app.records.ingest import ChunkOutcome, ConcurrentIngestion
 from app.records.models import RecordBatch
-from app.records.validation import RowError, RowValidator
+from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring import service as scoring_service
 from app.scoring.engine import business_date
 from app.scoring.models import ScoreRebuild
@@ -37,6 +41,26 @@ def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _checked_chunks(
+    record_file: RecordFile, validator: RowValidator, size: int
+) -> Iterator[list[tuple[int, ValidRow | list[RowError]]]]:
+    for chunk in _batched(record_file.rows(), size):
+        yield [
+            (number, raw if isinstance(raw, list) else validator.validate(number, raw))
+            for number, raw in chunk
+        ]
+
+
+def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
+    """Produce the next item on a thread while the caller works on this one. Reading and checking a
+    chunk is Python work; landing one mostly waits for the database, with the GIL released."""
+    with ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader:
+        upcoming = reader.submit(next, chunks, None)
+        while (item := upcoming.result()) is not None:
+            upcoming = reader.submit(next, chunks, None)
+            yield item
 
 
 @dataclass
@@ -68,7 +92,7 @@ def import_file(
         )
         session.commit()
     validator = RowValidator(today or business_date())
-    for chunk in _batched(record_file.rows(), chunk_size):
+    for chunk in _prefetched(_checked_chunks(record_file, validator, chunk_size)):
         for attempt in (1, 2):
             try:
                 with Session(engine, expire_on_commit=False) as session:
@@ -147,13 +171,19 @@ def run_rebuild(
     *,
     batch_size: int = 5_000,
     max_batches: int | None = None,
+    workers: int = 1,
     on_batch: Callable[[int, int], Any] | None = None,
 ) -> RebuildSummary:
     """Rescore every subject after the checkpoint, ``batch_size`` subjects per transaction, in id order.
 
     Each batch locks its subjects (as every rescoring does), reads their records and lists with one range
     scan each, stores what changed and moves the checkpoint, all in one commit: stop it at any point and
-    the next run resumes after the last committed batch."""
+    the next run resumes after the last committed batch.
+
+    On PostgreSQL with ``workers`` > 1 the batches are scored by that many processes at once
+    (:func:`_run_parallel`): scoring is CPU-bound Python, and the database works meanwhile."""
+    if workers > 1 and engine.dialect.name == "postgresql" and max_batches is None:
+        return _run_parallel(engine, summary, batch_size=batch_size, workers=workers, on_batch=on_batch)
     after = summary.resumed_after
     batches = 0
     while max_batches is None or batches < max_batches:
@@ -176,4 +206,85 @@ def run_rebuild(
         summary.changed += changed
         if on_batch is not None:
             on_batch(seen, changed)
+    return summary
+
+
+# --- the parallel rebuild (PostgreSQL) ------------------------------------------------------------------
+
+_worker_engine: Engine | None = None
+
+
+def _start_worker(url: str) -> None:
+    global _worker_engine
+    _worker_engine = make_engine(url, pool_size=1, max_overflow=0)
+
+
+def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
+    """In a worker process: one batch, one transaction."""
+    assert _worker_engine is not None
+    with Session(_worker_engine, expire_on_commit=False) as session:
+        with unprepared(session):
+            seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
+        session.commit()
+    return seen, changed
+
+
+def _id_ranges(engine: Engine, after: str | None, size: int) -> Iterator[tuple[str, str]]:
+    """(first, last) subject ids of consecutive batches of ``size`` after ``after``, read a page at a time
+    from the primary key index (no locks: each batch locks its own subjects when it runs)."""
+    while True:
+        with Session(engine) as session:
+            statement = select(col(Subject.id)).order_by(col(Subject.id)).limit(size)
+            if after is not None:
+                statement = statement.where(col(Subject.id) > after)
+            ids = [row[0] for row in fetch_tuples(session, statement)]
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        after = ids[-1]
+
+
+def _run_parallel(
+    engine: Engine,
+    summary: RebuildSummary,
+    *,
+    batch_size: int,
+    workers: int,
+    on_batch: Callable[[int, int], Any] | None,
+) -> RebuildSummary:
+    """Batches go to ``workers`` processes, each committing its own; the checkpoint moves over the batches
+    done without a gap before them, in a transaction of its own. A batch committed whose checkpoint was
+    not is scored again on resume, which changes nothing (its inputs' digests match)."""
+    today = business_date()
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # no connection of ours may be shared with the forked workers
+    context = multiprocessing.get_context("fork")
+    in_flight: deque[tuple[str, Future[tuple[int, int]]]] = deque()
+
+    def settle(block: bool) -> None:
+        while in_flight and (block or in_flight[0][1].done()):
+            last, future = in_flight.popleft()
+            seen, changed = future.result()
+            with Session(engine, expire_on_commit=False) as session:
+                run = session.get(ScoreRebuild, summary.run_id)
+                assert run is not None
+                scoring_service.checkpoint_rebuild(session, run, last, seen, changed)
+                session.commit()
+            summary.processed += seen
+            summary.changed += changed
+            if on_batch is not None:
+                on_batch(seen, changed)
+            block = False
+
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
+        for first, last in _id_ranges(engine, summary.resumed_after, batch_size):
+            in_flight.append((last, pool.submit(_rescore_range, first, last, today)))
+            settle(block=len(in_flight) > 2 * workers)
+        while in_flight:
+            settle(block=True)
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.get(ScoreRebuild, summary.run_id)
+        assert run is not None
+        scoring_service.finish_rebuild(session, run)
+        session.commit()
     return summary

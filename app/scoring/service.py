@@ -61,15 +61,17 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     """What a score depends on: the model, the engine, and the records and list entries that count on
     ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
     computing and writing altogether (a rebuild with nothing new is a read)."""
+    counting = engine.COUNTING_STATUSES
     parts = [version, engine.ENGINE_REVISION]
     parts += sorted(
-        f"r|{r.record_id}|{r.key}|{r.status}|{r.counts_until}|{r.repairable_from}"
-        for r in inputs.records
-        if engine.record_counts(r, as_of)
+        f"r|{record_id}|{key}|{status}|{until}|{repairable_from}"
+        for record_id, key, status, until, repairable_from in inputs.records
+        if status in counting and (until is None or until > as_of)
     )
-    parts += sorted(
-        f"l|{e.entry_id}|{e.list_type}|{e.ends_on}" for e in inputs.lists if engine.list_applies(e, as_of)
-    )
+    if inputs.lists:
+        parts += sorted(
+            f"l|{e.entry_id}|{e.list_type}|{e.ends_on}" for e in inputs.lists if engine.list_applies(e, as_of)
+        )
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 

@@ -5,35 +5,29 @@ never one per row. People are created exactly as :func:`app.subjects.service.get
 
 from __future__ import annotations
 
+from sqlalchemy import Table
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.bulk import in_chunks, new_ids, one_of
+from app.core.bulk import fetch_tuples, in_chunks, insert_rows_skipping_conflicts, new_ids, one_of
 from app.core.clock import utcnow
 from app.core.security import Crypto, mask_id_number
 from app.subjects.models import Subject, SubjectKind
 from app.subjects.service import ID_NUMBER_PURPOSE
 
+_SUBJECTS: Table = SQLModel.metadata.tables[str(Subject.__tablename__)]
+
 
 def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, object]], key: str) -> None:
     """Insert subjects, skipping any another transaction created meanwhile (``key`` is unique)."""
-    if not rows:
-        return
-    table = SQLModel.metadata.tables[str(Subject.__tablename__)]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    # RETURNING makes SQLAlchemy send many rows per statement ("insertmanyvalues").
-    session.execute(insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id), rows)
+    insert_rows_skipping_conflicts(session, _SUBJECTS, rows, key)
 
 
 def _ids_by(session: Session, column: str, values: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     attribute = getattr(Subject, column)
     for chunk in in_chunks(session, values):
-        for subject_id, value in session.execute(
-            select(Subject.id, attribute).where(one_of(session, attribute, chunk))
-        ):
+        statement = select(col(Subject.id), attribute).where(one_of(session, attribute, chunk))
+        for subject_id, value in fetch_tuples(session, statement):
             found[value] = subject_id
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -13,7 +14,8 @@ from app.records import tasks
 from app.records.files import open_record_file
 from app.records.models import CreditRecord
 from app.scoring.engine import business_date
-from app.scoring.models import CreditScore
+from app.scoring.models import CreditScore, ScoreRebuild
+from app.subjects.models import Subject
 from tests.records.helpers import new_id_number, uid
 
 
@@ -61,7 +63,8 @@ def test_a_file_lands_in_chunks_and_a_duplicate_in_a_later_chunk_is_caught(
     assert sorted(s[0] for s in scores_of(committed_engine, subjects).values()) == [384, 384, 456, 456]
 
 
-def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, settings, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, settings, tmp_path, workers):
     day = business_date().replace(day=1).isoformat()
     rows = [
         {"source_record_id": f"R-{n}", "category": "administrative_penalty", "id_number": new_id_number(),
@@ -84,8 +87,40 @@ def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, 
         for subject_id in subjects:
             conn.execute(text("DELETE FROM credit_scores WHERE subject_id = :s"), {"s": subject_id})
     summary = tasks.run_rebuild(
-        committed_engine, tasks.start_rebuild(committed_engine, restart=True), batch_size=3
+        committed_engine,
+        tasks.start_rebuild(committed_engine, restart=True),
+        batch_size=3,
+        workers=workers,
     )
 
     assert summary.processed >= 7 and summary.changed >= 7
     assert scores_of(committed_engine, subjects) == incremental
+
+
+def test_a_parallel_rebuild_resumes_after_the_checkpoint_and_completes(committed_engine):
+    """On PostgreSQL the batches go to two processes; on SQLite the same call runs them in turn."""
+    with Session(committed_engine) as session:
+        all_ids = list(session.exec(select(Subject.id).order_by(Subject.id)).all())
+    assert len(all_ids) >= 7  # the tests above created subjects
+    summary = tasks.start_rebuild(committed_engine, restart=True)
+    tasks.run_rebuild(committed_engine, summary, batch_size=2, max_batches=1)  # then "interrupted"
+    first_two = summary.processed
+    assert first_two == 2
+
+    resumed = tasks.start_rebuild(committed_engine)
+    assert (resumed.run_id, resumed.resumed_after) == (summary.run_id, all_ids[1])
+    done = tasks.run_rebuild(committed_engine, resumed, batch_size=2, workers=2)
+
+    assert done.processed >= len(all_ids) - 2
+    with Session(committed_engine) as session:
+        run = session.get(ScoreRebuild, summary.run_id)
+        assert run is not None
+        assert run.status == "completed" and run.finished_at is not None
+        assert run.last_subject_id is not None and run.last_subject_id >= all_ids[-1]
+        assert run.processed == first_two + done.processed
+        unscored = session.exec(
+            select(Subject.id).where(
+                Subject.id.not_in(select(CreditScore.subject_id))  # type: ignore[attr-defined]
+            )
+        ).all()
+        assert unscored == []
