@@ -7,6 +7,7 @@ forgotten variable never ships a guessable signing secret.
 from __future__ import annotations
 
 import base64
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -53,6 +54,16 @@ class Settings(BaseSettings):
 
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
+
+    # Subject rights (issue 7). Evidence files live outside any served directory, under random names.
+    evidence_dir: str = "./var/evidence"
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    evidence_max_files: int = Field(default=10, ge=1, le=50)
+    # Working days for the 3-working-day repair decision: Monday to Friday, minus these public holidays,
+    # plus these make-up working days (调休). Both empty by default: set them from the State Council's
+    # yearly holiday notice, e.g. XINYI_PUBLIC_HOLIDAYS='["2027-01-01"]'.
+    public_holidays: list[date] = Field(default_factory=list)
+    makeup_workdays: list[date] = Field(default_factory=list)
 
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
