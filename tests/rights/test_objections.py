@@ -283,3 +283,35 @@ def test_the_reason_never_reaches_the_audit_log(client, db, provider, resident, 
     entries = db.exec(select(AuditEntry).where(AuditEntry.subject_id == resident["subject_id"])).all()
     text = repr([(e.details, e.purpose, e.legal_basis) for e in entries])
     assert "XYZZY" not in text and "PLUGH" not in text
+
+
+def test_an_enterprise_admin_objects_for_the_enterprise_and_others_cannot(
+    client, db, provider, resident, other_resident
+):
+    from tests.helpers import make_uscc
+    from tests.records.helpers import post_batch, uid
+
+    uscc = make_uscc()
+    created = client.post(
+        "/v1/enterprises", json={"name": "测试小微企业", "uscc": uscc}, headers=resident["headers"]
+    )
+    assert created.status_code == 201, created.text
+    row = {
+        "source_record_id": uid("ent"),
+        "category": "abnormal_operation",
+        "uscc": uscc,
+        "severity": "general",
+        "decision_date": "2026-10-01",
+    }
+    assert post_batch(client, provider, [row]).json()["errors"] == []
+    report = client.get(f"/v1/me/report?enterprise_id={created.json()['id']}", headers=resident["headers"])
+    (record_id,) = [r["id"] for r in report.json()["records"]]
+
+    refused = object_to(client, other_resident, record_id)
+    assert (refused.status_code, refused.json()["code"]) == (404, "record_not_found")
+    filed = object_to(client, resident, record_id)
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["subject_id"] == created.json()["subject_id"]
+    listed = client.get("/v1/me/objections", headers=resident["headers"]).json()["data"]
+    assert [o["id"] for o in listed] == [filed.json()["id"]]
+    assert client.get("/v1/me/objections", headers=other_resident["headers"]).json()["data"] == []

@@ -45,14 +45,13 @@ def test_a_record_is_deleted_with_what_refers_to_it_and_the_chain_still_verifies
         for row in db.exec(select(ScoreHistory).where(ScoreHistory.subject_id == resident["subject_id"]))
         for code in row.top_reasons
     ]
-    the_day_before = date(2031, 8, 14)
-    assert retention_service.delete_due(db, the_day_before).records == 0
+    retention_service.delete_due(db, date(2031, 8, 14))  # the day before: other subjects' records may go
     assert record_now(db, record.id) is not None
 
     outcome = retention_service.delete_due(db, date(2031, 8, 15))
 
-    assert (outcome.records, outcome.objections) == (1, 1)
-    assert outcome.storage_names == [stored.storage_name]
+    assert outcome.objections >= 1
+    assert stored.storage_name in outcome.storage_names
     assert record_now(db, record.id) is None
     assert db.get(Objection, filed["id"]) is None
     assert db.exec(select(ObjectionEvent).where(ObjectionEvent.objection_id == filed["id"])).all() == []
@@ -73,7 +72,8 @@ def test_a_record_is_deleted_with_what_refers_to_it_and_the_chain_still_verifies
     result = verify.verify(db, chain=f"subject:{resident['subject_id']}")
     assert result.ok, result.problems
     # running again finds nothing
-    assert retention_service.delete_due(db, date(2031, 8, 15)).records == 0
+    again = retention_service.delete_due(db, date(2031, 8, 15))
+    assert (again.records, again.objections, again.storage_names) == (0, 0, [])
 
 
 def test_records_of_closed_accounts_follow_the_same_rule(client, db, provider, resident):
@@ -83,7 +83,7 @@ def test_records_of_closed_accounts_follow_the_same_rule(client, db, provider, r
     user.closed_at = datetime(2027, 1, 1, tzinfo=UTC)
     db.add(user)
     db.commit()
-    assert retention_service.delete_due(db, date(2031, 8, 31)).records == 0
+    retention_service.delete_due(db, date(2031, 8, 31))
     assert record_now(db, record.id) is not None  # closing the account does not delete early
     assert retention_service.delete_due(db, date(2031, 9, 1)).records >= 1
     assert record_now(db, record.id) is None
