@@ -163,5 +163,17 @@ def demo_load() -> None:
     )
 
 
+@demo_app.command("rights")
+def demo_rights() -> None:
+    """After `demo load`: an objection upheld (the score rises) and a credit repair approved."""
+    from app.demo import rights_story
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        story = rights_story(session, Crypto(settings), settings)
+    for line in story.lines:
+        typer.echo(line)
+
+
 def main() -> None:
     app()

@@ -20,10 +20,14 @@ from app.core.security import Crypto
 from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
 from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
+from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
+from app.objections.router import router as objections_router
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
 from app.records.router import router as records_router
+from app.repairs.router import router as repairs_router
+from app.reports.router import router as reports_router
 from app.scenarios.catalog import load_catalog
 from app.scenarios.router import router as scenarios_router
 from app.scoring.router import router as scoring_router
@@ -88,6 +92,10 @@ def create_app(
         consents_router,
         loans_router,
         webhooks_router,
+        evidence_router,
+        objections_router,
+        repairs_router,
+        reports_router,
     ):
         app.include_router(router)
     return app

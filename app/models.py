@@ -4,6 +4,7 @@ from app.accounts.models import RefreshToken, User
 from app.audit.models import AuditChainHead, AuditEntry
 from app.consents.models import Consent
 from app.enterprises.models import Enterprise, EnterpriseAdmin
+from app.evidence.models import EvidenceFile
 from app.loans.models import (
     CreditReport,
     LoanApplication,
@@ -12,9 +13,12 @@ from app.loans.models import (
     LoanReferral,
     ReportAccess,
 )
+from app.objections.models import Objection, ObjectionEvent
 from app.partners.models import ApiKey, Partner
 from app.passes.models import OfflineCode
 from app.records.models import CreditRecord, ListEntry, RecordBatch
+from app.repairs.models import RepairApplication
+from app.reports.models import CreditReportIssue
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.signing.models import SigningKey
 from app.subjects.models import Subject
@@ -28,18 +32,23 @@ __all__ = [
     "Consent",
     "CreditRecord",
     "CreditReport",
+    "CreditReportIssue",
     "CreditScore",
     "Enterprise",
     "EnterpriseAdmin",
+    "EvidenceFile",
     "ListEntry",
     "LoanApplication",
     "LoanOutcome",
     "LoanProduct",
     "LoanReferral",
+    "Objection",
+    "ObjectionEvent",
     "OfflineCode",
     "Partner",
     "RecordBatch",
     "RefreshToken",
+    "RepairApplication",
     "ReportAccess",
     "ScoreHistory",
     "ScoreRebuild",

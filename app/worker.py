@@ -18,7 +18,12 @@ import structlog
 from sqlalchemy import Engine
 
 from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.evidence import service as evidence_service
+from app.objections import tasks as objections_tasks
 from app.records import tasks as records_tasks
+from app.repairs import tasks as repairs_tasks
+from app.retention import tasks as retention_tasks
 from app.scoring.engine import business_date
 from app.webhooks import tasks as webhooks_tasks
 
@@ -36,8 +41,21 @@ def _expire_records(engine: Engine, now: datetime) -> records_tasks.ExpirySummar
     return records_tasks.expire(engine, business_date(now))
 
 
+def _delete_past_retention(engine: Engine, now: datetime) -> retention_tasks.RetentionSummary:
+    store = evidence_service.store_for(get_settings())
+    return retention_tasks.delete_due(engine, store, business_date(now))
+
+
+def _sweep_evidence(engine: Engine, now: datetime) -> tuple[int, int]:
+    return evidence_service.sweep(engine, evidence_service.store_for(get_settings()), now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("records.expire", timedelta(hours=1), _expire_records),
+    Job("objections.escalate_overdue", timedelta(hours=1), objections_tasks.escalate_overdue),
+    Job("repairs.sweep_pending", timedelta(hours=1), repairs_tasks.sweep_pending),
+    Job("records.delete_past_retention", timedelta(hours=6), _delete_past_retention),
+    Job("evidence.sweep", timedelta(hours=6), _sweep_evidence),
     # Webhooks wait in the outbox: looked at every second, so a referral reaches its bank at once.
     Job("webhooks.deliver", timedelta(seconds=1), webhooks_tasks.deliver),
 )

@@ -61,7 +61,12 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_url: str) -> Settings:
+def evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("evidence")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, evidence_dir: Path) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         env="test",
@@ -72,6 +77,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
         id_encryption_active_kid="t1",
         id_hash_key="test-id-hash-key-0123456789",
         log_json=True,
+        evidence_dir=str(evidence_dir),
     )
 
 

@@ -70,12 +70,33 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     assert staff == {("operator",), ("auditor",)}
     # the regulator's demo records landed once and scored their subjects: the good resident qualifies for
     # deposit-free rental (A), the one with a penalty does not (C)
-    assert len(rows(cli_url, select(CreditRecord))) == 7
+    assert len(rows(cli_url, select(CreditRecord))) == 8
     users = {u.phone_masked: u.subject_id for u in rows(cli_url, select(User))}
     levels = {s.subject_id: s.level for s in rows(cli_url, select(CreditScore))}
     assert (levels[users["138****0001"]], levels[users["138****0002"]]) == ("A", "C")
     batches = rows(cli_url, select(RecordBatch).order_by(col(RecordBatch.created_at)))
-    assert [(b.created, b.unchanged, b.rejected) for b in batches] == [(7, 0, 0), (0, 7, 0)]
+    assert [(b.created, b.unchanged, b.rejected) for b in batches] == [(8, 0, 0), (0, 8, 0)]
+    assert run(cli_url, "audit", "verify").exit_code == 0
+
+
+def test_demo_rights_tells_the_objection_and_repair_story(cli_url: str, tmp_path: Path) -> None:
+    env = {"XINYI_EVIDENCE_DIR": str(tmp_path / "evidence")}
+    assert run(cli_url, "migrate").exit_code == 0
+    assert run(cli_url, "demo", "load").exit_code == 0
+    told = CliRunner().invoke(
+        app, ["demo", "rights"], env={"XINYI_DATABASE_URL": cli_url, "XINYI_ENV": "development", **env}
+    )
+    get_settings.cache_clear()
+    assert told.exit_code == 0, told.output
+    assert "record is now disputed" in told.stdout
+    assert "record withdrawn; score 585 (B) -> 600 (B)" in told.stdout
+    assert "李娜 before repair: score 535 (C), deposit-free rental: False" in told.stdout
+    assert "record repaired; score 535 (C) -> 585 (B); deposit-free rental: True" in told.stdout
+    again = CliRunner().invoke(
+        app, ["demo", "rights"], env={"XINYI_DATABASE_URL": cli_url, "XINYI_ENV": "development", **env}
+    )
+    get_settings.cache_clear()
+    assert "already answered" in again.stdout and "already decided" in again.stdout
     assert run(cli_url, "audit", "verify").exit_code == 0
 
 
@@ -86,7 +107,7 @@ def test_stats_prints_the_xinyidai_figures(cli_url: str) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["totals"] == {
-        "subjects_rated": 3,  # the demo's two residents with records and the enterprise
+        "subjects_rated": 4,  # the three demo residents and the enterprise have records
         "reports_generated": 0,
         "applications": 0,
         "referrals": 0,
@@ -97,7 +118,7 @@ def test_stats_prints_the_xinyidai_figures(cli_url: str) -> None:
     assert figures["by_bank"] == []
     assert [
         (m["month"], m["subjects_rated"], m["reports_generated"], m["referrals"]) for m in figures["by_month"]
-    ] == [(business_date().strftime("%Y-%m"), 3, 0, 0)]
+    ] == [(business_date().strftime("%Y-%m"), 4, 0, 0)]
     table = run(cli_url, "stats")
     assert table.exit_code == 0 and "信易贷 totals" in table.stdout
 

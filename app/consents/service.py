@@ -241,5 +241,11 @@ def list_for_subjects(
     return fetch_page(session, statement, Consent.id, params)
 
 
+def all_for_subject(session: Session, subject_id: str) -> list[Consent]:
+    """Every consent about one subject, newest first (the own credit report lists them all)."""
+    statement = select(Consent).where(Consent.subject_id == subject_id).order_by(col(Consent.id).desc())
+    return list(session.exec(statement).all())
+
+
 def list_for_subject(session: Session, subject_id: str, params: PageParams) -> tuple[list[Consent], bool]:
     return list_for_subjects(session, [subject_id], params)

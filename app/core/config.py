@@ -7,6 +7,7 @@ forgotten variable never ships a guessable signing secret.
 from __future__ import annotations
 
 import base64
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -61,6 +62,15 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # None: loopback and private addresses are allowed as webhook targets in development and test only.
     webhook_allow_private_urls: bool | None = None
+    # Subject rights (issue 7). Evidence files live outside any served directory, under random names.
+    evidence_dir: str = "./var/evidence"
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    evidence_max_files: int = Field(default=10, ge=1, le=50)
+    # Working days for the 3-working-day repair decision: Monday to Friday, minus these public holidays,
+    # plus these make-up working days (调休). Both empty by default: set them from the State Council's
+    # yearly holiday notice, e.g. XINYI_PUBLIC_HOLIDAYS='["2027-01-01"]'.
+    public_holidays: list[date] = Field(default_factory=list)
+    makeup_workdays: list[date] = Field(default_factory=list)
 
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"

@@ -100,3 +100,26 @@ def add_admin(session: Session, actor: Principal, enterprise: Enterprise, new_ad
         details={"enterprise_id": enterprise.id, "user_id": new_admin.id},
     )
     return admin
+
+
+def administers_subject(session: Session, user_id: str, subject_id: str) -> bool:
+    """True when ``subject_id`` is an enterprise that ``user_id`` administers."""
+    statement = (
+        select(EnterpriseAdmin.id)
+        .join(Enterprise, col(Enterprise.id) == col(EnterpriseAdmin.enterprise_id))
+        .where(Enterprise.subject_id == subject_id, EnterpriseAdmin.user_id == user_id)
+    )
+    return session.exec(statement).first() is not None
+
+
+def acts_for(session: Session, actor: Principal, subject_id: str) -> bool:
+    """A user acts for a subject that is themself (bound ID) or an enterprise they administer."""
+    if actor.type != "user":
+        return False
+    return actor.subject_id == subject_id or administers_subject(session, actor.id, subject_id)
+
+
+def subjects_acted_for(session: Session, actor: Principal) -> list[str]:
+    """The user's own subject (if bound) and the subjects of the enterprises they administer."""
+    subjects = [actor.subject_id] if actor.subject_id else []
+    return subjects + [enterprise.subject_id for enterprise in list_for_user(session, actor.id)]

@@ -53,7 +53,7 @@ ALLOWED_SCOPES: dict[PartnerKind, frozenset[str]] = {
     ),
     PartnerKind.government_counter: frozenset({"verifications:write"}),
     PartnerKind.data_provider: frozenset(
-        {"records:read", "records:write", "objections:read", "objections:write"}
+        {"records:read", "records:write", "objections:read", "objections:write", "webhooks:manage"}
     ),
 }
 DEFAULT_SCOPES: dict[PartnerKind, frozenset[str]] = {
@@ -62,7 +62,7 @@ DEFAULT_SCOPES: dict[PartnerKind, frozenset[str]] = {
         {"referrals:read", "referrals:write", "reports:read", "loan_products:write", "webhooks:manage"}
     ),
     PartnerKind.government_counter: frozenset({"verifications:write"}),
-    PartnerKind.data_provider: frozenset({"records:write", "objections:read"}),
+    PartnerKind.data_provider: frozenset({"records:write", "objections:read", "webhooks:manage"}),
 }
 
 _PURPOSE = "partner onboarding and access management"
@@ -129,6 +129,14 @@ def get_partner(session: Session, partner_id: str) -> Partner:
     if partner is None:
         raise NotFound("No partner with this id.", code="partner_not_found", param="partner_id")
     return partner
+
+
+def names_of(session: Session, partner_ids: list[str]) -> dict[str, str]:
+    """Partner names by id, for showing a subject who received their data."""
+    if not partner_ids:
+        return {}
+    rows = session.exec(select(Partner.id, Partner.name).where(col(Partner.id).in_(partner_ids))).all()
+    return {partner_id: name for partner_id, name in rows}
 
 
 def list_partners(

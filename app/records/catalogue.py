@@ -25,6 +25,7 @@ class RecordStatus(StrEnum):
     disputed = "disputed"  # an objection (异议) is open
     repaired = "repaired"  # credit repair (信用修复) approved: out of publicity and scoring
     expired = "expired"  # past its publicity or retention end
+    withdrawn = "withdrawn"  # an objection (异议) was upheld and the record withdrawn: it never counts again
 
 
 class ListType(StrEnum):

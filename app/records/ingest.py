@@ -205,7 +205,7 @@ def _record_values(row: ValidRow, subject_id: str) -> dict[str, Any]:
 
 
 def _record_status(current: str | None, counts_until: date | None, today: date) -> str:
-    if current == RecordStatus.repaired:
+    if current in (RecordStatus.repaired, RecordStatus.withdrawn):
         return current
     if counts_until is not None and counts_until <= today:
         return RecordStatus.expired.value

@@ -166,9 +166,10 @@ def submit_batch(session: Session, crypto: Crypto, partner: Principal, rows: lis
 
 _TRANSITIONS: dict[RecordStatus, frozenset[RecordStatus]] = {
     RecordStatus.active: frozenset({RecordStatus.disputed, RecordStatus.repaired}),
-    RecordStatus.disputed: frozenset({RecordStatus.active, RecordStatus.repaired}),
+    RecordStatus.disputed: frozenset({RecordStatus.active, RecordStatus.repaired, RecordStatus.withdrawn}),
     RecordStatus.repaired: frozenset(),
     RecordStatus.expired: frozenset(),
+    RecordStatus.withdrawn: frozenset(),
 }
 
 

@@ -301,3 +301,19 @@ def finish_rebuild(session: Session, run: ScoreRebuild) -> None:
     run.finished_at = run.updated_at = utcnow()
     session.add(run)
     session.flush()
+
+
+def forget_reason_codes(session: Session, subject_id: str, codes: set[str]) -> int:
+    """Drop reason codes from a subject's score history (retention: the records behind them were deleted
+    and nothing else of the subject has that kind). Returns how many history rows changed."""
+    if not codes:
+        return 0
+    changed = 0
+    for row in session.exec(select(ScoreHistory).where(ScoreHistory.subject_id == subject_id)).all():
+        kept = [code for code in row.top_reasons if code not in codes]
+        if kept != list(row.top_reasons):
+            row.top_reasons = kept
+            session.add(row)
+            changed += 1
+    session.flush()
+    return changed

@@ -33,6 +33,9 @@ from app.webhooks.models import (
 
 EVENT_TYPES: dict[str, str] = {
     "referral.created": "A 信易贷 referral for you (an enterprise chose your bank and matched a product).",
+    "objection.filed": "A subject objects (异议) to one of your records: answer within 20 days.",
+    "objection.answered": "An objection to one of your records was answered (upheld or rejected).",
+    "objection.overdue": "An objection to one of your records is past its 20-day deadline.",
 }
 MAX_ENDPOINTS_PER_PARTNER = 10
 MAX_GRACE = timedelta(days=7)

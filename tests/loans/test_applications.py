@@ -392,3 +392,29 @@ def test_decisions_outcomes_and_statistics(client: TestClient, db: Session, firm
         == after["totals"]
     )
     assert client.get("/v1/admin/stats/xinyidai", headers=firm["headers"]).status_code == 403
+
+
+def test_the_enterprises_own_report_lists_its_consents_with_the_banks_by_name(
+    client: TestClient, firm, bank, other_bank
+):
+    helpers.product(client, bank)
+    application = helpers.apply(client, firm, [bank["id"]]).json()
+    consent_id = application["consent"]["id"]
+
+    def consents_in_report() -> list[tuple[Any, ...]]:
+        report = client.get(f"/v1/me/report?enterprise_id={firm['id']}", headers=firm["headers"])
+        assert report.status_code == 200, report.text
+        return [
+            (c["id"], c["purpose"], c["grantee"], c["status"], c["reference"], c["withdrawn_at"] is None)
+            for c in report.json()["consents"]
+        ]
+
+    assert consents_in_report() == [
+        (consent_id, "xinyidai_loan_application", "天山示范银行", "active", application["id"], True)
+    ]
+    assert client.post(f"/v1/me/consents/{consent_id}/withdraw", headers=firm["headers"]).status_code == 200
+    assert consents_in_report() == [
+        (consent_id, "xinyidai_loan_application", "天山示范银行", "withdrawn", application["id"], False)
+    ]
+    html = client.get(f"/v1/me/report?enterprise_id={firm['id']}&format=html", headers=firm["headers"]).text
+    assert "天山示范银行" in html and "昆仑农商银行" not in html

@@ -77,7 +77,7 @@ def test_each_kind_gets_its_default_scopes(client, operator):
             "webhooks:manage",
         ],
         "government_counter": ["verifications:write"],
-        "data_provider": ["objections:read", "records:write"],
+        "data_provider": ["objections:read", "records:write", "webhooks:manage"],
     }
     for kind, scopes in expected.items():
         partner = create_partner(client, operator, kind=kind)

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
+
+from app.core.clock import utcnow
+from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
+from app.enterprises import service as enterprises_service
+from app.evidence.router import evidence_refs, file_response
+from app.objections import service
+from app.objections.models import Objection, ObjectionStatus
+from app.objections.schemas import (
+    AnswerIn,
+    AnswerOut,
+    ObjectionEventOut,
+    ObjectionIn,
+    ObjectionOut,
+    SourceObjectionOut,
+)
+from app.records import service as records_service
+from app.scoring.engine import business_date
+
+router = APIRouter(route_class=AppRoute, tags=["objections"])
+ObjectionsReader = Annotated[Principal, Depends(require_scope("objections:read"))]
+StatusFilter = Annotated[Literal["open", "upheld", "rejected"] | None, Query()]
+
+
+def _record_status(session: Session, record_id: str) -> str | None:
+    try:
+        return str(records_service.get_record(session, record_id).status)
+    except NotFound:
+        return None
+
+
+def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut]:
+    files = service.evidence_of(session, rows)
+    now = utcnow()
+    return [
+        ObjectionOut(
+            id=row.id,
+            subject_id=row.subject_id,
+            record_id=row.record_id,
+            record_status=_record_status(session, row.record_id),
+            status=row.status,
+            reason=row.reason,
+            evidence=evidence_refs(files[row.id]),
+            filed_at=row.filed_at,
+            answer_due_at=row.answer_due_at,
+            overdue=row.status == ObjectionStatus.open and row.answer_due_at <= now,
+            escalations=row.escalations,
+            answered_at=row.answered_at,
+            answer=row.answer,
+            resolution=row.resolution,
+            corrected_fields=list(row.corrected_fields),
+        )
+        for row in rows
+    ]
+
+
+@router.post("/v1/me/objections", status_code=201)
+def file_objection(
+    body: ObjectionIn,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ObjectionOut:
+    """Object (异议) to one of your records, or to a record of an enterprise you administer, with a reason
+    and evidence files. The record is shown as disputed at once, to everyone; the source department and
+    the operators are told, and the answer is due within 20 days. Free of charge."""
+    objection = service.file(
+        session,
+        settings,
+        user,
+        record_id=body.record_id,
+        reason=body.reason,
+        evidence_ids=body.evidence_ids,
+        today=business_date(),
+    )
+    return objections_out(session, [objection])[0]
+
+
+@router.get("/v1/me/objections")
+def my_objections(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[ObjectionOut]:
+    """Your objections and those of the enterprises you administer, newest first."""
+    rows, has_more = service.list_for_subjects(
+        session, enterprises_service.subjects_acted_for(session, user), page
+    )
+    return Page(data=objections_out(session, rows), has_more=has_more)
+
+
+@router.get("/v1/me/objections/{objection_id}")
+def my_objection(objection_id: str, user: CurrentUser, session: SessionDep) -> ObjectionOut:
+    return objections_out(session, [service.get_for_user(session, user, objection_id)])[0]
+
+
+@router.get("/v1/admin/objections")
+def review_objections(
+    op: OperatorDep,
+    session: SessionDep,
+    page: PageParamsDep,
+    status: StatusFilter = None,
+    overdue: Annotated[bool, Query(description="Only open objections past their 20 days.")] = False,
+) -> Page[ObjectionOut]:
+    """The objection queue (operators), newest first."""
+    rows, has_more = service.list_for_review(session, op, page, status=status, overdue=overdue)
+    return Page(data=objections_out(session, rows), has_more=has_more)
+
+
+@router.get("/v1/admin/objections/{objection_id}")
+def review_objection(objection_id: str, op: OperatorDep, session: SessionDep) -> ObjectionOut:
+    """One objection with its reason and files (the read is recorded in the subject's access log)."""
+    return objections_out(session, [service.read_for_review(session, op, objection_id)])[0]
+
+
+@router.post("/v1/admin/objections/{objection_id}/answer")
+def answer_objection(
+    objection_id: str, body: AnswerIn, op: OperatorDep, idem: IdempotencyRequiredDep, session: SessionDep
+) -> AnswerOut:
+    """Answer in writing. Upheld: the record is corrected (give `corrections`) or withdrawn, and the subject
+    is rescored in this same request; rejected: the record counts as before."""
+    outcome = service.answer(
+        session,
+        op,
+        objection_id,
+        decision=body.decision,
+        answer_text=body.answer,
+        resolution=body.resolution,
+        changes=body.corrections.model_dump(exclude_unset=True) if body.corrections else None,
+        today=business_date(),
+    )
+    return AnswerOut(
+        objection=objections_out(session, [outcome.objection])[0],
+        score_before=outcome.score_before,
+        level_before=outcome.level_before,
+        score_after=outcome.score_after,
+        level_after=outcome.level_after,
+    )
+
+
+@router.get("/v1/partner/objections")
+def source_objections(
+    partner: ObjectionsReader, session: SessionDep, page: PageParamsDep, status: StatusFilter = None
+) -> Page[SourceObjectionOut]:
+    """Objections to the records you sent (data providers, `objections:read`), newest first. Each one
+    listed is recorded in its subject's access log."""
+    rows, has_more = service.list_for_source(session, partner, page, status=status)
+    files = service.evidence_of(session, rows)
+    data = []
+    for row in rows:
+        try:
+            source_record_id: str | None = records_service.get_record(session, row.record_id).source_record_id
+        except NotFound:
+            source_record_id = None
+        data.append(
+            SourceObjectionOut(
+                id=row.id,
+                record_id=row.record_id,
+                source_record_id=source_record_id,
+                status=row.status,
+                reason=row.reason,
+                evidence=evidence_refs(files[row.id]),
+                filed_at=row.filed_at,
+                answer_due_at=row.answer_due_at,
+                answered_at=row.answered_at,
+                resolution=row.resolution,
+                corrected_fields=list(row.corrected_fields),
+            )
+        )
+    return Page(data=data, has_more=has_more)
+
+
+@router.get("/v1/partner/objection-events")
+def source_objection_events(
+    partner: ObjectionsReader, session: SessionDep, page: PageParamsDep
+) -> Page[ObjectionEventOut]:
+    """Events about objections to your records (filed, answered, overdue), newest first."""
+    rows, has_more = service.events_for(session, partner.id, page)
+    return Page(
+        data=[
+            ObjectionEventOut(
+                id=row.id,
+                type=row.type,
+                objection_id=row.objection_id,
+                payload=row.payload,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ],
+        has_more=has_more,
+    )
+
+
+@router.get(
+    "/v1/partner/objections/{objection_id}/evidence/{evidence_id}/content", response_class=StreamingResponse
+)
+def source_evidence(
+    objection_id: str, evidence_id: str, partner: ObjectionsReader, session: SessionDep, settings: SettingsDep
+) -> StreamingResponse:
+    """A file of an objection to one of your records (recorded in the subject's access log)."""
+    return file_response(service.evidence_for_source(session, partner, objection_id, evidence_id), settings)

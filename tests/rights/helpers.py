@@ -1,0 +1,111 @@
+"""Evidence files that are what they say, and shortcuts through the objection and repair APIs."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import Session, select
+
+from app.records.models import CreditRecord
+from app.scoring.models import CreditScore
+from tests.records.helpers import penalty, post_batch
+
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(
+    client: TestClient,
+    who: dict[str, Any],
+    content: bytes = PDF_BYTES,
+    *,
+    purpose: str = "objection",
+    name: str = "收据.pdf",
+    content_type: str = "application/pdf",
+):
+    return client.post(
+        "/v1/me/evidence",
+        files={"file": (name, content, content_type)},
+        data={"purpose": purpose},
+        headers=who["headers"],
+    )
+
+
+def evidence_id(client: TestClient, who: dict[str, Any], purpose: str = "objection") -> str:
+    response = upload(client, who, purpose=purpose)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def a_penalty(
+    client: TestClient,
+    db: Session,
+    provider: dict[str, Any],
+    resident: dict[str, Any],
+    *,
+    severity: str = "general",
+    decision_date: date | str = "2026-09-01",
+    **fields: Any,
+) -> CreditRecord:
+    source_record_id = f"P-{uuid.uuid4().hex[:10]}"
+    response = post_batch(
+        client,
+        provider,
+        [
+            penalty(
+                resident["id_number"],
+                severity,
+                str(decision_date),
+                source_record_id=source_record_id,
+                **fields,
+            )
+        ],
+    )
+    assert response.status_code == 201 and response.json()["errors"] == [], response.text
+    return db.exec(
+        select(CreditRecord)
+        .where(CreditRecord.source_record_id == source_record_id)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def record_now(db: Session, record_id: str) -> CreditRecord | None:
+    return db.exec(
+        select(CreditRecord).where(CreditRecord.id == record_id).execution_options(populate_existing=True)
+    ).first()
+
+
+def score_of(db: Session, subject_id: str) -> CreditScore:
+    return db.exec(
+        select(CreditScore)
+        .where(CreditScore.subject_id == subject_id)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def object_to(client: TestClient, who: dict[str, Any], record_id: str, **extra: Any):
+    body = {"record_id": record_id, "reason": "该处罚已被复议撤销，记录有误。", **extra}
+    return client.post(
+        "/v1/me/objections", json=body, headers={**who["headers"], "Idempotency-Key": uuid.uuid4().hex}
+    )
+
+
+def answer(client: TestClient, operator: dict[str, Any], objection_id: str, **body: Any):
+    return client.post(
+        f"/v1/admin/objections/{objection_id}/answer",
+        json=body,
+        headers={**operator["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
