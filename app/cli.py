@@ -13,6 +13,7 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.security import Crypto
 from app.partners.cli import app as partners_app
+from app.payments.cli import app as payments_app
 from app.records.cli import app as records_app
 from app.records.cli import scores_app
 from app.signing.cli import app as keys_app
@@ -23,6 +24,7 @@ app.add_typer(audit_app, name="audit", help="The hash-chained audit log.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records", help="Public credit records and red/black lists.")
 app.add_typer(scores_app, name="scores", help="Credit scores.")
+app.add_typer(payments_app, name="payments")
 admin_app = typer.Typer(no_args_is_help=True, help="Platform staff accounts.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
 app.add_typer(admin_app, name="admin")

@@ -21,7 +21,9 @@ from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
+from app.payments.router import router as payments_router
 from app.records.router import router as records_router
+from app.rentals.router import router as rentals_router
 from app.scenarios.catalog import load_catalog
 from app.scenarios.router import router as scenarios_router
 from app.scoring.router import router as scoring_router
@@ -82,6 +84,8 @@ def create_app(
         signing_router,
         passes_router,
         verifications_router,
+        payments_router,
+        rentals_router,
     ):
         app.include_router(router)
     return app

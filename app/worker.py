@@ -18,7 +18,9 @@ import structlog
 from sqlalchemy import Engine
 
 from app.core.clock import utcnow
+from app.payments import tasks as payments_tasks
 from app.records import tasks as records_tasks
+from app.rentals import tasks as rentals_tasks
 from app.scoring.engine import business_date
 
 log = structlog.get_logger("app.worker")
@@ -35,7 +37,10 @@ def _expire_records(engine: Engine, now: datetime) -> records_tasks.ExpirySummar
     return records_tasks.expire(engine, business_date(now))
 
 
-JOBS: tuple[Job, ...] = (Job("records.expire", timedelta(hours=1), _expire_records),)
+JOBS: tuple[Job, ...] = (
+    Job("records.expire", timedelta(hours=1), _expire_records),
+    *(Job(name, every, run) for name, every, run in (*rentals_tasks.JOBS, *payments_tasks.JOBS)),
+)
 
 
 @dataclass
