@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.errors import AppError, InvalidInput
+from app.core.errors import AppError
 from app.payments import service
 from app.payments.models import Payment, PaymentStatus, StripeEvent
 from app.payments.provider import PaymentError, PaymentsProvider
@@ -49,16 +49,16 @@ def verify(settings: Settings, payload: bytes, signature: str | None) -> dict[st
             payload, signature, secret, tolerance=settings.stripe_webhook_tolerance_seconds
         )
     except stripe.SignatureVerificationError:
-        raise InvalidInput(
+        raise AppError(
             "The Stripe-Signature header does not match this body, or is too old.",
             code="invalid_stripe_signature",
             param="Stripe-Signature",
         ) from None
     except ValueError:  # the signature matched but the body is not an event
-        raise InvalidInput("The body is not a Stripe event.", code="invalid_stripe_event") from None
+        raise AppError("The body is not a Stripe event.", code="invalid_stripe_event") from None
     body: dict[str, Any] = event.to_dict()
     if not isinstance(body.get("id"), str) or not isinstance(body.get("type"), str):
-        raise InvalidInput("The body is not a Stripe event.", code="invalid_stripe_event")
+        raise AppError("The body is not a Stripe event.", code="invalid_stripe_event")
     return body
 
 

@@ -44,7 +44,13 @@ def make_client(secret_key: str, api_base: str = "", max_network_retries: int = 
     )
 
 
+def _plain(obj: Any) -> Any:
+    """SDK objects are not dicts (since v13): read them as plain data."""
+    return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
+
+
 def intent_from_stripe(obj: Any) -> ProviderIntent:
+    obj = _plain(obj)
     metadata = obj.get("metadata") or {}
     return ProviderIntent(
         id=obj["id"],
@@ -59,6 +65,7 @@ def intent_from_stripe(obj: Any) -> ProviderIntent:
 
 
 def _setup(obj: Any) -> ProviderSetup:
+    obj = _plain(obj)
     method: Any = obj.get("payment_method")
     if not isinstance(method, str | None):  # expanded
         method = method["id"]
@@ -126,7 +133,7 @@ class StripeProvider:
         return _setup(self._call(self.client.v1.setup_intents.retrieve, setup_id))
 
     def describe_payment_method(self, payment_method_id: str) -> PaymentMethodInfo:
-        method = self._call(self.client.v1.payment_methods.retrieve, payment_method_id)
+        method = _plain(self._call(self.client.v1.payment_methods.retrieve, payment_method_id))
         card = method.get("card") or {}
         brand, last4 = card.get("brand") or method.get("type") or "card", card.get("last4") or "????"
         return PaymentMethodInfo(payment_method_id, f"{brand} •••• {last4}")
@@ -195,6 +202,7 @@ class StripeProvider:
             {"payment_intent": intent_id, "amount": amount_fen},
             {"idempotency_key": idempotency_key},
         )
+        refund = _plain(refund)
         return ProviderRefund(str(refund["id"]), str(refund["status"]), int(refund["amount"]))
 
     def get_intent(self, intent_id: str) -> ProviderIntent:

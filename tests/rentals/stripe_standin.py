@@ -354,6 +354,6 @@ class StripeStandIn:
                 "payment_intent": intent["id"],
                 "amount": intent["amount_received"],
                 "amount_refunded": refunded + amount,
-            },  # fmt: skip
+            },
         )
         return self.refunds[rid]

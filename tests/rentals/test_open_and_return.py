@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.core.clock import utcnow
-
 from app.payments.models import LocalPaymentObject
 from app.records.models import CreditRecord
 from tests.helpers import table_snapshot
