@@ -131,6 +131,8 @@ def demo_load() -> None:
     typer.echo("\nDemo partner API keys (shown once; the next `demo load` revokes them and prints new ones):")
     for name, kind, partner_id, secret in summary.partner_keys:
         typer.echo(f"  {kind:<19} {name} ({partner_id})\n    Authorization: Bearer {secret}")
+    for rental in summary.rentals:
+        typer.echo(f"\nRental {rental.rental_id} ({rental.who}): {rental.status}, {rental.story}")
     typer.echo(f"\nEnterprise: {summary.enterprise[0]} ({summary.enterprise[1]}), admin 13800000003")
     typer.echo(
         f"\nSign in: curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "
