@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit_service
@@ -173,8 +174,15 @@ def open_rental(
         due_at=request.due_at,
         updated_at=now,
     )
-    session.add(rental)
-    session.flush()  # a concurrent open of the same verification stops here, before any hold
+    try:
+        with session.begin_nested():  # a concurrent open of the same verification stops here, before any hold
+            session.add(rental)
+    except IntegrityError:
+        raise Conflict(
+            "This verification already opened a rental.",
+            code="verification_already_used",
+            param="verification_id",
+        ) from None
     _audit(
         session,
         partner,
