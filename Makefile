@@ -23,7 +23,7 @@ run: install
 	mkdir -p var
 	$(BIN)/xinyi migrate
 	$(BIN)/xinyi demo load
-	$(BIN)/xinyi serve --host $(HOST) --port $(PORT)
+	$(BIN)/xinyi serve --host $(HOST) --port $(PORT) --with-worker
 
 ## make test: lint, types, and the whole suite (again on PostgreSQL + Redis when their URLs are set)
 test: install lint typecheck pytest

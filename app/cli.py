@@ -46,22 +46,47 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (needs Redis for shared state).")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the scheduled jobs (`xinyi worker`) in a thread of this process: the one-process "
+            "setup of `make run`. In production run `xinyi worker` as its own process instead."
+        ),
+    ] = False,
+    worker_tick: Annotated[float, typer.Option(help="With --with-worker: seconds between looks.")] = 5.0,
 ) -> None:
     """Serve the API with uvicorn."""
+    import threading
+
     import uvicorn
+
+    from app.worker import main as worker_main
 
     settings = get_settings()
     if workers > 1 and not settings.redis_url:
         raise typer.BadParameter("several workers share state only through Redis: set XINYI_REDIS_URL")
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_config=None,
-    )
+    if with_worker and workers > 1:
+        raise typer.BadParameter("--with-worker runs in one process: use --workers 1, or run `xinyi worker`")
+    stop = threading.Event()
+    if with_worker:
+        threading.Thread(
+            target=worker_main,
+            kwargs={"tick_seconds": worker_tick, "stop": stop},
+            name="xinyi-worker",
+            daemon=True,
+        ).start()
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_config=None,
+        )
+    finally:
+        stop.set()
 
 
 @app.command()

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,17 +28,17 @@ from app.partners import service as partners_service
 _bearer = HTTPBearer(auto_error=False, description="A user access token or a partner API key (xyk_…).")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> KeyValueStore:
+async def get_store(request: Request) -> KeyValueStore:
     store: KeyValueStore = request.app.state.store
     return store
 
 
-def get_crypto(request: Request) -> Crypto:
+async def get_crypto(request: Request) -> Crypto:
     crypto: Crypto = request.app.state.crypto
     return crypto
 
@@ -73,13 +73,13 @@ def authenticated_principal(
 PrincipalDep = Annotated[Principal, Depends(authenticated_principal)]
 
 
-def current_user(principal: PrincipalDep) -> Principal:
+async def current_user(principal: PrincipalDep) -> Principal:
     if principal.type != "user":
         raise Forbidden("This endpoint is for signed-in users, not API keys.", code="user_required")
     return principal
 
 
-def current_partner(principal: PrincipalDep) -> Principal:
+async def current_partner(principal: PrincipalDep) -> Principal:
     if principal.type != "partner":
         raise Forbidden("This endpoint needs a partner API key.", code="partner_required")
     return principal
@@ -89,8 +89,8 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 PartnerDep = Annotated[Principal, Depends(current_partner)]
 
 
-def require_role(*roles: str) -> Callable[[Principal], Principal]:
-    def check(user: CurrentUser) -> Principal:
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(user: CurrentUser) -> Principal:
         if not user.roles.intersection(roles):
             raise Forbidden(f"This needs the {' or '.join(roles)} role.", code="role_required")
         return user
@@ -98,8 +98,8 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
-    def check(partner: PartnerDep) -> Principal:
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(partner: PartnerDep) -> Principal:
         if scope not in partner.scopes:
             raise Forbidden(f"This API key lacks the {scope} scope.", code="scope_required")
         return partner

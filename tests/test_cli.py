@@ -108,3 +108,50 @@ def test_admin_create_refuses_bad_input_and_writes_nothing(
     assert message in result.output
     assert rows(cli_url, select(User)) == []
     assert rows(cli_url, select(AuditEntry)) == []
+
+
+def test_serve_with_worker_runs_the_jobs_beside_the_server_and_stops_them(cli_url, monkeypatch) -> None:
+    import threading
+
+    import uvicorn
+
+    import app.worker
+
+    started = threading.Event()
+    seen: dict[str, object] = {}
+
+    def fake_worker_main(tick_seconds: float, stop: threading.Event) -> None:
+        seen.update(tick=tick_seconds, stop=stop, thread=threading.current_thread().name)
+        started.set()
+
+    def fake_uvicorn_run(target: str, **kwargs: object) -> None:
+        assert started.wait(5), "the worker thread did not start"
+        seen.update(target=target, workers=kwargs["workers"])
+        assert not seen["stop"].is_set()  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(app.worker, "main", fake_worker_main)
+    monkeypatch.setattr(uvicorn, "run", fake_uvicorn_run)
+    result = run(cli_url, "serve", "--with-worker", "--worker-tick", "2")
+
+    assert result.exit_code == 0, result.output
+    assert (seen["target"], seen["workers"], seen["tick"], seen["thread"]) == (
+        "app.main:create_app",
+        1,
+        2.0,
+        "xinyi-worker",
+    )
+    assert seen["stop"].is_set()  # type: ignore[attr-defined]
+
+
+def test_serve_refuses_a_worker_thread_beside_several_processes(cli_url, monkeypatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("must not serve"))
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--with-worker", "--workers", "2"],
+        env={"XINYI_DATABASE_URL": cli_url, "XINYI_REDIS_URL": "redis://127.0.0.1:6379/15"},
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "--with-worker runs in one process" in result.output

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
 from app.accounts.models import RefreshToken, User
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.core.db import execute_core
 from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from app.core.ids import new_id
 from app.core.principal import Principal
@@ -247,6 +250,12 @@ def logout(session: Session, token: str) -> None:
         revoke_family(session, row.family_id)
 
 
+# Built once: every signed-in request reads it. Plain columns: the principal needs nothing more.
+_SIGNED_IN_USER = sa_select(col(User.id), col(User.roles), col(User.subject_id), col(User.closed_at)).where(
+    col(User.id) == bindparam("user_id")
+)
+
+
 def principal_from_access_token(session: Session, settings: Settings, token: str) -> Principal:
     try:
         claims = jwt.decode(
@@ -268,10 +277,10 @@ def principal_from_access_token(session: Session, settings: Settings, token: str
             code="invalid_access_token",
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
-    user = session.get(User, claims["sub"])
-    if user is None or user.closed_at is not None:
+    found = execute_core(session, _SIGNED_IN_USER, {"user_id": claims["sub"]}).first()
+    if found is None or found.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
-    return Principal(type="user", id=user.id, roles=frozenset(user.roles), subject_id=user.subject_id)
+    return Principal(type="user", id=found.id, roles=frozenset(found.roles), subject_id=found.subject_id)
 
 
 def bind_identity(session: Session, crypto: Crypto, user_id: str, name: str, raw_id_number: str) -> Subject:

@@ -11,11 +11,12 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, insert, text, update
+from sqlmodel import Session, SQLModel, col, select
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -112,6 +113,28 @@ def hash_of(entry: ChainedEntry) -> str:
     )
 
 
+_ENTRIES: Table = SQLModel.metadata.tables[str(AuditEntry.__tablename__)]
+_HEADS: Table = SQLModel.metadata.tables[str(AuditChainHead.__tablename__)]
+_ENTRY_COLUMNS = (
+    "id", "chain", "seq", "actor_type", "actor_id", "subject_id", "action", "purpose", "legal_basis",
+    "details", "created_at", "prev_hash", "entry_hash",
+)  # fmt: skip
+
+# The statements are built once: every verification writes an entry, and a prebuilt statement skips
+# SQLAlchemy's construction and cache-key work.
+_CLAIM_HEAD = text(
+    "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 1, :genesis) "
+    "ON CONFLICT (chain) DO UPDATE SET last_seq = audit_chain_heads.last_seq + 1 "
+    "RETURNING last_seq, last_hash"
+)
+_INSERT_ENTRY = insert(_ENTRIES).values({name: bindparam(f"e_{name}") for name in _ENTRY_COLUMNS})
+_SET_HEAD_HASH = (
+    update(_HEADS).where(_HEADS.c.chain == bindparam("e_chain")).values(last_hash=bindparam("e_entry_hash"))
+)
+# PostgreSQL: the entry and the head's new hash in one statement (a data-modifying WITH).
+_APPEND_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_ENTRY.cte("appended"))
+
+
 def record(
     session: Session,
     *,
@@ -133,15 +156,8 @@ def record(
     session.flush()
     # One statement claims the next sequence number: it creates the head of a new chain, or bumps the
     # existing one under its row lock, and returns the hash of the entry before.
-    seq, prev_hash = session.execute(
-        text(
-            "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 1, :genesis) "
-            "ON CONFLICT (chain) DO UPDATE SET last_seq = audit_chain_heads.last_seq + 1 "
-            "RETURNING last_seq, last_hash"
-        ),
-        {"chain": chain, "genesis": GENESIS_HASH},
-    ).one()
-    created_at = utcnow()
+    head: Any = execute_core(session, _CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
+    seq, prev_hash = head[0], head[1]
     entry = AuditEntry(
         id=new_id("aud"),
         chain=chain,
@@ -153,17 +169,18 @@ def record(
         purpose=purpose,
         legal_basis=legal_basis,
         details=details or {},
-        created_at=created_at,
+        created_at=utcnow(),
         prev_hash=prev_hash,
         entry_hash="",
     )
     entry.entry_hash = hash_of(entry)
-    session.add(entry)
-    session.execute(
-        text("UPDATE audit_chain_heads SET last_hash = :hash WHERE chain = :chain"),
-        {"hash": entry.entry_hash, "chain": chain},
-    )
-    session.flush()
+    # Written past the unit of work (the entry is never changed afterwards), with the head's new hash.
+    params = {f"e_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
+    if session.get_bind().dialect.name == "postgresql":
+        execute_core(session, _APPEND_AND_SET_HEAD, params)
+    else:
+        execute_core(session, _INSERT_ENTRY, params)
+        execute_core(session, _SET_HEAD_HASH, params)
     return entry
 
 

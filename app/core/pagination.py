@@ -20,7 +20,7 @@ class PageParams(BaseModel):
     starting_after: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="How many items, 1-100.")] = 20,
     starting_after: Annotated[
         str | None, Query(max_length=64, description="Id of the last item of the previous page.")

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, Date, bindparam, exists, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
@@ -34,21 +35,26 @@ MAX_BATCH_ROWS = 10_000
 EXPIRE_BATCH = 5_000
 
 
+def black_list_in_force(subject_id: ColumnElement[str], today: ColumnElement[date]) -> ColumnElement[bool]:
+    """The condition behind :func:`is_blocked` as an SQL expression (``EXISTS``), for a reader that asks
+    it in the same statement as other facts about the subject (the scenario rule reads it beside the
+    score, in one round trip)."""
+    return exists().where(
+        col(ListEntry.subject_id) == subject_id,
+        col(ListEntry.list_type) == ListType.black,
+        col(ListEntry.status) == ListStatus.active,
+        or_(col(ListEntry.ends_on).is_(None), col(ListEntry.ends_on) > today),
+    )
+
+
+_IS_BLOCKED = sa_select(black_list_in_force(bindparam("subject_id"), bindparam("today", type_=Date())))
+
+
 def is_blocked(session: Session, subject_id: str, today: date | None = None) -> bool:
     """True while the subject has a black-list entry in force. Every scenario asks this before granting
     anything (一处失信、处处受限); it reads the lists themselves, not the stored score."""
-    today = today or business_date()
-    statement = (
-        sa_select(col(ListEntry.id))
-        .where(
-            col(ListEntry.subject_id) == subject_id,
-            col(ListEntry.list_type) == ListType.black,
-            col(ListEntry.status) == ListStatus.active,
-            or_(col(ListEntry.ends_on).is_(None), col(ListEntry.ends_on) > today),
-        )
-        .limit(1)
-    )
-    return session.execute(statement).first() is not None
+    params = {"subject_id": subject_id, "today": today or business_date()}
+    return bool(execute_core(session, _IS_BLOCKED, params).scalar())
 
 
 def scoring_inputs_for(session: Session, subject_id: str, today: date | None = None) -> ScoringInputs:

@@ -91,7 +91,7 @@ def default_catalog() -> Catalog:
     return load_catalog()
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     """The catalog the app loaded (and validated) at start-up."""
     catalog: Catalog = request.app.state.scenarios
     return catalog

@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import Date, bindparam
 from sqlmodel import Session
 
+from app.core.db import execute_core
 from app.records import service as records_service
 from app.scenarios.schema import LEVEL_RANK, Scenario
 from app.scoring import service as scoring_service
+from app.scoring.engine import business_date
 from app.scoring.model import RED_LIST
 
 Decision = Literal["eligible", "not_eligible"]
@@ -61,17 +64,24 @@ def reason_labels(code: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+# One statement: the black list in force (the lists themselves, not the stored score) beside the
+# stored score's level, block and reason codes. Built once; it runs on every verification.
+_STANDING = scoring_service.headline_select(
+    records_service.black_list_in_force(bindparam("subject_id"), bindparam("today", type_=Date())).label(
+        "listed"
+    )
+)
+
+
 def subject_standing(session: Session, subject_id: str) -> Standing:
-    """Two reads: the black list in force (the lists themselves, not the stored score), then the stored
-    score for the level, the red list and defaults on file."""
-    blocked = records_service.is_blocked(session, subject_id)
-    current = scoring_service.current_score(session, subject_id).result
-    codes = {reason.code for reason in current.reasons}
+    """The black list in force and the stored score (level, red list, defaults on file), read together."""
+    row = execute_core(session, _STANDING, {"subject_id": subject_id, "today": business_date()}).one()
+    current, (listed,) = scoring_service.headline_of(row)
     return Standing(
         level=current.level,
-        blocked=blocked or current.blocked,
-        red_listed=RED_LIST in codes,
-        open_default=any(code.startswith(_DEFAULT_REASON_PREFIX) for code in codes),
+        blocked=bool(listed) or current.blocked,
+        red_listed=RED_LIST in current.reason_codes,
+        open_default=any(code.startswith(_DEFAULT_REASON_PREFIX) for code in current.reason_codes),
     )
 
 

@@ -11,9 +11,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
@@ -191,6 +192,42 @@ def current_score(session: Session, subject_id: str, as_of: date | None = None) 
     now = utcnow()
     result = compute(ScoringInputs(), as_of or engine.business_date(now))
     return StoredScore(subject_id, result, now, stored=False)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What a decision reads of the current score: the level, the block, the reason codes."""
+
+    level: str
+    blocked: bool
+    reason_codes: frozenset[str]
+
+
+@lru_cache(maxsize=4)
+def _unscored_headline(as_of: date, model_version: str) -> Headline:
+    result = compute(ScoringInputs(), as_of, get_model(model_version))
+    return Headline(result.level, result.blocked, frozenset(reason.code for reason in result.reasons))
+
+
+def headline_select(*also: ColumnElement[Any]) -> Select[Any]:
+    """A statement for :func:`headline_of`: the stored headline of the subject bound as ``subject_id``
+    (as :func:`current_score` reads it), plus the caller's own columns ``also`` about that subject, in
+    one round trip. It always returns one row, also for a subject never scored. Build it once."""
+    one = sa_select(literal(1).label("one")).subquery("one")
+    scores = _SCORES.alias("current_score")
+    return sa_select(*also, scores.c.level, scores.c.blocked, scores.c.explanation).select_from(
+        one.outerjoin(scores, scores.c.subject_id == bindparam("subject_id"))
+    )
+
+
+def headline_of(row: Row[Any], as_of: date | None = None) -> tuple[Headline, tuple[Any, ...]]:
+    """(the headline, the values of the caller's ``also`` columns) from a row of :func:`headline_select`."""
+    values = tuple(row)
+    also, (level, blocked, explanation) = values[:-3], values[-3:]
+    if level is None:  # never scored: the model's verdict on an empty file, as current_score gives it
+        return _unscored_headline(as_of or engine.business_date(utcnow()), active_model().version), also
+    codes = frozenset(reason.code for reason in engine.reasons_from_json(explanation))
+    return Headline(level, bool(blocked), codes), also
 
 
 def history(session: Session, subject_id: str, params: PageParams) -> tuple[list[ScoreHistory], bool]:

@@ -18,7 +18,7 @@ The partner learns the decision, a reason code, the benefit and a pairwise pseud
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import InstrumentedAttribute
@@ -26,7 +26,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import Forbidden, InvalidInput
+from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
@@ -46,6 +48,7 @@ ONLINE_ACTION = "pass.verified"
 OFFLINE_ACTION = "pass.used_offline"
 _ID_COLUMN = cast(InstrumentedAttribute[str], Verification.id)
 _TABLE: Table = SQLModel.metadata.tables[str(Verification.__tablename__)]
+_INSERT = insert(_TABLE)  # built once: one per verification
 
 
 def pseudonym(hasher: Hasher, partner_id: str, subject_id: str) -> str:
@@ -84,22 +87,24 @@ def record(
 ) -> Verification:
     """Store the decision and write it to the subject's audit chain (actor: the partner; purpose: the
     scenario; legal basis: the resident's presentation of the pass), in the caller's transaction."""
-    verification = Verification(
-        mode=mode,
-        partner_id=partner.id,
-        subject_id=subject_id,
-        pass_id=pass_id,
-        scenario=scenario.id,
-        decision=evaluation.decision,
-        reason=evaluation.reason,
-        benefit=evaluation.benefit,
-        created_at=now,
-        expires_at=now + timedelta(seconds=scenario.decision_ttl_seconds),
-        used_at=used_at,
-        flagged=flagged,
-    )
+    values: dict[str, Any] = {
+        "id": new_id("ver"),
+        "mode": mode,
+        "partner_id": partner.id,
+        "subject_id": subject_id,
+        "pass_id": pass_id,
+        "scenario": scenario.id,
+        "decision": evaluation.decision,
+        "reason": evaluation.reason,
+        "benefit": evaluation.benefit,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=scenario.decision_ttl_seconds),
+        "used_at": used_at,
+        "flagged": flagged,
+    }
     # A plain INSERT: the row is never changed afterwards, so the unit of work would only add cost here.
-    session.execute(insert(_TABLE), [verification.model_dump()])
+    execute_core(session, _INSERT, values)
+    verification = Verification(**values)
     audit_service.record(
         session,
         actor=partner,
