@@ -14,6 +14,7 @@ from app.core.db import session_scope
 from app.core.security import Crypto
 from app.loans.cli import stats_command
 from app.partners.cli import app as partners_app
+from app.payments.cli import app as payments_app
 from app.records.cli import app as records_app
 from app.records.cli import scores_app
 from app.signing.cli import app as keys_app
@@ -25,6 +26,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records", help="Public credit records and red/black lists.")
 app.add_typer(scores_app, name="scores", help="Credit scores.")
 app.command("stats")(stats_command)
+app.add_typer(payments_app, name="payments")
 admin_app = typer.Typer(no_args_is_help=True, help="Platform staff accounts.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
 app.add_typer(admin_app, name="admin")
@@ -156,6 +158,8 @@ def demo_load() -> None:
     typer.echo("\nDemo partner API keys (shown once; the next `demo load` revokes them and prints new ones):")
     for name, kind, partner_id, secret in summary.partner_keys:
         typer.echo(f"  {kind:<19} {name} ({partner_id})\n    Authorization: Bearer {secret}")
+    for rental in summary.rentals:
+        typer.echo(f"\nRental {rental.rental_id} ({rental.who}): {rental.status}, {rental.story}")
     typer.echo(f"\nEnterprise: {summary.enterprise[0]} ({summary.enterprise[1]}), admin 13800000003")
     typer.echo(
         f"\nSign in: curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "

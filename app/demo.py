@@ -7,7 +7,7 @@ previous demo keys and prints fresh ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -153,6 +153,7 @@ class DemoSummary:
     staff: list[tuple[str, str]]
     enterprise: tuple[str, str, str]
     partner_keys: list[tuple[str, str, str, str]]  # name, kind, partner id, secret
+    rentals: list[Any] = field(default_factory=list)  # app.rentals.demo.DemoRental
 
 
 def load(session: Session, crypto: Crypto) -> DemoSummary:
@@ -200,7 +201,21 @@ def load(session: Session, crypto: Crypto) -> DemoSummary:
         if kind == PartnerKind.bank:
             _demo_product(session, partner)
     session.flush()
-    return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys)
+    rentals = _demo_rentals(session, crypto, residents)
+    return DemoSummary(residents, staff, (name, uscc, enterprise.id), keys, rentals)
+
+
+def _demo_rentals(session: Session, crypto: Crypto, residents: list[tuple[DemoResident, str]]) -> list[Any]:
+    from app.core.config import get_settings
+    from app.rentals import demo as rentals_demo
+
+    merchant = session.exec(select(Partner).where(Partner.name == PARTNERS[0][0])).one()
+    users = [session.get(User, user_id) for _, user_id in residents]
+    subjects = [
+        (r.name, u.subject_id) for (r, _), u in zip(residents, users, strict=True) if u and u.subject_id
+    ]
+    actor = Principal(type="partner", id=merchant.id, partner_kind=merchant.kind)
+    return rentals_demo.load(session, crypto, get_settings(), actor, subjects)
 
 
 # 信易贷: each demo bank offers one product the demo enterprise (software, 乌鲁木齐, level A with the demo

@@ -25,7 +25,9 @@ from app.loans.router import router as loans_router
 from app.objections.router import router as objections_router
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
+from app.payments.router import router as payments_router
 from app.records.router import router as records_router
+from app.rentals.router import router as rentals_router
 from app.repairs.router import router as repairs_router
 from app.reports.router import router as reports_router
 from app.scenarios.catalog import load_catalog
@@ -96,6 +98,8 @@ def create_app(
         objections_router,
         repairs_router,
         reports_router,
+        payments_router,
+        rentals_router,
     ):
         app.include_router(router)
     return app

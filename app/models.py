@@ -16,7 +16,9 @@ from app.loans.models import (
 from app.objections.models import Objection, ObjectionEvent
 from app.partners.models import ApiKey, Partner
 from app.passes.models import OfflineCode
+from app.payments.models import LocalPaymentObject, Payment, PaymentCustomer, PaymentRefund, StripeEvent
 from app.records.models import CreditRecord, ListEntry, RecordBatch
+from app.rentals.models import Rental
 from app.repairs.models import RepairApplication
 from app.reports.models import CreditReportIssue
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
@@ -42,17 +44,23 @@ __all__ = [
     "LoanOutcome",
     "LoanProduct",
     "LoanReferral",
+    "LocalPaymentObject",
     "Objection",
     "ObjectionEvent",
     "OfflineCode",
     "Partner",
+    "Payment",
+    "PaymentCustomer",
+    "PaymentRefund",
     "RecordBatch",
     "RefreshToken",
+    "Rental",
     "RepairApplication",
     "ReportAccess",
     "ScoreHistory",
     "ScoreRebuild",
     "SigningKey",
+    "StripeEvent",
     "Subject",
     "User",
     "Verification",

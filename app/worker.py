@@ -21,7 +21,9 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.evidence import service as evidence_service
 from app.objections import tasks as objections_tasks
+from app.payments import tasks as payments_tasks
 from app.records import tasks as records_tasks
+from app.rentals import tasks as rentals_tasks
 from app.repairs import tasks as repairs_tasks
 from app.retention import tasks as retention_tasks
 from app.scoring.engine import business_date
@@ -58,6 +60,7 @@ JOBS: tuple[Job, ...] = (
     Job("evidence.sweep", timedelta(hours=6), _sweep_evidence),
     # Webhooks wait in the outbox: looked at every second, so a referral reaches its bank at once.
     Job("webhooks.deliver", timedelta(seconds=1), webhooks_tasks.deliver),
+    *(Job(name, every, run) for name, every, run in (*rentals_tasks.JOBS, *payments_tasks.JOBS)),
 )
 
 

@@ -20,6 +20,7 @@ from app.enterprises.models import Enterprise
 from app.loans.models import LoanProduct
 from app.partners.models import ApiKey, Partner
 from app.records.models import CreditRecord, RecordBatch
+from app.records.platform import PLATFORM_SOURCE
 from app.scoring.engine import business_date
 from app.scoring.models import CreditScore
 
@@ -52,10 +53,12 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     assert first.exit_code == 0, first.output
     keys_first = re.findall(r"Bearer (xyk_\S+)", first.stdout)
     assert len(keys_first) == 5
+    assert len(re.findall(r"^Rental rnt_", first.stdout, re.M)) == 3  # the demo merchant's rental flows
     second = run(cli_url, "demo", "load")
     assert second.exit_code == 0, second.output
     keys_second = re.findall(r"Bearer (xyk_\S+)", second.stdout)
     assert len(keys_second) == 5 and not set(keys_first) & set(keys_second)
+    assert "Rental rnt_" not in second.stdout
 
     # loading again found everything it made the first time
     assert len(rows(cli_url, select(User))) == 5
@@ -70,11 +73,15 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     assert staff == {("operator",), ("auditor",)}
     # the regulator's demo records landed once and scored their subjects: the good resident qualifies for
     # deposit-free rental (A), the one with a penalty does not (C)
-    assert len(rows(cli_url, select(CreditRecord))) == 8
+    regulator = col(CreditRecord.source) != PLATFORM_SOURCE  # the demo rentals add platform records
+    assert len(rows(cli_url, select(CreditRecord).where(regulator))) == 8
     users = {u.phone_masked: u.subject_id for u in rows(cli_url, select(User))}
     levels = {s.subject_id: s.level for s in rows(cli_url, select(CreditScore))}
     assert (levels[users["138****0001"]], levels[users["138****0002"]]) == ("A", "C")
-    batches = rows(cli_url, select(RecordBatch).order_by(col(RecordBatch.created_at)))
+    batches = rows(
+        cli_url,
+        select(RecordBatch).where(RecordBatch.channel != "platform").order_by(col(RecordBatch.created_at)),
+    )
     assert [(b.created, b.unchanged, b.rejected) for b in batches] == [(8, 0, 0), (0, 8, 0)]
     assert run(cli_url, "audit", "verify").exit_code == 0
 
@@ -89,9 +96,10 @@ def test_demo_rights_tells_the_objection_and_repair_story(cli_url: str, tmp_path
     get_settings.cache_clear()
     assert told.exit_code == 0, told.output
     assert "record is now disputed" in told.stdout
-    assert "record withdrawn; score 585 (B) -> 600 (B)" in told.stdout
-    assert "李娜 before repair: score 535 (C), deposit-free rental: False" in told.stdout
-    assert "record repaired; score 535 (C) -> 585 (B); deposit-free rental: True" in told.stdout
+    # (王芳's demo rental default and 李娜's on-time return are platform records counted here too)
+    assert "record withdrawn; score 565 (B) -> 580 (B)" in told.stdout
+    assert "李娜 before repair: score 538 (C), deposit-free rental: False" in told.stdout
+    assert "record repaired; score 538 (C) -> 588 (B); deposit-free rental: True" in told.stdout
     again = CliRunner().invoke(
         app, ["demo", "rights"], env={"XINYI_DATABASE_URL": cli_url, "XINYI_ENV": "development", **env}
     )

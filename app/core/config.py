@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults. They are public (they are in this file), so any environment other than
@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     # yearly holiday notice, e.g. XINYI_PUBLIC_HOLIDAYS='["2027-01-01"]'.
     public_holidays: list[date] = Field(default_factory=list)
     makeup_workdays: list[date] = Field(default_factory=list)
+    # Payments (信易租 deposit holds and default collection). No secret key: the embedded provider records
+    # holds and charges locally. SecretStr keeps both secrets out of reprs and logs.
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")  # empty: every inbound Stripe webhook is refused
+    stripe_api_base: str = ""  # empty: Stripe's own; tests point the SDK at a local stand-in
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=5)
+    payments_currency: str = "cny"
+    rental_dispute_window_days: int = Field(default=7, ge=1, le=60)
 
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"

@@ -181,6 +181,11 @@ class FakePlatform:
                 return _json(status, answer, extra)
             items = json.loads(body)["items"]
             return _json(200, report_answer(*["recorded"] * len(items)))
+        if method == "POST" and path == "/v1/rentals":
+            request = json.loads(body)
+            return _json(201, rental_answer("rnt_0001", request["verification_id"], request["deposit_fen"]))
+        if method == "POST" and path.startswith("/v1/rentals/") and path.endswith("/return"):
+            return _json(200, rental_answer(path.split("/")[3], "ver_0001", 9900, status="returned"))
         return _json(404, problem(404, "not_found", "Not found"))
 
     # --- transports ----------------------------------------------------------------------------------------
@@ -245,6 +250,29 @@ def eligible(scenario: str, **overrides: Any) -> dict[str, Any]:
         "subject": "psn_7Qx2",
         "expires_at": "2027-01-15T08:01:30Z",
         **overrides,
+    }
+
+
+def rental_answer(
+    rental_id: str, verification_id: str, deposit_fen: int, status: str = "open"
+) -> dict[str, Any]:
+    """The platform's rental (``/v1/rentals``): an eligible one, the deposit waived up to 99 元."""
+    credit = min(deposit_fen, 9900)
+    return {
+        "id": rental_id,
+        "object": "rental",
+        "status": status,
+        "verification_id": verification_id,
+        "subject": "psn_7Qx2",
+        "item": {"kind": "power_bank", "reference": None},
+        "deposit_fen": deposit_fen,
+        "credit_amount": credit,
+        "fund_amount": deposit_fen - credit,
+        "hold": None,
+        "collection": None,
+        "due_at": "2027-01-15T12:00:00Z",
+        "returned_on_time": True if status == "returned" else None,
+        "default": None,
     }
 
 

@@ -190,3 +190,7 @@ def test_kiosk_script_against_a_real_http_server(tmp_path: Path, capsys: pytest.
     ]
     assert lines[2] == {"sync": {"reported": 1}}
     assert (platform.count(VERIFY), platform.count(REPORTS)) == (1, 1)
+    # the online rental was opened on the platform's rentals API; the offline one stays on the device
+    assert lines[0]["rental_id"] == "rnt_0001" and lines[1]["rental_id"].startswith("local_")
+    opened = json.loads(platform.of("/v1/rentals")[0].body)
+    assert (opened["verification_id"], opened["deposit_fen"]) == ("ver_0001", 9900)

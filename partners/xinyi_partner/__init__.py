@@ -47,7 +47,7 @@ from xinyi_partner.offline import OfflineVerifier
 from xinyi_partner.offline_queue import FlushResult, OfflineQueue, OfflineUse
 from xinyi_partner.online import PartnerClient
 from xinyi_partner.qr import decode_qr_image, qr_digits_to_token, render_qr_png, token_to_qr_digits
-from xinyi_partner.results import OfflineResult, OnlineResult
+from xinyi_partner.results import OfflineResult, OnlineResult, Rental
 from xinyi_partner.tokens import VerifiedToken
 from xinyi_partner.webhooks import WebhookMessage, WebhookVerifier, verify_webhook
 
@@ -80,6 +80,7 @@ __all__ = [
     "PermissionDeniedError",
     "QrDecodeError",
     "RateLimitError",
+    "Rental",
     "ScenarioMismatch",
     "ServerError",
     "TokenError",

@@ -11,9 +11,11 @@ What the kiosk does with a scanned QR:
    an online-only pass → rent with a deposit;
 4. an expired or not-yet-valid pass → ``rescan`` (the app shows a fresh one).
 
-Opening and closing the rental goes through a :class:`RentalBackend`. Until the rentals API exists
-(issue 5) the kiosk uses :class:`LocalRentals`, which only records them; an API-backed backend plugs in
-here without touching the decision logic.
+Opening and closing the rental goes through a :class:`RentalBackend`. :class:`PlatformRentals` opens and
+returns them on the platform's rentals API (the platform waives the deposit up to the scenario's cap, or
+holds it on the resident's card, and a return releases the hold and credits the resident); rentals granted
+on an offline code are kept on the device until their use is reported. :class:`LocalRentals` only
+records them in memory (an offline-only kiosk, or tests of the decision logic).
 
 Run it: ``python -m xinyi_partner.kiosk qr.png --base-url URL --state-dir DIR`` (API key from
 ``XINYI_API_KEY``), or ``xinyi-partner kiosk qr.png``.
@@ -44,7 +46,7 @@ from xinyi_partner.errors import (
 from xinyi_partner.offline import OfflineVerifier
 from xinyi_partner.offline_queue import FlushResult, OfflineQueue
 from xinyi_partner.online import PartnerClient
-from xinyi_partner.results import OfflineResult, OnlineResult
+from xinyi_partner.results import OfflineResult, OnlineResult, Rental
 from xinyi_partner.tokens import peek_handle
 
 Clock = Callable[[], float]
@@ -114,6 +116,65 @@ class LocalRentals:
         self.rentals[rental_id].open = False
 
 
+class PlatformRentals:
+    """Rentals on the platform (``/v1/rentals``) through :class:`PartnerClient`.
+
+    The platform decides the split from the verification: ``deposit_fen`` here is the item's deposit,
+    whatever the kiosk shows. Rentals granted offline (no verification yet) stay in ``offline``."""
+
+    def __init__(
+        self,
+        client: PartnerClient,
+        *,
+        deposit_fen: int = DEPOSIT_FEN,
+        rental_seconds: int = 4 * 3600,
+        clock: Clock = time.time,
+    ) -> None:
+        self.client = client
+        self.deposit_fen = deposit_fen
+        self.rental_seconds = rental_seconds
+        self.clock = clock
+        self.offline = LocalRentals()
+        self.opened: dict[str, Rental] = {}
+
+    def open_rental(
+        self,
+        *,
+        scenario: str,
+        item_kind: str,
+        deposit_fen: int,
+        deposit_waived: bool,
+        verification_id: str | None,
+        offline_handle: str | None,
+    ) -> str:
+        if verification_id is None:
+            return self.offline.open_rental(
+                scenario=scenario,
+                item_kind=item_kind,
+                deposit_fen=deposit_fen,
+                deposit_waived=deposit_waived,
+                verification_id=None,
+                offline_handle=offline_handle,
+            )
+        rental = self.client.open_rental(
+            verification_id,
+            item_kind=item_kind,
+            deposit_fen=self.deposit_fen,
+            due_at=self.clock() + self.rental_seconds,
+            idempotency_key=f"kiosk-open-{verification_id}",
+        )
+        self.opened[rental.id] = rental
+        return rental.id
+
+    def close_rental(self, rental_id: str) -> None:
+        if rental_id in self.offline.rentals:
+            self.offline.close_rental(rental_id)
+            return
+        self.opened[rental_id] = self.client.return_rental(
+            rental_id, idempotency_key=f"kiosk-return-{rental_id}"
+        )
+
+
 @dataclass(frozen=True)
 class KioskOutcome:
     action: KioskAction
@@ -176,10 +237,12 @@ class PowerBankKiosk:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 5.0,
         max_attempts: int = 2,
+        platform_rentals: bool = False,
         **options: Any,
     ) -> PowerBankKiosk:
         """A kiosk keeping its key set, deny list and offline queue under ``state_dir``. Without
-        ``api_key`` it only verifies offline."""
+        ``api_key`` it only verifies offline. ``platform_rentals``: open and return rentals on the
+        platform's rentals API (needs ``api_key``)."""
         state = Path(state_dir)
         queue = OfflineQueue(state / "offline-uses.sqlite3", clock=clock)
         verifier = OfflineVerifier(
@@ -189,6 +252,10 @@ class PowerBankKiosk:
         if base_url and api_key:
             client = PartnerClient(
                 base_url, api_key, http=http, timeout=timeout, max_attempts=max_attempts, sleep=sleep
+            )
+        if platform_rentals and client is not None and "rentals" not in options:
+            options["rentals"] = PlatformRentals(
+                client, deposit_fen=options.get("deposit_fen", DEPOSIT_FEN), clock=clock
             )
         return cls(verifier, queue, client, **options)
 
@@ -240,14 +307,15 @@ class PowerBankKiosk:
         return self._not_waived("online", result.reason, "Not eligible for a waived deposit.", online=result)
 
     def open_with_deposit(self, outcome: KioskOutcome) -> str:
-        """The resident accepted to rent with a deposit: open that rental. (The deposit hold itself — a
-        Stripe PaymentIntent with manual capture — arrives with the rentals issue, behind ``rentals``.)"""
+        """The resident accepted to rent with a deposit: open that rental. With :class:`PlatformRentals`
+        the platform holds the deposit on the resident's card (released on return)."""
         if outcome.action != "rent_with_deposit":
             raise ValueError("only a rent_with_deposit outcome opens a rental with a deposit")
         return self._open(deposit_waived=False, verification_id=outcome.verification_id)
 
     def return_item(self, rental_id: str) -> None:
-        """The power bank came back: close the rental (issue 5 turns this into a positive record)."""
+        """The power bank came back: close the rental (on the platform: hold released, and a positive
+        record for the resident when on time)."""
         self.rentals.close_rental(rental_id)
 
     def sync(self) -> FlushResult | None:
@@ -352,6 +420,9 @@ def add_kiosk_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deposit-fen", type=int, default=DEPOSIT_FEN)
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--sync", action="store_true", help="report queued offline uses and refresh caches")
+    parser.add_argument(
+        "--local-rentals", action="store_true", help="record rentals on the device only, not on the platform"
+    )
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
@@ -362,6 +433,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         scenario=args.scenario,
         deposit_fen=args.deposit_fen,
+        platform_rentals=not args.local_rentals,
     )
     try:
         for image in args.images:

@@ -15,7 +15,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -31,12 +33,14 @@ from xinyi_partner.results import (
     REPORT_STATUSES,
     OfflineReportItem,
     OnlineResult,
+    Rental,
     isoformat,
     parse_datetime,
 )
 
 VERIFICATIONS_PATH = "/v1/verifications"
 OFFLINE_REPORTS_PATH = "/v1/offline/reports"
+RENTALS_PATH = "/v1/rentals"
 _RETRY_STATUSES = {500, 502, 503, 504}
 
 
@@ -170,6 +174,74 @@ class PartnerClient:
         )
         return parse_report(json_body(response), len(items), response.status_code)
 
+    # --- rentals (信易租) ---------------------------------------------------------------------------------
+
+    def open_rental(
+        self,
+        verification_id: str,
+        *,
+        item_kind: str,
+        deposit_fen: int,
+        due_at: datetime | float,
+        item_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Rental:
+        """``POST /v1/rentals`` on a ``deposit_free_rental`` verification (eligible or not; single use).
+        The platform waives the deposit up to the scenario's cap when eligible and holds the rest on the
+        resident's card. A retry (same key, made here unless given) never opens or holds twice.
+        Raises :class:`APIError`: ``verification_already_used``, ``verification_expired``,
+        ``payment_method_required`` (409), ``card_declined`` (402), …"""
+        when = due_at if isinstance(due_at, datetime) else datetime.fromtimestamp(due_at, UTC)
+        body = {
+            "verification_id": verification_id,
+            "item": {"kind": item_kind, "reference": item_reference},
+            "deposit_fen": deposit_fen,
+            "due_at": when.astimezone(UTC).isoformat(),
+        }
+        response = self.request("POST", RENTALS_PATH, json=body, idempotency_key=idempotency_key)
+        return _rental(response)
+
+    def return_rental(self, rental_id: str, *, idempotency_key: str | None = None) -> Rental:
+        """``POST /v1/rentals/{id}/return``: closes it and releases any hold. Safe to repeat."""
+        response = self.request("POST", f"{RENTALS_PATH}/{rental_id}/return", idempotency_key=idempotency_key)
+        return _rental(response)
+
+    def report_default(
+        self,
+        rental_id: str,
+        *,
+        description: str,
+        photo_urls: Iterable[str] = (),
+        amount_fen: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Rental:
+        """``POST /v1/rentals/{id}/default`` for an overdue rental, with evidence. The resident may
+        dispute it within the window; nothing is recorded or charged before it ends."""
+        body: dict[str, Any] = {"evidence": {"description": description, "photo_urls": list(photo_urls)}}
+        if amount_fen is not None:
+            body["amount_fen"] = amount_fen
+        response = self.request(
+            "POST", f"{RENTALS_PATH}/{rental_id}/default", json=body, idempotency_key=idempotency_key
+        )
+        return _rental(response)
+
+    def get_rental(self, rental_id: str) -> Rental:
+        return _rental(self.request("GET", f"{RENTALS_PATH}/{rental_id}"))
+
+    def list_rentals(
+        self, *, limit: int = 20, starting_after: str | None = None, status: str | None = None
+    ) -> tuple[list[Rental], bool]:
+        """One page of your rentals, newest first: ``(rentals, has_more)``."""
+        query = {"limit": str(limit)}
+        if starting_after:
+            query["starting_after"] = starting_after
+        if status:
+            query["status"] = status
+        body = json_body(self.request("GET", f"{RENTALS_PATH}?{urlencode(query)}"))
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise APIError("The rentals answer has no 'data' list.", status=200, code="unexpected_response")
+        return [Rental.from_json(item) for item in body["data"]], bool(body.get("has_more"))
+
     # --- the generic call (issue 5's rentals and later resources build on it) -----------------------------
 
     def request(
@@ -199,6 +271,15 @@ class PartnerClient:
             with attempt:
                 return self._http.send(method, path, body=json, headers=headers)
         raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises or returns
+
+
+def _rental(response: HttpResponse) -> Rental:
+    body = json_body(response)
+    if not isinstance(body, dict) or body.get("object") != "rental":
+        raise APIError(
+            "The answer is not a rental.", status=response.status_code, code="unexpected_response", body=body
+        )
+    return Rental.from_json(body)
 
 
 def new_idempotency_key() -> str:

@@ -93,6 +93,53 @@ class OfflineReportItem:
         return self.status in REPORT_STATUSES
 
 
+@dataclass(frozen=True)
+class Rental:
+    """A 信易租 rental (``/v1/rentals``). ``credit_amount`` was waived on the resident's credit,
+    ``fund_amount`` is held on their card (both in fen); ``subject`` is your pseudonym of the resident."""
+
+    id: str
+    status: str
+    verification_id: str
+    subject: str | None
+    item_kind: str
+    deposit_fen: int
+    credit_amount: int
+    fund_amount: int
+    hold_status: str | None = None
+    due_at: datetime | None = None
+    returned_on_time: bool | None = None
+    dispute_window_ends_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def deposit_waived(self) -> bool:
+        return self.credit_amount > 0
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Rental:
+        hold: Mapping[str, Any] | None = body["hold"] if isinstance(body.get("hold"), Mapping) else None
+        default: Mapping[str, Any] | None = (
+            body["default"] if isinstance(body.get("default"), Mapping) else None
+        )
+        item: Mapping[str, Any] = body["item"] if isinstance(body.get("item"), Mapping) else {}
+        return cls(
+            id=str(body["id"]),
+            status=str(body["status"]),
+            verification_id=str(body.get("verification_id", "")),
+            subject=body.get("subject") if isinstance(body.get("subject"), str) else None,
+            item_kind=str(item.get("kind", "")),
+            deposit_fen=int(body.get("deposit_fen", 0)),
+            credit_amount=int(body.get("credit_amount", 0)),
+            fund_amount=int(body.get("fund_amount", 0)),
+            hold_status=str(hold["status"]) if hold else None,
+            due_at=parse_datetime(body.get("due_at")),
+            returned_on_time=body.get("returned_on_time"),
+            dispute_window_ends_at=parse_datetime(default.get("dispute_window_ends_at")) if default else None,
+            raw=body,
+        )
+
+
 def parse_datetime(value: Any) -> datetime | None:
     if value is None:
         return None

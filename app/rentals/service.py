@@ -1,0 +1,501 @@
+"""信易租: the rules of a rental, from the single-use verification to its return or default. Never commits.
+
+Open. A merchant opens a rental on a ``deposit_free_rental`` verification of its own, eligible or not,
+used once and before it expires. When eligible, the deposit is waived up to the scenario's cap for the
+item kind (``credit_amount``) and any excess is held on the resident's card (``fund_amount``); when not,
+the whole deposit is held. The resident needs a saved payment method either way: it is what a default is
+collected from. Every refusal happens before the hold and changes nothing.
+
+Return. Closes the rental and releases the hold; on time, it writes a positive platform-behaviour record
+(the score rises in the same transaction).
+
+Default. After the due time the merchant reports a default with evidence (and what it costs, at most the
+deposit). The resident is notified (the rental shows it, their access log records it) and has a dispute
+window (7 days, ``XINYI_RENTAL_DISPUTE_WINDOW_DAYS``). Undisputed at the window's end, or a dispute
+rejected by an operator: the rental is defaulted — a negative record is written and the subject rescored
+in the same transaction, and the collection is written to be taken after the commit (first from the
+hold, the rest off-session from the saved card). A dispute upheld: no record, no charge, hold released.
+
+Open, return, default and dispute are idempotent: asking again for what already happened answers with
+the rental as it is, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from app.audit import service as audit_service
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.pagination import PageParams, fetch_page
+from app.core.principal import Principal
+from app.core.security import Crypto
+from app.payments import service as payments_service
+from app.payments.models import Payment
+from app.payments.provider import PaymentsProvider
+from app.records import platform as platform_records
+from app.rentals.models import ACTIVE, Rental, RentalStatus
+from app.scenarios.catalog import Catalog
+from app.verifications.models import Verification
+
+SCENARIO = "deposit_free_rental"
+MAX_RENTAL_DAYS = 90
+SYSTEM_ACTOR = Principal(type="system", id="rentals")
+_LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
+_PURPOSE = "deposit-free rental (信易租)"
+# Severity of a defaulted rental's record, by what the default cost (fen): a power bank or a bike is
+# minor, small equipment general, anything dearer serious.
+_SEVERITY_LIMITS = ((20_000, "minor"), (100_000, "general"))
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    verification_id: str
+    item_kind: str
+    item_reference: str | None
+    deposit_fen: int
+    due_at: datetime
+
+
+def rental_id_for(verification_id: str) -> str:
+    return "rnt_" + verification_id.split("_", 1)[-1]
+
+
+def _audit(session: Session, actor: Principal, rental: Rental, action: str, **details: Any) -> None:
+    audit_service.record(
+        session,
+        actor=actor,
+        subject_id=rental.subject_id,
+        action=action,
+        purpose=_PURPOSE,
+        legal_basis=_LEGAL_BASIS,
+        details={"rental_id": rental.id, "partner_id": rental.partner_id, **details},
+    )
+
+
+def _touch(session: Session, rental: Rental, now: datetime) -> Rental:
+    rental.updated_at = now
+    session.add(rental)
+    session.flush()
+    return rental
+
+
+# --- open ---------------------------------------------------------------------------------------------
+
+
+def _verification_for(
+    session: Session, partner: Principal, verification_id: str, now: datetime
+) -> Verification:
+    verification = session.get(Verification, verification_id)
+    if verification is None or verification.partner_id != partner.id:
+        raise NotFound(
+            "No verification of yours has this id.", code="verification_not_found", param="verification_id"
+        )
+    if verification.scenario != SCENARIO:
+        raise InvalidInput(
+            f"A rental needs a {SCENARIO} verification, not {verification.scenario}.",
+            code="verification_wrong_scenario",
+            param="verification_id",
+        )
+    if now >= verification.expires_at:
+        raise Conflict(
+            "The verification has expired; scan a fresh pass.",
+            code="verification_expired",
+            param="verification_id",
+        )
+    return verification
+
+
+def open_rental(
+    session: Session,
+    provider: PaymentsProvider,
+    settings: Settings,
+    catalog: Catalog,
+    partner: Principal,
+    request: OpenRequest,
+    now: datetime | None = None,
+) -> Rental:
+    now = now or utcnow()
+    verification = _verification_for(session, partner, request.verification_id, now)
+    rental_id = rental_id_for(verification.id)
+    if session.get(Rental, rental_id) is not None:
+        raise Conflict(
+            "This verification already opened a rental.",
+            code="verification_already_used",
+            param="verification_id",
+        )
+    scenario = catalog[SCENARIO]
+    caps = scenario.benefit.waived_deposit_fen or {}
+    if request.item_kind not in caps:
+        raise InvalidInput(
+            f"item.kind: one of {', '.join(sorted(caps))}.", code="unknown_item_kind", param="item.kind"
+        )
+    if not now < request.due_at <= now + timedelta(days=MAX_RENTAL_DAYS):
+        raise InvalidInput(
+            f"due_at: after now and at most {MAX_RENTAL_DAYS} days ahead.",
+            code="invalid_due_at",
+            param="due_at",
+        )
+    eligible = verification.decision == "eligible"
+    credit = min(request.deposit_fen, caps[request.item_kind]) if eligible else 0
+    if credit > 0 and scenario.benefit.max_items is not None:
+        waived_open = session.exec(
+            select(func.count())
+            .select_from(Rental)
+            .where(
+                Rental.subject_id == verification.subject_id,
+                col(Rental.status).in_([s.value for s in ACTIVE]),
+                col(Rental.credit_amount_fen) > 0,
+            )
+        ).one()
+        if waived_open >= scenario.benefit.max_items:
+            raise Conflict(
+                f"The resident already has {waived_open} deposit-free rental(s) open, the most allowed.",
+                code="deposit_free_limit_reached",
+            )
+    payments_service.require_method(session, verification.subject_id)
+    rental = Rental(
+        id=rental_id,
+        partner_id=partner.id,
+        subject_id=verification.subject_id,
+        verification_id=verification.id,
+        item_kind=request.item_kind,
+        item_reference=request.item_reference,
+        deposit_fen=request.deposit_fen,
+        credit_amount_fen=credit,
+        fund_amount_fen=request.deposit_fen - credit,
+        opened_at=now,
+        due_at=request.due_at,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():  # a concurrent open of the same verification stops here, before any hold
+            session.add(rental)
+    except IntegrityError:
+        raise Conflict(
+            "This verification already opened a rental.",
+            code="verification_already_used",
+            param="verification_id",
+        ) from None
+    _audit(
+        session,
+        partner,
+        rental,
+        "rental.opened",
+        verification_id=verification.id,
+        item_kind=rental.item_kind,
+        deposit_fen=rental.deposit_fen,
+        credit_amount=credit,
+        fund_amount=rental.fund_amount_fen,
+    )
+    if rental.fund_amount_fen > 0:
+        # Last: the provider call. A crash after it leaves a hold the reconciliation releases.
+        hold = payments_service.place_hold(
+            session,
+            provider,
+            settings,
+            subject_id=rental.subject_id,
+            rental_id=rental.id,
+            verification_id=verification.id,
+            amount_fen=rental.fund_amount_fen,
+        )
+        rental.hold_payment_id = hold.id
+        _touch(session, rental, now)
+    return rental
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def _lock(session: Session, rental_id: str) -> Rental | None:
+    statement = select(Rental).where(Rental.id == rental_id).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).first()
+
+
+def _not_found() -> NotFound:
+    return NotFound("No rental of yours has this id.", code="rental_not_found", param="rental_id")
+
+
+def for_partner(session: Session, partner: Principal, rental_id: str, lock: bool = False) -> Rental:
+    rental = _lock(session, rental_id) if lock else session.get(Rental, rental_id)
+    if rental is None or rental.partner_id != partner.id:
+        raise _not_found()
+    return rental
+
+
+def for_resident(session: Session, resident: Principal, rental_id: str, lock: bool = False) -> Rental:
+    rental = _lock(session, rental_id) if lock else session.get(Rental, rental_id)
+    if rental is None or resident.subject_id is None or rental.subject_id != resident.subject_id:
+        raise _not_found()
+    return rental
+
+
+def list_for_partner(
+    session: Session, partner: Principal, params: PageParams, status: str | None = None
+) -> tuple[list[Rental], bool]:
+    statement = select(Rental).where(Rental.partner_id == partner.id)
+    if status is not None:
+        statement = statement.where(Rental.status == status)
+    return fetch_page(session, statement, Rental.id, params)
+
+
+def list_for_resident(
+    session: Session, resident: Principal, params: PageParams, status: str | None = None
+) -> tuple[list[Rental], bool]:
+    if resident.subject_id is None:
+        return [], False
+    statement = select(Rental).where(Rental.subject_id == resident.subject_id)
+    if status is not None:
+        statement = statement.where(Rental.status == status)
+    return fetch_page(session, statement, Rental.id, params)
+
+
+def payments_of(session: Session, rental: Rental) -> tuple[Payment | None, Payment | None]:
+    hold = session.get(Payment, rental.hold_payment_id) if rental.hold_payment_id else None
+    collection = session.get(Payment, rental.collection_payment_id) if rental.collection_payment_id else None
+    return hold, collection
+
+
+# --- return ---------------------------------------------------------------------------------------------
+
+
+def return_rental(
+    session: Session,
+    provider: PaymentsProvider,
+    crypto: Crypto,
+    partner: Principal,
+    rental_id: str,
+    now: datetime | None = None,
+) -> Rental:
+    """Close the rental. Returned again: the same answer. A return while a default is pending (the item
+    came back after all) withdraws the default: no record either way, the hold is released."""
+    now = now or utcnow()
+    rental = for_partner(session, partner, rental_id, lock=True)
+    if rental.status == RentalStatus.returned:
+        return rental
+    if rental.status not in ACTIVE:
+        raise Conflict(f"The rental is {rental.status}; it cannot be returned.", code="rental_closed")
+    withdrawn = rental.status != RentalStatus.open
+    rental.status = RentalStatus.returned
+    rental.returned_at = now
+    rental.returned_on_time = now <= rental.due_at
+    _touch(session, rental, now)
+    _audit(
+        session,
+        partner,
+        rental,
+        "rental.returned",
+        on_time=rental.returned_on_time,
+        default_withdrawn=withdrawn,
+    )
+    if rental.returned_on_time:
+        record = platform_records.write(
+            session,
+            crypto,
+            partner,
+            platform_records.PlatformRecord(
+                source_record_id=f"{rental.id}.returned",
+                subject_id=rental.subject_id,
+                category="platform_rental",
+                outcome="returned_on_time",
+                title=f"信易租按时归还（{rental.item_kind}）",
+            ),
+        )
+        rental.record_id = record.id
+        _touch(session, rental, now)
+    _release_hold(session, provider, rental)  # last: the provider call
+    return rental
+
+
+def _release_hold(session: Session, provider: PaymentsProvider, rental: Rental) -> None:
+    hold, _ = payments_of(session, rental)
+    if hold is not None:
+        payments_service.release_hold(session, provider, hold)
+
+
+# --- default and dispute --------------------------------------------------------------------------------
+
+
+def report_default(
+    session: Session,
+    settings: Settings,
+    partner: Principal,
+    rental_id: str,
+    *,
+    amount_fen: int | None,
+    evidence: dict[str, Any],
+    now: datetime | None = None,
+) -> Rental:
+    now = now or utcnow()
+    rental = for_partner(session, partner, rental_id, lock=True)
+    if rental.status in {RentalStatus.default_reported, RentalStatus.disputed, RentalStatus.defaulted}:
+        return rental  # already reported: one default per rental
+    if rental.status != RentalStatus.open:
+        raise Conflict(f"The rental is {rental.status}; there is nothing to default.", code="rental_closed")
+    if now <= rental.due_at:
+        raise Conflict("The rental is not overdue yet.", code="rental_not_overdue", param="rental_id")
+    amount = rental.deposit_fen if amount_fen is None else amount_fen
+    if not 0 < amount <= rental.deposit_fen:
+        raise InvalidInput(
+            f"amount_fen: more than 0 and at most the deposit ({rental.deposit_fen} fen).",
+            code="invalid_default_amount",
+            param="amount_fen",
+        )
+    rental.status = RentalStatus.default_reported
+    rental.default_reported_at = now
+    rental.default_amount_fen = amount
+    rental.default_evidence = evidence
+    rental.dispute_window_ends_at = now + timedelta(days=settings.rental_dispute_window_days)
+    rental.resident_notified_at = now  # the rental shows it to the resident; the audit log records it
+    _touch(session, rental, now)
+    _audit(
+        session,
+        partner,
+        rental,
+        "rental.default_reported",
+        amount_fen=amount,
+        dispute_window_ends_at=rental.dispute_window_ends_at.isoformat(),
+    )
+    return rental
+
+
+def dispute(
+    session: Session, resident: Principal, rental_id: str, reason: str, now: datetime | None = None
+) -> Rental:
+    now = now or utcnow()
+    rental = for_resident(session, resident, rental_id, lock=True)
+    if rental.status == RentalStatus.disputed:
+        return rental
+    if rental.status != RentalStatus.default_reported:
+        raise Conflict("Only a reported default can be disputed.", code="rental_not_disputable")
+    assert rental.dispute_window_ends_at is not None
+    if now >= rental.dispute_window_ends_at:
+        raise Conflict("The dispute window has closed.", code="dispute_window_closed")
+    rental.status = RentalStatus.disputed
+    rental.disputed_at = now
+    rental.dispute_reason = reason
+    _touch(session, rental, now)
+    _audit(session, resident, rental, "rental.disputed")
+    return rental
+
+
+def resolve_dispute(
+    session: Session,
+    provider: PaymentsProvider,
+    crypto: Crypto,
+    settings: Settings,
+    operator: Principal,
+    rental_id: str,
+    *,
+    outcome: str,
+    note: str,
+    now: datetime | None = None,
+) -> Rental:
+    now = now or utcnow()
+    rental = _lock(session, rental_id)
+    if rental is None:
+        raise NotFound("No rental has this id.", code="rental_not_found", param="rental_id")
+    if rental.resolution == outcome:
+        return rental
+    if rental.status != RentalStatus.disputed:
+        raise Conflict("Only a disputed default can be resolved.", code="rental_not_disputed")
+    rental.resolution, rental.resolution_note = outcome, note
+    rental.resolved_at, rental.resolved_by = now, f"{operator.type}:{operator.id}"
+    _audit(session, operator, rental, "rental.dispute_resolved", outcome=outcome)
+    if outcome == "rejected":
+        return _default(session, crypto, settings, operator, rental, now)
+    rental.status = RentalStatus.dispute_upheld
+    _touch(session, rental, now)
+    _release_hold(session, provider, rental)  # last: the provider call
+    return rental
+
+
+def _severity(amount_fen: int) -> str:
+    for limit, severity in _SEVERITY_LIMITS:
+        if amount_fen <= limit:
+            return severity
+    return "serious"
+
+
+def _default(
+    session: Session, crypto: Crypto, settings: Settings, actor: Principal, rental: Rental, now: datetime
+) -> Rental:
+    """The default stands: negative record and rescore in this transaction; the collection is written
+    here and taken after the commit (:func:`settle_default`)."""
+    amount = rental.default_amount_fen or rental.deposit_fen
+    rental.status = RentalStatus.defaulted
+    rental.defaulted_at = now
+    rental.hold_capture_fen = min(amount, rental.fund_amount_fen)
+    record = platform_records.write(
+        session,
+        crypto,
+        actor,
+        platform_records.PlatformRecord(
+            source_record_id=f"{rental.id}.defaulted",
+            subject_id=rental.subject_id,
+            category="platform_rental",
+            outcome="defaulted",
+            severity=_severity(amount),
+            title=f"信易租违约：逾期未归还（{rental.item_kind}）",
+        ),
+    )
+    rental.record_id = record.id
+    rest = amount - rental.hold_capture_fen
+    if rest > 0:
+        collection = payments_service.create_collection(
+            session, settings, subject_id=rental.subject_id, rental_id=rental.id, amount_fen=rest, now=now
+        )
+        rental.collection_payment_id = collection.id
+    _touch(session, rental, now)
+    _audit(session, actor, rental, "rental.defaulted", amount_fen=amount, record_id=record.id)
+    return rental
+
+
+def due_defaults(session: Session, now: datetime, limit: int = 100) -> list[str]:
+    """Reported defaults whose dispute window ended without a dispute."""
+    statement = (
+        select(col(Rental.id))
+        .where(Rental.status == RentalStatus.default_reported, col(Rental.dispute_window_ends_at) <= now)
+        .order_by(col(Rental.dispute_window_ends_at))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def end_dispute_window(
+    session: Session, crypto: Crypto, settings: Settings, rental_id: str, now: datetime
+) -> Rental | None:
+    rental = _lock(session, rental_id)
+    if rental is None or rental.status != RentalStatus.default_reported:
+        return None  # disputed or returned meanwhile, or done by another worker
+    assert rental.dispute_window_ends_at is not None
+    if rental.dispute_window_ends_at > now:
+        return None
+    return _default(session, crypto, settings, SYSTEM_ACTOR, rental, now)
+
+
+def holds_to_capture(session: Session, limit: int = 100) -> list[str]:
+    """Defaulted rentals whose hold is still only held."""
+    statement = (
+        select(col(Rental.id))
+        .join(Payment, col(Payment.id) == col(Rental.hold_payment_id))
+        .where(Rental.status == RentalStatus.defaulted, Payment.status == "held")
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def capture_for_default(session: Session, provider: PaymentsProvider, rental_id: str) -> Payment | None:
+    rental = _lock(session, rental_id)
+    if rental is None or rental.status != RentalStatus.defaulted:
+        return None
+    hold, _ = payments_of(session, rental)
+    if hold is None:
+        return None
+    return payments_service.capture_hold(session, provider, hold, rental.hold_capture_fen or 0)
