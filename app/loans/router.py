@@ -13,7 +13,7 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
-from app.deps import CurrentUser, OperatorDep, require_scope
+from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
 from app.loans import products, service, stats
@@ -297,12 +297,18 @@ def post_decision(
 
 @router.post("/v1/partner/referrals/{referral_id}/outcomes", status_code=201)
 def post_outcome(
-    referral_id: str, body: OutcomeIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
+    referral_id: str,
+    body: OutcomeIn,
+    bank: ReferralWriter,
+    idem: IdempotencyDep,
+    session: SessionDep,
+    crypto: CryptoDep,
 ) -> OutcomeOut:
     """A repayment outcome of an approved loan: on_time, overdue (days_overdue) or settled. It becomes a
     platform-behaviour record and the enterprise's score moves at once."""
     outcome = service.report_outcome(
         session,
+        crypto,
         bank,
         referral_id,
         kind=body.kind,

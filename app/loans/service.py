@@ -22,6 +22,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
+from app.core.security import Crypto
 from app.enterprises.models import Enterprise
 from app.loans import products as products_service
 from app.loans import reports
@@ -38,7 +39,7 @@ from app.loans.models import (
     ReportAccess,
 )
 from app.partners.models import Partner, PartnerKind, PartnerStatus
-from app.records import behaviour
+from app.records import platform as platform_records
 from app.records.catalogue import Severity
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
@@ -499,6 +500,7 @@ def overdue_severity(days: int) -> Severity:
 
 def report_outcome(
     session: Session,
+    crypto: Crypto,
     bank: Principal,
     referral_id: str,
     *,
@@ -555,19 +557,21 @@ def report_outcome(
         reference=reference,
         record_id="",
     )
-    record = behaviour.add_platform_record(
+    record = platform_records.write(
         session,
+        crypto,
         bank,
-        subject_id=referral.subject_id,
-        category="platform_loan",
-        outcome=outcome_code,
-        severity=overdue_severity(days_overdue) if days_overdue is not None else None,
-        decision_date=occurred_on,
-        source=f"xinyidai:{bank.id}",
-        source_record_id=outcome.id,
-        title=title if days_overdue is None else f"{title}{days_overdue}天",
-        legal_basis="信易贷合作银行报送的还款情况",
-        purpose="信易贷还款情况报送",
+        platform_records.PlatformRecord(
+            source_record_id=outcome.id,
+            subject_id=referral.subject_id,
+            category="platform_loan",
+            outcome=outcome_code,
+            title=title if days_overdue is None else f"{title}{days_overdue}天",
+            severity=overdue_severity(days_overdue).value if days_overdue is not None else None,
+            legal_basis="信易贷合作银行报送的还款情况",
+            decision_date=occurred_on,
+            source=f"xinyidai:{bank.id}",
+        ),
         today=today,
     )
     outcome.record_id = record.id

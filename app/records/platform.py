@@ -32,6 +32,9 @@ class PlatformRecord:
     title: str
     severity: str | None = None  # for the 失信 outcomes (defaulted, overdue)
     legal_basis: str | None = None
+    decision_date: date | None = None  # default: today (China time)
+    # Who reported it: the platform itself, or e.g. ``xinyidai:<bank id>`` for a bank's repayment report.
+    source: str = PLATFORM_SOURCE
 
 
 class PlatformRecordRefused(RuntimeError):
@@ -49,11 +52,11 @@ def write(
         "subject_id": record.subject_id,
         "outcome": record.outcome,
         "severity": record.severity,
-        "decision_date": today.isoformat(),
+        "decision_date": (record.decision_date or today).isoformat(),
         "title": record.title,
         "legal_basis": record.legal_basis,
     }
-    batch = service.start_batch(session, source=PLATFORM_SOURCE, channel="platform", actor=actor)
+    batch = service.start_batch(session, source=record.source, channel="platform", actor=actor)
     outcome = service.ingest_chunk(
         session, crypto, batch, actor, [(1, row)], validator=RowValidator(today), seen=set()
     )
@@ -64,9 +67,7 @@ def write(
     service.finish_batch(session, batch, actor)
     stored = session.exec(
         select(CreditRecord)
-        .where(
-            CreditRecord.source == PLATFORM_SOURCE, CreditRecord.source_record_id == record.source_record_id
-        )
+        .where(CreditRecord.source == record.source, CreditRecord.source_record_id == record.source_record_id)
         .execution_options(populate_existing=True)
     ).one()
     return stored
