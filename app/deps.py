@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from app.accounts import service as accounts_service
 from app.core.config import Settings
@@ -48,12 +49,17 @@ StoreDep = Annotated[KeyValueStore, Depends(get_store)]
 CryptoDep = Annotated[Crypto, Depends(get_crypto)]
 
 
-def authenticated_principal(
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def authenticate(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Session,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
 ) -> Principal:
+    """The caller behind ``Authorization: Bearer …``, read in the request's session. Also a plain
+    function, for a hot path that authenticates on the worker thread it does everything else on."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated(
             "Send 'Authorization: Bearer <token>'.",
@@ -70,6 +76,12 @@ def authenticated_principal(
     return principal
 
 
+def authenticated_principal(
+    request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerDep
+) -> Principal:
+    return authenticate(request, session, settings, credentials)
+
+
 PrincipalDep = Annotated[Principal, Depends(authenticated_principal)]
 
 
@@ -79,10 +91,20 @@ async def current_user(principal: PrincipalDep) -> Principal:
     return principal
 
 
-async def current_partner(principal: PrincipalDep) -> Principal:
+def ensure_partner(principal: Principal) -> Principal:
     if principal.type != "partner":
         raise Forbidden("This endpoint needs a partner API key.", code="partner_required")
     return principal
+
+
+def ensure_scope(partner: Principal, scope: str) -> Principal:
+    if scope not in partner.scopes:
+        raise Forbidden(f"This API key lacks the {scope} scope.", code="scope_required")
+    return partner
+
+
+async def current_partner(principal: PrincipalDep) -> Principal:
+    return ensure_partner(principal)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -100,9 +122,7 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(partner: PartnerDep) -> Principal:
-        if scope not in partner.scopes:
-            raise Forbidden(f"This API key lacks the {scope} scope.", code="scope_required")
-        return partner
+        return ensure_scope(partner, scope)
 
     return check
 

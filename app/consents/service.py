@@ -19,7 +19,6 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
-from app.audit.models import AuditEntry
 from app.consents.models import Consent
 from app.core.clock import utcnow
 from app.core.errors import Forbidden, InvalidInput, NotFound
@@ -215,7 +214,7 @@ def record_disclosure(
     *,
     action: str,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> audit_service.RecordedEntry:
     """The audit entry of a disclosure, on the subject's chain, naming the consent it relied on."""
     return audit_service.record(
         session,

@@ -62,9 +62,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Sync handlers and dependencies run on anyio's worker threads (40 by default), and a request can hold
     # a connection while it waits for a thread for its next dependency. With fewer connections than
     # threads, a burst can deadlock: every thread waits for a connection held by a request that waits
-    # for a thread. So the pool is larger than the thread limit.
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 30)
+    # for a thread. So the pool is larger than the thread limit — and its steady part too: a connection
+    # beyond pool_size is closed when handed back, so with 40 busy threads and a pool of 20, a loaded
+    # server opened and closed a PostgreSQL connection (a backend process) every few requests.
+    kwargs.setdefault("pool_size", 45)
+    kwargs.setdefault("max_overflow", 5)
     engine = create_engine(url, pool_pre_ping=ping_every_checkout, **kwargs)
     if not ping_every_checkout:
         _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)

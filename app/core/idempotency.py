@@ -25,8 +25,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
+from app.core.config import Settings
 from app.core.errors import AppError, Conflict, InvalidInput
-from app.core.store import KeyValueStore
+from app.core.store import KeyValueStore, Set
 
 HEADER = "Idempotency-Key"
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -44,22 +45,38 @@ class IdempotencyContext:
     fingerprint: str
     ttl_seconds: int
 
-    def complete(self, response: Response) -> None:
+    def completion(self, status: int, media_type: str | None, body: bytes) -> Set:
+        """The store write that records a response, for a caller that batches it with others."""
         record = {
             "state": "completed",
             "fingerprint": self.fingerprint,
-            "status": response.status_code,
-            "media_type": response.media_type,
-            "body": base64.b64encode(bytes(response.body)).decode(),
+            "status": status,
+            "media_type": media_type,
+            "body": base64.b64encode(body).decode(),
         }
-        self.store.set(self.store_key, json.dumps(record), self.ttl_seconds)
+        return Set(self.store_key, json.dumps(record), self.ttl_seconds)
+
+    def complete(self, response: Response) -> None:
+        self.store.batch([self.completion(response.status_code, response.media_type, bytes(response.body))])
 
     def release(self) -> None:
         self.store.delete(self.store_key)
 
 
-async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:
-    key = request.headers.get(HEADER)
+def begin(
+    store: KeyValueStore,
+    settings: Settings,
+    principal_id: str,
+    key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    required: bool = False,
+) -> IdempotencyContext | None:
+    """Claim ``key`` for this request: a context to complete or release, None without a key. Raises
+    :class:`IdempotentReplay` with the stored response of a completed twin, and the problems above.
+    The dependencies below call it; a hot path may call it on its own worker thread."""
     if key is None:
         if required:
             raise InvalidInput(
@@ -72,21 +89,11 @@ async def _idempotency(request: Request, required: bool) -> IdempotencyContext |
             code="invalid_idempotency_key",
             param=HEADER,
         )
-    principal = getattr(request.state, "principal_id", None)
-    if principal is None:
-        raise RuntimeError("IdempotencyDep must be declared after an authentication dependency")
-    settings = request.app.state.settings
-    store: KeyValueStore = request.app.state.store
-    body = await request.body()
-    fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
-    ).hexdigest()
-    store_key = f"idem:{principal}:{hashlib.sha256(key.encode()).hexdigest()}"
+    fingerprint = hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+    store_key = f"idem:{principal_id}:{hashlib.sha256(key.encode()).hexdigest()}"
     pending = json.dumps({"state": "processing", "fingerprint": fingerprint})
     if store.set_if_absent(store_key, pending, settings.idempotency_lock_seconds):
-        context = IdempotencyContext(store, store_key, fingerprint, settings.idempotency_ttl_seconds)
-        request.state.idempotency = context
-        return context
+        return IdempotencyContext(store, store_key, fingerprint, settings.idempotency_ttl_seconds)
     existing = store.get(store_key)
     if existing is None:  # expired between the two calls: the caller may simply retry
         raise Conflict(
@@ -112,6 +119,29 @@ async def _idempotency(request: Request, required: bool) -> IdempotencyContext |
         headers={"Idempotent-Replayed": "true"},
     )
     raise IdempotentReplay(replay)
+
+
+async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:
+    key = request.headers.get(HEADER)
+    if key is not None:  # the shape is checked in begin(); here only what it needs
+        principal = getattr(request.state, "principal_id", None)
+        if principal is None:
+            raise RuntimeError("IdempotencyDep must be declared after an authentication dependency")
+    else:
+        principal = ""
+    context = begin(
+        request.app.state.store,
+        request.app.state.settings,
+        principal,
+        key,
+        request.method,
+        request.url.path,
+        await request.body() if key is not None else b"",
+        required=required,
+    )
+    if context is not None:
+        request.state.idempotency = context
+    return context
 
 
 async def optional_idempotency(request: Request) -> IdempotencyContext | None:

@@ -1,8 +1,9 @@
 """Key-value store: Redis in production, an in-process dictionary when no Redis URL is set.
 
 Both implement the same small contract, proven by one contract test suite (``tests/core/test_store.py``):
-atomic set-if-absent with expiry, overwrite with expiry, counters with expiry, get, delete. Single-use
-token handles, rate limits and idempotency keys are built only on these operations.
+atomic set-if-absent with expiry, overwrite with expiry, counters with expiry, get, delete, and a batch of
+these in one round trip. Single-use token handles, rate limits and idempotency keys are built only on
+these operations.
 """
 
 from __future__ import annotations
@@ -10,10 +11,45 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import redis
+
+
+# The operations a batch can hold: each means what the method of the same name means.
+@dataclass(frozen=True)
+class SetIfAbsent:
+    key: str
+    value: str
+    ttl_seconds: float
+
+
+@dataclass(frozen=True)
+class Set:
+    key: str
+    value: str
+    ttl_seconds: float
+
+
+@dataclass(frozen=True)
+class Get:
+    key: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: str
+
+
+@dataclass(frozen=True)
+class Incr:
+    key: str
+    ttl_seconds: float
+
+
+Operation = SetIfAbsent | Set | Get | Delete | Incr
 
 
 class KeyValueStore(Protocol):
@@ -38,6 +74,14 @@ class KeyValueStore(Protocol):
 
     def ttl(self, key: str) -> float | None:
         """Seconds until ``key`` expires, None when it does not exist."""
+        ...
+
+    def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        """Run the operations in order and return their results, each exactly what the single call
+        returns (``SetIfAbsent`` a bool, ``Set`` None, ``Get`` str or None, ``Delete`` a bool, ``Incr``
+        an int). Redis gets them in one round trip. Each operation is atomic on its own; the batch is
+        not a transaction (another client may act between two of them), and when one fails the others
+        may still have run."""
         ...
 
     def ping(self) -> bool: ...
@@ -118,12 +162,33 @@ class MemoryStore:
             entry = self._live(key)
             return None if entry is None else max(0.0, entry[1] - self._clock())
 
+    def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        for operation in operations:  # every ttl is checked before anything runs, as in RedisStore
+            if isinstance(operation, SetIfAbsent | Set | Incr):
+                _check_ttl(operation.ttl_seconds)
+        return [_run(self, operation) for operation in operations]
+
     def ping(self) -> bool:
         return True
 
     def close(self) -> None:
         with self._lock:
             self._data.clear()
+
+
+def _run(store: MemoryStore, operation: Operation) -> Any:
+    match operation:
+        case SetIfAbsent(key, value, ttl):
+            return store.set_if_absent(key, value, ttl)
+        case Set(key, value, ttl):
+            return store.set(key, value, ttl)
+        case Get(key):
+            return store.get(key)
+        case Delete(key):
+            return store.delete(key)
+        case Incr(key, ttl):
+            return store.incr(key, ttl)
+    raise TypeError(f"not a store operation: {operation!r}")  # pragma: no cover
 
 
 # INCR then set the expiry only on creation, in one round trip and atomically.
@@ -175,6 +240,39 @@ class RedisStore:
 
     def incr(self, key: str, ttl_seconds: float) -> int:
         return int(self._incr(keys=[self._prefix + key], args=[self._ms(ttl_seconds)]))
+
+    def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for operation in operations:
+            key = self._prefix + operation.key
+            match operation:
+                case SetIfAbsent(_, value, ttl):
+                    pipe.set(key, value, nx=True, px=self._ms(ttl))
+                case Set(_, value, ttl):
+                    pipe.set(key, value, px=self._ms(ttl))
+                case Get():
+                    pipe.get(key)
+                case Delete():
+                    pipe.delete(key)
+                case Incr(_, ttl):
+                    # EVAL, not the registered script's EVALSHA: in a pipeline redis-py would first ask
+                    # SCRIPT EXISTS, a round trip of its own. The server caches the script either way.
+                    pipe.eval(_INCR_WITH_TTL, 1, key, self._ms(ttl))
+                case _:  # pragma: no cover
+                    raise TypeError(f"not a store operation: {operation!r}")
+        raw = pipe.execute()
+        out: list[Any] = []
+        for operation, value in zip(operations, raw, strict=True):
+            match operation:
+                case SetIfAbsent() | Delete():
+                    out.append(bool(value))
+                case Set():
+                    out.append(None)
+                case Get():
+                    out.append(None if value is None else str(value))
+                case Incr():
+                    out.append(int(value))
+        return out
 
     def ttl(self, key: str) -> float | None:
         ms = int(self._client.pttl(self._prefix + key))  # -2 missing, -1 no expiry

@@ -136,16 +136,22 @@ def issue_online(
     return _issued(pass_id, "online", token, tokens.PassClaims(handle, claims["nbf"], claims["exp"], None))
 
 
-def get_online(store: KeyValueStore, pass_id: str) -> OnlinePass | None:
-    raw = store.get(_store_key(pass_id))
+def online_record_key(hasher: Hasher, handle: str) -> tuple[str, str]:
+    """(pass id, store key) of the online pass with this handle, for a caller that reads the record in a
+    batch (:func:`parse_online` reads what the store returned)."""
+    pass_id = online_pass_id(hasher, handle)
+    return pass_id, _store_key(pass_id)
+
+
+def parse_online(pass_id: str, raw: str | None) -> OnlinePass | None:
     if raw is None:
         return None
     record = json.loads(raw)
     return OnlinePass(pass_id, record["u"], record["s"], record["t"], record["x"], bool(record.get("r")))
 
 
-def find_online(store: KeyValueStore, hasher: Hasher, handle: str) -> OnlinePass | None:
-    return get_online(store, online_pass_id(hasher, handle))
+def get_online(store: KeyValueStore, pass_id: str) -> OnlinePass | None:
+    return parse_online(pass_id, store.get(_store_key(pass_id)))
 
 
 def _revoke_online(store: KeyValueStore, user: Principal, pass_id: str) -> None:

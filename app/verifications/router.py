@@ -6,14 +6,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
+from app.core import idempotency
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
-from app.deps import CryptoDep, CurrentUser, OperatorDep, StoreDep, require_scope
+from app.core.security import Crypto
+from app.core.store import KeyValueStore, Operation
+from app.deps import (
+    BearerDep,
+    CryptoDep,
+    CurrentUser,
+    OperatorDep,
+    StoreDep,
+    authenticate,
+    ensure_partner,
+    ensure_scope,
+    require_scope,
+)
 from app.partners import service as partners_service
 from app.passes import denylist
 from app.scenarios import service as scenarios_service
@@ -37,6 +52,7 @@ from app.verifications.schemas import (
 router = APIRouter(route_class=AppRoute, tags=["verifications"])
 
 Verifier = Annotated[Principal, Depends(require_scope("verifications:write"))]
+_JSON = "application/json"
 
 
 def _labels(code: str) -> ReasonLabels:
@@ -46,43 +62,86 @@ def _labels(code: str) -> ReasonLabels:
 @router.post(
     "/v1/verifications",
     status_code=201,
+    response_model=VerificationOut,
     responses={
         409: {"description": "token_replayed"},
         422: {"description": "token_* refusals, unknown_scenario"},
         403: {"description": "scenario_not_allowed_for_partner"},
     },
 )
-def verify_pass(
-    body: VerifyIn,
-    partner: Verifier,
-    idem: IdempotencyDep,
-    request: Request,
-    session: SessionDep,
-    store: StoreDep,
-    crypto: CryptoDep,
-    catalog: CatalogDep,
-    background: BackgroundTasks,
-) -> VerificationOut:
+async def verify_pass(
+    body: VerifyIn, request: Request, session: SessionDep, credentials: BearerDep
+) -> Response:
     """Check a scanned pass for a scenario: signature and expiry, your kind of partner, single use, the
     subject's standing now, the scenario's rule. Refusals of the token are problems with their own code
     (token_invalid_signature, token_malformed, token_algorithm_not_allowed, token_unknown_key,
     token_expired, token_not_yet_valid, token_replayed, token_scenario_mismatch); a decision, eligible or
     not, is recorded and shown to the resident at once. Send an ``Idempotency-Key`` to retry safely."""
-    verification = service.verify(
-        session, store, get_keyring(request), crypto.hasher, catalog, partner, body.token, body.scenario
+    raw = await request.body()  # already read to parse ``body``: for the idempotency fingerprint
+    return await run_in_threadpool(_verify_pass, request, session, credentials, body, raw)
+
+
+def _verify_pass(
+    request: Request,
+    session: Session,
+    credentials: HTTPAuthorizationCredentials | None,
+    body: VerifyIn,
+    raw: bytes,
+) -> Response:
+    """The hottest partner call, on one worker thread from the API key to the response bytes: the
+    same steps as the dependencies and the route class of other endpoints (authenticate, check kind
+    and scope, claim the ``Idempotency-Key``, commit, record the response) without a thread hop, a
+    dependency or a round trip each. The request's transaction is committed here, before the response
+    exists (``get_session`` then has nothing left to do); the idempotency record and the resident's
+    live-feed bump go to the store together, in one round trip."""
+    state = request.app.state
+    store: KeyValueStore = state.store
+    crypto: Crypto = state.crypto
+    partner = ensure_scope(
+        ensure_partner(authenticate(request, session, state.settings, credentials)), "verifications:write"
     )
-    background.add_task(stream.notify, store, verification.subject_id)
-    return VerificationOut(
-        id=verification.id,
-        decision=verification.decision,
-        reason=verification.reason,
-        reason_labels=_labels(verification.reason),
-        benefit=verification.benefit,
-        subject=service.pseudonym(crypto.hasher, partner.id, verification.subject_id),
-        scenario=verification.scenario,
-        created_at=verification.created_at,
-        expires_at=verification.expires_at,
+    idem = idempotency.begin(
+        store,
+        state.settings,
+        request.state.principal_id,
+        request.headers.get(idempotency.HEADER),
+        request.method,
+        request.url.path,
+        raw,
     )
+    try:
+        verification = service.verify(
+            session,
+            store,
+            get_keyring(request),
+            crypto.hasher,
+            state.scenarios,
+            partner,
+            body.token,
+            body.scenario,
+        )
+        session.commit()
+        out = VerificationOut(
+            id=verification.id,
+            decision=verification.decision,
+            reason=verification.reason,
+            reason_labels=_labels(verification.reason),
+            benefit=verification.benefit,
+            subject=service.pseudonym(crypto.hasher, partner.id, verification.subject_id),
+            scenario=verification.scenario,
+            created_at=verification.created_at,
+            expires_at=verification.expires_at,
+        )
+        content = out.model_dump_json().encode()
+        writes: list[Operation] = [stream.notification(verification.subject_id)]
+        if idem is not None:
+            writes.append(idem.completion(201, _JSON, content))
+        store.batch(writes)
+    except BaseException:
+        if idem is not None:
+            idem.release()
+        raise
+    return Response(content, status_code=201, media_type=_JSON)
 
 
 def _scans(session: Session, catalog: Catalog, rows: list[Verification]) -> list[ScanOut]:

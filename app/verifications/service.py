@@ -20,19 +20,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
-from app.core.db import execute_core
 from app.core.errors import Forbidden, InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import KeyValueStore
+from app.core.store import Get, KeyValueStore, SetIfAbsent
 from app.passes import service as passes_service
 from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
@@ -48,7 +47,6 @@ ONLINE_ACTION = "pass.verified"
 OFFLINE_ACTION = "pass.used_offline"
 _ID_COLUMN = cast(InstrumentedAttribute[str], Verification.id)
 _TABLE: Table = SQLModel.metadata.tables[str(Verification.__tablename__)]
-_INSERT = insert(_TABLE)  # built once: one per verification
 
 
 def pseudonym(hasher: Hasher, partner_id: str, subject_id: str) -> str:
@@ -102,9 +100,9 @@ def record(
         "used_at": used_at,
         "flagged": flagged,
     }
-    # A plain INSERT: the row is never changed afterwards, so the unit of work would only add cost here.
-    execute_core(session, _INSERT, values)
     verification = Verification(**values)
+    # A plain INSERT (the row is never changed afterwards, so the unit of work would only add cost here),
+    # made with the audit entry: on PostgreSQL one statement for both.
     audit_service.record(
         session,
         actor=partner,
@@ -118,18 +116,45 @@ def record(
             "decision": evaluation.decision,
             "reason": evaluation.reason,
         },
+        with_row=(_TABLE, values),
     )
     return verification
 
 
+def _replayed() -> TokenRefused:
+    return TokenRefused(
+        "This pass was already scanned; ask for a fresh QR code.", "token_replayed", status=409
+    )
+
+
+def _claim(
+    store: KeyValueStore, hasher: Hasher, partner: Principal, claims: PassClaims, now_s: int
+) -> tuple[str, passes_service.OnlinePass | None]:
+    """Claim the handle (single use); for an online pass read its record in the same round trip (wasted
+    only when the claim fails). Returns the claim's key and the online pass (None for offline codes)."""
+    claim_key = f"pass:{claims.handle}"
+    ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
+    if claims.offline:
+        if not store.set_if_absent(claim_key, partner.id, ttl):
+            raise _replayed()
+        return claim_key, None
+    pass_id, record_key = passes_service.online_record_key(hasher, claims.handle)
+    claimed, record = store.batch([SetIfAbsent(claim_key, partner.id, ttl), Get(record_key)])
+    if not claimed:
+        raise _replayed()
+    online = passes_service.parse_online(pass_id, record)
+    if online is None:
+        # Nothing was decided: the pass may be scanned again once the store knows it.
+        store.delete(claim_key)
+        raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
+    return claim_key, online
+
+
 def _holder(
-    session: Session, store: KeyValueStore, hasher: Hasher, claims: PassClaims, now: datetime
+    session: Session, online: passes_service.OnlinePass | None, claims: PassClaims, now: datetime
 ) -> tuple[str, str, bool]:
     """(subject id, pass id, revoked) of the pass behind a claimed handle."""
-    if not claims.offline:
-        online = passes_service.find_online(store, hasher, claims.handle)
-        if online is None:
-            raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
+    if online is not None:
         return online.subject_id, online.id, online.revoked
     code = passes_service.by_handle(session, claims.handle)
     if code is None:
@@ -158,14 +183,9 @@ def verify(
         raise TokenRefused(
             f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
         )
-    claim_key = f"pass:{claims.handle}"
-    ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
-    if not store.set_if_absent(claim_key, partner.id, ttl):
-        raise TokenRefused(
-            "This pass was already scanned; ask for a fresh QR code.", "token_replayed", status=409
-        )
+    claim_key, online = _claim(store, hasher, partner, claims, now_s)
     try:
-        subject_id, pass_id, revoked = _holder(session, store, hasher, claims, now)
+        subject_id, pass_id, revoked = _holder(session, online, claims, now)
         if revoked:
             evaluation = scenarios_service.revoked()
         else:

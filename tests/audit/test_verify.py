@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -124,7 +126,7 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(db: Session) -> Non
 
     # when the middle one is rewritten and its hash recomputed to match
     allow_hand_edits(db)
-    forged = entries[1].model_copy(update={"purpose": "debt collection"})
+    forged = dataclasses.replace(entries[1], purpose="debt collection")
     db.execute(
         text("UPDATE audit_entries SET purpose = :purpose, entry_hash = :hash WHERE id = :id"),
         {"purpose": forged.purpose, "hash": service.hash_of(forged), "id": entries[1].id},

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core.store import KeyValueStore, MemoryStore, RedisStore
+from app.core.store import Delete, Get, Incr, KeyValueStore, MemoryStore, RedisStore, Set, SetIfAbsent
 from tests.conftest import EXTERNAL
 
 IMPLEMENTATIONS = ["memory", "redis"] if EXTERNAL else ["memory"]
@@ -123,6 +123,42 @@ def test_non_positive_ttl_is_refused(kv: KeyValueStore, ttl: float) -> None:
     with pytest.raises(ValueError):
         kv.set_if_absent("k", "v", ttl)
     assert kv.get("k") is None
+
+
+def test_a_batch_gives_what_the_single_calls_give_in_order(kv: KeyValueStore) -> None:
+    kv.set("old", "x", 60)
+    results = kv.batch(
+        [
+            SetIfAbsent("claim", "first", 60),
+            SetIfAbsent("claim", "second", 60),  # sees the first: in order
+            Get("claim"),
+            Get("missing"),
+            Set("old", "y", 30),
+            Incr("n", 60),
+            Incr("n", 60),
+            Delete("old"),
+            Delete("old"),
+        ]
+    )
+    assert results == [True, False, "first", None, None, 1, 2, True, False]
+    assert kv.get("claim") == "first"
+    assert kv.get("n") == "2"
+    assert kv.get("old") is None
+
+
+def test_a_batch_sets_expiries_as_the_single_calls_do(kv: KeyValueStore) -> None:
+    kv.batch([Set("a", "1", 30), SetIfAbsent("b", "1", 40), Incr("n", 50)])
+    kv.batch([Incr("n", 500)])  # a later increment keeps the first window
+    ttls = [kv.ttl("a"), kv.ttl("b"), kv.ttl("n")]
+    assert all(t is not None for t in ttls)
+    assert 25 < ttls[0] <= 30 and 35 < ttls[1] <= 40 and 45 < ttls[2] <= 50  # type: ignore[operator]
+    assert kv.batch([]) == []
+
+
+def test_a_batch_with_a_non_positive_ttl_runs_nothing(kv: KeyValueStore) -> None:
+    with pytest.raises(ValueError):
+        kv.batch([Set("a", "1", 60), SetIfAbsent("b", "1", 0)])
+    assert kv.get("a") is None and kv.get("b") is None
 
 
 def test_memory_store_expires_exactly_at_its_deadline() -> None:

@@ -158,6 +158,41 @@ def test_a_retry_with_the_same_idempotency_key_replays_the_first_decision(
     assert_problem(verify(client, merchant, token), 409, "token_replayed", "token")
 
 
+def test_a_refused_scan_frees_its_idempotency_key_for_the_corrected_request(
+    client: TestClient, db: Session, holder: dict[str, Any], merchant: dict[str, Any]
+) -> None:
+    # given a scan refused for a wrong scenario, with a key
+    token = issue(client, holder)["token"]
+    before = table_snapshot(db)
+    refused = verify(client, merchant, token, "no_such_scenario", **{"Idempotency-Key": "scan-2"})
+    assert_problem(refused, 422, "unknown_scenario", "scenario")
+    assert table_snapshot(db) == before
+
+    # when the corrected request is sent with the same key
+    fixed = verify(client, merchant, token, **{"Idempotency-Key": "scan-2"})
+
+    # then it runs (a refusal is not stored), and its own retry replays it
+    assert fixed.status_code == 201, fixed.text
+    assert "idempotent-replayed" not in fixed.headers
+    retry = verify(client, merchant, token, **{"Idempotency-Key": "scan-2"})
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == fixed.json()
+
+
+def test_a_user_token_cannot_verify_and_changes_nothing(
+    client: TestClient, db: Session, holder: dict[str, Any]
+) -> None:
+    token = issue(client, holder)["token"]
+    before = table_snapshot(db)
+    response = client.post(
+        "/v1/verifications",
+        json={"token": token, "scenario": "deposit_free_rental"},
+        headers={**holder["headers"], "Idempotency-Key": "k"},
+    )
+    assert_problem(response, 403, "partner_required")
+    assert table_snapshot(db) == before
+
+
 def test_scans_are_listed_newest_first_with_a_cursor(
     client: TestClient, holder: dict[str, Any], merchant: dict[str, Any]
 ) -> None:
