@@ -135,7 +135,11 @@ def rescore_range(session: Session, first: str, last: str, *, today: date) -> tu
     if not ids:
         return 0, 0
     changed = scoring_service.recompute_many(
-        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today
+        session,
+        inputs_between(session, ids, today),
+        trigger="rebuild",
+        as_of=today,
+        stored=scoring_service.stored_headlines_between(session, ids[0], ids[-1]),
     )
     return len(ids), changed
 
@@ -152,6 +156,10 @@ def rescore_batch(
     if not ids:
         return 0, None, 0
     changed = scoring_service.recompute_many(
-        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today
+        session,
+        inputs_between(session, ids, today),
+        trigger="rebuild",
+        as_of=today,
+        stored=scoring_service.stored_headlines_between(session, ids[0], ids[-1]),
     )
     return len(ids), ids[-1], changed
