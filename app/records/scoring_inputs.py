@@ -67,7 +67,7 @@ def _collect(
         or_(_RECORDS.c.counts_until.is_(None), _RECORDS.c.counts_until > as_of),
     )
     make = RecordInput._make  # a rebuild reads every record: build the tuples without keyword handling
-    for row in fetch_tuples(session, statement):
+    for row in fetch_tuples(session, statement, binary=True):
         records.setdefault(row[0], []).append(make(row[1:]))
     lists: dict[str, list[ListInput]] = {}
     list_statement = select(_LISTS.c.subject_id, _LISTS.c.id, _LISTS.c.list_type, _LISTS.c.ends_on).where(
@@ -75,7 +75,7 @@ def _collect(
         _LISTS.c.status == ListStatus.active.value,
         or_(_LISTS.c.ends_on.is_(None), _LISTS.c.ends_on > as_of),
     )
-    for subject_id, entry_id, list_type, ends_on in fetch_tuples(session, list_statement):
+    for subject_id, entry_id, list_type, ends_on in fetch_tuples(session, list_statement, binary=True):
         lists.setdefault(subject_id, []).append(
             ListInput(entry_id, list_type, ListStatus.active.value, ends_on)
         )

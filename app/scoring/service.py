@@ -49,12 +49,16 @@ def compute(inputs: ScoringInputs, as_of: date, model: ScoringModel | None = Non
     return engine.compute(model or active_model(), inputs, as_of)
 
 
-def _digest(result: ScoreResult, contributions: str, explanation: str) -> str:
-    # Contributions and explanation are built in a fixed order, so their JSON text is canonical.
-    canonical = (
-        f"{result.model_version}|{result.score}|{result.level}|{result.blocked}|{contributions}|{explanation}"
-    )
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+_DAY_TEXT: dict[date | None, str] = {}  # str(day), made once per day: a rebuild formats millions
+
+
+def _day_text(day: date | None) -> str:
+    text = _DAY_TEXT.get(day)
+    if text is None:
+        if len(_DAY_TEXT) > 100_000:
+            _DAY_TEXT.clear()
+        text = _DAY_TEXT[day] = str(day)
+    return text
 
 
 def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
@@ -62,12 +66,13 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
     computing and writing altogether (a rebuild with nothing new is a read)."""
     counting = engine.COUNTING_STATUSES
-    parts = [version, engine.ENGINE_REVISION]
-    parts += sorted(
-        f"r|{record_id}|{key}|{status}|{until}|{repairable_from}"
+    records = [
+        f"r|{record_id}|{key}|{status}|{_day_text(until)}|{_day_text(repairable_from)}"
         for record_id, key, status, until, repairable_from in inputs.records
         if status in counting and (until is None or until > as_of)
-    )
+    ]
+    records.sort()
+    parts = [version, engine.ENGINE_REVISION, *records]
     if inputs.lists:
         parts += sorted(
             f"l|{e.entry_id}|{e.list_type}|{e.ends_on}" for e in inputs.lists if engine.list_applies(e, as_of)
