@@ -202,12 +202,17 @@ class _Compiled:
     """The model as plain tuples and dicts: the engine runs once per subject, millions of times."""
 
     model: ScoringModel
-    # key, or "key|disputed" -> (key, points for one such record, dimension weight, a penalty kind)
-    tokens: dict[str, tuple[str, float, float, bool]]
+    # key, or "key|disputed" -> (key, points for one such record, dimension weight, a penalty kind,
+    # dimension)
+    tokens: dict[str, tuple[str, float, float, bool, str]]
     factors: dict[str, tuple[str, int, float]]  # key -> (dimension, points, dimension weight)
     dimensions: tuple[tuple[str, int, int, bool], ...]  # (name, max positive, max negative, has a hint)
     bands: tuple[tuple[int, str], ...]  # (min score, level), highest first
     cores: dict[_Signature, _Core] = field(default_factory=dict)
+    # (dimension, its sorted tokens, red list entries counted there) -> (capped total, its reasons)
+    parts: dict[tuple[str, tuple[str, ...], int], tuple[int, tuple[Reason, ...]]] = field(
+        default_factory=dict
+    )
 
     def core(self, signature: _Signature) -> _Core:
         found = self.cores.get(signature)
@@ -215,6 +220,18 @@ class _Compiled:
             if len(self.cores) >= CORE_CACHE_SIZE:
                 self.cores.clear()
             found = self.cores[signature] = _core(self, *signature)
+        return found
+
+    def part(
+        self, dimension: tuple[str, int, int, bool], tokens: tuple[str, ...], red: int
+    ) -> tuple[int, tuple[Reason, ...]]:
+        # Far fewer distinct sets per dimension than per subject: most new subjects reuse these.
+        signature = (dimension[0], tokens, red)
+        found = self.parts.get(signature)
+        if found is None:
+            if len(self.parts) >= CORE_CACHE_SIZE:
+                self.parts.clear()
+            found = self.parts[signature] = _part(self, dimension, tokens, red)
         return found
 
 
@@ -228,10 +245,10 @@ def _compile(model: ScoringModel) -> _Compiled:
     weights = {name: dimension.weight for name, dimension in model.dimensions.items()}
     factors = {key: (f.dimension, f.points, weights[f.dimension]) for key, f in model.factors.items()}
     disputed = model.disputed_record_weight
-    tokens: dict[str, tuple[str, float, float, bool]] = {}
-    for key, (_, points, weight) in factors.items():
-        tokens[key] = (key, points * 1.0, weight, points < 0)
-        tokens[key + _DISPUTED] = (key, points * disputed, weight, points < 0)
+    tokens: dict[str, tuple[str, float, float, bool, str]] = {}
+    for key, (dimension, points, weight) in factors.items():
+        tokens[key] = (key, points * 1.0, weight, points < 0, dimension)
+        tokens[key + _DISPUTED] = (key, points * disputed, weight, points < 0, dimension)
     compiled = _Compiled(
         model=model,
         tokens=tokens,
@@ -245,36 +262,56 @@ def _compile(model: ScoringModel) -> _Compiled:
     return compiled
 
 
-def _core(compiled: _Compiled, keys: tuple[str, ...], red: int, black: int) -> _Core:
-    model, factors, tokens = compiled.model, compiled.factors, compiled.tokens
+def _part(
+    compiled: _Compiled, dimension: tuple[str, int, int, bool], keys: tuple[str, ...], red: int
+) -> tuple[int, tuple[Reason, ...]]:
+    """One dimension's contribution, capped, and the reasons for it."""
+    name, max_positive, max_negative, _ = dimension
+    factors, tokens = compiled.factors, compiled.tokens
     raw: dict[str, float] = {}
     counts: dict[str, int] = {}
     for token in keys:  # sorted: the sum is the same whatever order the records came in
-        key, points, _, _ = tokens[token]
+        key, points = tokens[token][:2]
         raw[key] = raw.get(key, 0.0) + points
         counts[key] = counts.get(key, 0) + 1
-
-    contributions = {name: 0 for name, _, _, _ in compiled.dimensions}
     reasons: list[Reason] = []
+    total = 0
     for key in sorted(raw):
-        dimension_name, _, weight = factors[key]
-        points = round(raw[key] * weight)
-        reasons.append(Reason(key, dimension_name, points, counts[key]))
-        contributions[dimension_name] += points
+        points = round(raw[key] * factors[key][2])
+        reasons.append(Reason(key, name, points, counts[key]))
+        total += points
     if red:
-        dimension_name, points_each, weight = factors[RED_LIST]
+        _, points_each, weight = factors[RED_LIST]
         points = round(points_each * weight)
-        reasons.append(Reason(RED_LIST, dimension_name, points, red))
-        contributions[dimension_name] += points
+        reasons.append(Reason(RED_LIST, name, points, red))
+        total += points
+    if total > max_positive:
+        reasons.append(Reason(f"cap.{name}", name, max_positive - total, 1))
+        total = max_positive
+    elif total < -max_negative:
+        reasons.append(Reason(f"floor.{name}", name, -max_negative - total, 1))
+        total = -max_negative
+    return total, tuple(reasons)
 
-    for name, max_positive, max_negative, _ in compiled.dimensions:
-        total = contributions[name]
-        if total > max_positive:
-            reasons.append(Reason(f"cap.{name}", name, max_positive - total, 1))
-            contributions[name] = max_positive
-        elif total < -max_negative:
-            reasons.append(Reason(f"floor.{name}", name, -max_negative - total, 1))
-            contributions[name] = -max_negative
+
+def _core(compiled: _Compiled, keys: tuple[str, ...], red: int, black: int) -> _Core:
+    model, factors, tokens = compiled.model, compiled.factors, compiled.tokens
+    grouped: dict[str, list[str]] = {}
+    for token in keys:
+        grouped.setdefault(tokens[token][4], []).append(token)
+    red_dimension = factors[RED_LIST][0]
+    contributions: dict[str, int] = {}
+    reasons: list[Reason] = []
+    for dimension in compiled.dimensions:
+        name = dimension[0]
+        group = grouped.get(name)
+        own_red = red if name == red_dimension else 0
+        if group is None and not own_red:
+            contributions[name] = 0
+            continue
+        total, part = compiled.part(dimension, tuple(group or ()), own_red)
+        contributions[name] = total
+        reasons += part
 
     unbounded = model.base + sum(contributions.values())
     score = min(model.max_score, max(model.min_score, unbounded))

@@ -139,6 +139,7 @@ def test_the_level_is_the_band_of_the_score_unless_black_listed(inputs):
 def _cold(inputs: ScoringInputs):
     """The result computed with nothing remembered from earlier subjects."""
     _compile(MODEL).cores.clear()
+    _compile(MODEL).parts.clear()
     return run(inputs)
 
 
@@ -176,5 +177,5 @@ def test_the_shared_parts_stay_bounded(monkeypatch):
     keys = RECORD_KEYS[:6]
     batch = [ScoringInputs((RecordInput(f"rec_{n}", key),)) for n, key in enumerate(keys)]
     results = [run(inputs) for inputs in batch]
-    assert len(_compile(MODEL).cores) <= 3
+    assert len(_compile(MODEL).cores) <= 3 and len(_compile(MODEL).parts) <= 3
     assert results == [_cold(inputs) for inputs in batch]
