@@ -67,7 +67,7 @@ def _collect(
         or_(_RECORDS.c.counts_until.is_(None), _RECORDS.c.counts_until > as_of),
     )
     make = RecordInput._make  # a rebuild reads every record: build the tuples without keyword handling
-    for row in fetch_tuples(session, statement):
+    for row in fetch_tuples(session, statement, binary=True):
         records.setdefault(row[0], []).append(make(row[1:]))
     lists: dict[str, list[ListInput]] = {}
     list_statement = select(_LISTS.c.subject_id, _LISTS.c.id, _LISTS.c.list_type, _LISTS.c.ends_on).where(
@@ -75,7 +75,7 @@ def _collect(
         _LISTS.c.status == ListStatus.active.value,
         or_(_LISTS.c.ends_on.is_(None), _LISTS.c.ends_on > as_of),
     )
-    for subject_id, entry_id, list_type, ends_on in fetch_tuples(session, list_statement):
+    for subject_id, entry_id, list_type, ends_on in fetch_tuples(session, list_statement, binary=True):
         lists.setdefault(subject_id, []).append(
             ListInput(entry_id, list_type, ListStatus.active.value, ends_on)
         )
@@ -135,7 +135,11 @@ def rescore_range(session: Session, first: str, last: str, *, today: date) -> tu
     if not ids:
         return 0, 0
     changed = scoring_service.recompute_many(
-        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today
+        session,
+        inputs_between(session, ids, today),
+        trigger="rebuild",
+        as_of=today,
+        stored=scoring_service.stored_headlines_between(session, ids[0], ids[-1]),
     )
     return len(ids), changed
 
@@ -152,6 +156,10 @@ def rescore_batch(
     if not ids:
         return 0, None, 0
     changed = scoring_service.recompute_many(
-        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today
+        session,
+        inputs_between(session, ids, today),
+        trigger="rebuild",
+        as_of=today,
+        stored=scoring_service.stored_headlines_between(session, ids[0], ids[-1]),
     )
     return len(ids), ids[-1], changed

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from app.core.bulk import fetch_tuples, unprepared
+from app.core.bulk import fetch_tuples, few_collections, unprepared
 from app.core.db import make_engine
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -187,7 +187,7 @@ def run_rebuild(
     after = summary.resumed_after
     batches = 0
     while max_batches is None or batches < max_batches:
-        with Session(engine, expire_on_commit=False) as session:
+        with few_collections(), Session(engine, expire_on_commit=False) as session:
             run = session.get(ScoreRebuild, summary.run_id)
             assert run is not None
             with unprepared(session):
@@ -222,7 +222,7 @@ def _start_worker(url: str) -> None:
 def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
     """In a worker process: one batch, one transaction."""
     assert _worker_engine is not None
-    with Session(_worker_engine, expire_on_commit=False) as session:
+    with few_collections(), Session(_worker_engine, expire_on_commit=False) as session:
         with unprepared(session):
             seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
         session.commit()

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
+import orjson
+
 from app.scoring.model import (
     ADJUSTMENT_DIMENSION,
     BLACK_LIST,
@@ -88,6 +90,8 @@ class ScoreResult:
     contributions: dict[str, int]
     reasons: tuple[Reason, ...]
     improvements: tuple[Improvement, ...] = field(default=())
+    # Where the result came from, when the engine computed it: its JSON text is already made.
+    _core: _Core | None = field(default=None, compare=False, repr=False)
 
     def explanation(self) -> dict[str, Any]:
         """The JSON stored beside the score: compact, readable, enough to render both languages."""
@@ -95,6 +99,23 @@ class ScoreResult:
             "reasons": [list(reason) for reason in self.reasons],
             "improvements": [_improvement_json(i) for i in self.improvements],
         }
+
+    def contributions_json(self) -> str:
+        """``contributions`` as compact JSON text (what ``orjson.dumps`` gives)."""
+        if self._core is not None:
+            return self._core.contributions_json
+        return orjson.dumps(self.contributions).decode()
+
+    def explanation_json(self) -> str:
+        """:meth:`explanation` as compact JSON text, the reasons' part made once per distinct set of
+        record kinds (a rebuild stores millions of them)."""
+        if self._core is not None:
+            reasons = self._core.reasons_json
+        else:
+            reasons = orjson.dumps([list(reason) for reason in self.reasons]).decode()
+        # orjson writes a date as its ISO text, as _improvement_json does.
+        improvements = orjson.dumps([_improvement_raw(i) for i in self.improvements]).decode()
+        return f'{{"reasons":{reasons},"improvements":{improvements}}}'
 
 
 def _improvement_json(item: Improvement) -> dict[str, Any]:
@@ -105,6 +126,17 @@ def _improvement_json(item: Improvement) -> dict[str, Any]:
         data["available_from"] = item.available_from.isoformat()
     if item.until is not None:
         data["until"] = item.until.isoformat()
+    return data
+
+
+def _improvement_raw(item: Improvement) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": item.kind, "code": item.code, "points": item.points}
+    if item.ref is not None:
+        data["ref"] = item.ref
+    if item.available_from is not None:
+        data["available_from"] = item.available_from
+    if item.until is not None:
+        data["until"] = item.until
     return data
 
 
@@ -142,97 +174,144 @@ def _sort_key(reason: Reason) -> tuple[int, int, str]:
     return (0 if reason.code == BLACK_LIST else 1, -abs(reason.points), reason.code)
 
 
-@dataclass(frozen=True)
+class _Core(NamedTuple):
+    """What a score is apart from the subject's own record ids and dates: shared by every subject with
+    the same counting record kinds and list counts, so computed (and serialized) once per such set."""
+
+    score: int
+    level: str
+    blocked: bool
+    contributions: dict[str, int]  # never handed out: each result gets a copy
+    reasons: tuple[Reason, ...]
+    headroom: tuple[Improvement, ...]
+    contributions_json: str
+    reasons_json: str
+
+
+# (weighted points, record id, key, then the two dates made comparable when None): a total order.
+_Negative = tuple[float, str, str, bool, date, bool, date, date | None, date | None]
+# The sorted factor keys of the records that count (a disputed one as "key|disputed"), red and black counts.
+_Signature = tuple[tuple[str, ...], int, int]
+_DISPUTED = "|disputed"
+# Enough for every distinct set of record kinds a batch meets, small enough to stay a few tens of MB.
+CORE_CACHE_SIZE = 20_000
+
+
+@dataclass
 class _Compiled:
     """The model as plain tuples and dicts: the engine runs once per subject, millions of times."""
 
+    model: ScoringModel
+    # key, or "key|disputed" -> (key, points for one such record, dimension weight, a penalty kind,
+    # dimension)
+    tokens: dict[str, tuple[str, float, float, bool, str]]
     factors: dict[str, tuple[str, int, float]]  # key -> (dimension, points, dimension weight)
     dimensions: tuple[tuple[str, int, int, bool], ...]  # (name, max positive, max negative, has a hint)
     bands: tuple[tuple[int, str], ...]  # (min score, level), highest first
+    cores: dict[_Signature, _Core] = field(default_factory=dict)
+    # (dimension, its sorted tokens, red list entries counted there) -> (capped total, its reasons)
+    parts: dict[tuple[str, tuple[str, ...], int], tuple[int, tuple[Reason, ...]]] = field(
+        default_factory=dict
+    )
+
+    def core(self, signature: _Signature) -> _Core:
+        found = self.cores.get(signature)
+        if found is None:
+            if len(self.cores) >= CORE_CACHE_SIZE:
+                self.cores.clear()
+            found = self.cores[signature] = _core(self, *signature)
+        return found
+
+    def part(
+        self, dimension: tuple[str, int, int, bool], tokens: tuple[str, ...], red: int
+    ) -> tuple[int, tuple[Reason, ...]]:
+        # Far fewer distinct sets per dimension than per subject: most new subjects reuse these.
+        signature = (dimension[0], tokens, red)
+        found = self.parts.get(signature)
+        if found is None:
+            if len(self.parts) >= CORE_CACHE_SIZE:
+                self.parts.clear()
+            found = self.parts[signature] = _part(self, dimension, tokens, red)
+        return found
 
 
-_COMPILED: dict[int, tuple[ScoringModel, _Compiled]] = {}
+_COMPILED: dict[int, _Compiled] = {}
 
 
 def _compile(model: ScoringModel) -> _Compiled:
     cached = _COMPILED.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
+    if cached is not None and cached.model is model:
+        return cached
     weights = {name: dimension.weight for name, dimension in model.dimensions.items()}
+    factors = {key: (f.dimension, f.points, weights[f.dimension]) for key, f in model.factors.items()}
+    disputed = model.disputed_record_weight
+    tokens: dict[str, tuple[str, float, float, bool, str]] = {}
+    for key, (dimension, points, weight) in factors.items():
+        tokens[key] = (key, points * 1.0, weight, points < 0, dimension)
+        tokens[key + _DISPUTED] = (key, points * disputed, weight, points < 0, dimension)
     compiled = _Compiled(
-        factors={key: (f.dimension, f.points, weights[f.dimension]) for key, f in model.factors.items()},
+        model=model,
+        tokens=tokens,
+        factors=factors,
         dimensions=tuple(
             (name, d.max_positive, d.max_negative, bool(d.raise_zh)) for name, d in model.dimensions.items()
         ),
         bands=tuple((band.min_score, band.level) for band in model.bands),
     )
-    _COMPILED[id(model)] = (model, compiled)
+    _COMPILED[id(model)] = compiled
     return compiled
 
 
-def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreResult:
-    compiled = _compile(model)
-    factors = compiled.factors
-    disputed_weight = model.disputed_record_weight
+def _part(
+    compiled: _Compiled, dimension: tuple[str, int, int, bool], keys: tuple[str, ...], red: int
+) -> tuple[int, tuple[Reason, ...]]:
+    """One dimension's contribution, capped, and the reasons for it."""
+    name, max_positive, max_negative, _ = dimension
+    factors, tokens = compiled.factors, compiled.tokens
     raw: dict[str, float] = {}
     counts: dict[str, int] = {}
-    # (weighted points, record id, key, then the two dates made comparable when None): a total order.
-    negatives: list[tuple[float, str, str, bool, date, bool, date, date | None, date | None]] = []
-    for record_id, key, status, counts_until, repairable_from in inputs.records:
-        if status not in COUNTING_STATUSES or (counts_until is not None and counts_until <= as_of):
-            continue
-        factor = factors.get(key)
-        if factor is None:
-            raise UnknownFactor(f"model {model.version} has no factor {key!r}")
-        points = factor[1] * (disputed_weight if status == "disputed" else 1.0)
+    for token in keys:  # sorted: the sum is the same whatever order the records came in
+        key, points = tokens[token][:2]
         raw[key] = raw.get(key, 0.0) + points
         counts[key] = counts.get(key, 0) + 1
-        if factor[1] < 0:
-            negatives.append(
-                (
-                    points * factor[2],
-                    record_id,
-                    key,
-                    repairable_from is None,
-                    repairable_from or date.min,
-                    counts_until is None,
-                    counts_until or date.min,
-                    repairable_from,
-                    counts_until,
-                )
-            )
-
-    contributions = {name: 0 for name, _, _, _ in compiled.dimensions}
     reasons: list[Reason] = []
+    total = 0
     for key in sorted(raw):
-        dimension_name, _, weight = factors[key]
-        points = round(raw[key] * weight)
-        reasons.append(Reason(key, dimension_name, points, counts[key]))
-        contributions[dimension_name] += points
-
-    red = black = 0
-    black_entries: list[ListInput] = []
-    for entry in inputs.lists:
-        if list_applies(entry, as_of):
-            if entry.list_type == "red":
-                red += 1
-            elif entry.list_type == "black":
-                black += 1
-                black_entries.append(entry)
+        points = round(raw[key] * factors[key][2])
+        reasons.append(Reason(key, name, points, counts[key]))
+        total += points
     if red:
-        dimension_name, points_each, weight = factors[RED_LIST]
+        _, points_each, weight = factors[RED_LIST]
         points = round(points_each * weight)
-        reasons.append(Reason(RED_LIST, dimension_name, points, red))
-        contributions[dimension_name] += points
+        reasons.append(Reason(RED_LIST, name, points, red))
+        total += points
+    if total > max_positive:
+        reasons.append(Reason(f"cap.{name}", name, max_positive - total, 1))
+        total = max_positive
+    elif total < -max_negative:
+        reasons.append(Reason(f"floor.{name}", name, -max_negative - total, 1))
+        total = -max_negative
+    return total, tuple(reasons)
 
-    for name, max_positive, max_negative, _ in compiled.dimensions:
-        total = contributions[name]
-        if total > max_positive:
-            reasons.append(Reason(f"cap.{name}", name, max_positive - total, 1))
-            contributions[name] = max_positive
-        elif total < -max_negative:
-            reasons.append(Reason(f"floor.{name}", name, -max_negative - total, 1))
-            contributions[name] = -max_negative
+
+def _core(compiled: _Compiled, keys: tuple[str, ...], red: int, black: int) -> _Core:
+    model, factors, tokens = compiled.model, compiled.factors, compiled.tokens
+    grouped: dict[str, list[str]] = {}
+    for token in keys:
+        grouped.setdefault(tokens[token][4], []).append(token)
+    red_dimension = factors[RED_LIST][0]
+    contributions: dict[str, int] = {}
+    reasons: list[Reason] = []
+    for dimension in compiled.dimensions:
+        name = dimension[0]
+        group = grouped.get(name)
+        own_red = red if name == red_dimension else 0
+        if group is None and not own_red:
+            contributions[name] = 0
+            continue
+        total, part = compiled.part(dimension, tuple(group or ()), own_red)
+        contributions[name] = total
+        reasons += part
 
     unbounded = model.base + sum(contributions.values())
     score = min(model.max_score, max(model.min_score, unbounded))
@@ -250,33 +329,89 @@ def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreRes
     else:
         level = next(band for floor, band in compiled.bands if score >= floor)
 
-    # Sort keys are total, so that the result never depends on the order the inputs came in.
-    improvements = [
-        Improvement("list_end", BLACK_LIST, 0, entry.entry_id, until=entry.ends_on)
-        for entry in sorted(black_entries, key=lambda e: (e.entry_id, _day(e.ends_on)))
-    ]
-    negatives.sort()
-    for weighted, record_id, key, _, _, _, _, repairable_from, counts_until in negatives:
-        if repairable_from is not None:
-            improvements.append(
-                Improvement("repair", key, -round(weighted), record_id, repairable_from, counts_until)
-            )
-        elif counts_until is not None:
-            improvements.append(Improvement("expiry", key, -round(weighted), record_id, None, counts_until))
     headroom = sorted(
         (contributions[name] - max_positive, name)
         for name, max_positive, _, hinted in compiled.dimensions
         if hinted and max_positive > contributions[name]
     )
-    improvements.extend(Improvement("headroom", name, -gap) for gap, name in headroom[:MAX_HEADROOM_HINTS])
-
     reasons.sort(key=_sort_key)
-    return ScoreResult(
-        model_version=model.version,
+    return _Core(
         score=score,
         level=level,
         blocked=bool(black),
         contributions=contributions,
         reasons=tuple(reasons),
+        headroom=tuple(Improvement("headroom", name, -gap) for gap, name in headroom[:MAX_HEADROOM_HINTS]),
+        contributions_json=orjson.dumps(contributions).decode(),
+        reasons_json=orjson.dumps([list(reason) for reason in reasons]).decode(),
+    )
+
+
+def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreResult:
+    compiled = _compile(model)
+    tokens = compiled.tokens
+    keys: list[str] = []
+    negatives: list[_Negative] = []
+    for record_id, key, status, counts_until, repairable_from in inputs.records:
+        if status not in COUNTING_STATUSES or (counts_until is not None and counts_until <= as_of):
+            continue
+        token = key if status == "active" else key + _DISPUTED
+        found = tokens.get(token)
+        if found is None:
+            raise UnknownFactor(f"model {model.version} has no factor {key!r}")
+        keys.append(token)
+        if found[3]:
+            negatives.append(
+                (
+                    found[1] * found[2],
+                    record_id,
+                    key,
+                    repairable_from is None,
+                    repairable_from or date.min,
+                    counts_until is None,
+                    counts_until or date.min,
+                    repairable_from,
+                    counts_until,
+                )
+            )
+
+    red = 0
+    black_entries: list[ListInput] = []
+    for entry in inputs.lists:
+        if list_applies(entry, as_of):
+            if entry.list_type == "red":
+                red += 1
+            elif entry.list_type == "black":
+                black_entries.append(entry)
+    keys.sort()
+    core = compiled.core((tuple(keys), red, len(black_entries)))
+
+    # Sort keys are total, so that the result never depends on the order the inputs came in.
+    improvements: list[Improvement] = []
+    if black_entries:
+        improvements += [
+            Improvement("list_end", BLACK_LIST, 0, entry.entry_id, until=entry.ends_on)
+            for entry in sorted(black_entries, key=lambda e: (e.entry_id, _day(e.ends_on)))
+        ]
+    if negatives:
+        negatives.sort()
+        for weighted, record_id, key, _, _, _, _, repairable_from, counts_until in negatives:
+            if repairable_from is not None:
+                improvements.append(
+                    Improvement("repair", key, -round(weighted), record_id, repairable_from, counts_until)
+                )
+            elif counts_until is not None:
+                improvements.append(
+                    Improvement("expiry", key, -round(weighted), record_id, None, counts_until)
+                )
+    improvements += core.headroom
+    return ScoreResult(
+        model_version=model.version,
+        score=core.score,
+        level=core.level,
+        blocked=core.blocked,
+        contributions=dict(core.contributions),
+        reasons=core.reasons,
         improvements=tuple(improvements[:MAX_IMPROVEMENTS]),
+        _core=core,
     )

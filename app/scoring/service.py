@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import service as audit_service
-from app.core.bulk import dumps, fetch_tuples, in_chunks, insert_rows, new_ids, one_of, update_rows
+from app.core.bulk import JSONText, fetch_tuples, in_chunks, insert_tuples, new_ids, one_of, update_rows
 from app.core.clock import utcnow
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
@@ -49,12 +49,16 @@ def compute(inputs: ScoringInputs, as_of: date, model: ScoringModel | None = Non
     return engine.compute(model or active_model(), inputs, as_of)
 
 
-def _digest(result: ScoreResult, contributions: str, explanation: str) -> str:
-    # Contributions and explanation are built in a fixed order, so their JSON text is canonical.
-    canonical = (
-        f"{result.model_version}|{result.score}|{result.level}|{result.blocked}|{contributions}|{explanation}"
-    )
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+_DAY_TEXT: dict[date | None, str] = {}  # str(day), made once per day: a rebuild formats millions
+
+
+def _day_text(day: date | None) -> str:
+    text = _DAY_TEXT.get(day)
+    if text is None:
+        if len(_DAY_TEXT) > 100_000:
+            _DAY_TEXT.clear()
+        text = _DAY_TEXT[day] = str(day)
+    return text
 
 
 def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
@@ -62,12 +66,13 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
     computing and writing altogether (a rebuild with nothing new is a read)."""
     counting = engine.COUNTING_STATUSES
-    parts = [version, engine.ENGINE_REVISION]
-    parts += sorted(
-        f"r|{record_id}|{key}|{status}|{until}|{repairable_from}"
+    records = [
+        f"r|{record_id}|{key}|{status}|{_day_text(until)}|{_day_text(repairable_from)}"
         for record_id, key, status, until, repairable_from in inputs.records
         if status in counting and (until is None or until > as_of)
-    )
+    ]
+    records.sort()
+    parts = [version, engine.ENGINE_REVISION, *records]
     if inputs.lists:
         parts += sorted(
             f"l|{e.entry_id}|{e.list_type}|{e.ends_on}" for e in inputs.lists if engine.list_applies(e, as_of)
@@ -75,20 +80,59 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def _stored_headlines(session: Session, subject_ids: list[str]) -> dict[str, tuple[str, int, str, bool, str]]:
-    found: dict[str, tuple[str, int, str, bool, str]] = {}
+StoredHeadline = tuple[str, int, str, bool, str]  # digest, score, level, blocked, model version
+_HEADLINE_COLUMNS = (
+    _SCORES.c.subject_id,
+    _SCORES.c.digest,
+    _SCORES.c.score,
+    _SCORES.c.level,
+    _SCORES.c.blocked,
+    _SCORES.c.model_version,
+)
+
+
+def _stored_headlines(session: Session, subject_ids: list[str]) -> dict[str, StoredHeadline]:
+    found: dict[str, StoredHeadline] = {}
     for chunk in in_chunks(session, subject_ids):
-        statement = sa_select(
-            _SCORES.c.subject_id,
-            _SCORES.c.digest,
-            _SCORES.c.score,
-            _SCORES.c.level,
-            _SCORES.c.blocked,
-            _SCORES.c.model_version,
-        ).where(one_of(session, _SCORES.c.subject_id, chunk))
+        statement = sa_select(*_HEADLINE_COLUMNS).where(one_of(session, _SCORES.c.subject_id, chunk))
         for sid, digest, score, level, blocked, version in fetch_tuples(session, statement):
             found[sid] = (digest, score, level, bool(blocked), version)
     return found
+
+
+def stored_headlines_between(session: Session, first: str, last: str) -> dict[str, StoredHeadline]:
+    """What :func:`recompute_many` compares against, for the subjects with ids from ``first`` to
+    ``last``: one range scan (a rebuild batch)."""
+    statement = sa_select(*_HEADLINE_COLUMNS).where(_SCORES.c.subject_id.between(first, last))
+    return {
+        sid: (digest, score, level, bool(blocked), version)
+        for sid, digest, score, level, blocked, version in fetch_tuples(session, statement)
+    }
+
+
+_SCORE_COLUMNS = (
+    "subject_id",
+    "score",
+    "level",
+    "blocked",
+    "model_version",
+    "contributions",
+    "explanation",
+    "digest",
+    "computed_at",
+    "trigger",
+)
+_HISTORY_COLUMNS = (
+    "id",
+    "subject_id",
+    "score",
+    "level",
+    "blocked",
+    "model_version",
+    "top_reasons",
+    "trigger",
+    "computed_at",
+)
 
 
 def recompute_many(
@@ -98,57 +142,55 @@ def recompute_many(
     trigger: str,
     as_of: date,
     now: datetime | None = None,
+    stored: Mapping[str, StoredHeadline] | None = None,
 ) -> int:
     """Score each subject whose inputs changed and store the result; returns how many scores changed.
 
     The caller holds the subjects' locks (``records.scoring_inputs.lock_subjects``) so that two
     transactions changing one subject's records cannot both store a score computed without the other's
-    change."""
+    change. ``stored``: the subjects' stored headlines if the caller read them already
+    (:func:`stored_headlines_between` for a rebuild batch)."""
     if not inputs:
         return 0
     model = active_model()
-    existing = _stored_headlines(session, sorted(inputs))
+    existing = _stored_headlines(session, sorted(inputs)) if stored is None else stored
     now = now or utcnow()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[Any, ...]] = []
     changed_rows: list[dict[str, Any]] = []
-    history_rows: list[dict[str, Any]] = []
+    history_rows: list[list[Any]] = []
+    version = model.version
+    compute_one = engine.compute
     for subject_id, subject_inputs in inputs.items():
-        digest = inputs_digest(model.version, subject_inputs, as_of)
+        digest = inputs_digest(version, subject_inputs, as_of)
         old = existing.get(subject_id)
         if old is not None and old[0] == digest:
             continue
-        result = engine.compute(model, subject_inputs, as_of)
-        row = {
-            "subject_id": subject_id,
-            "score": result.score,
-            "level": result.level,
-            "blocked": result.blocked,
-            "model_version": result.model_version,
-            "contributions": dumps(result.contributions),
-            "explanation": dumps(result.explanation()),
-            "digest": digest,
-            "computed_at": now,
-            "trigger": trigger,
-        }
-        (new_rows if old is None else changed_rows).append(row)
-        if old is None or old[1:] != (result.score, result.level, result.blocked, result.model_version):
-            history_rows.append(
-                {
-                    "subject_id": subject_id,
-                    "score": result.score,
-                    "level": result.level,
-                    "blocked": result.blocked,
-                    "model_version": result.model_version,
-                    "top_reasons": [r.code for r in result.reasons if r.points or r.code == BLACK_LIST][:3],
-                    "trigger": trigger,
-                    "computed_at": now,
-                }
-            )
-    for row, history_id in zip(history_rows, new_ids("sch", len(history_rows)), strict=True):
-        row["id"] = history_id
-    insert_rows(session, _SCORES, new_rows)
+        result = compute_one(model, subject_inputs, as_of)
+        score, level, blocked = result.score, result.level, result.blocked
+        row = (
+            subject_id,
+            score,
+            level,
+            blocked,
+            version,
+            JSONText(result.contributions_json()),
+            JSONText(result.explanation_json()),
+            digest,
+            now,
+            trigger,
+        )
+        if old is None:
+            new_rows.append(row)
+        else:
+            changed_rows.append(dict(zip(_SCORE_COLUMNS, row, strict=True)))
+        if old is None or old[1:] != (score, level, blocked, version):
+            top = [r.code for r in result.reasons if r.points or r.code == BLACK_LIST][:3]
+            history_rows.append([None, subject_id, score, level, blocked, version, top, trigger, now])
+    for history_row, history_id in zip(history_rows, new_ids("sch", len(history_rows)), strict=True):
+        history_row[0] = history_id
+    insert_tuples(session, _SCORES, _SCORE_COLUMNS, new_rows)
     update_rows(session, _SCORES, "subject_id", changed_rows)
-    insert_rows(session, _HISTORY, history_rows)
+    insert_tuples(session, _HISTORY, _HISTORY_COLUMNS, history_rows)
     return len(new_rows) + len(changed_rows)
 
 

@@ -3,13 +3,18 @@ SQLite, with the same results."""
 
 from __future__ import annotations
 
+import gc
 import json
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Table
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session, SQLModel, select
 
-from app.core.bulk import dumps, insert_rows_skipping_conflicts, new_ids
+from app.core.bulk import dumps, few_collections, insert_rows_skipping_conflicts, insert_tuples, new_ids
 from app.core.clock import utcnow
+from app.scoring.models import ScoreHistory
 from app.subjects.models import Subject
 from tests.records.helpers import uid
 
@@ -45,3 +50,53 @@ def test_insert_skipping_conflicts_with_no_rows_does_nothing(db: Session):
 def test_dumps_writes_the_text_of_compact_json_with_non_ascii_kept():
     value = {"reasons": [["black_list", "lists", -351, 1]], "label": "信用良好", "x": None, "ok": True}
     assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+HISTORY: Table = SQLModel.metadata.tables["credit_score_history"]
+HISTORY_COLUMNS = ("id", "subject_id", "score", "level", "blocked", "model_version", "top_reasons", "trigger", "computed_at")  # fmt: skip
+
+
+def test_insert_tuples_lands_every_kind_of_value_as_given(db: Session):
+    """On PostgreSQL the rows travel as COPY text: tabs, newlines and backslashes must survive it."""
+    subject_id = new_ids("sub", 1)[0]
+    insert_rows_skipping_conflicts(db, SUBJECTS, [enterprise(subject_id, uid("Q")[:18])], "uscc")
+    when = datetime(2026, 11, 27, 4, 5, 6, 789_000, tzinfo=UTC)
+    awkward = ["tab\there", "line\nbreak", "back\\slash", "cr\rx", "信用", ""]
+    first, second = new_ids("sch", 2)
+    insert_tuples(
+        db,
+        HISTORY,
+        HISTORY_COLUMNS,
+        [
+            (first, subject_id, -3, "D", True, "v1", awkward, "a\tb\\c\nd", when),
+            (second, subject_id, 1000, "AAA", False, "v1", dumps(awkward), "rebuild", when),
+        ],
+    )
+
+    rows = db.exec(
+        select(ScoreHistory).where(ScoreHistory.subject_id == subject_id).order_by(ScoreHistory.id)  # type: ignore[arg-type]
+    ).all()
+    assert [(r.id, r.score, r.level, r.blocked, r.top_reasons, r.trigger, r.computed_at) for r in rows] == [
+        (first, -3, "D", True, awkward, "a\tb\\c\nd", when),
+        (second, 1000, "AAA", False, awkward, "rebuild", when),
+    ]
+
+
+def test_insert_tuples_refuses_a_naive_time_and_writes_nothing(db: Session):
+    subject_id = new_ids("sub", 1)[0]
+    insert_rows_skipping_conflicts(db, SUBJECTS, [enterprise(subject_id, uid("N")[:18])], "uscc")
+    row = (new_ids("sch", 1)[0], subject_id, 1, "D", False, "v1", [], "t", datetime(2026, 11, 27))
+    with pytest.raises((ValueError, StatementError)):
+        insert_tuples(db, HISTORY, HISTORY_COLUMNS, [row])
+
+    assert db.exec(select(ScoreHistory).where(ScoreHistory.subject_id == subject_id)).all() == []
+
+
+def test_few_collections_holds_the_collector_back_and_restores_it():
+    before_threshold, before_frozen = gc.get_threshold(), gc.get_freeze_count()
+    with few_collections():
+        assert gc.get_threshold()[0] == 50_000
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before_threshold
+    assert gc.get_freeze_count() == 0
+    assert before_frozen == 0  # nothing else in the test run freezes objects

@@ -14,7 +14,7 @@ from app.records import tasks
 from app.records.files import open_record_file
 from app.records.models import CreditRecord
 from app.scoring.engine import business_date
-from app.scoring.models import CreditScore, ScoreRebuild
+from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.subjects.models import Subject
 from tests.records.helpers import new_id_number, uid
 
@@ -33,6 +33,14 @@ def scores_of(engine, subject_ids: set[str]) -> dict[str, tuple]:
     with Session(engine) as session:
         rows = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
         return {r.subject_id: (r.score, r.level, r.contributions, r.explanation, r.digest) for r in rows}
+
+
+def written_at(engine, subject_ids: set[str]) -> tuple[dict[str, object], int]:
+    """When each score was last written, and how many history rows the subjects have."""
+    with Session(engine) as session:
+        scores = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
+        history = session.exec(select(ScoreHistory).where(ScoreHistory.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
+        return {r.subject_id: r.computed_at for r in scores}, len(history)
 
 
 def test_a_file_lands_in_chunks_and_a_duplicate_in_a_later_chunk_is_caught(
@@ -95,6 +103,13 @@ def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, 
 
     assert summary.processed >= 7 and summary.changed >= 7
     assert scores_of(committed_engine, subjects) == incremental
+
+    # Nothing changed since: a second rebuild reads every score and writes none of them.
+    before = written_at(committed_engine, subjects)
+    tasks.run_rebuild(
+        committed_engine, tasks.start_rebuild(committed_engine, restart=True), batch_size=3, workers=workers
+    )
+    assert written_at(committed_engine, subjects) == before
 
 
 def test_a_parallel_rebuild_resumes_after_the_checkpoint_and_completes(committed_engine):

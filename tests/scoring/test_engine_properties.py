@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.scoring.engine import ListInput, RecordInput, ScoringInputs, compute
+from app.scoring import engine as engine_module
+from app.scoring.engine import ListInput, RecordInput, ScoringInputs, _compile, compute
 from app.scoring.model import ADJUSTMENT_DIMENSION, BLACK_LIST, RED_LIST, active_model
 
 MODEL = active_model()
@@ -131,3 +134,48 @@ def test_the_level_is_the_band_of_the_score_unless_black_listed(inputs):
     result = run(inputs)
     if not result.blocked:
         assert result.level == MODEL.band_for(result.score).level
+
+
+def _cold(inputs: ScoringInputs):
+    """The result computed with nothing remembered from earlier subjects."""
+    _compile(MODEL).cores.clear()
+    _compile(MODEL).parts.clear()
+    return run(inputs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(subjects, min_size=1, max_size=8))
+def test_a_score_does_not_depend_on_the_subjects_scored_before_it(batch):
+    """Subjects with the same counting record kinds share the computed part of their score."""
+    warm = [run(inputs) for inputs in batch]
+    for inputs, result in zip(batch, warm, strict=True):
+        cold = _cold(inputs)
+        assert cold == result
+        assert (cold.contributions_json(), cold.explanation_json()) == (
+            result.contributions_json(),
+            result.explanation_json(),
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(subjects)
+def test_the_stored_json_is_the_json_of_the_result(inputs):
+    result = run(inputs)
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
+    assert result.contributions_json() == json.dumps(result.contributions, **compact)
+    assert result.explanation_json() == json.dumps(result.explanation(), **compact)
+    # A result read back from storage has no computed part: the same text, made the slow way.
+    stored = dataclasses.replace(result, _core=None)
+    assert (stored.contributions_json(), stored.explanation_json()) == (
+        result.contributions_json(),
+        result.explanation_json(),
+    )
+
+
+def test_the_shared_parts_stay_bounded(monkeypatch):
+    monkeypatch.setattr(engine_module, "CORE_CACHE_SIZE", 3)
+    keys = RECORD_KEYS[:6]
+    batch = [ScoringInputs((RecordInput(f"rec_{n}", key),)) for n, key in enumerate(keys)]
+    results = [run(inputs) for inputs in batch]
+    assert len(_compile(MODEL).cores) <= 3 and len(_compile(MODEL).parts) <= 3
+    assert results == [_cold(inputs) for inputs in batch]
