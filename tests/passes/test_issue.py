@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.sms import RecordingSender
+from app.core.store import KeyValueStore, MemoryStore, RedisStore
 from app.passes.service import PASSES_PER_MINUTE
 from tests.core.test_errors import assert_problem
 from tests.helpers import make_phone, sign_in, table_snapshot
@@ -50,9 +51,21 @@ def test_only_the_holder_sees_a_pass_qr(
     )
 
 
-def test_passes_are_rate_limited_per_resident(client: TestClient, holder: dict[str, Any]) -> None:
+def passmeta_keys(store: KeyValueStore) -> set[str]:
+    """The online pass records in the test's store (each test has its own prefix or store)."""
+    if isinstance(store, MemoryStore):
+        return {key for key in store._data if "passmeta:" in key}
+    assert isinstance(store, RedisStore)
+    return {str(key) for key in store._client.scan_iter(match=store._prefix + "passmeta:*")}
+
+
+def test_passes_are_rate_limited_per_resident(
+    client: TestClient, store: KeyValueStore, holder: dict[str, Any]
+) -> None:
     for _ in range(PASSES_PER_MINUTE):
         issue(client, holder)
+    keys_before = passmeta_keys(store)
     refused = client.post("/v1/me/passes", headers=holder["headers"])
     assert_problem(refused, 429, "rate_limited")
     assert refused.headers["retry-after"] == "60"
+    assert passmeta_keys(store) == keys_before  # no pass record is left behind
