@@ -22,9 +22,9 @@ _COLUMNS = (
     "details", "created_at", "prev_hash", "entry_hash",
 )  # fmt: skip
 _INSERT = insert(_ENTRIES).values({name: bindparam(name) for name in _COLUMNS})
-_READ = select(
-    literal(7).label("seven"), _ENTRIES.c.seq, _ENTRIES.c.details, _ENTRIES.c.created_at
-).where(_ENTRIES.c.id == bindparam("id"))
+_READ = select(literal(7).label("seven"), _ENTRIES.c.seq, _ENTRIES.c.details, _ENTRIES.c.created_at).where(
+    _ENTRIES.c.id == bindparam("id")
+)
 _CLAIM = text(
     "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 1, :genesis) "
     "ON CONFLICT (chain) DO UPDATE SET last_seq = audit_chain_heads.last_seq + 1 "
