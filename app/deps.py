@@ -85,10 +85,14 @@ def authenticated_principal(
 PrincipalDep = Annotated[Principal, Depends(authenticated_principal)]
 
 
-async def current_user(principal: PrincipalDep) -> Principal:
+def ensure_user(principal: Principal) -> Principal:
     if principal.type != "user":
         raise Forbidden("This endpoint is for signed-in users, not API keys.", code="user_required")
     return principal
+
+
+async def current_user(principal: PrincipalDep) -> Principal:
+    return ensure_user(principal)
 
 
 def ensure_partner(principal: Principal) -> Principal:

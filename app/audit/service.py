@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, insert, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
@@ -141,6 +142,29 @@ _ENTRY_COLUMNS = (
     "details", "created_at", "prev_hash", "entry_hash",
 )  # fmt: skip
 
+
+def head_claim_columns() -> tuple[ColumnElement[int], ColumnElement[str]]:
+    """PostgreSQL only: the claim of a chain head (the upsert of :func:`record`, as a data-modifying
+    ``WITH``, run exactly once per statement) as two columns (the claimed seq, the previous hash) for a
+    caller that reads other facts in the same statement and then passes them to :func:`record` as
+    ``claimed``. The chain is bound by :func:`head_params`. Build the statement once."""
+    upsert = pg_insert(_HEADS).values(
+        chain=bindparam("audit_chain"), last_seq=1, last_hash=bindparam("audit_genesis")
+    )
+    claim = upsert.on_conflict_do_update(
+        index_elements=[_HEADS.c.chain], set_={"last_seq": _HEADS.c.last_seq + 1}
+    ).returning(_HEADS.c.last_seq, _HEADS.c.last_hash)
+    head = claim.cte("claimed_head")
+    return (
+        select(head.c.last_seq).scalar_subquery().label("audit_seq"),
+        select(head.c.last_hash).scalar_subquery().label("audit_prev_hash"),
+    )
+
+
+def head_params(subject_id: str | None) -> dict[str, str]:
+    return {"audit_chain": chain_for(subject_id), "audit_genesis": GENESIS_HASH}
+
+
 # The statements are built once: every verification writes an entry, and a prebuilt statement skips
 # SQLAlchemy's construction and cache-key work.
 _CLAIM_HEAD = text(
@@ -181,6 +205,7 @@ def record(
     legal_basis: str,
     details: dict[str, Any] | None = None,
     with_row: tuple[Table, dict[str, Any]] | None = None,
+    claimed: tuple[int, str] | None = None,
 ) -> RecordedEntry:
     """Append one entry to the subject's chain. ``details`` must hold ids and codes only, never personal
     data: the log outlives the records it describes.
@@ -188,6 +213,9 @@ def record(
     ``with_row`` = (table, values): a plain INSERT of one row that the entry describes (a row never
     changed afterwards, written past the unit of work), made in the same transaction — on PostgreSQL in
     the same statement as the entry, one round trip fewer on a hot path.
+
+    ``claimed`` = (seq, previous hash) from :func:`head_claim_columns`, read in this transaction: the
+    head was already claimed for this entry.
 
     Concurrency: the chain head is claimed with an upsert ``… RETURNING`` before anything is read, so
     the row lock (PostgreSQL) or the write lock (SQLite) serialises writers of one chain until commit,
@@ -197,8 +225,10 @@ def record(
     session.flush()
     # One statement claims the next sequence number: it creates the head of a new chain, or bumps the
     # existing one under its row lock, and returns the hash of the entry before.
-    head: Any = execute_core(session, _CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
-    seq, prev_hash = head[0], head[1]
+    if claimed is None:
+        head: Any = execute_core(session, _CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
+        claimed = (head[0], head[1])
+    seq, prev_hash = claimed
     entry_id = new_id("aud")
     fields: dict[str, Any] = {
         "chain": chain,

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import CursorResult, DateTime, Engine, Executable, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, DateTime, Engine, Executable, event
+from sqlalchemy.engine import Dialect, Result
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -130,12 +131,116 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def execute_core(session: Session, statement: Executable, params: Mapping[str, Any]) -> CursorResult[Any]:
+def execute_core(session: Session, statement: Executable, params: Mapping[str, Any]) -> Result[Any]:
     """Run a Core statement (no ORM entities in or out) on the session's connection, in its transaction,
     past the ORM's per-statement machinery, which only ORM statements need: on a hot path that is a
-    good part of a statement's cost. Pending changes are flushed first, as ``Session.execute`` does."""
+    good part of a statement's cost. Pending changes are flushed first, as ``Session.execute`` does.
+
+    The statement must be built once (module level): on PostgreSQL it is compiled once and then run on
+    the DBAPI cursor directly, with the same bind and result processing SQLAlchemy applies (see
+    :class:`_Prepared`); SQLAlchemy's per-execution work (execution context, cache lookup, result
+    metadata) was more than half of a hot statement's CPU. Other databases take the normal path."""
     session.flush()
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return connection.execute(statement, params)
+    prepared = _PREPARED.get(id(statement))
+    if prepared is None or prepared.statement is not statement or prepared.dialect is not dialect:
+        prepared = _Prepared.build(statement, dialect)
+        if len(_PREPARED) >= _PREPARED_MAX:  # a caller building statements per call: bound, not leaked
+            _PREPARED.clear()
+        _PREPARED[id(statement)] = prepared
+    if prepared.fallback:
+        return connection.execute(statement, params)
+    return prepared.run(connection, params)
+
+
+_PREPARED: dict[int, _Prepared] = {}
+_PREPARED_MAX = 256
+
+
+class _Prepared:
+    """A prebuilt Core statement compiled once for one dialect, with its bind processors (the same ones
+    SQLAlchemy applies: type decorators such as :class:`UTCDateTime`, JSON serialisation) and, after the
+    first run, its result keys and result processors. Statements that need SQLAlchemy's per-execution
+    rendering (expanding ``IN``, literal-execute parameters) or multi-row results with ORM entities are
+    marked ``fallback`` and take the normal path."""
+
+    __slots__ = ("bind_processors", "compiled", "dialect", "fallback", "result", "sql", "statement")
+
+    def __init__(self, statement: Executable, dialect: Dialect, compiled: Any, fallback: bool) -> None:
+        self.statement = statement
+        self.dialect = dialect
+        self.compiled = compiled
+        self.fallback = fallback
+        self.sql: str = compiled.string if compiled is not None else ""
+        self.bind_processors: list[tuple[str, Any]] = []
+        self.result: tuple[SimpleResultMetaData, list[Any | None]] | None = None
+
+    @classmethod
+    def build(cls, statement: Executable, dialect: Dialect) -> _Prepared:
+        compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        fallback = bool(
+            compiled.literal_execute_params
+            or compiled.post_compile_params
+            or compiled.positional
+            or compiled.escaped_bind_names
+            or not isinstance(compiled.string, str)
+        )
+        prepared = cls(statement, dialect, compiled, fallback)
+        for bind, name in compiled.bind_names.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                prepared.bind_processors.append((name, processor))
+        return prepared
+
+    def _result_of(self, cursor: Any) -> tuple[SimpleResultMetaData, list[Any | None]]:
+        if self.result is None:
+            description = cursor.description
+            typed = {entry.keyname: entry.type for entry in self.compiled._result_columns or ()}
+            keys = [column[0] for column in description]
+            processors = [
+                typed[key].dialect_impl(self.dialect).result_processor(self.dialect, column[1])
+                if key in typed
+                else None
+                for key, column in zip(keys, description, strict=True)
+            ]
+            self.result = (SimpleResultMetaData(keys), processors)
+        return self.result
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> Result[Any]:
+        bound = self.compiled.construct_params(params)
+        for name, processor in self.bind_processors:
+            if name in bound:
+                bound[name] = processor(bound[name])
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, bound)
+            if cursor.description is None:
+                rows: list[Any] = []
+                metadata = _NO_COLUMNS
+            else:
+                metadata, processors = self._result_of(cursor)
+                rows = cursor.fetchall()
+                if any(processors):
+                    rows = [
+                        tuple(
+                            value if p is None else p(value) for p, value in zip(processors, row, strict=True)
+                        )
+                        for row in rows
+                    ]
+        except Exception as exc:
+            # Wrapped as SQLAlchemy wraps it (IntegrityError, OperationalError, …), and a disconnect
+            # invalidates the connection as on the normal path.
+            connection._handle_dbapi_exception(exc, self.sql, bound, cursor, None)
+        finally:
+            cursor.close()
+        return IteratorResult(metadata, iter(rows))
+
+
+_NO_COLUMNS = SimpleResultMetaData([])
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -23,7 +23,7 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import KeyValueStore
+from app.core.store import Incr, KeyValueStore, Set
 from app.passes import qr, tokens
 from app.passes.models import OfflineCode
 from app.scenarios import service as scenarios_service
@@ -121,10 +121,6 @@ def issue_online(
     now: datetime | None = None,
 ) -> IssuedPass:
     subject_id = bound_subject(user)
-    if store.incr(f"passes:rate:{user.id}", 60) > PASSES_PER_MINUTE:
-        raise RateLimited(
-            "Too many passes asked for; the one you have is valid for 90 seconds.", retry_after=60
-        )
     now = now or utcnow()
     now_s = int(now.timestamp())
     handle = tokens.new_handle()
@@ -132,7 +128,16 @@ def issue_online(
     token = keyring.sign(session, claims, now)
     pass_id = online_pass_id(hasher, handle)
     record = {"u": user.id, "s": subject_id, "t": token, "x": claims["exp"]}
-    store.set(_store_key(pass_id), json.dumps(record), claims["exp"] + tokens.LEEWAY_SECONDS - now_s)
+    # The rate count and the pass record in one round trip; a refused pass's record is taken back (the
+    # token was never shown, so nobody could have used it meanwhile).
+    key = _store_key(pass_id)
+    ttl = claims["exp"] + tokens.LEEWAY_SECONDS - now_s
+    asked, _ = store.batch([Incr(f"passes:rate:{user.id}", 60), Set(key, json.dumps(record), ttl)])
+    if asked > PASSES_PER_MINUTE:
+        store.delete(key)
+        raise RateLimited(
+            "Too many passes asked for; the one you have is valid for 90 seconds.", retry_after=60
+        )
     return _issued(pass_id, "online", token, tokens.PassClaims(handle, claims["nbf"], claims["exp"], None))
 
 

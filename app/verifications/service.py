@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
+from app.core.db import execute_core
 from app.core.errors import Forbidden, InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -38,7 +39,7 @@ from app.passes.tokens import PassClaims, TokenRefused
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
 from app.scenarios.schema import Scenario
-from app.scenarios.service import Evaluation
+from app.scenarios.service import Evaluation, Standing
 from app.signing.keyring import Keyring
 from app.verifications.models import Verification
 
@@ -82,6 +83,7 @@ def record(
     now: datetime,
     used_at: datetime | None = None,
     flagged: bool = False,
+    claimed: tuple[int, str] | None = None,
 ) -> Verification:
     """Store the decision and write it to the subject's audit chain (actor: the partner; purpose: the
     scenario; legal basis: the resident's presentation of the pass), in the caller's transaction."""
@@ -117,8 +119,24 @@ def record(
             "reason": evaluation.reason,
         },
         with_row=(_TABLE, values),
+        claimed=claimed,
     )
     return verification
+
+
+# PostgreSQL: the subject's standing and the claim of its audit chain's head (the decision's entry is
+# written next, whatever the decision) in one statement, one round trip fewer on every verification.
+# The claim takes the head's row lock a moment earlier than a separate statement would; the standing is
+# read as of the same moment as before, just before the decision.
+_STANDING_AND_HEAD = scenarios_service.standing_select(*audit_service.head_claim_columns())
+
+
+def _standing_and_audit_head(session: Session, subject_id: str) -> tuple[Standing, tuple[int, str]]:
+    params = scenarios_service.standing_params(subject_id) | audit_service.head_params(subject_id)
+    standing, (seq, prev_hash) = scenarios_service.standing_of(
+        execute_core(session, _STANDING_AND_HEAD, params).one()
+    )
+    return standing, (seq, prev_hash)
 
 
 def _replayed() -> TokenRefused:
@@ -186,8 +204,12 @@ def verify(
     claim_key, online = _claim(store, hasher, partner, claims, now_s)
     try:
         subject_id, pass_id, revoked = _holder(session, online, claims, now)
+        claimed: tuple[int, str] | None = None
         if revoked:
             evaluation = scenarios_service.revoked()
+        elif session.get_bind().dialect.name == "postgresql":
+            standing, claimed = _standing_and_audit_head(session, subject_id)
+            evaluation = scenarios_service.evaluate(scenario, standing)
         else:
             evaluation = scenarios_service.evaluate(
                 scenario, scenarios_service.subject_standing(session, subject_id)
@@ -201,6 +223,7 @@ def verify(
             evaluation=evaluation,
             mode="offline" if claims.offline else "online",
             now=now,
+            claimed=claimed,
         )
     except BaseException:
         # Nothing was decided: the pass may be scanned again. (A failed commit after this point keeps it

@@ -8,10 +8,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.sms import RecordingSender
+from app.core.store import KeyValueStore, MemoryStore, RedisStore
 from app.passes.service import PASSES_PER_MINUTE
 from tests.core.test_errors import assert_problem
 from tests.helpers import make_phone, sign_in, table_snapshot
-from tests.passes.helpers import issue, resident
+from tests.passes.helpers import issue, partner, resident
 
 
 def test_a_pass_needs_a_signed_in_resident_with_a_bound_id(client: TestClient, sms: RecordingSender) -> None:
@@ -50,9 +51,46 @@ def test_only_the_holder_sees_a_pass_qr(
     )
 
 
-def test_passes_are_rate_limited_per_resident(client: TestClient, holder: dict[str, Any]) -> None:
+def passmeta_keys(store: KeyValueStore) -> set[str]:
+    """The online pass records in the test's store (each test has its own prefix or store)."""
+    if isinstance(store, MemoryStore):
+        return {key for key in store._data if "passmeta:" in key}
+    assert isinstance(store, RedisStore)
+    return {str(key) for key in store._client.scan_iter(match=store._prefix + "passmeta:*")}
+
+
+def test_passes_are_rate_limited_per_resident(
+    client: TestClient, store: KeyValueStore, holder: dict[str, Any]
+) -> None:
     for _ in range(PASSES_PER_MINUTE):
         issue(client, holder)
+    keys_before = passmeta_keys(store)
     refused = client.post("/v1/me/passes", headers=holder["headers"])
     assert_problem(refused, 429, "rate_limited")
     assert refused.headers["retry-after"] == "60"
+    assert passmeta_keys(store) == keys_before  # no pass record is left behind
+
+
+def test_a_retried_pass_request_with_its_idempotency_key_gets_the_same_pass(
+    client: TestClient, holder: dict[str, Any]
+) -> None:
+    # Given a pass asked for with an Idempotency-Key
+    headers = {**holder["headers"], "Idempotency-Key": "pass-1"}
+    first = client.post("/v1/me/passes", headers=headers)
+    assert first.status_code == 201
+    assert first.headers["cache-control"] == "no-store"
+
+    # When the phone retries with the same key, and then asks with another
+    retry = client.post("/v1/me/passes", headers=headers)
+    other = client.post("/v1/me/passes", headers={**holder["headers"], "Idempotency-Key": "pass-2"})
+
+    # Then the retry is the same pass, replayed; the other key gets a new one
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+
+
+def test_a_partner_key_cannot_ask_for_a_pass(client: TestClient, db: Session) -> None:
+    merchant = partner(db, "merchant")
+    assert_problem(client.post("/v1/me/passes", headers=merchant["headers"]), 403, "user_required")
