@@ -11,9 +11,7 @@ from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, require_scope
 from app.records import service
-from app.records.catalogue import CATEGORIES
-from app.records.models import CreditRecord
-from app.records.schemas import CategoryLabels, RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
+from app.records.schemas import RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
 from app.records.validation import RowError
 
 router = APIRouter(route_class=AppRoute, tags=["records"])
@@ -62,34 +60,10 @@ def _error_out(error: RowError) -> RowErrorOut:
     )
 
 
-def _record_out(record: CreditRecord) -> RecordOut:
-    category = CATEGORIES[record.category]
-    return RecordOut(
-        id=record.id,
-        category=record.category,
-        category_labels=CategoryLabels(zh=category.zh, en=category.en),
-        severity=record.severity,
-        outcome=record.outcome,
-        grade=record.grade,
-        title=record.title,
-        decision_date=record.decision_date,
-        conduct_end_date=record.conduct_end_date,
-        publicity_starts_on=record.publicity_starts_on,
-        publicity_min_ends_on=record.publicity_min_ends_on,
-        publicity_ends_on=record.publicity_ends_on,
-        counts_until=record.counts_until,
-        status=record.status,
-        source=record.source,
-        source_record_id=record.source_record_id,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
-
-
 @router.get("/v1/me/records")
 def my_records(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[RecordOut]:
     """The public credit records about you, newest first, with their publicity windows and status."""
     if user.subject_id is None:
         raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
     rows, has_more = service.records_of(session, user.subject_id, page)
-    return Page(data=[_record_out(row) for row in rows], has_more=has_more)
+    return Page(data=[RecordOut.of(row) for row in rows], has_more=has_more)

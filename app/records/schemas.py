@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
 from app.records.catalogue import CATEGORIES
+from app.records.models import CreditRecord
 
 _ROW_DOC = (
     "Up to 10,000 rows. Each row is an object with: `source_record_id` (your own id of the record; "
@@ -71,3 +72,29 @@ class RecordOut(BaseModel):
     source_record_id: str
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, record: CreditRecord, **extra: Any) -> Self:
+        """The API shape of a stored record (``extra``: the fields a subclass adds)."""
+        category = CATEGORIES[record.category]
+        return cls(
+            id=record.id,
+            category=record.category,
+            category_labels=CategoryLabels(zh=category.zh, en=category.en),
+            severity=record.severity,
+            outcome=record.outcome,
+            grade=record.grade,
+            title=record.title,
+            decision_date=record.decision_date,
+            conduct_end_date=record.conduct_end_date,
+            publicity_starts_on=record.publicity_starts_on,
+            publicity_min_ends_on=record.publicity_min_ends_on,
+            publicity_ends_on=record.publicity_ends_on,
+            counts_until=record.counts_until,
+            status=record.status,
+            source=record.source,
+            source_record_id=record.source_record_id,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            **extra,
+        )

@@ -25,9 +25,7 @@ from app.objections import service as objections_service
 from app.objections.models import ObjectionStatus
 from app.partners import service as partners_service
 from app.records import service as records_service
-from app.records.catalogue import CATEGORIES
 from app.records.models import CreditRecord
-from app.records.schemas import CategoryLabels
 from app.repairs import service as repairs_service
 from app.repairs.models import RepairStatus
 from app.reports.models import CreditReportIssue
@@ -123,32 +121,6 @@ def _all_records(session: Session, subject_id: str) -> list[CreditRecord]:
         after = page[-1].id
 
 
-def _record(record: CreditRecord, objection_id: str | None, repair_id: str | None) -> ReportRecord:
-    category = CATEGORIES[record.category]
-    return ReportRecord(
-        id=record.id,
-        category=record.category,
-        category_labels=CategoryLabels(zh=category.zh, en=category.en),
-        severity=record.severity,
-        outcome=record.outcome,
-        grade=record.grade,
-        title=record.title,
-        decision_date=record.decision_date,
-        conduct_end_date=record.conduct_end_date,
-        publicity_starts_on=record.publicity_starts_on,
-        publicity_min_ends_on=record.publicity_min_ends_on,
-        publicity_ends_on=record.publicity_ends_on,
-        counts_until=record.counts_until,
-        status=record.status,
-        source=record.source,
-        source_record_id=record.source_record_id,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-        open_objection_id=objection_id,
-        pending_repair_id=repair_id,
-    )
-
-
 def _scans(session: Session, subject_id: str) -> tuple[list[ReportScan], bool]:
     rows, has_more = verifications_service.list_for_subject(
         session, subject_id, PageParams(limit=SECTION_LIMIT, starting_after=None)
@@ -201,7 +173,9 @@ def build(
         subject=_subject(subject),
         score=explain.render(scoring_service.current_score(session, subject_id), lang, today),
         records=[
-            _record(r, open_objections.get(r.id), pending_repairs.get(r.id))
+            ReportRecord.of(
+                r, open_objection_id=open_objections.get(r.id), pending_repair_id=pending_repairs.get(r.id)
+            )
             for r in _all_records(session, subject_id)
         ],
         lists=[
