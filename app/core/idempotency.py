@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, InvalidInput
-from app.core.store import KeyValueStore, Set
+from app.core.store import KeyValueStore, Set, SetIfAbsent
 
 HEADER = "Idempotency-Key"
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -63,7 +63,64 @@ class IdempotencyContext:
         self.store.delete(self.store_key)
 
 
-def begin(
+@dataclass
+class PendingClaim:
+    """An ``Idempotency-Key`` checked and fingerprinted but not yet claimed: :meth:`claim` is the store
+    write that claims it, for a caller that sends it in a batch with its own writes; :meth:`settle`
+    reads that write's result."""
+
+    store: KeyValueStore
+    store_key: str
+    fingerprint: str
+    lock_seconds: int
+    ttl_seconds: int
+
+    def claim(self) -> SetIfAbsent:
+        pending = json.dumps({"state": "processing", "fingerprint": self.fingerprint})
+        return SetIfAbsent(self.store_key, pending, self.lock_seconds)
+
+    def settle(self, claimed: bool) -> IdempotencyContext:
+        """The context of a won claim; for a lost one, raises what :func:`begin` raises (the replay, or
+        the problem)."""
+        if claimed:
+            return IdempotencyContext(self.store, self.store_key, self.fingerprint, self.ttl_seconds)
+        existing = self.store.get(self.store_key)
+        if existing is None:  # expired between the two calls: the caller may simply retry
+            raise Conflict(
+                "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
+            )
+        raise self._twin(existing)
+
+    def twin(self) -> BaseException | None:
+        """What a request refused before its claim owes a retry: the stored replay (or problem) of an
+        earlier request with this key, None when there is none. Reads, never writes."""
+        existing = self.store.get(self.store_key)
+        return None if existing is None else self._twin(existing)
+
+    def _twin(self, existing: str) -> BaseException:
+        record = json.loads(existing)
+        if record["fingerprint"] != self.fingerprint:
+            return InvalidInput(
+                f"This {HEADER} was already used with a different request.",
+                code="idempotency_key_reused",
+                param=HEADER,
+            )
+        if record["state"] == "processing":
+            return Conflict(
+                "A request with this Idempotency-Key is still being processed.",
+                code="idempotency_request_in_progress",
+                param=HEADER,
+            )
+        replay = Response(
+            content=base64.b64decode(record["body"]),
+            status_code=record["status"],
+            media_type=record["media_type"],
+            headers={"Idempotent-Replayed": "true"},
+        )
+        return IdempotentReplay(replay)
+
+
+def prepare(
     store: KeyValueStore,
     settings: Settings,
     principal_id: str,
@@ -73,10 +130,8 @@ def begin(
     body: bytes,
     *,
     required: bool = False,
-) -> IdempotencyContext | None:
-    """Claim ``key`` for this request: a context to complete or release, None without a key. Raises
-    :class:`IdempotentReplay` with the stored response of a completed twin, and the problems above.
-    The dependencies below call it; a hot path may call it on its own worker thread."""
+) -> PendingClaim | None:
+    """Check ``key`` (None without one) and fingerprint the request, without touching the store."""
     if key is None:
         if required:
             raise InvalidInput(
@@ -91,34 +146,31 @@ def begin(
         )
     fingerprint = hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
     store_key = f"idem:{principal_id}:{hashlib.sha256(key.encode()).hexdigest()}"
-    pending = json.dumps({"state": "processing", "fingerprint": fingerprint})
-    if store.set_if_absent(store_key, pending, settings.idempotency_lock_seconds):
-        return IdempotencyContext(store, store_key, fingerprint, settings.idempotency_ttl_seconds)
-    existing = store.get(store_key)
-    if existing is None:  # expired between the two calls: the caller may simply retry
-        raise Conflict(
-            "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
-        )
-    record = json.loads(existing)
-    if record["fingerprint"] != fingerprint:
-        raise InvalidInput(
-            f"This {HEADER} was already used with a different request.",
-            code="idempotency_key_reused",
-            param=HEADER,
-        )
-    if record["state"] == "processing":
-        raise Conflict(
-            "A request with this Idempotency-Key is still being processed.",
-            code="idempotency_request_in_progress",
-            param=HEADER,
-        )
-    replay = Response(
-        content=base64.b64decode(record["body"]),
-        status_code=record["status"],
-        media_type=record["media_type"],
-        headers={"Idempotent-Replayed": "true"},
+    return PendingClaim(
+        store, store_key, fingerprint, settings.idempotency_lock_seconds, settings.idempotency_ttl_seconds
     )
-    raise IdempotentReplay(replay)
+
+
+def begin(
+    store: KeyValueStore,
+    settings: Settings,
+    principal_id: str,
+    key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    required: bool = False,
+) -> IdempotencyContext | None:
+    """Claim ``key`` for this request: a context to complete or release, None without a key. Raises
+    :class:`IdempotentReplay` with the stored response of a completed twin, and the problems above.
+    The dependencies below call it; a hot path may call it on its own worker thread, or use
+    :func:`prepare` to send the claim in one batch with its own store writes."""
+    pending = prepare(store, settings, principal_id, key, method, path, body, required=required)
+    if pending is None:
+        return None
+    claim = pending.claim()
+    return pending.settle(store.set_if_absent(claim.key, claim.value, claim.ttl_seconds))
 
 
 async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:

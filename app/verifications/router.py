@@ -91,7 +91,7 @@ def _verify_pass(
     """The hottest partner call, on one worker thread from the API key to the response bytes: the
     same steps as the dependencies and the route class of other endpoints (authenticate, check kind
     and scope, claim the ``Idempotency-Key``, commit, record the response) without a thread hop, a
-    dependency or a round trip each. The request's transaction is committed here, before the response
+    dependency or a round trip each: the key is claimed in the same store round trip as the pass. The request's transaction is committed here, before the response
     exists (``get_session`` then has nothing left to do); the idempotency record and the resident's
     live-feed bump go to the store together, in one round trip."""
     state = request.app.state
@@ -100,7 +100,7 @@ def _verify_pass(
     partner = ensure_scope(
         ensure_partner(authenticate(request, session, state.settings, credentials)), "verifications:write"
     )
-    idem = idempotency.begin(
+    pending = idempotency.prepare(
         store,
         state.settings,
         request.state.principal_id,
@@ -109,17 +109,18 @@ def _verify_pass(
         request.url.path,
         raw,
     )
+    verification, idem = service.verify_once(
+        session,
+        store,
+        get_keyring(request),
+        crypto.hasher,
+        state.scenarios,
+        partner,
+        body.token,
+        body.scenario,
+        pending,
+    )
     try:
-        verification = service.verify(
-            session,
-            store,
-            get_keyring(request),
-            crypto.hasher,
-            state.scenarios,
-            partner,
-            body.token,
-            body.scenario,
-        )
         session.commit()
         out = VerificationOut(
             id=verification.id,

@@ -27,12 +27,13 @@ from sqlmodel import Session, SQLModel, col, select
 from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.db import execute_core
-from app.core.errors import Forbidden, InvalidInput
+from app.core.errors import AppError, Forbidden, InvalidInput
+from app.core.idempotency import IdempotencyContext, PendingClaim
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import Get, KeyValueStore, SetIfAbsent
+from app.core.store import Delete, Get, KeyValueStore, Operation, SetIfAbsent
 from app.passes import service as passes_service
 from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
@@ -146,26 +147,51 @@ def _replayed() -> TokenRefused:
 
 
 def _claim(
-    store: KeyValueStore, hasher: Hasher, partner: Principal, claims: PassClaims, now_s: int
-) -> tuple[str, passes_service.OnlinePass | None]:
-    """Claim the handle (single use); for an online pass read its record in the same round trip (wasted
-    only when the claim fails). Returns the claim's key and the online pass (None for offline codes)."""
+    store: KeyValueStore,
+    hasher: Hasher,
+    partner: Principal,
+    claims: PassClaims,
+    now_s: int,
+    idempotency: PendingClaim | None,
+) -> tuple[str, passes_service.OnlinePass | None, IdempotencyContext | None]:
+    """Claim the handle (single use) and, in the same round trip, the request's ``Idempotency-Key`` and,
+    for an online pass, its record (wasted only when a claim fails). Returns the handle's claim key, the
+    online pass (None for offline codes) and the idempotency context to complete after the commit."""
     claim_key = f"pass:{claims.handle}"
     ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
-    if claims.offline:
-        if not store.set_if_absent(claim_key, partner.id, ttl):
-            raise _replayed()
-        return claim_key, None
-    pass_id, record_key = passes_service.online_record_key(hasher, claims.handle)
-    claimed, record = store.batch([SetIfAbsent(claim_key, partner.id, ttl), Get(record_key)])
-    if not claimed:
+    operations: list[Operation] = [] if idempotency is None else [idempotency.claim()]
+    operations.append(SetIfAbsent(claim_key, partner.id, ttl))
+    pass_id = record_key = ""
+    if not claims.offline:
+        pass_id, record_key = passes_service.online_record_key(hasher, claims.handle)
+        operations.append(Get(record_key))
+    results = store.batch(operations)
+    context: IdempotencyContext | None = None
+    if idempotency is not None:
+        if not results[0]:
+            # A twin with this key came first: it answers this request (replay, in progress, reused), so
+            # this request uses nothing, not even the handle it may just have claimed.
+            if results[1]:
+                store.delete(claim_key)
+            idempotency.settle(False)
+        context = idempotency.settle(True)
+        results = results[1:]
+    if not results[0]:
+        if context is not None:
+            context.release()
         raise _replayed()
-    online = passes_service.parse_online(pass_id, record)
+    if claims.offline:
+        return claim_key, None, context
+    online = passes_service.parse_online(pass_id, results[1])
     if online is None:
         # Nothing was decided: the pass may be scanned again once the store knows it.
-        store.delete(claim_key)
+        _unclaim(store, claim_key, context)
         raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
-    return claim_key, online
+    return claim_key, online, context
+
+
+def _unclaim(store: KeyValueStore, claim_key: str, context: IdempotencyContext | None) -> None:
+    store.batch([Delete(claim_key)] if context is None else [Delete(claim_key), Delete(context.store_key)])
 
 
 def _holder(
@@ -193,15 +219,40 @@ def verify(
     scenario_id: str,
     now: datetime | None = None,
 ) -> Verification:
+    return verify_once(session, store, keyring, hasher, catalog, partner, token, scenario_id, None, now)[0]
+
+
+def verify_once(
+    session: Session,
+    store: KeyValueStore,
+    keyring: Keyring,
+    hasher: Hasher,
+    catalog: Catalog,
+    partner: Principal,
+    token: str,
+    scenario_id: str,
+    idempotency: PendingClaim | None,
+    now: datetime | None = None,
+) -> tuple[Verification, IdempotencyContext | None]:
+    """:func:`verify` for a request with an ``Idempotency-Key``: the key is claimed with the handle, in
+    one round trip; the context returned is the caller's to complete after its commit (or release). A
+    request refused before the claim (steps 1-2) still gets what an earlier twin with its key got."""
     now = now or utcnow()
     now_s = int(now.timestamp())
-    claims = tokens.read(keyring, session, token, now)
-    scenario = scenario_for(catalog, partner, scenario_id)
-    if claims.scenario is not None and claims.scenario != scenario.id:
-        raise TokenRefused(
-            f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
-        )
-    claim_key, online = _claim(store, hasher, partner, claims, now_s)
+    try:
+        claims = tokens.read(keyring, session, token, now)
+        scenario = scenario_for(catalog, partner, scenario_id)
+        if claims.scenario is not None and claims.scenario != scenario.id:
+            raise TokenRefused(
+                f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
+            )
+    except AppError:
+        # e.g. a retry of a verification that succeeded, sent after its token expired: the replay.
+        twin = idempotency.twin() if idempotency is not None else None
+        if twin is not None:
+            raise twin from None
+        raise
+    claim_key, online, context = _claim(store, hasher, partner, claims, now_s, idempotency)
     try:
         subject_id, pass_id, revoked = _holder(session, online, claims, now)
         claimed: tuple[int, str] | None = None
@@ -214,7 +265,7 @@ def verify(
             evaluation = scenarios_service.evaluate(
                 scenario, scenarios_service.subject_standing(session, subject_id)
             )
-        return record(
+        verification = record(
             session,
             partner,
             subject_id=subject_id,
@@ -228,8 +279,9 @@ def verify(
     except BaseException:
         # Nothing was decided: the pass may be scanned again. (A failed commit after this point keeps it
         # claimed; the phone shows a fresh pass within 90 seconds.)
-        store.delete(claim_key)
+        _unclaim(store, claim_key, context)
         raise
+    return verification, context
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
+from app.core.clock import utcnow
+from app.verifications import service as verifications_service
 from app.verifications.models import Verification
 from tests.core.test_errors import assert_problem
 from tests.helpers import table_snapshot
@@ -156,6 +160,55 @@ def test_a_retry_with_the_same_idempotency_key_replays_the_first_decision(
     assert table_snapshot(db) == before
     # without the key the same scan is a replay
     assert_problem(verify(client, merchant, token), 409, "token_replayed", "token")
+
+
+def test_a_retry_sent_after_the_pass_expired_still_replays_the_first_decision(
+    client: TestClient,
+    db: Session,
+    holder: dict[str, Any],
+    merchant: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a verification made with a key
+    token = issue(client, holder)["token"]
+    first = verify(client, merchant, token, **{"Idempotency-Key": "scan-late"})
+    assert first.status_code == 201, first.text
+    before = table_snapshot(db)
+
+    # when its retry arrives ten minutes later, long after the pass expired
+    later = utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(verifications_service, "utcnow", lambda: later)
+    retry = verify(client, merchant, token, **{"Idempotency-Key": "scan-late"})
+
+    # then it gets the first answer, not token_expired, and nothing is written
+    assert retry.status_code == 201, retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    assert table_snapshot(db) == before
+    # without the key the late scan is refused as expired
+    assert_problem(verify(client, merchant, token), 422, "token_expired", "token")
+
+
+def test_a_key_reused_for_another_pass_is_refused_and_leaves_that_pass_unused(
+    client: TestClient, db: Session, holder: dict[str, Any], merchant: dict[str, Any]
+) -> None:
+    # given a verification made with a key
+    assert (
+        verify(client, merchant, issue(client, holder)["token"], **{"Idempotency-Key": "k-1"}).status_code
+        == 201
+    )
+    second = issue(client, holder)["token"]
+    before = table_snapshot(db)
+
+    # when the same key comes with another pass
+    reused = verify(client, merchant, second, **{"Idempotency-Key": "k-1"})
+
+    # then it is refused, nothing is written, and the other pass is still unused
+    assert_problem(reused, 422, "idempotency_key_reused", "Idempotency-Key")
+    assert table_snapshot(db) == before
+    scanned = verify(client, merchant, second, **{"Idempotency-Key": "k-2"})
+    assert scanned.status_code == 201, scanned.text
+    assert scanned.json()["decision"] == "eligible"
 
 
 def test_a_refused_scan_frees_its_idempotency_key_for_the_corrected_request(
