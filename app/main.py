@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,19 @@ from app.verifications.router import router as verifications_router
 from app.webhooks.router import router as webhooks_router
 
 
+def tune_gc() -> None:
+    """For a long-lived server process, once everything it loads at start-up is loaded. Those objects
+    (modules, models, the scenario catalog, compiled statements) live as long as the process: frozen out
+    of the collector's generations, they are no longer traversed by every full collection. A request
+    makes thousands of short-lived objects, most freed by reference counting; a higher first threshold
+    makes collections rarer. On ``make bench-verify`` this cut the server's user CPU per verification
+    by about a fifth (1.55 -> 1.20 ms; the reference endpoint 0.92 -> 0.68 ms). Not in tests, which
+    start many apps in one process."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -62,6 +76,8 @@ def create_app(
         app.state.sms_sender = sms_sender or (
             DevelopmentLogSender() if settings.is_development else NullSender()
         )
+        if settings.env != "test":
+            tune_gc()
         try:
             yield
         finally:
