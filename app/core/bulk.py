@@ -91,15 +91,19 @@ def few_collections() -> Iterator[None]:
     A batch allocates millions of short-lived tuples and strings that reference counting frees; the
     collector, triggered every 700 allocations, would scan them and, every so often, every object of the
     process (modules, metadata, caches) too: measured, 40 % of a rebuild's CPU. Objects alive on entry
-    are frozen (never scanned) and collections run 70 times less often; both are undone on exit."""
+    are frozen (never scanned) and collections run 70 times less often; both are undone on exit — except
+    in a process that had frozen objects already (a server, see ``app.main.tune_gc``), whose objects stay
+    frozen."""
     previous = gc.get_threshold()
+    was_frozen = gc.get_freeze_count() > 0
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     try:
         yield
     finally:
         gc.set_threshold(*previous)
-        gc.unfreeze()
+        if not was_frozen:
+            gc.unfreeze()
 
 
 def new_ids(prefix: str, count: int) -> list[str]:
