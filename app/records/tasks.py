@@ -92,25 +92,27 @@ def import_file(
         )
         session.commit()
     validator = RowValidator(today or business_date())
-    for chunk in _prefetched(_checked_chunks(record_file, validator, chunk_size)):
-        for attempt in (1, 2):
-            try:
-                with Session(engine, expire_on_commit=False) as session:
-                    current = session.get(RecordBatch, batch.id)
-                    assert current is not None
-                    outcome = service.ingest_chunk(
-                        session, crypto, current, actor, chunk, validator=validator, seen=set()
-                    )
-                    session.commit()
-                break
-            except ConcurrentIngestion:
-                if attempt == 2:  # another import wrote the same records twice in a row: give up
-                    raise
-        for error in outcome.errors:
-            if on_error is not None:
-                on_error(error)
-        if on_chunk is not None:
-            on_chunk(len(chunk), outcome)
+    # Millions of short-lived rows: keep the cyclic collector from scanning them (see few_collections).
+    with few_collections():
+        for chunk in _prefetched(_checked_chunks(record_file, validator, chunk_size)):
+            for attempt in (1, 2):
+                try:
+                    with Session(engine, expire_on_commit=False) as session:
+                        current = session.get(RecordBatch, batch.id)
+                        assert current is not None
+                        outcome = service.ingest_chunk(
+                            session, crypto, current, actor, chunk, validator=validator, seen=set()
+                        )
+                        session.commit()
+                    break
+                except ConcurrentIngestion:
+                    if attempt == 2:  # another import wrote the same records twice in a row: give up
+                        raise
+            for error in outcome.errors:
+                if on_error is not None:
+                    on_error(error)
+            if on_chunk is not None:
+                on_chunk(len(chunk), outcome)
     with Session(engine, expire_on_commit=False) as session:
         current = session.get(RecordBatch, batch.id)
         assert current is not None
