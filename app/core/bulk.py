@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, update
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -40,6 +40,18 @@ def one_of(session: Session, column: Any, values: Sequence[str]) -> ColumnElemen
     if is_postgresql(session):
         return column == any_(bindparam(None, list(values), type_=ARRAY(String())))
     return column.in_(values)
+
+
+def each_of(values: Sequence[str]) -> Any:
+    """PostgreSQL: ``values`` as a one-column set (``unnest(:values) AS anon(value)``) to join a table
+    to, for a look-up that must probe an index once per value. Written as ``column = ANY(:values)``
+    instead, a few thousand values on a table of a few hundred thousand rows or more are costed above a
+    (parallel) scan of the whole table, and every chunk of an import pays that scan."""
+    return (
+        func.unnest(bindparam(None, list(values), type_=ARRAY(String())))
+        .table_valued("value")
+        .render_derived()
+    )
 
 
 def fetch_tuples(session: Session, statement: Any, *, binary: bool = False) -> list[tuple[Any, ...]]:
@@ -104,6 +116,30 @@ def few_collections() -> Iterator[None]:
         gc.set_threshold(*previous)
         if not was_frozen:
             gc.unfreeze()
+
+
+def estimated_rows(session: Session, table: str) -> int:
+    """PostgreSQL's estimate of a table's row count (0 before its first ANALYZE); 0 on SQLite."""
+    if not is_postgresql(session):
+        return 0
+    value = (
+        session.connection()
+        .exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = %(name)s::regclass", {"name": table})
+        .scalar()
+    )
+    return max(int(value or 0), 0)
+
+
+def analyze(session: Session, tables: Sequence[str]) -> None:
+    """Refresh the planner's statistics of ``tables`` (PostgreSQL; nothing on SQLite). A bulk load that
+    grows a table many times over must not leave its plans to estimates made when it was small: with
+    stale or no statistics (autovacuum off, or not yet run) PostgreSQL answers a chunk's ``= ANY(…)``
+    look-up by filtering every row of the table, and the load turns quadratic."""
+    if not is_postgresql(session):
+        return
+    connection = session.connection()
+    for table in tables:
+        connection.exec_driver_sql(f'ANALYZE "{table}"')
 
 
 def new_ids(prefix: str, count: int) -> list[str]:

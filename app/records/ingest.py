@@ -16,12 +16,12 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from app.audit import service as audit_service
-from app.core.bulk import in_chunks, insert_rows, new_ids, one_of, unprepared, update_rows
+from app.core.bulk import each_of, in_chunks, insert_rows, is_postgresql, new_ids, unprepared, update_rows
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -168,9 +168,13 @@ def _existing(
         *(table.c[name] for name in columns),
     ]
     for chunk in in_chunks(session, ids):
-        statement = select(*selected).where(
-            table.c.source == source, one_of(session, table.c.source_record_id, chunk)
-        )
+        if is_postgresql(session):
+            wanted = each_of(chunk)
+            statement = select(*selected).select_from(
+                wanted.join(table, and_(table.c.source == source, table.c.source_record_id == wanted.c.value))
+            )
+        else:
+            statement = select(*selected).where(table.c.source == source, table.c.source_record_id.in_(chunk))
         for row in session.execute(statement).mappings():
             found[row["source_record_id"]] = dict(row)
     return found

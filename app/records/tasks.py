@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from app.core.bulk import fetch_tuples, few_collections, unprepared
+from app.core.bulk import analyze, estimated_rows, fetch_tuples, few_collections, unprepared
 from app.core.db import make_engine
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -63,6 +63,30 @@ def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
             yield item
 
 
+# The tables an import grows, credit_records first (the largest, whose size sets the pace).
+_GROWING = ("credit_records", "credit_list_entries", "subjects", "credit_scores", "credit_score_history")
+
+
+@dataclass
+class _Statistics:
+    """Keeps the planner's statistics in step with an import: ANALYZE each time the rows this import
+    created since the last one reach the size the table had then (so about log2(growth) times: ~8
+    for 1M rows into an empty table, never for a small file into a large table)."""
+
+    rows_at_last: int
+    since_last: int = 0
+
+    def landed(self, engine: Engine, created: int) -> None:
+        self.since_last += created
+        if created == 0 or self.since_last < max(self.rows_at_last, 1):
+            return
+        with Session(engine) as session:
+            analyze(session, _GROWING)
+            session.commit()
+        self.rows_at_last += self.since_last
+        self.since_last = 0
+
+
 @dataclass
 class ImportSummary:
     batch_id: str
@@ -91,6 +115,7 @@ def import_file(
             session, source=source, channel="file", actor=actor, file_name=record_file.path.name[:255]
         )
         session.commit()
+        statistics = _Statistics(estimated_rows(session, _GROWING[0]))
     validator = RowValidator(today or business_date())
     # Millions of short-lived rows: keep the cyclic collector from scanning them (see few_collections).
     with few_collections():
@@ -108,6 +133,7 @@ def import_file(
                 except ConcurrentIngestion:
                     if attempt == 2:  # another import wrote the same records twice in a row: give up
                         raise
+            statistics.landed(engine, outcome.created)
             for error in outcome.errors:
                 if on_error is not None:
                     on_error(error)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from sqlalchemy import Table
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.bulk import fetch_tuples, in_chunks, insert_rows_skipping_conflicts, new_ids, one_of
+from app.core.bulk import (
+    each_of,
+    fetch_tuples,
+    in_chunks,
+    insert_rows_skipping_conflicts,
+    is_postgresql,
+    new_ids,
+    one_of,
+)
 from app.core.clock import utcnow
 from app.core.security import Crypto, mask_id_number
 from app.subjects.models import Subject, SubjectKind
@@ -26,7 +34,13 @@ def _ids_by(session: Session, column: str, values: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     attribute = getattr(Subject, column)
     for chunk in in_chunks(session, values):
-        statement = select(col(Subject.id), attribute).where(one_of(session, attribute, chunk))
+        if is_postgresql(session):  # one index probe per value (see each_of)
+            wanted = each_of(chunk)
+            statement = select(col(Subject.id), attribute).select_from(
+                wanted.join(_SUBJECTS, attribute == wanted.c.value)
+            )
+        else:
+            statement = select(col(Subject.id), attribute).where(one_of(session, attribute, chunk))
         for subject_id, value in fetch_tuples(session, statement):
             found[value] = subject_id
     return found
