@@ -34,11 +34,18 @@ class RecordFile:
     size: int
     header: list[str] | None = None
     _handle: BinaryIO | None = None
+    _reached: int | None = None
 
     @property
     def position(self) -> int:
         """Bytes consumed so far (for progress)."""
-        return self._handle.tell() if self._handle is not None and not self._handle.closed else self.size
+        if self._handle is not None and not self._handle.closed:
+            return self._handle.tell()
+        return self.size if self._reached is None else self._reached
+
+    def reached(self, position: int) -> None:
+        """Where another process reading this file has got to (see :attr:`position`)."""
+        self._reached = position
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any] | list[RowError]]]:
         """(row number, row) from 1, the header not counted; a row that cannot even be split into

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
+from queue import Empty
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -61,6 +62,66 @@ def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
         while (item := upcoming.result()) is not None:
             upcoming = reader.submit(next, chunks, None)
             yield item
+
+
+# A file at least this large is read and checked by a process of its own (on PostgreSQL).
+READER_PROCESS_MIN_BYTES = 1 << 20
+_READ_AHEAD = 2  # chunks checked ahead of the one landing: bounds the reader's lead (memory)
+
+Checked = list[tuple[int, ValidRow | list[RowError]]]
+
+
+def _check_in_child(record_file: RecordFile, validator: RowValidator, size: int, queue: Any) -> None:
+    """The reader process: every chunk checked, with how far into the file it reached; then None."""
+    try:
+        for chunk in _checked_chunks(record_file, validator, size):
+            queue.put((chunk, record_file.position))
+        queue.put(None)
+    except BaseException as exc:  # handed to the parent, which raises it
+        queue.put(RuntimeError(f"reading {record_file.path.name} failed: {exc!r}"))
+
+
+def _checked_in_process(record_file: RecordFile, validator: RowValidator, size: int) -> Iterator[Checked]:
+    """Chunks read and checked by a forked process while this one lands the previous ones: a second
+    core does the parsing and validation (under a thread it shared this process's GIL, and every
+    database round trip of the lander waited for the reader to let go of it). The child never
+    touches the database and ends with ``os._exit`` (multiprocessing), closing none of our connections."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=_READ_AHEAD)
+    reader = context.Process(
+        target=_check_in_child, args=(record_file, validator, size, queue), name="import-reader", daemon=True
+    )
+    reader.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if reader.exitcode is not None:
+                    raise RuntimeError(f"the reader process ended unexpectedly ({reader.exitcode})") from None
+                continue
+            if item is None:
+                record_file.reached(record_file.size)
+                return
+            if isinstance(item, BaseException):
+                raise item
+            chunk, position = item
+            record_file.reached(position)
+            yield chunk
+    finally:
+        if reader.is_alive():
+            reader.kill()
+        reader.join()
+        queue.close()
+
+
+def _read_ahead(
+    engine: Engine, record_file: RecordFile, validator: RowValidator, size: int
+) -> Iterator[Checked]:
+    if engine.dialect.name == "postgresql" and record_file.size >= READER_PROCESS_MIN_BYTES:
+        engine.dispose()  # as for the parallel rebuild: no connection of ours open across the fork
+        return _checked_in_process(record_file, validator, size)
+    return _prefetched(_checked_chunks(record_file, validator, size))
 
 
 # The tables an import grows, credit_records first (the largest, whose size sets the pace).
@@ -119,7 +180,7 @@ def import_file(
     validator = RowValidator(today or business_date())
     # Millions of short-lived rows: keep the cyclic collector from scanning them (see few_collections).
     with few_collections():
-        for chunk in _prefetched(_checked_chunks(record_file, validator, chunk_size)):
+        for chunk in _read_ahead(engine, record_file, validator, chunk_size):
             for attempt in (1, 2):
                 try:
                     with Session(engine, expire_on_commit=False) as session:

@@ -67,6 +67,29 @@ class ValidRow:
     start_date: date | None = None
     end_date: date | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled by a file import's reader process: positional arguments, the category by its code.
+        return _valid_row, (
+            self.row,
+            self.source_record_id,
+            self.category.code,
+            self.subject_by,
+            self.subject_key,
+            self.severity,
+            self.outcome,
+            self.grade,
+            self.title,
+            self.legal_basis,
+            self.decision_date,
+            self.conduct_end_date,
+            self.start_date,
+            self.end_date,
+        )
+
+
+def _valid_row(row: int, source_record_id: str, category: str, *rest: Any) -> ValidRow:
+    return ValidRow(row, source_record_id, CATEGORIES[category], *rest)
+
 
 class RowValidator:
     """Validates rows against one ``today``. Caches identifier checks: a file names each subject often."""
