@@ -201,14 +201,51 @@ def _copy(
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows that all carry the same keys. No conflict handling: the caller knows they are new."""
+    """Insert rows that all carry the same keys. No conflict handling: the caller knows they are new.
+    On PostgreSQL the rows are formatted here as COPY text, a column at a time, and sent in one piece."""
     if not rows:
         return
     columns = list(rows[0])
-    if is_postgresql(session):
-        _copy(session, f'"{table.name}"', table, columns, rows)
-    else:
+    if not is_postgresql(session):
         session.execute(insert(table), _python_values(table, rows))
+        return
+    texts = [
+        _column_text([row[name] for row in rows], is_json=isinstance(table.c[name].type, JSON))
+        for name in columns
+    ]
+    lines = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]
+        copy.write(lines.encode())
+
+
+def _column_text(values: list[Any], *, is_json: bool = False) -> list[str]:
+    """One column's values in COPY's text format (what :func:`_copy_text` gives for each), the common
+    cases (text, None, dates, one timestamp) in comprehensions rather than a call per value: an import
+    writes twenty-odd columns of a million rows."""
+    if is_json:
+        values = [_json(value) for value in values]
+    if all(value is None or value.__class__ is str or value.__class__ is JSONText for value in values):
+        return [
+            "\\N"
+            if value is None
+            else value.translate(_COPY_ESCAPES)
+            if ("\\" in value or "\t" in value or "\n" in value or "\r" in value)
+            else value
+            for value in values
+        ]
+    made: dict[Any, str] = {}  # text by value, for dates and timestamps (a column repeats them)
+    texts = []
+    for value in values:
+        if value.__class__ is date or value.__class__ is datetime:
+            text = made.get(value)
+            if text is None:
+                text = made[value] = _copy_text(value, {})
+        else:
+            text = _copy_text(value, {})
+        texts.append(text)
+    return texts
 
 
 # COPY's text format: a backslash starts an escape, tab and newline end a field or a row.

@@ -26,7 +26,7 @@ from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records import scoring_inputs, service
 from app.records.files import RecordFile
-from app.records.ingest import ChunkOutcome, ConcurrentIngestion
+from app.records.ingest import ChunkOutcome, ConcurrentIngestion, prepare
 from app.records.models import RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring import service as scoring_service
@@ -48,10 +48,14 @@ def _checked_chunks(
     record_file: RecordFile, validator: RowValidator, size: int
 ) -> Iterator[list[tuple[int, ValidRow | list[RowError]]]]:
     for chunk in _batched(record_file.rows(), size):
-        yield [
+        checked = [
             (number, raw if isinstance(raw, list) else validator.validate(number, raw))
             for number, raw in chunk
         ]
+        for _, row in checked:
+            if isinstance(row, ValidRow):
+                prepare(row)
+        yield checked
 
 
 def _prefetched(chunks: Iterator[T]) -> Iterator[T]:

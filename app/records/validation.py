@@ -66,6 +66,8 @@ class ValidRow:
     conduct_end_date: date | None = None
     start_date: date | None = None
     end_date: date | None = None
+    # Values worked out ahead of landing (app.records.ingest.prepare), or None.
+    prepared: tuple[Any, ...] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled by a file import's reader process: positional arguments, the category by its code.
@@ -84,6 +86,7 @@ class ValidRow:
             self.conduct_end_date,
             self.start_date,
             self.end_date,
+            self.prepared,
         )
 
 
@@ -161,7 +164,10 @@ class RowValidator:
             grade=values.get("grade"),
             title=values.get("title"),
             legal_basis=values.get("legal_basis"),
-            **dates,
+            decision_date=dates["decision_date"],
+            conduct_end_date=dates["conduct_end_date"],
+            start_date=dates["start_date"],
+            end_date=dates["end_date"],
         )
 
     def _subject(self, values: dict[str, str], category: Category | None, fail: Any) -> tuple[str, str]:

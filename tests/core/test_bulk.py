@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import gc
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Table
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, SQLModel, select
 
-from app.core.bulk import dumps, few_collections, insert_rows_skipping_conflicts, insert_tuples, new_ids
+from app.core.bulk import (
+    _column_text,
+    _copy_text,
+    dumps,
+    few_collections,
+    insert_rows,
+    insert_rows_skipping_conflicts,
+    insert_tuples,
+    new_ids,
+)
 from app.core.clock import utcnow
 from app.scoring.models import ScoreHistory
 from app.subjects.models import Subject
@@ -90,6 +99,52 @@ def test_insert_tuples_refuses_a_naive_time_and_writes_nothing(db: Session):
         insert_tuples(db, HISTORY, HISTORY_COLUMNS, [row])
 
     assert db.exec(select(ScoreHistory).where(ScoreHistory.subject_id == subject_id)).all() == []
+
+
+def test_insert_rows_lands_every_kind_of_value_as_given(db: Session):
+    """insert_rows formats a column at a time on PostgreSQL: the same values come back as insert_tuples'."""
+    subject_id = new_ids("sub", 1)[0]
+    insert_rows_skipping_conflicts(db, SUBJECTS, [enterprise(subject_id, uid("R")[:18])], "uscc")
+    when = datetime(2026, 11, 27, 4, 5, 6, 789_000, tzinfo=UTC)
+    later = datetime(2026, 11, 27, 12, 5, 6, tzinfo=timezone(timedelta(hours=8)))
+    awkward = ["tab\there", "line\nbreak", "back\\slash", "cr\rx", "信用", ""]
+    first, second, third = new_ids("sch", 3)
+    columns = dict.fromkeys(HISTORY_COLUMNS)
+    insert_rows(
+        db,
+        HISTORY,
+        [
+            {**columns, "id": first, "subject_id": subject_id, "score": -3, "level": "D", "blocked": True,
+             "model_version": "v1", "top_reasons": awkward, "trigger": "a\tb\\c\nd", "computed_at": when},
+            {**columns, "id": second, "subject_id": subject_id, "score": 1000, "level": "AAA", "blocked": False,
+             "model_version": "v1", "top_reasons": dumps(awkward), "trigger": "rebuild", "computed_at": later},
+            {**columns, "id": third, "subject_id": subject_id, "score": 0, "level": "\\N", "blocked": False,
+             "model_version": "v1", "top_reasons": None, "trigger": "信用", "computed_at": when},
+        ],
+    )  # fmt: skip
+
+    rows = db.exec(
+        select(ScoreHistory).where(ScoreHistory.subject_id == subject_id).order_by(ScoreHistory.id)  # type: ignore[arg-type]
+    ).all()
+    assert [(r.id, r.score, r.level, r.blocked, r.top_reasons, r.trigger, r.computed_at) for r in rows] == [
+        (first, -3, "D", True, awkward, "a\tb\\c\nd", when),
+        (second, 1000, "AAA", False, awkward, "rebuild", later),
+        (third, 0, "\\N", False, None, "信用", when),
+    ]
+
+
+def test_column_text_gives_what_copy_text_gives_for_each_value():
+    day, when = date(2026, 11, 27), datetime(2026, 11, 27, 4, 5, 6, tzinfo=UTC)
+    columns = [
+        ["plain", "tab\there", "back\\slash", None, "", "信用\n"],
+        [day, None, day, date(1949, 10, 1)],
+        [when, when, None],
+        [1, True, False, None, -5],
+        [{"a": ["x\ty"]}, None, ["信用"]],
+    ]
+    for values in columns:
+        assert _column_text(values) == [_copy_text(value, {}) for value in values]
+    assert _column_text([["x"], None], is_json=True) == ['["x"]', "\\N"]
 
 
 def test_few_collections_holds_the_collector_back_and_restores_it():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 from typing import Any
 
 import pytest
 
+from app.records import ingest
 from app.records.validation import RowError, RowValidator, ValidRow
 from tests.helpers import make_id_number, make_uscc
 
@@ -146,3 +148,27 @@ def test_every_problem_of_a_row_is_reported_at_once():
 
 def test_a_row_that_is_not_an_object():
     assert check(["not", "an", "object"]) == [(None, "invalid_row")]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"category": "administrative_penalty", "severity": "general", "decision_date": "2025-03-01",
+         "conduct_end_date": "2025-01-31", "title": "罚款\t二号", "legal_basis": "第十条"},
+        {"category": "contract_performance", "outcome": "fulfilled", "decision_date": "2024-02-29"},
+        {"category": "credit_evaluation", "grade": "B", "decision_date": "2026-01-15"},
+    ],
+)  # fmt: skip
+def test_prepared_values_give_the_content_hash_of_all_the_values(raw):
+    """A file import prepares a row's values ahead of landing (ingest.prepare, in its reader process):
+    the content hash must stay the one stored by every earlier import, or a re-sent file would land
+    as corrections."""
+    checked = RowValidator(date(2026, 11, 27)).validate(
+        1, {"source_record_id": "H-1", "id_number": ID, **raw}
+    )
+    assert isinstance(checked, ValidRow)
+    fresh = ingest._record_values(checked, "sub_01TESTSUBJECT")
+    shipped = pickle.loads(pickle.dumps(ingest.prepare(checked)))  # noqa: S301 (our own bytes)
+    prepared = ingest._record_values(shipped, "sub_01TESTSUBJECT")
+    assert prepared == fresh
+    assert fresh["content_hash"] == ingest.content_hash(fresh, ingest.RECORD_CONTENT)
