@@ -200,6 +200,9 @@ def _copy(
             write(values)
 
 
+_COPY_SLICE = 1000
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all carry the same keys. No conflict handling: the caller knows they are new.
     On PostgreSQL the rows are formatted here as COPY text, a column at a time, and sent in one piece."""
@@ -209,15 +212,17 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not is_postgresql(session):
         session.execute(insert(table), _python_values(table, rows))
         return
-    texts = [
-        _column_text([row[name] for row in rows], is_json=isinstance(table.c[name].type, JSON))
-        for name in columns
-    ]
-    lines = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     quoted = ", ".join(f'"{name}"' for name in columns)
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]
-        copy.write(lines.encode())
+        # A slice at a time: PostgreSQL inserts one slice while the next is formatted here.
+        for start in range(0, len(rows), _COPY_SLICE):
+            part = rows[start : start + _COPY_SLICE]
+            texts = [
+                _column_text([row[name] for row in part], is_json=name in json_columns) for name in columns
+            ]
+            copy.write(("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode())
 
 
 def _column_text(values: list[Any], *, is_json: bool = False) -> list[str]:
