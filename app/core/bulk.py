@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, insert, update
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, cast, func, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -48,9 +48,19 @@ def each_of(values: Sequence[str]) -> Any:
     instead, a few thousand values on a table of a few hundred thousand rows or more are costed above a
     (parallel) scan of the whole table, and every chunk of an import pays that scan."""
     return (
-        func.unnest(bindparam(None, list(values), type_=ARRAY(String())))
+        func.unnest(cast(bindparam(None, array_literal(values), type_=String()), ARRAY(String())))
         .table_valued("value")
         .render_derived()
+    )
+
+
+def array_literal(values: Sequence[str]) -> str:
+    """PostgreSQL's text form of a text array, every element quoted (``{"a","b\\"c"}``): built in one
+    comprehension, several times faster than the driver's list adapter for ten thousand values."""
+    return (
+        "{"
+        + ",".join(['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values])
+        + "}"
     )
 
 
@@ -241,15 +251,17 @@ def _column_text(values: list[Any], *, is_json: bool = False) -> list[str]:
             for value in values
         ]
     made: dict[Any, str] = {}  # text by value, for dates and timestamps (a column repeats them)
-    texts = []
+    texts: list[str] = []
     for value in values:
-        if value.__class__ is date or value.__class__ is datetime:
-            text = made.get(value)
-            if text is None:
-                text = made[value] = _copy_text(value, {})
+        if value is None:
+            texts.append("\\N")
+        elif value.__class__ is date or value.__class__ is datetime:
+            known = made.get(value)
+            if known is None:
+                known = made[value] = _copy_text(value, {})
+            texts.append(known)
         else:
-            text = _copy_text(value, {})
-        texts.append(text)
+            texts.append(_copy_text(value, {}))
     return texts
 
 

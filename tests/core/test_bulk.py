@@ -16,6 +16,7 @@ from app.core.bulk import (
     _column_text,
     _copy_text,
     dumps,
+    each_of,
     few_collections,
     insert_rows,
     insert_rows_skipping_conflicts,
@@ -119,7 +120,7 @@ def test_insert_rows_lands_every_kind_of_value_as_given(db: Session):
             {**columns, "id": second, "subject_id": subject_id, "score": 1000, "level": "AAA", "blocked": False,
              "model_version": "v1", "top_reasons": dumps(awkward), "trigger": "rebuild", "computed_at": later},
             {**columns, "id": third, "subject_id": subject_id, "score": 0, "level": "\\N", "blocked": False,
-             "model_version": "v1", "top_reasons": None, "trigger": "信用", "computed_at": when},
+             "model_version": "v1", "top_reasons": [], "trigger": "信用", "computed_at": when},
         ],
     )  # fmt: skip
 
@@ -129,7 +130,7 @@ def test_insert_rows_lands_every_kind_of_value_as_given(db: Session):
     assert [(r.id, r.score, r.level, r.blocked, r.top_reasons, r.trigger, r.computed_at) for r in rows] == [
         (first, -3, "D", True, awkward, "a\tb\\c\nd", when),
         (second, 1000, "AAA", False, awkward, "rebuild", later),
-        (third, 0, "\\N", False, None, "信用", when),
+        (third, 0, "\\N", False, [], "信用", when),
     ]
 
 
@@ -166,3 +167,13 @@ def test_few_collections_leaves_a_frozen_server_process_frozen():
         assert gc.get_freeze_count() >= frozen > 0
     finally:
         gc.unfreeze()
+
+
+def test_each_of_joins_every_value_as_given(db: Session):
+    """On PostgreSQL the values travel as one array literal: quotes, backslashes, commas and braces
+    must survive it."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("each_of is PostgreSQL's")
+    values = ["plain", 'with "quotes"', "back\\slash", "a,b", "{braces}", "NULL", "信用", " spaced ", ""]
+    wanted = each_of(values)
+    assert sorted(db.exec(select(wanted.c.value)).all()) == sorted(values)  # type: ignore[call-overload]
