@@ -58,7 +58,7 @@ def import_records(
         str | None, typer.Option("--format", help="csv or jsonl; by default from the file name.")
     ] = None,
     encoding: Annotated[str, typer.Option(help="The file's text encoding, e.g. gbk.")] = "utf-8",
-    chunk_size: Annotated[int, typer.Option(min=100, max=100_000, help="Rows per transaction.")] = 10_000,
+    chunk_size: Annotated[int, typer.Option(min=100, max=100_000, help="Rows per transaction.")] = 20_000,
     errors_file: Annotated[
         Path | None,
         typer.Option("--errors", help="Write every refused row here (CSV: row,field,code,message)."),

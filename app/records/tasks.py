@@ -169,7 +169,7 @@ def import_file(
     *,
     source: str,
     actor: Principal = CLI_ACTOR,
-    chunk_size: int = 10_000,
+    chunk_size: int = 20_000,
     today: date | None = None,
     on_error: Callable[[RowError], Any] | None = None,
     on_chunk: Callable[[int, ChunkOutcome], Any] | None = None,
