@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -69,6 +70,14 @@ class Category:
     creates_subject: bool = True
     # Set for the two list categories: a row of this category is a red/black list entry, not a record.
     list_type: ListType | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A category pickles (a file import's reader process) as a reference to the catalogue's own.
+        return category_by_code, (self.code,)
+
+
+def category_by_code(code: str) -> Category:
+    return CATEGORIES[code]
 
 
 CATEGORIES: dict[str, Category] = {

@@ -70,11 +70,12 @@ class ValidRow:
     prepared: tuple[Any, ...] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # Pickled by a file import's reader process: positional arguments, the category by its code.
-        return _valid_row, (
+        # Pickled by a file import's reader process: positional arguments (the category pickles as a
+        # reference to the catalogue's, once per chunk: Category.__reduce__).
+        return ValidRow, (
             self.row,
             self.source_record_id,
-            self.category.code,
+            self.category,
             self.subject_by,
             self.subject_key,
             self.severity,
@@ -88,10 +89,6 @@ class ValidRow:
             self.end_date,
             self.prepared,
         )
-
-
-def _valid_row(row: int, source_record_id: str, category: str, *rest: Any) -> ValidRow:
-    return ValidRow(row, source_record_id, CATEGORIES[category], *rest)
 
 
 class RowValidator:
