@@ -17,8 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, cast, func, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # app.core.ids
@@ -140,16 +142,25 @@ def estimated_rows(session: Session, table: str) -> int:
     return max(int(value or 0), 0)
 
 
-def analyze(session: Session, tables: Sequence[str]) -> None:
+def analyze(session: Session, tables: Sequence[str], *, lock_timeout: str = "2s") -> None:
     """Refresh the planner's statistics of ``tables`` (PostgreSQL; nothing on SQLite). A bulk load that
     grows a table many times over must not leave its plans to estimates made when it was small: with
     stale or no statistics (autovacuum off, or not yet run) PostgreSQL answers a chunk's ``= ANY(…)``
-    look-up by filtering every row of the table, and the load turns quadratic."""
+    look-up by filtering every row of the table, and the load turns quadratic.
+
+    It is an optimisation, so it never waits long: a table another ANALYZE or a VACUUM holds (e.g. an
+    anti-wraparound autovacuum) is skipped after ``lock_timeout``."""
     if not is_postgresql(session):
         return
     connection = session.connection()
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
     for table in tables:
-        connection.exec_driver_sql(f'ANALYZE "{table}"')
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql(f'ANALYZE "{table}"')
+        except OperationalError as exc:
+            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                raise
 
 
 def new_ids(prefix: str, count: int) -> list[str]:

@@ -8,13 +8,14 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, SQLModel, select
 
 from app.core.bulk import (
     _column_text,
     _copy_text,
+    analyze,
     dumps,
     each_of,
     few_collections,
@@ -24,6 +25,7 @@ from app.core.bulk import (
     new_ids,
 )
 from app.core.clock import utcnow
+from app.records import tasks
 from app.scoring.models import ScoreHistory
 from app.subjects.models import Subject
 from tests.records.helpers import uid
@@ -177,3 +179,42 @@ def test_each_of_joins_every_value_as_given(db: Session):
     values = ["plain", 'with "quotes"', "back\\slash", "a,b", "{braces}", "NULL", "信用", " spaced ", ""]
     wanted = each_of(values)
     assert sorted(db.exec(select(wanted.c.value)).all()) == sorted(values)  # type: ignore[call-overload]
+
+
+def test_analyze_skips_a_table_it_cannot_lock_soon_and_does_the_others(committed_engine):
+    if committed_engine.dialect.name != "postgresql":
+        pytest.skip("ANALYZE is PostgreSQL's here; nothing to do on SQLite")
+    with committed_engine.connect() as holder:
+        holder.execute(text("LOCK TABLE credit_records IN SHARE UPDATE EXCLUSIVE MODE"))  # as a VACUUM would
+        with Session(committed_engine) as session:
+            analyze(session, ["credit_records", "subjects"], lock_timeout="100ms")
+            session.commit()
+        holder.rollback()
+    with committed_engine.connect() as conn:
+        analyzed = conn.execute(
+            text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze > now() - interval '1 minute'")
+        ).scalars()
+        assert "subjects" in set(analyzed)
+
+
+def test_an_import_analyzes_each_time_it_has_doubled_the_records(monkeypatch):
+    calls: list[int] = []
+    monkeypatch.setattr(tasks, "analyze", lambda session, tables: calls.append(len(tables)))
+    monkeypatch.setattr(tasks, "Session", _NoSession)
+    statistics = tasks._Statistics(rows_at_last=0)
+    landed = []
+    for created in [100, 50, 50, 0, 100, 150, 250]:  # totals 100, 150, 200, 200, 300, 450, 700
+        before = len(calls)
+        statistics.landed(None, created)  # type: ignore[arg-type]
+        landed.append(len(calls) > before)
+    # After the first chunk (0 -> 100), at 200 (doubled), then at 450 (>= 400); not at 700 (< 900).
+    assert landed == [True, False, True, False, False, True, False]
+
+
+class _NoSession:
+    def __init__(self, _engine: object) -> None: ...
+    def __enter__(self) -> _NoSession:
+        return self
+
+    def __exit__(self, *_: object) -> None: ...
+    def commit(self) -> None: ...
