@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -58,7 +59,7 @@ def _checked_chunks(
         yield checked
 
 
-def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
+def _prefetched(chunks: Iterator[T]) -> Generator[T, None, None]:
     """Produce the next item on a thread while the caller works on this one. Reading and checking a
     chunk is Python work; landing one mostly waits for the database, with the GIL released."""
     with ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader:
@@ -85,7 +86,9 @@ def _check_in_child(record_file: RecordFile, validator: RowValidator, size: int,
         queue.put(RuntimeError(f"reading {record_file.path.name} failed: {exc!r}"))
 
 
-def _checked_in_process(record_file: RecordFile, validator: RowValidator, size: int) -> Iterator[Checked]:
+def _checked_in_process(
+    record_file: RecordFile, validator: RowValidator, size: int
+) -> Generator[Checked, None, None]:
     """Chunks read and checked by a forked process while this one lands the previous ones: a second
     core does the parsing and validation (under a thread it shared this process's GIL, and every
     database round trip of the lander waited for the reader to let go of it). The child never
@@ -121,7 +124,7 @@ def _checked_in_process(record_file: RecordFile, validator: RowValidator, size: 
 
 def _read_ahead(
     engine: Engine, record_file: RecordFile, validator: RowValidator, size: int
-) -> Iterator[Checked]:
+) -> Generator[Checked, None, None]:
     if engine.dialect.name == "postgresql" and record_file.size >= READER_PROCESS_MIN_BYTES:
         engine.dispose()  # as for the parallel rebuild: no connection of ours open across the fork
         return _checked_in_process(record_file, validator, size)
@@ -183,8 +186,8 @@ def import_file(
         statistics = _Statistics(estimated_rows(session, _GROWING[0]))
     validator = RowValidator(today or business_date())
     # Millions of short-lived rows: keep the cyclic collector from scanning them (see few_collections).
-    with few_collections():
-        for chunk in _read_ahead(engine, record_file, validator, chunk_size):
+    with few_collections(), closing(_read_ahead(engine, record_file, validator, chunk_size)) as chunks:
+        for chunk in chunks:  # on an error, closing stops the reader at once
             for attempt in (1, 2):
                 try:
                     with Session(engine, expire_on_commit=False) as session:

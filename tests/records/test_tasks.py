@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,26 @@ def test_the_reader_process_reports_a_failure(committed_engine, settings, tmp_pa
     record_file.path.unlink()  # checked, then gone before it is read
     with pytest.raises((RuntimeError, FileNotFoundError)):
         tasks.import_file(committed_engine, Crypto(settings), record_file, source=uid("gone"))
+
+
+def test_a_failed_import_stops_its_reader_at_once(committed_engine, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(tasks, "READER_PROCESS_MIN_BYTES", 0)
+    day = business_date().replace(day=1).isoformat()
+    rows = [
+        {"source_record_id": f"S-{n}", "category": "judicial_judgment", "id_number": new_id_number(),
+         "severity": "general", "decision_date": day}
+        for n in range(12)
+    ]  # fmt: skip
+
+    def stop(count, outcome):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tasks.import_file(
+            committed_engine, Crypto(settings), open_record_file(write(tmp_path / "s.csv", rows)),
+            source=uid("stop"), chunk_size=2, on_chunk=stop,
+        )  # fmt: skip
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("workers", [1, 2])
