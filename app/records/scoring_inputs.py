@@ -89,16 +89,17 @@ def _collect_lists(session: Session, which: _SubjectFilter, as_of: date) -> dict
 
 
 # A rebuild's read (PostgreSQL): per subject, the records that count summarised by the database, so that
-# no tuple is made per record. ``line`` is the record's line of scoring.service.inputs_digest (to_char:
-# str(date), whatever the server's DateStyle), ``token`` its engine token (engine.compute_counted).
+# no tuple is made per record. ``line`` is the record's line of scoring.service.inputs_digest (a date as
+# text is str(date) in the ISO DateStyle, set for the transaction: several times cheaper than to_char),
+# ``token`` its engine token (engine.compute_counted).
 _COUNTED = """
 SELECT subject_id, string_agg(line, E'\\n'), string_agg(token, ' '),
        string_agg(line, E'\\n') FILTER (WHERE negative)
 FROM (
     SELECT subject_id,
            'r|' || id || '|' || key || '|' || status
-               || '|' || coalesce(to_char(counts_until, 'YYYY-MM-DD'), 'None')
-               || '|' || coalesce(to_char(publicity_min_ends_on, 'YYYY-MM-DD'), 'None') AS line,
+               || '|' || coalesce(counts_until::text, 'None')
+               || '|' || coalesce(publicity_min_ends_on::text, 'None') AS line,
            CASE WHEN status = 'active' THEN key ELSE key || '|disputed' END AS token,
            key = ANY(%(negative)s) AS negative
     FROM (
@@ -124,6 +125,7 @@ def counted_between(
     negative = sorted(engine.negative_keys(active_model()))
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute("SET LOCAL datestyle TO 'ISO'")
         cursor.execute(
             _COUNTED,
             {"first": first, "last": last, "as_of": as_of, "negative": negative, "counting": list(_COUNTING)},

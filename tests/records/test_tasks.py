@@ -235,6 +235,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     assert any("repair" in row[6] for row in expected[0]) and any(row[3] for row in expected[0])
     forget()
 
+    db.execute(text("SET LOCAL datestyle TO 'SQL, DMY'"))  # the read does not depend on it
     counted = scoring_inputs.counted_between(db, ids, today)
     assert scoring_service.rebuild_many(db, counted, as_of=today, stored={}, now=now) == 40
     assert written() == expected
