@@ -239,16 +239,23 @@ def _top_reasons(reasons: tuple[engine.Reason, ...]) -> list[str]:
     return [r.code for r in reasons if r.points or r.code == BLACK_LIST][:3]
 
 
-_TOP_TEXT: dict[str, str] = {}  # a core's reasons JSON -> its history top reasons as a COPY field
+# id(core) -> (the core, then as COPY fields: its contributions, the explanation of a subject whose only
+# hints are the core's own, its history top reasons). Thousands of subjects share a core.
+_CORE_TEXTS: dict[int, tuple[Any, str, str, str]] = {}
 
 
-def _top_text(core: Any) -> str:
-    text = _TOP_TEXT.get(core.reasons_json)
-    if text is None:
-        if len(_TOP_TEXT) > engine.CORE_CACHE_SIZE:
-            _TOP_TEXT.clear()
-        text = _TOP_TEXT[core.reasons_json] = copy_escaped(dumps(_top_reasons(core.reasons)))
-    return text
+def _core_texts(core: Any) -> tuple[Any, str, str, str]:
+    found = _CORE_TEXTS.get(id(core))
+    if found is None or found[0] is not core:
+        if len(_CORE_TEXTS) > engine.CORE_CACHE_SIZE:
+            _CORE_TEXTS.clear()
+        found = _CORE_TEXTS[id(core)] = (
+            core,
+            copy_escaped(core.contributions_json),
+            copy_escaped(engine.explanation_text(core.reasons_json, core.headroom)),
+            copy_escaped(dumps(_top_reasons(core.reasons))),
+        )
+    return found
 
 
 def rebuild_many(
@@ -278,7 +285,7 @@ def rebuild_many(
     history: list[str] = []  # each row but its id
     changed_rows: list[dict[str, Any]] = []
     compute_counted, digest_of, negative_record = engine.compute_counted, _digest, _negative_record
-    explanation_text = engine.explanation_text
+    explanation_text, core_texts = engine.explanation_text, _core_texts
     no_lists: tuple[ListInput, ...] = ()
     for subject_id, (lines, tokens, negative, lists) in counted.items():
         digest = digest_of(version, lines.split("\n") if lines else [], lists, as_of)
@@ -293,11 +300,16 @@ def rebuild_many(
             as_of,
         )
         score, level, blocked = core.score, core.level, core.blocked
-        explanation = explanation_text(core.reasons_json, improvements)
+        _, contributions, own_hints_only, top = core_texts(core)
         if old is None:
+            explanation = (
+                own_hints_only
+                if improvements is core.headroom
+                else copy_escaped(explanation_text(core.reasons_json, improvements))
+            )
             scores.append(
                 f"{subject_id}\t{score}\t{level}\t{'t' if blocked else 'f'}{tail}"
-                f"\t{copy_escaped(core.contributions_json)}\t{copy_escaped(explanation)}\t{digest}{score_end}"
+                f"\t{contributions}\t{explanation}\t{digest}{score_end}"
             )
         else:
             row = (
@@ -307,7 +319,7 @@ def rebuild_many(
                 blocked,
                 version,
                 JSONText(core.contributions_json),
-                JSONText(explanation),
+                JSONText(explanation_text(core.reasons_json, improvements)),
                 digest,
                 now,
                 trigger,
@@ -315,7 +327,7 @@ def rebuild_many(
             changed_rows.append(dict(zip(_SCORE_COLUMNS, row, strict=True)))
         if old is None or old[1:] != (score, level, blocked, version):
             history.append(
-                f"\t{subject_id}\t{score}\t{level}\t{'t' if blocked else 'f'}{tail}\t{_top_text(core)}{history_end}"
+                f"\t{subject_id}\t{score}\t{level}\t{'t' if blocked else 'f'}{tail}\t{top}{history_end}"
             )
     copy_lines(session, _SCORES, _SCORE_COLUMNS, "".join(scores))
     update_rows(session, _SCORES, "subject_id", changed_rows)
