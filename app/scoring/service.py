@@ -12,14 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 
-from app.audit import service as audit_service
 from app.core.bulk import (
     JSONText,
     copy_escaped,
@@ -33,14 +32,15 @@ from app.core.bulk import (
     update_rows,
 )
 from app.core.clock import utcnow
-from app.core.errors import InvalidInput, NotFound
-from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.scoring import engine
 from app.scoring.engine import ListInput, RecordInput, ScoreResult, ScoringInputs
 from app.scoring.model import BLACK_LIST, ScoringModel, active_model, get_model
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.subjects.models import Subject
+
+if TYPE_CHECKING:
+    from app.core.pagination import PageParams
 
 _SCORES: Table = SQLModel.metadata.tables[str(CreditScore.__tablename__)]
 _HISTORY: Table = SQLModel.metadata.tables[str(ScoreHistory.__tablename__)]
@@ -421,6 +421,8 @@ def headline_of(row: Row[Any], as_of: date | None = None) -> tuple[Headline, tup
 
 
 def history(session: Session, subject_id: str, params: PageParams) -> tuple[list[ScoreHistory], bool]:
+    from app.core.pagination import fetch_page  # the API's (as are the imports below): FastAPI
+
     statement = select(ScoreHistory).where(ScoreHistory.subject_id == subject_id)
     return fetch_page(session, statement, cast(InstrumentedAttribute[str], ScoreHistory.id), params)
 
@@ -429,6 +431,9 @@ def read_for_operator(
     session: Session, actor: Principal, subject_id: str, *, purpose: str, legal_basis: str
 ) -> StoredScore:
     """Any subject's score, for staff. The read is written to the subject's audit chain first."""
+    from app.audit import service as audit_service
+    from app.core.errors import InvalidInput, NotFound
+
     if len(purpose.strip()) < 4:
         raise InvalidInput("purpose: say why you read this score.", code="purpose_required", param="purpose")
     if session.get(Subject, subject_id) is None:
