@@ -5,24 +5,54 @@ function on ``xinyi scores``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.records import rebuild
 
-err = Console(stderr=True)  # the progress bar
+OnBatch = Callable[[int, int], None]
+
+
+@contextmanager
+def _progress_bar(shown: bool, summary: rebuild.RebuildSummary) -> Iterator[OnBatch | None]:
+    """The progress bar on stderr, or nothing (``--no-progress``: rich is then not even imported, which
+    a scripted run's start-up notices)."""
+    if not shown:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("[bold]rebuild {task.fields[version]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} subjects/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("rebuild", total=summary.total, version=summary.model_version, rate="–")
+
+        def on_batch(count: int, _changed: int) -> None:
+            bar.advance(task, count)
+            elapsed = bar.tasks[0].elapsed or 0.0
+            done = bar.tasks[0].completed
+            bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
+
+        yield on_batch
 
 
 def rebuild_scores(
@@ -43,24 +73,7 @@ def rebuild_scores(
         summary = rebuild.start_rebuild(engine, restart=restart)
         if summary.resumed_after:
             typer.echo(f"resuming rebuild {summary.run_id} after {summary.resumed_after}", err=True)
-        with Progress(
-            TextColumn("[bold]rebuild {task.fields[version]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} subjects/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not progress,
-        ) as bar:
-            task = bar.add_task("rebuild", total=summary.total, version=summary.model_version, rate="–")
-
-            def on_batch(count: int, _changed: int) -> None:
-                bar.advance(task, count)
-                elapsed = bar.tasks[0].elapsed or 0.0
-                done = bar.tasks[0].completed
-                bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
-
+        with _progress_bar(progress, summary) as on_batch:
             rebuild.run_rebuild(engine, summary, batch_size=batch_size, workers=workers, on_batch=on_batch)
     finally:
         engine.dispose()
