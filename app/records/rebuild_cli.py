@@ -5,6 +5,7 @@ function on ``xinyi scores``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -89,4 +90,9 @@ def main(args: list[str]) -> None:
     scores = typer.Typer(no_args_is_help=True)
     scores.command("rebuild")(rebuild_scores)
     root.add_typer(scores, name="scores")
-    root(args=["scores", "rebuild", *args], prog_name="xinyi")
+    try:
+        root(args=["scores", "rebuild", *args], prog_name="xinyi")
+    finally:
+        # The process ends here: spare it Python's last garbage collection over every object it holds
+        # (0.1–0.2 s, a tenth of a 100,000-subject rebuild). Reference counting still frees them.
+        gc.freeze()
