@@ -205,3 +205,34 @@ def test_serve_refuses_a_worker_thread_beside_several_processes(cli_url, monkeyp
     get_settings.cache_clear()
     assert result.exit_code == 2
     assert "--with-worker runs in one process" in result.output
+
+
+def test_xinyi_scores_rebuild_runs_without_the_other_commands(cli_url, monkeypatch, capsys):
+    """``xinyi scores rebuild`` skips importing every command (start-up time); it is the same command."""
+    import gc
+    import sys
+
+    from app import cli
+
+    assert run(cli_url, "migrate").exit_code == 0
+    monkeypatch.setenv("XINYI_DATABASE_URL", cli_url)
+    monkeypatch.setattr(sys, "argv", ["xinyi", "scores", "rebuild", "--no-progress", "--batch-size", "100"])
+    try:
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        # The process is about to end: its objects are left out of the last garbage collection.
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert done.value.code == 0
+    assert re.search(r"rebuild srb_\w+ \(v1\): \d+ subjects scored, \d+ changed", capsys.readouterr().out)
+
+    monkeypatch.setattr(sys, "argv", ["xinyi", "scores", "rebuild", "--batch-size", "5"])
+    try:
+        with pytest.raises(SystemExit) as refused:
+            cli.main()
+    finally:
+        gc.unfreeze()
+    assert refused.value.code == 2 and "--batch-size" in capsys.readouterr().err
+    full = run(cli_url, "scores", "rebuild", "--batch-size", "5")
+    assert full.exit_code == 2

@@ -322,7 +322,26 @@ def insert_tuples(
         )
         return
     made: dict[int, str] = {}
-    lines = "".join(["\t".join([_copy_text(value, made) for value in row]) + "\n" for row in rows])
+    copy_lines(
+        session,
+        table,
+        columns,
+        "".join(["\t".join([_copy_text(value, made) for value in row]) + "\n" for row in rows]),
+    )
+
+
+def copy_escaped(text: str) -> str:
+    """``text`` as one field of COPY's text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def copy_lines(session: Session, table: Table, columns: Sequence[str], lines: str) -> None:
+    """PostgreSQL only: rows already in COPY's text format (fields made with :func:`copy_escaped`, tab
+    between them, a newline after each row), the values in the order of ``columns``."""
+    if not lines:
+        return
     quoted = ", ".join(f'"{name}"' for name in columns)
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]

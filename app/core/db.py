@@ -7,14 +7,11 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
-from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, DateTime, Engine, Executable, event
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
@@ -243,46 +240,6 @@ class _Prepared:
 _NO_COLUMNS = SimpleResultMetaData([])
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Making one does no I/O (the connection is taken on first use), so this
-    runs on the event loop; only the commit or rollback at the end, when there is a transaction, goes
-    to a worker thread. (A sync dependency costs a thread hop to enter and another to leave.)"""
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await _finish(session, commit=False)
-        raise
-    with anyio.CancelScope(shield=True):
-        await _finish(session, commit=True)
-
-
-def _end(session: Session, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-async def _finish(session: Session, *, commit: bool) -> None:
-    if session.in_transaction():
-        await run_in_threadpool(_end, session, commit)
-    else:  # nothing was read or written: no connection to give back
-        session.close()
-
-
-# scope="function": the commit runs right after the handler returns, before the response is sent, so a
-# client never sees 201 for a write that then failed.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A unit of work outside a request (CLI, workers): commits on success, rolls back on error."""
@@ -297,3 +254,18 @@ def session_scope(url: str) -> Iterator[Session]:
                 raise
     finally:
         engine.dispose()
+
+
+if TYPE_CHECKING:
+    pass
+
+
+def __getattr__(name: str) -> Any:
+    """``get_session`` and ``SessionDep`` (:mod:`app.core.request_session`) need FastAPI: imported when
+    first asked for, so that a command that only needs the engine (``xinyi scores rebuild``) starts
+    without loading the web framework."""
+    if name in {"get_session", "SessionDep"}:
+        from app.core import request_session
+
+        return getattr(request_session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

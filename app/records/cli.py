@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
     TextColumn,
@@ -33,6 +32,7 @@ from app.core.security import Crypto
 from app.records import tasks
 from app.records.files import FileRefused, open_record_file
 from app.records.ingest import ChunkOutcome
+from app.records.rebuild_cli import rebuild_scores
 from app.records.validation import RowError
 from app.scoring.cli import app as scores_app
 
@@ -161,47 +161,4 @@ def expire_records(
     )
 
 
-@scores_app.command("rebuild")
-def rebuild_scores(
-    batch_size: Annotated[int, typer.Option(min=100, max=50_000, help="Subjects per transaction.")] = 5_000,
-    restart: Annotated[
-        bool, typer.Option("--restart", help="Start over instead of resuming an unfinished rebuild.")
-    ] = False,
-    workers: Annotated[
-        int,
-        typer.Option(min=1, max=32, help="Scoring processes on PostgreSQL (SQLite: always one)."),
-    ] = 2,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-) -> None:
-    """Rescore every subject with the active model, in batches, resumably: an interrupted rebuild
-    continues after its last committed batch. Scores that do not change are not written."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        summary = tasks.start_rebuild(engine, restart=restart)
-        if summary.resumed_after:
-            typer.echo(f"resuming rebuild {summary.run_id} after {summary.resumed_after}", err=True)
-        with Progress(
-            TextColumn("[bold]rebuild {task.fields[version]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} subjects/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not progress,
-        ) as bar:
-            task = bar.add_task("rebuild", total=summary.total, version=summary.model_version, rate="–")
-
-            def on_batch(count: int, _changed: int) -> None:
-                bar.advance(task, count)
-                elapsed = bar.tasks[0].elapsed or 0.0
-                done = bar.tasks[0].completed
-                bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
-
-            tasks.run_rebuild(engine, summary, batch_size=batch_size, workers=workers, on_batch=on_batch)
-    finally:
-        engine.dispose()
-    typer.echo(
-        f"rebuild {summary.run_id} ({summary.model_version}): {summary.processed} subjects scored, "
-        f"{summary.changed} changed"
-    )
+scores_app.command("rebuild")(rebuild_scores)

@@ -8,9 +8,8 @@ again: an import re-sends nothing twice, expiry finds nothing left, a rebuild re
 from __future__ import annotations
 
 import multiprocessing
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
@@ -18,22 +17,21 @@ from itertools import islice
 from queue import Empty
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from app.core.bulk import analyze, estimated_rows, fetch_tuples, few_collections, unprepared
-from app.core.db import make_engine
+from app.core.bulk import analyze, estimated_rows, few_collections
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.records import scoring_inputs, service
+from app.records import service
 from app.records.files import RecordFile
 from app.records.ingest import ChunkOutcome, ConcurrentIngestion, prepare
 from app.records.models import RecordBatch
+from app.records.rebuild import RebuildSummary, run_rebuild, start_rebuild
 from app.records.validation import RowError, RowValidator, ValidRow
-from app.scoring import service as scoring_service
 from app.scoring.engine import business_date
-from app.scoring.models import ScoreRebuild
-from app.subjects.models import Subject
+
+__all__ = ["RebuildSummary", "run_rebuild", "start_rebuild"]  # the score rebuild: app.records.rebuild
 
 CLI_ACTOR = Principal(type="system", id="cli")
 T = TypeVar("T")
@@ -237,150 +235,3 @@ def expire(
         total.rescored += outcome.rescored
         if outcome.records < batch_size and outcome.list_entries < batch_size:
             return total
-
-
-@dataclass
-class RebuildSummary:
-    run_id: str
-    model_version: str
-    total: int
-    processed: int = 0
-    changed: int = 0
-    resumed_after: str | None = None
-
-
-def start_rebuild(engine: Engine, *, restart: bool = False) -> RebuildSummary:
-    """The rebuild to run: the unfinished one of the active model (resumed), or a new one."""
-    with Session(engine, expire_on_commit=False) as session:
-        run = scoring_service.start_rebuild(session, business_date(), restart=restart)
-        statement = select(func.count()).select_from(Subject)
-        if run.last_subject_id is not None:
-            statement = statement.where(col(Subject.id) > run.last_subject_id)
-        remaining = int(session.execute(statement).scalar_one())
-        session.commit()
-    return RebuildSummary(run.id, run.model_version, remaining, resumed_after=run.last_subject_id)
-
-
-def run_rebuild(
-    engine: Engine,
-    summary: RebuildSummary,
-    *,
-    batch_size: int = 5_000,
-    max_batches: int | None = None,
-    workers: int = 1,
-    on_batch: Callable[[int, int], Any] | None = None,
-) -> RebuildSummary:
-    """Rescore every subject after the checkpoint, ``batch_size`` subjects per transaction, in id order.
-
-    Each batch locks its subjects (as every rescoring does), reads their records and lists with one range
-    scan each, stores what changed and moves the checkpoint, all in one commit: stop it at any point and
-    the next run resumes after the last committed batch.
-
-    On PostgreSQL with ``workers`` > 1 the batches are scored by that many processes at once
-    (:func:`_run_parallel`): scoring is CPU-bound Python, and the database works meanwhile."""
-    if workers > 1 and engine.dialect.name == "postgresql" and max_batches is None:
-        return _run_parallel(engine, summary, batch_size=batch_size, workers=workers, on_batch=on_batch)
-    after = summary.resumed_after
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        with few_collections(), Session(engine, expire_on_commit=False) as session:
-            run = session.get(ScoreRebuild, summary.run_id)
-            assert run is not None
-            with unprepared(session):
-                seen, last, changed = scoring_inputs.rescore_batch(
-                    session, after=after, limit=batch_size, today=business_date()
-                )
-            if last is None:
-                scoring_service.finish_rebuild(session, run)
-                session.commit()
-                return summary
-            scoring_service.checkpoint_rebuild(session, run, last, seen, changed)
-            session.commit()
-        after = last
-        batches += 1
-        summary.processed += seen
-        summary.changed += changed
-        if on_batch is not None:
-            on_batch(seen, changed)
-    return summary
-
-
-# --- the parallel rebuild (PostgreSQL) ------------------------------------------------------------------
-
-_worker_engine: Engine | None = None
-
-
-def _start_worker(url: str) -> None:
-    global _worker_engine
-    _worker_engine = make_engine(url, pool_size=1, max_overflow=0)
-
-
-def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
-    """In a worker process: one batch, one transaction."""
-    assert _worker_engine is not None
-    with few_collections(), Session(_worker_engine, expire_on_commit=False) as session:
-        with unprepared(session):
-            seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
-        session.commit()
-    return seen, changed
-
-
-def _id_ranges(engine: Engine, after: str | None, size: int) -> Iterator[tuple[str, str]]:
-    """(first, last) subject ids of consecutive batches of ``size`` after ``after``, read a page at a time
-    from the primary key index (no locks: each batch locks its own subjects when it runs)."""
-    while True:
-        with Session(engine) as session:
-            statement = select(col(Subject.id)).order_by(col(Subject.id)).limit(size)
-            if after is not None:
-                statement = statement.where(col(Subject.id) > after)
-            ids = [row[0] for row in fetch_tuples(session, statement)]
-        if not ids:
-            return
-        yield ids[0], ids[-1]
-        after = ids[-1]
-
-
-def _run_parallel(
-    engine: Engine,
-    summary: RebuildSummary,
-    *,
-    batch_size: int,
-    workers: int,
-    on_batch: Callable[[int, int], Any] | None,
-) -> RebuildSummary:
-    """Batches go to ``workers`` processes, each committing its own; the checkpoint moves over the batches
-    done without a gap before them, in a transaction of its own. A batch committed whose checkpoint was
-    not is scored again on resume, which changes nothing (its inputs' digests match)."""
-    today = business_date()
-    url = engine.url.render_as_string(hide_password=False)
-    engine.dispose()  # no connection of ours may be shared with the forked workers
-    context = multiprocessing.get_context("fork")
-    in_flight: deque[tuple[str, Future[tuple[int, int]]]] = deque()
-
-    def settle(block: bool) -> None:
-        while in_flight and (block or in_flight[0][1].done()):
-            last, future = in_flight.popleft()
-            seen, changed = future.result()
-            with Session(engine, expire_on_commit=False) as session:
-                run = session.get(ScoreRebuild, summary.run_id)
-                assert run is not None
-                scoring_service.checkpoint_rebuild(session, run, last, seen, changed)
-                session.commit()
-            summary.processed += seen
-            summary.changed += changed
-            if on_batch is not None:
-                on_batch(seen, changed)
-            block = False
-
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
-        for first, last in _id_ranges(engine, summary.resumed_after, batch_size):
-            in_flight.append((last, pool.submit(_rescore_range, first, last, today)))
-            settle(block=len(in_flight) > 2 * workers)
-        while in_flight:
-            settle(block=True)
-    with Session(engine, expire_on_commit=False) as session:
-        run = session.get(ScoreRebuild, summary.run_id)
-        assert run is not None
-        scoring_service.finish_rebuild(session, run)
-        session.commit()
-    return summary

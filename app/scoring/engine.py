@@ -113,9 +113,13 @@ class ScoreResult:
             reasons = self._core.reasons_json
         else:
             reasons = orjson.dumps([list(reason) for reason in self.reasons]).decode()
-        # orjson writes a date as its ISO text, as _improvement_json does.
-        improvements = orjson.dumps([_improvement_raw(i) for i in self.improvements]).decode()
-        return f'{{"reasons":{reasons},"improvements":{improvements}}}'
+        return explanation_text(reasons, self.improvements)
+
+
+def explanation_text(reasons_json: str, improvements: tuple[Improvement, ...]) -> str:
+    """The stored explanation's JSON text from the reasons' JSON text and the improvements."""
+    # orjson writes a date as its ISO text, as _improvement_json does.
+    return f'{{"reasons":{reasons_json},"improvements":{orjson.dumps([_improvement_raw(i) for i in improvements]).decode()}}}'
 
 
 def _improvement_json(item: Improvement) -> dict[str, Any]:
@@ -217,6 +221,10 @@ class _Compiled:
     def core(self, signature: _Signature) -> _Core:
         found = self.cores.get(signature)
         if found is None:
+            for token in signature[0]:
+                if token not in self.tokens:
+                    key = token.removesuffix(_DISPUTED)
+                    raise UnknownFactor(f"model {self.model.version} has no factor {key!r}")
             if len(self.cores) >= CORE_CACHE_SIZE:
                 self.cores.clear()
             found = self.cores[signature] = _core(self, *signature)
@@ -347,6 +355,11 @@ def _core(compiled: _Compiled, keys: tuple[str, ...], red: int, black: int) -> _
     )
 
 
+def negative_keys(model: ScoringModel) -> frozenset[str]:
+    """The factor keys with negative points: the records :func:`compute_counted` needs one by one."""
+    return frozenset(key for key, (_, points, _) in _compile(model).factors.items() if points < 0)
+
+
 def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreResult:
     compiled = _compile(model)
     tokens = compiled.tokens
@@ -374,17 +387,73 @@ def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreRes
                     counts_until,
                 )
             )
+    keys.sort()
+    core, improvements = _finish(compiled, tuple(keys), negatives, inputs.lists, as_of)
+    return ScoreResult(
+        model_version=model.version,
+        score=core.score,
+        level=core.level,
+        blocked=core.blocked,
+        contributions=dict(core.contributions),
+        reasons=core.reasons,
+        improvements=improvements,
+        _core=core,
+    )
 
+
+def compute_counted(
+    model: ScoringModel,
+    tokens: tuple[str, ...],
+    negative: list[RecordInput],
+    lists: tuple[ListInput, ...],
+    as_of: date,
+) -> tuple[_Core, tuple[Improvement, ...]]:
+    """What :func:`compute` gives, from a summary of the inputs made elsewhere (a rebuild, where the
+    database makes it): ``tokens``, the sorted factor tokens of the records that count (the key, with
+    ``|disputed`` appended for a disputed record); ``negative``, those of them whose key is one of
+    :func:`negative_keys`, in any order. Returns the result's shared core (score, level, blocked,
+    reasons, their JSON text) and its improvements; :func:`compute` is this plus a :class:`ScoreResult`."""
+    compiled = _compile(model)
+    table = compiled.tokens
+    negatives: list[_Negative] = []
+    for record_id, key, status, counts_until, repairable_from in negative:
+        found = table.get(key if status == "active" else key + _DISPUTED)
+        if found is None:
+            raise UnknownFactor(f"model {model.version} has no factor {key!r}")
+        negatives.append(
+            (
+                found[1] * found[2],
+                record_id,
+                key,
+                repairable_from is None,
+                repairable_from or date.min,
+                counts_until is None,
+                counts_until or date.min,
+                repairable_from,
+                counts_until,
+            )
+        )
+    return _finish(compiled, tokens, negatives, lists, as_of)
+
+
+def _finish(
+    compiled: _Compiled,
+    keys: tuple[str, ...],
+    negatives: list[_Negative],
+    lists: tuple[ListInput, ...],
+    as_of: date,
+) -> tuple[_Core, tuple[Improvement, ...]]:
     red = 0
     black_entries: list[ListInput] = []
-    for entry in inputs.lists:
+    for entry in lists:
         if list_applies(entry, as_of):
             if entry.list_type == "red":
                 red += 1
             elif entry.list_type == "black":
                 black_entries.append(entry)
-    keys.sort()
-    core = compiled.core((tuple(keys), red, len(black_entries)))
+    core = compiled.core((keys, red, len(black_entries)))
+    if not black_entries and not negatives:
+        return core, core.headroom
 
     # Sort keys are total, so that the result never depends on the order the inputs came in.
     improvements: list[Improvement] = []
@@ -405,13 +474,4 @@ def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreRes
                     Improvement("expiry", key, -round(weighted), record_id, None, counts_until)
                 )
     improvements += core.headroom
-    return ScoreResult(
-        model_version=model.version,
-        score=core.score,
-        level=core.level,
-        blocked=core.blocked,
-        contributions=dict(core.contributions),
-        reasons=core.reasons,
-        improvements=tuple(improvements[:MAX_IMPROVEMENTS]),
-        _core=core,
-    )
+    return core, tuple(improvements[:MAX_IMPROVEMENTS])

@@ -207,3 +207,120 @@ def test_a_parallel_rebuild_resumes_after_the_checkpoint_and_completes(committed
             )
         ).all()
         assert unscored == []
+
+
+# (category, outcome, grade, severity): good, neutral and bad kinds, a few of them repairable.
+_KINDS = [
+    ("registration", None, None, None),
+    ("administrative_license", None, None, None),
+    ("contract_performance", "fulfilled", None, None),
+    ("contract_performance", "breached", None, "minor"),
+    ("credit_evaluation", None, "A", None),
+    ("credit_evaluation", None, "C", None),
+    ("credit_commitment", "broken", None, "minor"),
+    ("administrative_penalty", None, None, "minor"),
+    ("administrative_penalty", None, None, "general"),
+    ("administrative_penalty", None, None, "serious"),
+    ("judicial_judgment", None, None, "serious"),
+    ("administrative_enforcement", None, None, "general"),
+]
+
+
+def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
+    """PostgreSQL: a rebuild batch reads each subject's inputs as the database's summary
+    (``counted_between``) and writes with ``rebuild_many``; digests, scores, reasons, hints and history
+    rows are those the per-subject path (``inputs_between`` + ``recompute_many``) writes."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from app.core.bulk import is_postgresql
+    from app.records import scoring_inputs
+    from app.records.models import ListEntry
+    from app.scoring import service as scoring_service
+
+    if not is_postgresql(db):
+        pytest.skip("the summarised read is PostgreSQL's")
+    rng = random.Random(20261127)
+    today = business_date()
+    now = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
+    subjects = [Subject(kind="person") for _ in range(40)]
+    db.add_all(subjects)
+    db.flush()
+    for n, subject in enumerate(subjects):
+        for k in range(rng.randrange(0 if n % 7 else 1, 14) if n % 7 else 0):
+            category, outcome, grade, severity = rng.choice(_KINDS)
+            decided = today - timedelta(days=rng.randrange(1, 2000))
+            db.add(
+                CreditRecord(
+                    subject_id=subject.id, category=category, outcome=outcome, grade=grade,
+                    severity=severity, decision_date=decided, publicity_starts_on=decided,
+                    publicity_min_ends_on=rng.choice([None, today - timedelta(days=5), today + timedelta(days=90)]),
+                    counts_until=rng.choice([None, None, today, today - timedelta(days=1), today + timedelta(days=400)]),
+                    status=rng.choice(["active", "active", "active", "disputed", "revoked"]),
+                    source="eq-test", source_record_id=f"{subject.id}-{k}", content_hash="x",
+                )
+            )  # fmt: skip
+        for k in range(rng.choice([0, 0, 0, 1, 2])):
+            db.add(
+                ListEntry(
+                    subject_id=subject.id, list_type=rng.choice(["red", "black"]), legal_basis="test",
+                    starts_on=today - timedelta(days=30),
+                    ends_on=rng.choice([None, today, today + timedelta(days=60)]),
+                    status=rng.choice(["active", "active", "removed"]),
+                    source="eq-test", source_record_id=f"{subject.id}-l{k}", content_hash="x",
+                )
+            )  # fmt: skip
+    db.flush()
+    ids = sorted(s.id for s in subjects)
+
+    def written() -> tuple[list[tuple], list[tuple]]:
+        scores = db.execute(
+            text(
+                "SELECT subject_id, score, level, blocked, model_version, contributions::text,"
+                " explanation::text, digest, computed_at, trigger FROM credit_scores"
+                " WHERE subject_id = ANY(:ids) ORDER BY subject_id"
+            ),
+            {"ids": ids},
+        ).all()
+        history = db.execute(
+            text(
+                "SELECT subject_id, score, level, blocked, model_version, top_reasons::text, trigger,"
+                " computed_at FROM credit_score_history WHERE subject_id = ANY(:ids) ORDER BY id"
+            ),
+            {"ids": ids},
+        ).all()
+        return [tuple(r) for r in scores], [tuple(r) for r in history]
+
+    def forget() -> None:
+        db.execute(text("DELETE FROM credit_score_history WHERE subject_id = ANY(:ids)"), {"ids": ids})
+        db.execute(text("DELETE FROM credit_scores WHERE subject_id = ANY(:ids)"), {"ids": ids})
+
+    changed = scoring_service.recompute_many(
+        db, scoring_inputs.inputs_between(db, ids, today), trigger="rebuild", as_of=today, now=now, stored={}
+    )
+    expected = written()
+    assert changed == 40 and len(expected[1]) == 40
+    assert any("repair" in row[6] for row in expected[0]) and any(row[3] for row in expected[0])
+    forget()
+
+    db.execute(text("SET LOCAL datestyle TO 'SQL, DMY'"))  # the read does not depend on it
+    counted = scoring_inputs.counted_between(db, ids, today)
+    assert scoring_service.rebuild_many(db, counted, as_of=today, stored={}, now=now) == 40
+    assert written() == expected
+
+    # Stored scores whose digests differ are updated in place, and history is written where the
+    # headline moved (here: every other subject).
+    stored = scoring_service.stored_headlines_between(db, ids[0], ids[-1])
+    stale = {
+        sid: ("stale", old[1] + (n % 2), *old[2:]) for n, (sid, old) in enumerate(sorted(stored.items()))
+    }
+    forget()
+    scoring_service.recompute_many(
+        db, scoring_inputs.inputs_between(db, ids, today), trigger="rebuild", as_of=today, now=now, stored={}
+    )
+    assert scoring_service.rebuild_many(db, counted, as_of=today, stored=stale, now=now) == 40
+    scores, history = written()
+    assert scores == expected[0] and len(history) == 60
+
+    # Nothing changed: nothing written.
+    assert scoring_service.rebuild_many(db, counted, as_of=today, stored=stored, now=now) == 0

@@ -1,0 +1,55 @@
+"""The request's session: the request owns the transaction (STYLE.md, :mod:`app.core.db`).
+
+Re-exported by :mod:`app.core.db` (``from app.core.db import SessionDep``), which imports this module,
+and FastAPI with it, only when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Making one does no I/O (the connection is taken on first use), so this
+    runs on the event loop; only the commit or rollback at the end, when there is a transaction, goes
+    to a worker thread. (A sync dependency costs a thread hop to enter and another to leave.)"""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _finish(session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await _finish(session, commit=True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit)
+    else:  # nothing was read or written: no connection to give back
+        session.close()
+
+
+# scope="function": the commit runs right after the handler returns, before the response is sent, so a
+# client never sees 201 for a write that then failed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
