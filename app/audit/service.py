@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
-from app.core.db import execute_core
+from app.core.db import defer_write, execute_core
 from app.core.errors import InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -252,7 +252,8 @@ def record(
         params.update({f"r_{name}": value for name, value in with_row[1].items()})
     if session.get_bind().dialect.name == "postgresql":
         statement = _APPEND_AND_SET_HEAD if with_row is None else _append_with_row(with_row[0], columns)
-        execute_core(session, statement, params)
+        # Nothing is read back: in a transaction with short trips it travels with the COMMIT.
+        defer_write(session, statement, params)
     else:
         if with_row is not None:
             execute_core(session, _row_insert(with_row[0], columns), params)

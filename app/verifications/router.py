@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import idempotency
+from app.core import db, idempotency
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
@@ -91,12 +91,14 @@ def _verify_pass(
     """The hottest partner call, on one worker thread from the API key to the response bytes: the
     same steps as the dependencies and the route class of other endpoints (authenticate, check kind
     and scope, claim the ``Idempotency-Key``, commit, record the response) without a thread hop, a
-    dependency or a round trip each: the key is claimed in the same store round trip as the pass. The request's transaction is committed here, before the response
+    dependency or a round trip each: the key is claimed in the same store round trip as the pass, and
+    the transaction has short trips (``db.short_trips``: BEGIN and COMMIT ride with statements). The request's transaction is committed here, before the response
     exists (``get_session`` then has nothing left to do); the idempotency record and the resident's
     live-feed bump go to the store together, in one round trip."""
     state = request.app.state
     store: KeyValueStore = state.store
     crypto: Crypto = state.crypto
+    db.short_trips(session)  # BEGIN with the API key's read, the decision's rows with the COMMIT
     partner = ensure_scope(
         ensure_partner(authenticate(request, session, state.settings, credentials)), "verifications:write"
     )
@@ -121,7 +123,7 @@ def _verify_pass(
         pending,
     )
     try:
-        session.commit()
+        db.commit(session)
         out = VerificationOut(
             id=verification.id,
             decision=verification.decision,

@@ -1,0 +1,101 @@
+"""Short trips (app.core.db.short_trips): BEGIN rides with a transaction's first statement and deferred
+writes with its COMMIT, and nothing else about the transaction changes: all or nothing, and the pooled
+connection goes back to its normal mode."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import commit, defer_write, execute_core, make_engine, short_trips
+from tests.conftest import EXTERNAL
+
+pytestmark = pytest.mark.skipif(not EXTERNAL, reason="short trips are for PostgreSQL")
+
+_INSERT = text("INSERT INTO short_trips_probe (id) VALUES (:id)")
+_COUNT = text("SELECT count(*) FROM short_trips_probe WHERE id = :id")
+
+
+@pytest.fixture
+def engine(settings: Settings, committed_engine: Engine) -> Iterator[Engine]:
+    """One pooled connection only, so that the next checkout gets the connection the test used."""
+    with committed_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS short_trips_probe (id text PRIMARY KEY)"))
+    engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
+
+
+def stored(settings: Settings, *ids: str) -> list[str]:
+    """What another connection sees."""
+    url = settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as observer:
+        rows = observer.execute("SELECT id FROM short_trips_probe WHERE id = ANY(%s)", (list(ids),))
+        return sorted(row[0] for row in rows)
+
+
+def assert_back_to_normal(engine: Engine) -> None:
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver.autocommit is False  # type: ignore[union-attr]
+        assert driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE  # type: ignore[union-attr]
+
+
+def test_a_transaction_with_short_trips_commits_its_statements_and_deferred_writes_together(
+    engine: Engine, settings: Settings
+) -> None:
+    first, deferred = f"a-{uuid.uuid4().hex}", f"b-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        assert short_trips(session)
+        execute_core(session, _INSERT, {"id": first})  # BEGIN goes with it
+        assert execute_core(session, _COUNT, {"id": first}).scalar_one() == 1
+        defer_write(session, _INSERT, {"id": deferred})
+        assert stored(settings, first, deferred) == []  # neither is visible before the commit
+        commit(session)
+    assert stored(settings, first, deferred) == sorted([first, deferred])
+    assert_back_to_normal(engine)
+
+
+def test_a_transaction_with_short_trips_that_fails_writes_nothing_and_leaves_the_connection_normal(
+    engine: Engine, settings: Settings
+) -> None:
+    first, deferred = f"c-{uuid.uuid4().hex}", f"d-{uuid.uuid4().hex}"
+    with pytest.raises(RuntimeError), Session(engine) as session:
+        assert short_trips(session)
+        execute_core(session, _INSERT, {"id": first})
+        defer_write(session, _INSERT, {"id": deferred})
+        raise RuntimeError("the request failed before its commit")
+    assert stored(settings, first, deferred) == []
+    assert_back_to_normal(engine)
+    # and the next transaction on that connection is a transaction again, not autocommit
+    again = f"e-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        execute_core(session, _INSERT, {"id": again})
+        session.rollback()
+    assert stored(settings, again) == []
+
+
+def test_a_failing_deferred_write_fails_the_commit_and_writes_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    first, taken = f"f-{uuid.uuid4().hex}", f"g-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        execute_core(session, _INSERT, {"id": taken})
+        session.commit()
+    with pytest.raises(Exception, match="duplicate key"), Session(engine) as session:
+        assert short_trips(session)
+        execute_core(session, _INSERT, {"id": first})
+        defer_write(session, _INSERT, {"id": taken})
+        commit(session)
+    assert stored(settings, first, taken) == [taken]
+    assert_back_to_normal(engine)
+
+
+def test_short_trips_are_refused_to_a_session_joined_to_an_outer_transaction(db: Session) -> None:
+    assert short_trips(db) is False
