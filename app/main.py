@@ -6,7 +6,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
 from fastapi import FastAPI
 
 from app.accounts.router import router as accounts_router
@@ -79,7 +78,6 @@ def create_app(
         )
         if settings.env != "test":
             tune_gc()
-        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         try:
             yield
         finally:

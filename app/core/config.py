@@ -81,13 +81,6 @@ class Settings(BaseSettings):
     payments_currency: str = "cny"
     rental_dispute_window_days: int = Field(default=7, ge=1, le=60)
 
-    # Threads for blocking work (sync endpoints, the verification's and the pass's worker thread) per API
-    # process. Each thread releases and retakes the GIL at every database or Redis round trip; with 40
-    # (anyio's default) a loaded process spent a third of its CPU switching threads, and make bench-verify
-    # ran 0.49-0.62 of the reference's rate against 0.60-0.67 with 10. More help only when many requests
-    # wait on slow outside calls (Stripe); the PostgreSQL pool (45 + 5) stays larger than this limit.
-    worker_threads: int = Field(default=10, ge=1, le=40)
-
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
 

@@ -58,8 +58,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Unless asked for, not SQLAlchemy's pre-ping, which costs a round trip on every checkout, but a
     # ping only of a connection that sat idle in the pool (see _ping_when_idle).
     ping_every_checkout = kwargs.pop("pool_pre_ping", False)
-    # Sync handlers and dependencies run on anyio's worker threads (settings.worker_threads, at most
-    # 40), and a request can hold a connection while it waits for a thread for its next dependency. With fewer connections than
+    # Sync handlers and dependencies run on anyio's worker threads (40 by default), and a request can hold
+    # a connection while it waits for a thread for its next dependency. With fewer connections than
     # threads, a burst can deadlock: every thread waits for a connection held by a request that waits
     # for a thread. So the pool is larger than the thread limit — and its steady part too: a connection
     # beyond pool_size is closed when handed back, so with 40 busy threads and a pool of 20, a loaded

@@ -3,12 +3,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from anyio import to_thread
-from fastapi.testclient import TestClient
 
 from app.core.config import InsecureSettingsError, Settings
-from app.core.store import KeyValueStore
-from app.main import create_app
 
 STRONG = {
     "secret_key": "s" * 40,
@@ -77,20 +73,3 @@ def test_the_service_refuses_to_start_in_production_with_defaults(monkeypatch: p
             create_app()
     finally:
         get_settings.cache_clear()
-
-
-@pytest.mark.parametrize(("configured", "threads"), [(None, 10), (3, 3)])
-def test_an_api_process_runs_blocking_work_on_as_many_threads_as_configured(
-    settings: Settings, store: KeyValueStore, configured: int | None, threads: int
-) -> None:
-    chosen = settings if configured is None else settings.model_copy(update={"worker_threads": configured})
-    with TestClient(create_app(chosen, store=store)) as client:
-        limiter = client.portal.call(to_thread.current_default_thread_limiter)  # type: ignore[union-attr]
-        assert limiter.total_tokens == threads
-
-
-@pytest.mark.parametrize("value", ["0", "41"])
-def test_worker_threads_outside_1_to_40_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("XINYI_WORKER_THREADS", value)
-    with pytest.raises(ValueError, match="worker_threads"):
-        make(env="development")
