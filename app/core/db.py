@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, DateTime, Engine, Executable, event
@@ -367,10 +367,6 @@ def session_scope(url: str) -> Iterator[Session]:
                 raise
     finally:
         engine.dispose()
-
-
-if TYPE_CHECKING:
-    pass
 
 
 def __getattr__(name: str) -> Any:
