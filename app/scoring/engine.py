@@ -361,11 +361,11 @@ def negative_keys(model: ScoringModel) -> frozenset[str]:
 
 
 def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreResult:
-    compiled = _compile(model)
-    tokens = compiled.tokens
+    tokens = _compile(model).tokens
     keys: list[str] = []
-    negatives: list[_Negative] = []
-    for record_id, key, status, counts_until, repairable_from in inputs.records:
+    negative: list[RecordInput] = []
+    for record in inputs.records:
+        _, key, status, counts_until, _ = record
         if status not in COUNTING_STATUSES or (counts_until is not None and counts_until <= as_of):
             continue
         token = key if status == "active" else key + _DISPUTED
@@ -374,21 +374,9 @@ def compute(model: ScoringModel, inputs: ScoringInputs, as_of: date) -> ScoreRes
             raise UnknownFactor(f"model {model.version} has no factor {key!r}")
         keys.append(token)
         if found[3]:
-            negatives.append(
-                (
-                    found[1] * found[2],
-                    record_id,
-                    key,
-                    repairable_from is None,
-                    repairable_from or date.min,
-                    counts_until is None,
-                    counts_until or date.min,
-                    repairable_from,
-                    counts_until,
-                )
-            )
+            negative.append(record)
     keys.sort()
-    core, improvements = _finish(compiled, tuple(keys), negatives, inputs.lists, as_of)
+    core, improvements = compute_counted(model, tuple(keys), negative, inputs.lists, as_of)
     return ScoreResult(
         model_version=model.version,
         score=core.score,
