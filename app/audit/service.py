@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
-from app.core.db import defer_write, execute_core
+from app.core.db import at_commit, defer_write, execute_core
 from app.core.errors import InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -118,6 +118,18 @@ class RecordedEntry:
     entry_hash: str
 
 
+@dataclass(frozen=True)
+class EntryRef:
+    """An entry :func:`record` will write as the transaction commits: its id and time are already fixed."""
+
+    id: str
+    created_at: datetime
+
+
+def hash_of_fields(fields: dict[str, Any]) -> str:
+    return entry_hash(entry_id=fields["id"], **{k: v for k, v in fields.items() if k != "id"})
+
+
 def hash_of(entry: ChainedEntry) -> str:
     return entry_hash(
         entry_id=entry.id,
@@ -183,8 +195,15 @@ _APPEND_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_ENTRY.cte("appended"))
 _APPEND_WITH_ROW: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
+_ROW_INSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
 def _row_insert(table: Table, columns: tuple[str, ...]) -> Any:
-    return insert(table).values({name: bindparam(f"r_{name}") for name in columns})
+    statement = _ROW_INSERTS.get((table.name, columns))
+    if statement is None:
+        statement = insert(table).values({name: bindparam(f"r_{name}") for name in columns})
+        _ROW_INSERTS[(table.name, columns)] = statement
+    return statement
 
 
 def _append_with_row(table: Table, columns: tuple[str, ...]) -> Any:
@@ -206,33 +225,30 @@ def record(
     details: dict[str, Any] | None = None,
     with_row: tuple[Table, dict[str, Any]] | None = None,
     claimed: tuple[int, str] | None = None,
-) -> RecordedEntry:
-    """Append one entry to the subject's chain. ``details`` must hold ids and codes only, never personal
-    data: the log outlives the records it describes.
+) -> EntryRef:
+    """Append one entry to the subject's chain, in this transaction. ``details`` must hold ids and codes
+    only, never personal data: the log outlives the records it describes.
+
+    The entry is written as the transaction commits (:func:`app.core.db.at_commit`), with the other
+    entries of the transaction in the order they were recorded, and not written if it rolls back (or
+    the savepoint it was recorded in does). Claiming a chain's head takes its row lock until commit
+    (PostgreSQL; SQLite's write lock is taken at BEGIN), and the ``system`` chain is shared by every
+    operator read: claimed at commit, the lock is held only for the commit's own round trips, never
+    while the request waits for a worker thread (response validation, the commit), which with more
+    waiting requests than threads would hang the process. A reader in the same transaction does not see
+    the entry; its id and time are fixed now and returned, for a row that names the entry.
 
     ``with_row`` = (table, values): a plain INSERT of one row that the entry describes (a row never
-    changed afterwards, written past the unit of work), made in the same transaction — on PostgreSQL in
-    the same statement as the entry, one round trip fewer on a hot path.
+    changed afterwards, written past the unit of work), made now.
 
-    ``claimed`` = (seq, previous hash) from :func:`head_claim_columns`, read in this transaction: the
-    head was already claimed for this entry.
-
-    Concurrency: the chain head is claimed with an upsert ``… RETURNING`` before anything is read, so
-    the row lock (PostgreSQL) or the write lock (SQLite) serialises writers of one chain until commit,
-    and a writer always sees the hash its predecessor committed.
+    ``claimed`` = (seq, previous hash) from :func:`head_claim_columns`, read in this transaction by a
+    caller that needs the lock anyway and ends its transaction in the same thread (a verification):
+    the entry, and ``with_row`` with it (on PostgreSQL in the same statement, one round trip fewer),
+    are written now — or, with short trips, with the COMMIT.
     """
-    chain = chain_for(subject_id)
-    session.flush()
-    # One statement claims the next sequence number: it creates the head of a new chain, or bumps the
-    # existing one under its row lock, and returns the hash of the entry before.
-    if claimed is None:
-        head: Any = execute_core(session, _CLAIM_HEAD, {"chain": chain, "genesis": GENESIS_HASH}).one()
-        claimed = (head[0], head[1])
-    seq, prev_hash = claimed
-    entry_id = new_id("aud")
     fields: dict[str, Any] = {
-        "chain": chain,
-        "seq": seq,
+        "id": new_id("aud"),
+        "chain": chain_for(subject_id),
         "actor_type": actor.actor_type,
         "actor_id": actor.id,
         "subject_id": subject_id,
@@ -241,9 +257,35 @@ def record(
         "legal_basis": legal_basis,
         "details": details or {},
         "created_at": utcnow(),
-        "prev_hash": prev_hash,
     }
-    entry = RecordedEntry(id=entry_id, **fields, entry_hash=entry_hash(entry_id=entry_id, **fields))
+    if claimed is None:
+        if with_row is not None:
+            row = with_row[1]
+            execute_core(session, _row_insert(with_row[0], tuple(row)), {f"r_{k}": v for k, v in row.items()})
+        at_commit(session, "audit", _append_all).append(fields)
+    else:
+        _append(session, fields, claimed, with_row)
+    return EntryRef(id=fields["id"], created_at=fields["created_at"])
+
+
+def _append_all(session: Session, entries: list[dict[str, Any]]) -> None:
+    """At commit: each entry recorded in the transaction claims its chain's head and is appended."""
+    for fields in entries:
+        head: Any = execute_core(
+            session, _CLAIM_HEAD, {"chain": fields["chain"], "genesis": GENESIS_HASH}
+        ).one()
+        _append(session, fields, (head[0], head[1]), None)
+
+
+def _append(
+    session: Session,
+    fields: dict[str, Any],
+    claimed: tuple[int, str],
+    with_row: tuple[Table, dict[str, Any]] | None,
+) -> RecordedEntry:
+    seq, prev_hash = claimed
+    chained = {**fields, "seq": seq, "prev_hash": prev_hash}
+    entry = RecordedEntry(**chained, entry_hash=hash_of_fields(chained))
     # Written past the unit of work (the entry is never changed afterwards), with the head's new hash.
     params = {f"e_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
     columns: tuple[str, ...] = ()

@@ -214,7 +214,7 @@ def record_disclosure(
     *,
     action: str,
     details: dict[str, Any] | None = None,
-) -> audit_service.RecordedEntry:
+) -> audit_service.EntryRef:
     """The audit entry of a disclosure, on the subject's chain, naming the consent it relied on."""
     return audit_service.record(
         session,

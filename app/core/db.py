@@ -7,7 +7,8 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy import Connection, DateTime, Engine, Executable, event
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -180,6 +183,74 @@ def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
     return prepared
 
 
+# --- work done as the transaction commits ----------------------------------------------------------
+
+_AT_COMMIT = "xinyi.at_commit"
+
+
+def at_commit(session: Session, key: str, work: Callable[[Session, list[Any]], None]) -> list[Any]:
+    """The list of things to write as this transaction commits under ``key``: the caller appends to it,
+    and ``work(session, items)`` (registered by the first caller, once per key) writes them inside the
+    transaction just before it commits, after the session's last flush, keys in registration order.
+    Dropped if the transaction rolls back.
+
+    For a write that takes a lock many requests share (an audit chain's head): taken at commit, the
+    lock is held only for the commit's own round trips, never while the request waits for something
+    else — a worker thread for response validation or for the commit itself, which, with every thread
+    taken by requests queued on that lock, would hang the process."""
+    if not session.in_transaction():  # so that its end, whichever, settles what is added here
+        session.begin()
+    pending: dict[str, tuple[Callable[[Session, list[Any]], None], list[Any]]]
+    pending = session.info.setdefault(_AT_COMMIT, {})
+    entry = pending.get(key)
+    if entry is None:
+        entry = pending[key] = (work, [])
+    return entry[1]
+
+
+def _run_at_commit(session: Session) -> None:
+    pending = session.info.pop(_AT_COMMIT, None)
+    if not pending:
+        return
+    session.flush()
+    for work, items in pending.values():
+        work(session, items)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release is not the commit
+        _run_at_commit(session)
+
+
+# A savepoint that rolls back takes back what was added for commit inside it: how long each list was
+# when the savepoint began, per savepoint (gone with it).
+_SAVEPOINT_MARKS = "xinyi.at_commit.savepoints"
+
+
+@event.listens_for(OrmSession, "after_transaction_create")
+def _transaction_begun(session: Session, transaction: SessionTransaction) -> None:
+    pending = session.info.get(_AT_COMMIT)
+    if transaction.nested and pending:
+        marks = session.info.setdefault(_SAVEPOINT_MARKS, weakref.WeakKeyDictionary())
+        marks[transaction] = {key: len(items) for key, (_, items) in pending.items()}
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get(_SAVEPOINT_MARKS, {}).get(previous_transaction, {})
+        for key, (_, items) in session.info.get(_AT_COMMIT, {}).items():
+            del items[mark.get(key, 0) :]
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the session's own transaction: committed, rolled back or closed
+        session.info.pop(_AT_COMMIT, None)
+        session.info.pop(_SAVEPOINT_MARKS, None)
+
+
 # --- short trips: one round trip fewer at each end of a hot transaction (PostgreSQL) ------------------
 
 _SHORT_TRIPS = "xinyi.short_trips"
@@ -232,10 +303,12 @@ def defer_write(session: Session, statement: Executable, params: Mapping[str, An
 def commit(session: Session) -> None:
     """``session.commit()``; in a transaction with short trips, the deferred writes and the COMMIT in
     one round trip first (the ORM's commit then has nothing left to send)."""
-    trips = session.info.pop(_SHORT_TRIPS, None)
+    trips = session.info.get(_SHORT_TRIPS)
     if trips is None:
         session.commit()
         return
+    _run_at_commit(session)  # its writes may be deferred too, to travel with the COMMIT
+    session.info.pop(_SHORT_TRIPS, None)
     session.flush()
     connection = session.connection()
     driver: Any = connection.connection.driver_connection

@@ -20,8 +20,17 @@ def new_subject_id() -> str:
     return f"sub_{uuid.uuid4().hex[:24]}"
 
 
+def written(session: Session, refs: list[service.EntryRef]) -> list[AuditEntry]:
+    """Entries are written as their transaction commits: commit, then read them back as stored."""
+    session.commit()
+    entries = [session.get(AuditEntry, ref.id) for ref in refs]
+    assert all(entry is not None for entry in entries)
+    return [entry for entry in entries if entry is not None]
+
+
 def record_scans(session: Session, subject_id: str, count: int) -> list[AuditEntry]:
-    return [
+    """``count`` scans of the subject, committed, as stored."""
+    refs = [
         service.record(
             session,
             actor=PARTNER,
@@ -33,6 +42,7 @@ def record_scans(session: Session, subject_id: str, count: int) -> list[AuditEnt
         )
         for n in range(count)
     ]
+    return written(session, refs)
 
 
 def allow_hand_edits(session: Session) -> None:

@@ -6,9 +6,11 @@ PostgreSQL only: SQLite has one write lock for the whole file, so its writers ne
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
@@ -35,8 +37,9 @@ def shared_engine(committed_engine: Engine) -> Engine:
     return committed_engine
 
 
-def _run_together(work: Callable[[int], None]) -> None:
-    """Start ``THREADS`` workers at the same instant; re-raise the first failure."""
+def _run_together(work: Callable[[int], None], deadline_s: float = 60.0) -> None:
+    """Start ``THREADS`` workers at the same instant; re-raise the first failure. A worker still running
+    at the deadline fails the test (a hang, not a slow machine: each does a few milliseconds' work)."""
     barrier = threading.Barrier(THREADS)
     failures: list[BaseException] = []
 
@@ -49,9 +52,12 @@ def _run_together(work: Callable[[int], None]) -> None:
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
     for thread in threads:
+        thread.daemon = True
         thread.start()
+    end = time.monotonic() + deadline_s
     for thread in threads:
-        thread.join()
+        thread.join(max(0.0, end - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "workers still waiting at the deadline"
     if failures:
         raise failures[0]
 
@@ -101,6 +107,10 @@ def test_concurrent_writers_to_one_subject_build_one_unbroken_chain(shared_engin
     assert (result.ok, result.chains, result.entries) == (True, 1, total)
 
 
+async def _set_worker_threads(count: int) -> None:
+    to_thread.current_default_thread_limiter().total_tokens = count
+
+
 @pytest.fixture
 def live_client(
     shared_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
@@ -112,9 +122,20 @@ def live_client(
         yield client
 
 
+@pytest.mark.parametrize("worker_threads", [40, 4], ids=["anyio-default", "fewer-threads-than-requests"])
 def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
-    shared_engine: Engine, live_client: TestClient, sms: RecordingSender
+    shared_engine: Engine, live_client: TestClient, sms: RecordingSender, worker_threads: int
 ) -> None:
+    if worker_threads < THREADS and shared_engine.dialect.name == "sqlite":
+        pytest.skip(
+            "SQLite's one write lock is taken at BEGIN and held across the request's thread hops: with "
+            "fewer threads than concurrent writers, the waiting ones time out (the embedded default is "
+            "for one machine's demo)"
+        )
+    # every review takes the system chain's head as its request commits, never while it waits for a
+    # worker thread: so even with fewer threads than requests, none waits forever
+    live_client.portal.call(_set_worker_threads, worker_threads)  # type: ignore[union-attr]
+
     # given an auditor
     pair = sign_in(live_client, sms, make_phone())
     with Session(shared_engine) as session:

@@ -13,7 +13,7 @@ from app.audit import service
 from app.audit.models import AuditChainHead, AuditEntry
 from app.audit.verify import ProblemKind, verify
 from app.core.principal import SYSTEM
-from tests.audit.helpers import allow_hand_edits, new_subject_id, record_scans
+from tests.audit.helpers import allow_hand_edits, new_subject_id, record_scans, written
 
 
 def _problems(session: Session, chain: str) -> list[tuple[ProblemKind, str, int, str | None]]:
@@ -61,9 +61,10 @@ def test_record_builds_one_linked_chain_per_subject(db: Session) -> None:
 
 
 def test_entries_about_no_subject_go_to_the_system_chain(db: Session) -> None:
-    entry = service.record(
+    ref = service.record(
         db, actor=SYSTEM, subject_id=None, action="test.system_action", purpose="p", legal_basis="l"
     )
+    [entry] = written(db, [ref])
 
     assert entry.chain == service.SYSTEM_CHAIN == "system"
     assert entry.subject_id is None
@@ -126,7 +127,10 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(db: Session) -> Non
 
     # when the middle one is rewritten and its hash recomputed to match
     allow_hand_edits(db)
-    forged = dataclasses.replace(entries[1], purpose="debt collection")
+    as_recorded = {
+        field.name: getattr(entries[1], field.name) for field in dataclasses.fields(service.RecordedEntry)
+    }
+    forged = dataclasses.replace(service.RecordedEntry(**as_recorded), purpose="debt collection")
     db.execute(
         text("UPDATE audit_entries SET purpose = :purpose, entry_hash = :hash WHERE id = :id"),
         {"purpose": forged.purpose, "hash": service.hash_of(forged), "id": entries[1].id},

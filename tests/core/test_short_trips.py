@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import commit, defer_write, execute_core, make_engine, short_trips
+from app.core.db import at_commit, commit, defer_write, execute_core, make_engine, short_trips
 from tests.conftest import EXTERNAL
 
 pytestmark = pytest.mark.skipif(not EXTERNAL, reason="short trips are for PostgreSQL")
@@ -99,3 +99,19 @@ def test_a_failing_deferred_write_fails_the_commit_and_writes_nothing(
 
 def test_short_trips_are_refused_to_a_session_joined_to_an_outer_transaction(db: Session) -> None:
     assert short_trips(db) is False
+
+
+def test_work_added_for_the_commit_runs_before_a_short_trips_commit_and_its_deferred_writes_go_with_it(
+    engine: Engine, settings: Settings
+) -> None:
+    first, at_the_commit = f"f-{uuid.uuid4().hex}", f"g-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        assert short_trips(session)
+        execute_core(session, _INSERT, {"id": first})
+        at_commit(session, "probe", lambda s, ids: [defer_write(s, _INSERT, {"id": i}) for i in ids]).append(
+            at_the_commit
+        )
+        assert stored(settings, first, at_the_commit) == []
+        commit(session)
+    assert stored(settings, first, at_the_commit) == sorted([first, at_the_commit])
+    assert_back_to_normal(engine)

@@ -262,6 +262,7 @@ def test_overdue_objections_are_listed_and_escalated_once_a_day(client, db, prov
     assert objections_service.escalate_overdue(db, now) >= 1
     assert objections_service.escalate_overdue(db, now + timedelta(hours=2)) == 0  # not twice in a day
     assert objections_service.escalate_overdue(db, now + timedelta(days=1)) >= 1
+    db.commit()  # as the scheduled job does: the audit entries are written as it commits
     db.refresh(objection)
     assert objection.escalations == 2
     types = [

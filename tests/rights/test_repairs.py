@@ -184,6 +184,7 @@ def test_overdue_applications_are_listed_and_escalated_once(client, db, provider
     first = repairs_service.sweep_pending(db, TODAY, utcnow())
     assert first.escalated >= 1
     assert repairs_service.sweep_pending(db, TODAY, utcnow()).escalated == 0
+    db.commit()  # as the scheduled job does: the audit entries are written as it commits
     assert db.exec(
         select(AuditEntry).where(
             AuditEntry.subject_id == resident["subject_id"], AuditEntry.action == "repair.escalated"
