@@ -6,11 +6,13 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
+from app.core import hot_path
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -76,6 +78,7 @@ def create_app(
         app.state.sms_sender = sms_sender or (
             DevelopmentLogSender() if settings.is_development else NullSender()
         )
+        setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
         if settings.env != "test":
             tune_gc()
         try:

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     payments_currency: str = "cny"
     rental_dispute_window_days: int = Field(default=7, ge=1, le=60)
 
+    # Worker threads of the hot path (a verification, a pass) per API process; see app.core.hot_path.
+    # At most 10: the PostgreSQL pool (45 + 5) covers these and anyio's default 40 together.
+    hot_path_threads: int = Field(default=8, ge=1, le=10)
+
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
 

@@ -320,8 +320,10 @@ def commit(session: Session) -> None:
         connection._handle_dbapi_exception(exc, sql.decode(), None, cursor, None)
     finally:
         cursor.close()
-    session.commit()
+    # Back to normal before the connection goes back to the pool (session.commit() hands it back, and
+    # another thread may take it at once); psycopg's own commit then sends nothing, the server is idle.
     driver.autocommit = False
+    session.commit()
 
 
 _PREPARED: dict[int, _Prepared] = {}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import idempotency
+from app.core import db, hot_path, idempotency
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -80,7 +79,7 @@ async def create_pass(request: Request, session: SessionDep, credentials: Bearer
     """A fresh credit pass: a single-use token valid for 90 seconds and its QR code (version 10-M).
     Show the QR; ask again after ``refresh_after``. The token holds no personal data."""
     raw = await request.body()  # for the idempotency fingerprint (the body is empty or ignored)
-    return await run_in_threadpool(_create_pass, request, session, credentials, raw)
+    return await hot_path.run(request, _create_pass, request, session, credentials, raw)
 
 
 def _create_pass(
@@ -91,6 +90,7 @@ def _create_pass(
     read, not taken from the token), the ``Idempotency-Key`` claim, the pass, the commit, the response."""
     state = request.app.state
     store: KeyValueStore = state.store
+    db.short_trips(session)  # BEGIN with the account's read
     user = ensure_user(authenticate(request, session, state.settings, credentials))
     idem = idempotency.begin(
         store,
@@ -103,7 +103,7 @@ def _create_pass(
     )
     try:
         issued = service.issue_online(session, store, get_keyring(request), state.crypto.hasher, user)
-        session.commit()
+        db.commit(session)
         content = _pass_out(issued).model_dump_json().encode()
         if idem is not None:
             store.batch([idem.completion(201, _JSON, content)])

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import db, idempotency
+from app.core import db, hot_path, idempotency
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
@@ -78,7 +77,7 @@ async def verify_pass(
     token_expired, token_not_yet_valid, token_replayed, token_scenario_mismatch); a decision, eligible or
     not, is recorded and shown to the resident at once. Send an ``Idempotency-Key`` to retry safely."""
     raw = await request.body()  # already read to parse ``body``: for the idempotency fingerprint
-    return await run_in_threadpool(_verify_pass, request, session, credentials, body, raw)
+    return await hot_path.run(request, _verify_pass, request, session, credentials, body, raw)
 
 
 def _verify_pass(
