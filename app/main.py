@@ -26,6 +26,7 @@ from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
 from app.objections.router import router as objections_router
+from app.partners.keycache import KeyCache
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
 from app.payments.router import router as payments_router
@@ -79,6 +80,7 @@ def create_app(
             DevelopmentLogSender() if settings.is_development else NullSender()
         )
         setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
+        app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
         if settings.env != "test":
             tune_gc()
         try:

@@ -18,10 +18,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, SQLModel, col, select, update
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
@@ -30,7 +31,7 @@ from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthe
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import constant_time_equal, random_token, sha256_hex
-from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
+from app.partners.models import ApiKey, Partner, PartnerAuthEpoch, PartnerKind, PartnerStatus
 
 API_KEY_PREFIX = "xyk_"
 _PREFIX_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # app.core.ids: no I, L, O, U
@@ -153,6 +154,26 @@ def list_partners(
     return fetch_page(session, statement, Partner.id, params)
 
 
+# --- the auth epoch: what tells a process that keeps checked keys to check them again ------------------
+
+_AUTH_EPOCH_TABLE = SQLModel.metadata.tables[str(PartnerAuthEpoch.__tablename__)]
+# The current value, as a column for a statement that reads other things (one round trip).
+AUTH_EPOCH = (
+    sa_select(_AUTH_EPOCH_TABLE.c.value)
+    .where(_AUTH_EPOCH_TABLE.c.id == 1)
+    .scalar_subquery()
+    .label("auth_epoch")
+)
+_RAISE_AUTH_EPOCH = (
+    update(_AUTH_EPOCH_TABLE).where(_AUTH_EPOCH_TABLE.c.id == 1).values(value=_AUTH_EPOCH_TABLE.c.value + 1)
+)
+
+
+def _raise_auth_epoch(session: Session) -> None:
+    """In the transaction that revokes a key or changes a partner's status (see PartnerAuthEpoch)."""
+    execute_core(session, _RAISE_AUTH_EPOCH, {})
+
+
 def _set_status(session: Session, actor: Principal, partner_id: str, status: PartnerStatus) -> Partner:
     partner = get_partner(session, partner_id)
     if partner.status == status:
@@ -160,6 +181,7 @@ def _set_status(session: Session, actor: Principal, partner_id: str, status: Par
     partner.status = status
     session.add(partner)
     session.flush()
+    _raise_auth_epoch(session)
     audit_service.record(
         session,
         actor=actor,
@@ -287,6 +309,7 @@ def revoke_api_key(session: Session, actor: Principal, key_id: str, partner_id: 
     api_key.revoked_at = utcnow()
     session.add(api_key)
     session.flush()
+    _raise_auth_epoch(session)
     audit_service.record(
         session,
         actor=actor,
@@ -337,10 +360,21 @@ _KEY_ON_FILE = (
 )
 
 
+_KEY_ON_FILE_AND_EPOCH = _KEY_ON_FILE.add_columns(AUTH_EPOCH)
+
+
 def _authenticate(session: Session, key: str) -> _KeyOnFile:
+    return _checked(key, _read_key(session, key, _KEY_ON_FILE))
+
+
+def _read_key(session: Session, key: str, statement: Any) -> tuple[Any, ...] | None:
     prefix = prefix_of(key)
-    row = execute_core(session, _KEY_ON_FILE, {"prefix": prefix}).first() if prefix is not None else None
-    found = _KeyOnFile(*tuple(row)) if row is not None else None
+    row = execute_core(session, statement, {"prefix": prefix}).first() if prefix is not None else None
+    return tuple(row) if row is not None else None
+
+
+def _checked(key: str, row: tuple[Any, ...] | None) -> _KeyOnFile:
+    found = _KeyOnFile(*row) if row is not None else None
     # The revocation is told only to someone holding the whole key, not to someone who saw a prefix.
     if found is None or not constant_time_equal(found.secret_hash, sha256_hex(key)):
         raise _unauthenticated("Unknown API key.", "invalid_api_key")
@@ -377,6 +411,20 @@ def _touch(session: Session, found: _KeyOnFile) -> None:
 def principal_from_api_key(session: Session, key: str) -> Principal:
     found = _authenticate(session, key)
     _touch(session, found)
+    return _principal_of(found)
+
+
+def principal_and_epoch(session: Session, key: str) -> tuple[Principal, int]:
+    """:func:`principal_from_api_key` and the auth epoch as of the same read, for a process that keeps
+    the answer (:mod:`app.partners.keycache`)."""
+    row = _read_key(session, key, _KEY_ON_FILE_AND_EPOCH)
+    found = _checked(key, row[:-1] if row is not None else None)
+    _touch(session, found)
+    assert row is not None  # a key that passed the check was read
+    return _principal_of(found), int(row[-1])
+
+
+def _principal_of(found: _KeyOnFile) -> Principal:
     return Principal(
         type="partner",
         id=found.partner_id,

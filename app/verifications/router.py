@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.core import db, hot_path, idempotency
 from app.core.db import SessionDep
+from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
@@ -29,6 +30,7 @@ from app.deps import (
     require_scope,
 )
 from app.partners import service as partners_service
+from app.partners.keycache import KeyCache
 from app.passes import denylist
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog, CatalogDep
@@ -97,10 +99,10 @@ def _verify_pass(
     state = request.app.state
     store: KeyValueStore = state.store
     crypto: Crypto = state.crypto
-    db.short_trips(session)  # BEGIN with the API key's read, the decision's rows with the COMMIT
-    partner = ensure_scope(
-        ensure_partner(authenticate(request, session, state.settings, credentials)), "verifications:write"
-    )
+    # BEGIN with the first statement (the API key's read, or else the standing's), the decision's rows
+    # with the COMMIT
+    trips = db.short_trips(session)
+    partner, partner_check = _partner(request, session, credentials, kept=trips)
     pending = idempotency.prepare(
         store,
         state.settings,
@@ -120,6 +122,7 @@ def _verify_pass(
         body.token,
         body.scenario,
         pending,
+        partner_check=partner_check,
     )
     try:
         db.commit(session)
@@ -144,6 +147,42 @@ def _verify_pass(
             idem.release()
         raise
     return Response(content, status_code=201, media_type=_JSON)
+
+
+def _partner(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None, *, kept: bool
+) -> tuple[Principal, service.PartnerCheck | None]:
+    """The calling partner (API key, ``verifications:write``). With ``kept`` (PostgreSQL, short trips), a
+    key this process checked before is not read again: it is checked by the auth epoch the verification
+    reads with the subject's standing (app.partners.keycache)."""
+    state = request.app.state
+    key = (
+        credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else ""
+    )
+    if not kept or not key.startswith(partners_service.API_KEY_PREFIX):
+        principal = authenticate(request, session, state.settings, credentials)
+        return ensure_scope(ensure_partner(principal), "verifications:write"), None
+    cache: KeyCache = state.api_keys
+
+    def check() -> tuple[Principal, int]:
+        try:
+            principal, epoch = partners_service.principal_and_epoch(session, key)
+            ensure_scope(ensure_partner(principal), "verifications:write")
+        except AppError:
+            cache.forget(key)
+            raise
+        cache.put(key, principal, epoch)
+        return principal, epoch
+
+    kept_key = cache.get(key)
+    if kept_key is None:
+        principal, _ = check()
+        partner_check = None
+    else:
+        principal = kept_key.principal
+        partner_check = service.PartnerCheck(kept_key.epoch, lambda: check()[0])
+    request.state.principal_id = f"{principal.type}:{principal.id}"
+    return principal, partner_check
 
 
 def _scans(session: Session, catalog: Catalog, rows: list[Verification]) -> list[ScanOut]:

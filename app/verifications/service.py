@@ -17,6 +17,8 @@ The partner learns the decision, a reason code, the benefit and a pairwise pseud
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -34,6 +36,7 @@ from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
 from app.core.store import Delete, Get, KeyValueStore, Operation, SetIfAbsent
+from app.partners import service as partners_service
 from app.passes import service as passes_service
 from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
@@ -129,15 +132,28 @@ def record(
 # written next, whatever the decision) in one statement, one round trip fewer on every verification.
 # The claim takes the head's row lock a moment earlier than a separate statement would; the standing is
 # read as of the same moment as before, just before the decision.
-_STANDING_AND_HEAD = scenarios_service.standing_select(*audit_service.head_claim_columns())
+# The partners' auth epoch rides along too (see PartnerCheck).
+_STANDING_AND_HEAD = scenarios_service.standing_select(
+    *audit_service.head_claim_columns(), partners_service.AUTH_EPOCH
+)
 
 
-def _standing_and_audit_head(session: Session, subject_id: str) -> tuple[Standing, tuple[int, str]]:
+def _standing_and_audit_head(session: Session, subject_id: str) -> tuple[Standing, tuple[int, str], int]:
     params = scenarios_service.standing_params(subject_id) | audit_service.head_params(subject_id)
-    standing, (seq, prev_hash) = scenarios_service.standing_of(
+    standing, (seq, prev_hash, epoch) = scenarios_service.standing_of(
         execute_core(session, _STANDING_AND_HEAD, params).one()
     )
-    return standing, (seq, prev_hash)
+    return standing, (seq, prev_hash), int(epoch)
+
+
+@dataclass(frozen=True)
+class PartnerCheck:
+    """The caller's API key was checked earlier, not in this transaction (app.partners.keycache), as of
+    auth epoch ``epoch``. If the epoch has moved by the time the subject's standing is read, ``again``
+    checks the key in this transaction (raising if it is now refused) before anything is decided."""
+
+    epoch: int
+    again: Callable[[], Principal]
 
 
 def _replayed() -> TokenRefused:
@@ -233,10 +249,12 @@ def verify_once(
     scenario_id: str,
     idempotency: PendingClaim | None,
     now: datetime | None = None,
+    partner_check: PartnerCheck | None = None,
 ) -> tuple[Verification, IdempotencyContext | None]:
     """:func:`verify` for a request with an ``Idempotency-Key``: the key is claimed with the handle, in
     one round trip; the context returned is the caller's to complete after its commit (or release). A
-    request refused before the claim (steps 1-2) still gets what an earlier twin with its key got."""
+    request refused before the claim (steps 1-2) still gets what an earlier twin with its key got.
+    ``partner_check``: see :class:`PartnerCheck`."""
     now = now or utcnow()
     now_s = int(now.timestamp())
     try:
@@ -256,15 +274,21 @@ def verify_once(
     try:
         subject_id, pass_id, revoked = _holder(session, online, claims, now)
         claimed: tuple[int, str] | None = None
+        epoch: int | None = None
         if revoked:
             evaluation = scenarios_service.revoked()
         elif session.get_bind().dialect.name == "postgresql":
-            standing, claimed = _standing_and_audit_head(session, subject_id)
+            standing, claimed, epoch = _standing_and_audit_head(session, subject_id)
             evaluation = scenarios_service.evaluate(scenario, standing)
         else:
             evaluation = scenarios_service.evaluate(
                 scenario, scenarios_service.subject_standing(session, subject_id)
             )
+        if partner_check is not None and epoch != partner_check.epoch:
+            # A key was revoked or a partner's status changed since this key was checked: check it again
+            # now, in this transaction (a refusal takes the claim back, below).
+            partner = partner_check.again()
+            scenario = scenario_for(catalog, partner, scenario_id)
         verification = record(
             session,
             partner,
