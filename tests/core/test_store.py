@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 
 from app.core.store import Delete, Get, Incr, KeyValueStore, MemoryStore, RedisStore, Set, SetIfAbsent
 from tests.conftest import EXTERNAL
@@ -159,6 +160,22 @@ def test_a_batch_with_a_non_positive_ttl_runs_nothing(kv: KeyValueStore) -> None
     with pytest.raises(ValueError):
         kv.batch([Set("a", "1", 60), SetIfAbsent("b", "1", 0)])
     assert kv.get("a") is None and kv.get("b") is None
+
+
+@pytest.mark.skipif(not EXTERNAL, reason="Redis only: a command the server refuses")
+def test_a_redis_batch_with_a_refused_command_raises_after_reading_every_reply() -> None:
+    prefix = f"xinyi-contract:{uuid.uuid4().hex}:"
+    store = RedisStore.from_url(os.environ["XINYI_TEST_REDIS_URL"], prefix=prefix, max_connections=1)
+    try:
+        store.set("text", "not a number", 60)
+        with pytest.raises(redis.ResponseError):
+            store.batch([Set("a", "1", 60), Incr("text", 60), Get("a")])
+        # the commands around the refused one ran, and the one connection is still in step
+        assert store.batch([Get("a"), Incr("n", 60), Get("text")]) == ["1", 1, "not a number"]
+    finally:
+        for key in store._client.scan_iter(match=prefix + "*"):
+            store._client.delete(key)
+        store.close()
 
 
 def test_memory_store_expires_exactly_at_its_deadline() -> None:
