@@ -3,8 +3,9 @@ of their own, not on anyio's default 40.
 
 Each of these requests does all its blocking work in one hop to a worker thread (database and store
 round trips, the commit) and waits for nothing else there, so a small pool never deadlocks. Under load
-every round trip releases and retakes the GIL; with 40 threads taking turns, a third of a loaded
-process's CPU went to the kernel switching threads. Everything else (sync endpoints and dependencies,
+every round trip releases and retakes the GIL; with anyio's 40 threads taking turns, a third of a loaded
+process's CPU went to the kernel switching threads (``perf``, README "Round 4"; on the next box 2, 4
+and 8 threads measured alike, so the default is 8). Everything else (sync endpoints and dependencies,
 response validation, the request's commit) keeps anyio's default limiter: those requests can hold a
 lock while they wait for a thread for their next step, and a small pool there could run out.
 """
