@@ -296,6 +296,9 @@ class RedisStore:
 
         try:
             replies = connection.retry.call_with_retry(exchange, failed)
+        except BaseException:
+            connection.disconnect()  # replies may be left unread: never hand it out again as it is
+            raise
         finally:
             pool.release(connection)
         for reply in replies:

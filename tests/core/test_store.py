@@ -178,6 +178,36 @@ def test_a_redis_batch_with_a_refused_command_raises_after_reading_every_reply()
         store.close()
 
 
+@pytest.mark.skipif(not EXTERNAL, reason="Redis only: the connection's own replies")
+def test_a_redis_batch_cut_short_does_not_leave_its_replies_to_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prefix = f"xinyi-contract:{uuid.uuid4().hex}:"
+    store = RedisStore.from_url(os.environ["XINYI_TEST_REDIS_URL"], prefix=prefix, max_connections=1)
+    try:
+        store.set("a", "1", 60)
+        read = redis.Connection.read_response
+        calls = [0]
+
+        def fail_after_one(self: redis.Connection, *args: object, **kwargs: object) -> object:
+            calls[0] += 1
+            if calls[0] == 2:
+                raise RuntimeError("interrupted between two replies")
+            return read(self, *args, **kwargs)
+
+        monkeypatch.setattr(redis.Connection, "read_response", fail_after_one)
+        with pytest.raises(RuntimeError):
+            store.batch([Get("a"), Get("a"), Get("a")])
+        monkeypatch.setattr(redis.Connection, "read_response", read)
+
+        # the pool's one connection answers the next batch with its own replies, not the old ones
+        assert store.batch([Set("b", "2", 60), Get("b")]) == [None, "2"]
+    finally:
+        for key in store._client.scan_iter(match=prefix + "*"):
+            store._client.delete(key)
+        store.close()
+
+
 def test_memory_store_expires_exactly_at_its_deadline() -> None:
     shared_clock = [0.0]
     a = MemoryStore(prefix="a:", clock=lambda: shared_clock[0])
