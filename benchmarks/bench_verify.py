@@ -421,12 +421,17 @@ def py_spy(pid: int, out: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        spy.send_signal(signal.SIGINT)
-        try:
-            spy.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            spy.kill()
-            spy.wait()
+        interrupt(spy, timeout=30)  # py-spy writes its file on SIGINT
+
+
+def interrupt(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a child with SIGINT (it finishes cleanly), killed if it has not within ``timeout`` s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
@@ -591,12 +596,7 @@ def main() -> None:
             http_issue = issuance(base, seeded, args.issuance)
         in_process = issuance_in_process(factory, args.issuance)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        interrupt(server, timeout=15)
         factory.close()
 
     print()

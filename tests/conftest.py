@@ -152,3 +152,15 @@ def app(settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Sess
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live(
+    committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
+) -> Iterator[TestClient]:
+    """The whole HTTP stack with its own engine on the committed database: every request commits for
+    real (no per-test rollback), for tests of concurrent requests and of what other processes see."""
+    with TestClient(
+        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
+    ) as client:
+        yield client

@@ -28,21 +28,23 @@ def written(session: Session, refs: list[service.EntryRef]) -> list[AuditEntry]:
     return [entry for entry in entries if entry is not None]
 
 
+def record_scan(session: Session, subject_id: str, n: int) -> service.EntryRef:
+    """A partner's scan of the subject (verification ``ver_<n>``), recorded in the session's transaction:
+    written when it commits."""
+    return service.record(
+        session,
+        actor=PARTNER,
+        subject_id=subject_id,
+        action="pass.verified",
+        purpose="deposit-free rental",
+        legal_basis="subject consent",
+        details={"verification_id": f"ver_{n}"},
+    )
+
+
 def record_scans(session: Session, subject_id: str, count: int) -> list[AuditEntry]:
     """``count`` scans of the subject, committed, as stored."""
-    refs = [
-        service.record(
-            session,
-            actor=PARTNER,
-            subject_id=subject_id,
-            action="pass.verified",
-            purpose="deposit-free rental",
-            legal_basis="subject consent",
-            details={"verification_id": f"ver_{n}"},
-        )
-        for n in range(count)
-    ]
-    return written(session, refs)
+    return written(session, [record_scan(session, subject_id, n) for n in range(count)])
 
 
 def allow_hand_edits(session: Session) -> None:

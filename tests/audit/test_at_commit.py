@@ -9,28 +9,16 @@ from sqlmodel import Session, col, select
 from app.audit import service
 from app.audit.models import AuditEntry
 from app.audit.verify import verify
-from tests.audit.helpers import PARTNER, new_subject_id
+from tests.audit.helpers import new_subject_id, record_scan
 
 
-def _scan(session: Session, subject_id: str, n: int) -> service.EntryRef:
-    return service.record(
-        session,
-        actor=PARTNER,
-        subject_id=subject_id,
-        action="pass.verified",
-        purpose="deposit-free rental",
-        legal_basis="subject consent",
-        details={"n": n},
-    )
-
-
-def _stored(session: Session, subject_id: str) -> list[tuple[int, str, int]]:
+def _stored(session: Session, subject_id: str) -> list[tuple[int, str, str]]:
     rows = session.exec(
         select(AuditEntry)
         .where(AuditEntry.chain == service.chain_for(subject_id))
         .order_by(col(AuditEntry.seq))
     )
-    return [(row.seq, row.id, row.details["n"]) for row in rows]
+    return [(row.seq, row.id, row.details["verification_id"]) for row in rows]
 
 
 def _head(session: Session, subject_id: str) -> tuple[int, str] | None:
@@ -43,7 +31,7 @@ def _head(session: Session, subject_id: str) -> tuple[int, str] | None:
 
 def test_entries_are_written_at_commit_in_the_order_recorded(db: Session) -> None:
     subject = new_subject_id()
-    refs = [_scan(db, subject, n) for n in range(3)]
+    refs = [record_scan(db, subject, n) for n in range(3)]
 
     # nothing is written (nor is the chain's head claimed) before the commit
     assert _stored(db, subject) == []
@@ -51,13 +39,17 @@ def test_entries_are_written_at_commit_in_the_order_recorded(db: Session) -> Non
 
     db.commit()
 
-    assert _stored(db, subject) == [(1, refs[0].id, 0), (2, refs[1].id, 1), (3, refs[2].id, 2)]
+    assert _stored(db, subject) == [
+        (1, refs[0].id, "ver_0"),
+        (2, refs[1].id, "ver_1"),
+        (3, refs[2].id, "ver_2"),
+    ]
     assert verify(db, chain=service.chain_for(subject)).ok
 
 
 def test_a_rolled_back_transaction_writes_no_entry_then_or_later(db: Session) -> None:
     subject = new_subject_id()
-    _scan(db, subject, 0)
+    record_scan(db, subject, 0)
 
     db.rollback()
     db.commit()  # the next transaction of the same session has nothing left over to write
@@ -68,24 +60,24 @@ def test_a_rolled_back_transaction_writes_no_entry_then_or_later(db: Session) ->
 
 def test_a_rolled_back_savepoint_takes_back_its_entries_and_keeps_the_earlier_ones(db: Session) -> None:
     subject = new_subject_id()
-    kept = _scan(db, subject, 0)
+    kept = record_scan(db, subject, 0)
     savepoint = db.begin_nested()
-    _scan(db, subject, 1)
-    _scan(db, subject, 2)
+    record_scan(db, subject, 1)
+    record_scan(db, subject, 2)
     savepoint.rollback()
-    after = _scan(db, subject, 3)
+    after = record_scan(db, subject, 3)
 
     db.commit()
 
-    assert _stored(db, subject) == [(1, kept.id, 0), (2, after.id, 3)]
+    assert _stored(db, subject) == [(1, kept.id, "ver_0"), (2, after.id, "ver_3")]
 
 
 def test_a_released_savepoint_keeps_its_entries_for_the_commit(db: Session) -> None:
     subject = new_subject_id()
     with db.begin_nested():
-        inside = _scan(db, subject, 0)
+        inside = record_scan(db, subject, 0)
     assert _stored(db, subject) == []  # a savepoint's release is not the commit
 
     db.commit()
 
-    assert _stored(db, subject) == [(1, inside.id, 0)]
+    assert _stored(db, subject) == [(1, inside.id, "ver_0")]

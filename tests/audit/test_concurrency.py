@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from anyio import to_thread
@@ -18,11 +18,8 @@ from sqlmodel import Session
 from app.accounts.models import User
 from app.audit import service
 from app.audit.verify import verify
-from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.sms import RecordingSender
-from app.core.store import KeyValueStore
-from app.main import create_app
 from tests.audit.helpers import new_subject_id
 from tests.helpers import make_phone, sign_in
 
@@ -111,20 +108,9 @@ async def _set_worker_threads(count: int) -> None:
     to_thread.current_default_thread_limiter().total_tokens = count
 
 
-@pytest.fixture
-def live_client(
-    shared_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
-) -> Iterator[TestClient]:
-    """The whole HTTP stack with its own engine: every request commits for real."""
-    with TestClient(
-        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
-    ) as client:
-        yield client
-
-
 @pytest.mark.parametrize("worker_threads", [40, 4], ids=["anyio-default", "fewer-threads-than-requests"])
 def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
-    shared_engine: Engine, live_client: TestClient, sms: RecordingSender, worker_threads: int
+    shared_engine: Engine, live: TestClient, sms: RecordingSender, worker_threads: int
 ) -> None:
     if worker_threads < THREADS and shared_engine.dialect.name == "sqlite":
         pytest.skip(
@@ -134,10 +120,10 @@ def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
         )
     # every review takes the system chain's head as its request commits, never while it waits for a
     # worker thread: so even with fewer threads than requests, none waits forever
-    live_client.portal.call(_set_worker_threads, worker_threads)  # type: ignore[union-attr]
+    live.portal.call(_set_worker_threads, worker_threads)  # type: ignore[union-attr]
 
     # given an auditor
-    pair = sign_in(live_client, sms, make_phone())
+    pair = sign_in(live, sms, make_phone())
     with Session(shared_engine) as session:
         user = session.get(User, pair["user_id"])
         assert user is not None
@@ -150,9 +136,7 @@ def test_parallel_audit_reviews_over_http_chain_on_the_system_chain(
     statuses: list[int] = []
 
     def review(_: int) -> None:
-        response = live_client.get(
-            "/v1/admin/audit-entries", params={"subject_id": marker}, headers=pair["headers"]
-        )
+        response = live.get("/v1/admin/audit-entries", params={"subject_id": marker}, headers=pair["headers"])
         statuses.append(response.status_code)
 
     _run_together(review)

@@ -41,16 +41,6 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def live(
-    committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
-) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
-    ) as client:
-        yield client
-
-
-@pytest.fixture
 def platform_url(settings: Settings, store: KeyValueStore) -> Iterator[str]:
     """The platform served by uvicorn on 127.0.0.1 (what the bank's receiver calls)."""
     server = uvicorn.Server(

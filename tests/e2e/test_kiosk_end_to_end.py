@@ -13,22 +13,17 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from xinyi_partner.kiosk import PowerBankKiosk
 
-from app.core.config import Settings
 from app.core.sms import RecordingSender
-from app.core.store import KeyValueStore
-from app.main import create_app
 from app.scoring.engine import business_date
 from app.verifications.models import Verification
 from tests.passes import helpers
@@ -50,16 +45,6 @@ class Network:
         if self.down:
             raise httpx.ConnectError("no signal at the kiosk")
         return self.client.request(method, url, content=content, headers=headers)
-
-
-@pytest.fixture
-def live(
-    committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
-) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
-    ) as client:
-        yield client
 
 
 def committed_partner(engine: Engine, kind: str, scopes: list[str] | None = None) -> dict[str, Any]:

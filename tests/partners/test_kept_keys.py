@@ -8,32 +8,17 @@ request or process."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.core.config import Settings
 from app.core.sms import RecordingSender
-from app.core.store import KeyValueStore
-from app.main import create_app
 from app.partners import service as partners_service
 from app.verifications.models import Verification
 from tests.passes import helpers
 from tests.passes.helpers import SETUP, issue, verify
-
-
-@pytest.fixture
-def live(
-    committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
-) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
-    ) as client:
-        yield client
 
 
 @dataclass

@@ -10,20 +10,17 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore, RedisStore
-from app.main import create_app
 from app.passes.tokens import TokenRefused
 from app.verifications import service as verifications_service
 from app.verifications.models import Verification
@@ -37,16 +34,6 @@ SCANNERS = 200
 # one (seen as QueuePool timeouts). That is a property of the foundation's pool, reported separately; the
 # race for the handle itself is exercised by all 200 at once, below the HTTP layer, in the second test.
 IN_FLIGHT = 12
-
-
-@pytest.fixture
-def live(
-    committed_engine: Engine, settings: Settings, store: KeyValueStore, sms: RecordingSender
-) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings, store=store, sms_sender=sms), raise_server_exceptions=False
-    ) as client:
-        yield client
 
 
 def committed_partner(engine: Engine, kind: str = "merchant") -> dict[str, Any]:
