@@ -100,9 +100,11 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of
-    # all, comes first. (No other path can match one of its paths, so the order changes nothing else.)
+    # all, comes first, then the residents' passes (every phone showing its code asks every 60-90 s).
+    # (No other path can match one of theirs, so the order changes nothing else.)
     for router in (
         verifications_router,
+        passes_router,
         health_router,
         accounts_router,
         enterprises_router,
@@ -113,7 +115,6 @@ def create_app(
         scoring_router,
         scenarios_router,
         signing_router,
-        passes_router,
         consents_router,
         loans_router,
         webhooks_router,

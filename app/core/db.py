@@ -166,9 +166,13 @@ def execute_core(session: Session, statement: Executable, params: Mapping[str, A
         return connection.execute(statement, params)
     trips = session.info.get(_SHORT_TRIPS)
     if trips is not None and not trips.begun:
-        trips.begun = True
         driver: Any = connection.connection.driver_connection
-        if driver.pgconn.transaction_status == _IDLE:
+        idle = driver.pgconn.transaction_status == _IDLE
+        if idle and trips.lone_read:
+            trips.lone_read = False
+            return prepared.run(connection, params, alone=True)
+        trips.begun = True
+        if idle:
             return prepared.run(connection, params, begin=True)
     return prepared.run(connection, params)
 
@@ -258,14 +262,15 @@ _IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 class _ShortTrips:
-    __slots__ = ("begun", "deferred")
+    __slots__ = ("begun", "deferred", "lone_read")
 
-    def __init__(self) -> None:
+    def __init__(self, lone_read: bool) -> None:
         self.begun = False
         self.deferred: list[bytes] = []
+        self.lone_read = lone_read
 
 
-def short_trips(session: Session) -> bool:
+def short_trips(session: Session, *, lone_read: bool = False) -> bool:
     """Let this session's transaction save a round trip at each end: its BEGIN travels with its first
     statement run by :func:`execute_core`, and the writes given to :func:`defer_write` travel with its
     COMMIT, sent by :func:`commit` — each as one simple-protocol message with client-side binding
@@ -275,11 +280,16 @@ def short_trips(session: Session) -> bool:
     ``make bench-verify`` the server's CPU per verification went from 2.2-2.5 to 2.0 ms. Only for a
     session of its own on PostgreSQL that has not begun (not a session joined to an outer transaction,
     as in most tests); returns whether it applies. The caller ends with :func:`commit`, or an error rolls
-    back as usual."""
+    back as usual.
+
+    ``lone_read``: the first statement is a read that needs no transaction around it (the signed-in
+    account's row, read once): it runs on its own, without BEGIN, and the transaction begins with the
+    next statement, if there is one; one that never began commits without a round trip. A pass's
+    issuance reads nothing else."""
     bind = session.get_bind()
     if not isinstance(bind, Engine) or bind.dialect.name != "postgresql" or session.in_transaction():
         return False
-    session.info[_SHORT_TRIPS] = _ShortTrips()
+    session.info[_SHORT_TRIPS] = _ShortTrips(lone_read)
     return True
 
 
@@ -312,7 +322,19 @@ def commit(session: Session) -> None:
     session.flush()
     connection = session.connection()
     driver: Any = connection.connection.driver_connection
-    sql = b"; ".join([*trips.deferred, b"COMMIT"])
+    if driver.pgconn.transaction_status == _IDLE:  # nothing ran in a transaction (a lone read at most)
+        if trips.deferred:
+            driver.autocommit = True  # psycopg sends no BEGIN of its own: it travels with the writes
+            _send(connection, driver, b"; ".join([b"BEGIN", *trips.deferred, b"COMMIT"]))
+    else:
+        _send(connection, driver, b"; ".join([*trips.deferred, b"COMMIT"]))
+    # Back to normal before the connection goes back to the pool (session.commit() hands it back, and
+    # another thread may take it at once); psycopg's own commit then sends nothing, the server is idle.
+    driver.autocommit = False
+    session.commit()
+
+
+def _send(connection: Connection, driver: Any, sql: bytes) -> None:
     cursor: Any = psycopg.ClientCursor(driver)
     try:
         cursor.execute(sql)
@@ -320,10 +342,6 @@ def commit(session: Session) -> None:
         connection._handle_dbapi_exception(exc, sql.decode(), None, cursor, None)
     finally:
         cursor.close()
-    # Back to normal before the connection goes back to the pool (session.commit() hands it back, and
-    # another thread may take it at once); psycopg's own commit then sends nothing, the server is idle.
-    driver.autocommit = False
-    session.commit()
 
 
 _PREPARED: dict[int, _Prepared] = {}
@@ -386,14 +404,19 @@ class _Prepared:
                 bound[name] = processor(bound[name])
         return bound
 
-    def run(self, connection: Connection, params: Mapping[str, Any], *, begin: bool = False) -> Result[Any]:
-        """Run on the DBAPI cursor. ``begin``: the transaction's BEGIN in the same message (see
-        :func:`short_trips`)."""
+    def run(
+        self, connection: Connection, params: Mapping[str, Any], *, begin: bool = False, alone: bool = False
+    ) -> Result[Any]:
+        """Run on the DBAPI cursor. ``begin``: the transaction's BEGIN in the same message; ``alone``:
+        outside any transaction (see :func:`short_trips`)."""
         bound = self.bind(params)
         driver: Any = connection.connection.driver_connection
         sql = self.sql
         cursor: Any
-        if begin:
+        if alone:
+            driver.autocommit = True
+            cursor = driver.cursor()
+        elif begin:
             driver.autocommit = True
             cursor = psycopg.ClientCursor(driver)
             sql = "BEGIN; " + sql
@@ -422,6 +445,8 @@ class _Prepared:
             connection._handle_dbapi_exception(exc, self.sql, bound, cursor, None)
         finally:
             cursor.close()
+        if alone:  # the next statement begins the transaction (after an error, the pool's check-in does)
+            driver.autocommit = False
         return IteratorResult(metadata, iter(rows))
 
 

@@ -90,7 +90,7 @@ def _create_pass(
     read, not taken from the token), the ``Idempotency-Key`` claim, the pass, the commit, the response."""
     state = request.app.state
     store: KeyValueStore = state.store
-    db.short_trips(session)  # BEGIN with the account's read
+    db.short_trips(session, lone_read=True)  # the account read alone; nothing to commit after it
     user = ensure_user(authenticate(request, session, state.settings, credentials))
     idem = idempotency.begin(
         store,

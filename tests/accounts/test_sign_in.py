@@ -219,3 +219,22 @@ def test_expired_access_token_is_refused(app, client: TestClient, sms: Recording
     assert_problem(
         client.get("/v1/me", headers={"Authorization": f"Bearer {expired}"}), 401, "access_token_expired"
     )
+
+
+def test_an_access_token_already_accepted_is_refused_once_it_expires(
+    client: TestClient, sms: RecordingSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked tokens are kept (a phone sends the same one all its life); the expiry is still checked at
+    every use, against the wall clock PyJWT reads."""
+    import jwt
+
+    from app.accounts import service as accounts_service
+
+    pair = sign_in(client, sms, make_phone())
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert client.get("/v1/me", headers=headers).status_code == 200  # checked, and kept
+    exp = jwt.decode(pair["access_token"], options={"verify_signature": False})["exp"]
+    monkeypatch.setattr(accounts_service, "_wall_seconds", lambda: exp - 1)
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    monkeypatch.setattr(accounts_service, "_wall_seconds", lambda: exp)
+    assert_problem(client.get("/v1/me", headers=headers), 401, "access_token_expired")

@@ -115,3 +115,54 @@ def test_work_added_for_the_commit_runs_before_a_short_trips_commit_and_its_defe
         commit(session)
     assert stored(settings, first, at_the_commit) == sorted([first, at_the_commit])
     assert_back_to_normal(engine)
+
+
+def transaction_status(session: Session) -> psycopg.pq.TransactionStatus:
+    driver = session.connection().connection.driver_connection
+    return driver.pgconn.transaction_status  # type: ignore[union-attr]
+
+
+def test_a_lone_read_runs_outside_any_transaction_and_a_transaction_of_nothing_else_commits_idle(
+    engine: Engine, settings: Settings
+) -> None:
+    present = f"h-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        execute_core(session, _INSERT, {"id": present})
+        session.commit()
+    with Session(engine) as session:
+        assert short_trips(session, lone_read=True)
+        assert execute_core(session, _COUNT, {"id": present}).scalar_one() == 1
+        assert transaction_status(session) == psycopg.pq.TransactionStatus.IDLE  # no BEGIN was sent
+        commit(session)
+    assert_back_to_normal(engine)
+
+
+@pytest.mark.parametrize("then", ["statement", "deferred", "orm"])
+def test_after_a_lone_read_the_transaction_begins_with_the_next_write_and_is_all_or_nothing(
+    engine: Engine, settings: Settings, then: str
+) -> None:
+    def write(session: Session, row: str) -> None:
+        if then == "statement":
+            execute_core(session, _INSERT, {"id": row})
+        elif then == "deferred":
+            defer_write(session, _INSERT, {"id": row})
+        else:
+            session.execute(_INSERT, {"id": row})
+
+    kept, dropped = f"i-{uuid.uuid4().hex}", f"j-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        assert short_trips(session, lone_read=True)
+        assert execute_core(session, _COUNT, {"id": kept}).scalar_one() == 0
+        write(session, kept)
+        assert stored(settings, kept) == []  # inside a transaction until the commit
+        commit(session)
+    assert stored(settings, kept) == [kept]
+    assert_back_to_normal(engine)
+
+    with pytest.raises(RuntimeError), Session(engine) as session:
+        assert short_trips(session, lone_read=True)
+        execute_core(session, _COUNT, {"id": dropped})
+        write(session, dropped)
+        raise RuntimeError("the request failed before its commit")
+    assert stored(settings, dropped) == []
+    assert_back_to_normal(engine)
