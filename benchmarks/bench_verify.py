@@ -592,8 +592,10 @@ def main() -> None:
             for run in (run_full, run_reference) if n % 2 == 0 else (run_reference, run_full):
                 run()
         full, reference = Result.total(full_runs), Result.total(reference_runs)
+        issue_cpu = cpu_seconds(server.pid)
         with profiled("issuance", 0):
             http_issue = issuance(base, seeded, args.issuance)
+        issue_cpu_after = cpu_seconds(server.pid)
         in_process = issuance_in_process(factory, args.issuance)
     finally:
         interrupt(server, timeout=15)
@@ -626,6 +628,8 @@ def main() -> None:
         f"  (target <= 5 ms)  {'OK' if median <= 5 else 'MISSED'};  p99 {sorted(http_issue)[int(0.99 * len(http_issue))]:.2f} ms"
     )
     print(f"  of which token + QR + SVG in process: median {statistics.median(in_process):.2f} ms")
+    if issue_cpu is not None and issue_cpu_after is not None:
+        print(f"  server CPU per pass: {1000 * (issue_cpu_after - issue_cpu) / len(http_issue):.2f} ms")
     log.unlink(missing_ok=True)
 
 

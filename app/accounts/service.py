@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select, update
 from app.accounts.models import RefreshToken, User
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.db import execute_core
+from app.core.db import execute_core, read_alone
 from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from app.core.ids import new_id
 from app.core.principal import Principal
@@ -282,7 +282,12 @@ def _access_claims(token: str, secret: str) -> tuple[str, int]:
     return str(claims["sub"]), exp
 
 
-def principal_from_access_token(session: Session, settings: Settings, token: str) -> Principal:
+def principal_from_access_token(
+    session: Session, settings: Settings, token: str, *, alone: bool = False
+) -> Principal:
+    """The signed-in user behind an access token; the account is read every time (a closed account is
+    refused at once). ``alone``: read by itself, outside the session's transaction (``db.read_alone``),
+    for a request that reads nothing else."""
     try:
         user_id, exp = _access_claims(token, settings.secret_key)
     except jwt.InvalidTokenError:
@@ -297,7 +302,8 @@ def principal_from_access_token(session: Session, settings: Settings, token: str
             code="access_token_expired",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = execute_core(session, _SIGNED_IN_USER, {"user_id": user_id}).first()
+    read = read_alone if alone else execute_core
+    found = read(session, _SIGNED_IN_USER, {"user_id": user_id}).first()
     if found is None or found.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
     return Principal(type="user", id=found.id, roles=frozenset(found.roles), subject_id=found.subject_id)

@@ -90,8 +90,8 @@ def _create_pass(
     read, not taken from the token), the ``Idempotency-Key`` claim, the pass, the commit, the response."""
     state = request.app.state
     store: KeyValueStore = state.store
-    db.short_trips(session, lone_read=True)  # the account read alone; nothing to commit after it
-    user = ensure_user(authenticate(request, session, state.settings, credentials))
+    # The account is read by itself (no transaction: the session has nothing to commit after it)
+    user = ensure_user(authenticate(request, session, state.settings, credentials, alone=True))
     idem = idempotency.begin(
         store,
         state.settings,

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import at_commit, commit, defer_write, execute_core, make_engine, short_trips
+from app.core.db import at_commit, commit, defer_write, execute_core, make_engine, read_alone, short_trips
 from tests.conftest import EXTERNAL
 
 pytestmark = pytest.mark.skipif(not EXTERNAL, reason="short trips are for PostgreSQL")
@@ -117,52 +117,44 @@ def test_work_added_for_the_commit_runs_before_a_short_trips_commit_and_its_defe
     assert_back_to_normal(engine)
 
 
-def transaction_status(session: Session) -> psycopg.pq.TransactionStatus:
-    driver = session.connection().connection.driver_connection
-    return driver.pgconn.transaction_status  # type: ignore[union-attr]
-
-
-def test_a_lone_read_runs_outside_any_transaction_and_a_transaction_of_nothing_else_commits_idle(
+def test_a_transaction_with_short_trips_that_ran_no_statement_commits_its_deferred_writes_or_nothing(
     engine: Engine, settings: Settings
 ) -> None:
-    present = f"h-{uuid.uuid4().hex}"
+    deferred = f"h-{uuid.uuid4().hex}"
+    with Session(engine) as session:
+        assert short_trips(session)
+        defer_write(session, _INSERT, {"id": deferred})  # BEGIN, the write and COMMIT in one message
+        commit(session)
+    assert stored(settings, deferred) == [deferred]
+    assert_back_to_normal(engine)
+    with Session(engine) as session:
+        assert short_trips(session)
+        commit(session)  # nothing to send
+        assert not session.in_transaction()
+    assert_back_to_normal(engine)
+
+
+def test_a_read_alone_runs_outside_the_session_and_leaves_it_unbegun(
+    engine: Engine, settings: Settings
+) -> None:
+    present = f"i-{uuid.uuid4().hex}"
     with Session(engine) as session:
         execute_core(session, _INSERT, {"id": present})
         session.commit()
     with Session(engine) as session:
-        assert short_trips(session, lone_read=True)
-        assert execute_core(session, _COUNT, {"id": present}).scalar_one() == 1
-        assert transaction_status(session) == psycopg.pq.TransactionStatus.IDLE  # no BEGIN was sent
-        commit(session)
+        assert read_alone(session, _COUNT, {"id": present}).scalar_one() == 1
+        assert not session.in_transaction()  # no connection taken, nothing to commit or roll back
     assert_back_to_normal(engine)
 
 
-@pytest.mark.parametrize("then", ["statement", "deferred", "orm"])
-def test_after_a_lone_read_the_transaction_begins_with_the_next_write_and_is_all_or_nothing(
-    engine: Engine, settings: Settings, then: str
-) -> None:
-    def write(session: Session, row: str) -> None:
-        if then == "statement":
-            execute_core(session, _INSERT, {"id": row})
-        elif then == "deferred":
-            defer_write(session, _INSERT, {"id": row})
-        else:
-            session.execute(_INSERT, {"id": row})
-
-    kept, dropped = f"i-{uuid.uuid4().hex}", f"j-{uuid.uuid4().hex}"
-    with Session(engine) as session:
-        assert short_trips(session, lone_read=True)
-        assert execute_core(session, _COUNT, {"id": kept}).scalar_one() == 0
-        write(session, kept)
-        assert stored(settings, kept) == []  # inside a transaction until the commit
-        commit(session)
-    assert stored(settings, kept) == [kept]
+def test_a_read_alone_that_fails_leaves_the_connection_normal(engine: Engine) -> None:
+    with pytest.raises(Exception, match="short_trips_missing"), Session(engine) as session:
+        read_alone(session, text("SELECT * FROM short_trips_missing"), {})
     assert_back_to_normal(engine)
 
-    with pytest.raises(RuntimeError), Session(engine) as session:
-        assert short_trips(session, lone_read=True)
-        execute_core(session, _COUNT, {"id": dropped})
-        write(session, dropped)
-        raise RuntimeError("the request failed before its commit")
-    assert stored(settings, dropped) == []
-    assert_back_to_normal(engine)
+
+def test_a_read_alone_in_a_session_joined_to_an_outer_transaction_reads_inside_it(db: Session) -> None:
+    db.execute(text("CREATE TABLE IF NOT EXISTS short_trips_probe (id text PRIMARY KEY)"))
+    uncommitted = f"j-{uuid.uuid4().hex}"
+    execute_core(db, _INSERT, {"id": uncommitted})
+    assert read_alone(db, _COUNT, {"id": uncommitted}).scalar_one() == 1
