@@ -325,10 +325,13 @@ def defer_write(session: Session, statement: Executable, params: Mapping[str, An
 
 def commit(session: Session) -> None:
     """``session.commit()``; in a transaction with short trips, the deferred writes and the COMMIT in
-    one round trip first (the ORM's commit then has nothing left to send)."""
+    one round trip first (the ORM's commit then has nothing left to send). A session that has not begun
+    (nothing read or added in it, as a pass's issuance after ``read_alone``) has nothing to commit:
+    ``session.commit()`` would begin a transaction only to commit it."""
     trips = session.info.get(_SHORT_TRIPS)
     if trips is None:
-        session.commit()
+        if session.in_transaction():  # (adding an object begins one)
+            session.commit()
         return
     _run_at_commit(session)  # its writes may be deferred too, to travel with the COMMIT
     session.info.pop(_SHORT_TRIPS, None)
