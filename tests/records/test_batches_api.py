@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
 from app.core.principal import Principal
@@ -325,9 +325,9 @@ def test_status_changes_rescore_and_are_audited(client, db, provider, resident):
     assert client.get("/v1/me/score", headers=resident["headers"]).json()["score"] == 600
 
     changes = db.exec(
-        select(AuditEntry).where(
-            AuditEntry.subject_id == resident["subject_id"], AuditEntry.action == "record.status_changed"
-        )
+        select(AuditEntry)
+        .where(AuditEntry.subject_id == resident["subject_id"], AuditEntry.action == "record.status_changed")
+        .order_by(col(AuditEntry.seq))  # the chain's order (PostgreSQL returns rows in any order without it)
     ).all()
     assert [(c.details["from"], c.details["to"]) for c in changes] == [
         ("active", "disputed"),
