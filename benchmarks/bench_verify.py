@@ -224,6 +224,26 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_SERVICES = ("postgres", "redis-server")
+
+
+def services_cpu_seconds() -> float | None:
+    """User + system CPU time so far of every PostgreSQL and Redis process on this machine (their work
+    for the server's requests shares the cores with it); None where there is no ``/proc``."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name.startswith(_SERVICES):
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 @dataclass
 class Result:
     name: str
@@ -232,11 +252,13 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     server_cpu_seconds: float | None = None
+    services_cpu_seconds: float | None = None
 
     @classmethod
     def total(cls, runs: list[Result]) -> Result:
         """Several runs of one kind as one: requests, time, latencies and CPU added up."""
         cpu = [run.server_cpu_seconds for run in runs]
+        services = [run.services_cpu_seconds for run in runs]
         return cls(
             runs[0].name,
             sum(run.requests for run in runs),
@@ -244,6 +266,7 @@ class Result:
             sum(run.seconds for run in runs),
             [latency for run in runs for latency in run.latencies_ms],
             None if None in cpu else sum(c for c in cpu if c is not None),
+            None if None in services else sum(c for c in services if c is not None),
         )
 
     @property
@@ -260,12 +283,24 @@ class Result:
             return None
         return self.server_cpu_seconds * 1000 / self.requests
 
+    @property
+    def services_ms_per_request(self) -> float | None:
+        if self.services_cpu_seconds is None or not self.requests:
+            return None
+        return self.services_cpu_seconds * 1000 / self.requests
+
     def line(self) -> str:
         cpu = self.cpu_ms_per_request
+        services = self.services_ms_per_request
         return (
             f"{self.name:<34} {self.rps:8.0f} req/s   p50 {self.pct(0.50):6.1f} ms   p99 {self.pct(0.99):6.1f} ms"
             f"   p99/p50 {self.pct(0.99) / self.pct(0.50):4.1f}"
             + (f"   server CPU {cpu:5.2f} ms/req" if cpu is not None else "")
+            + (
+                f"   PostgreSQL+Redis CPU {services:5.2f} ms/req"
+                if services is not None and cpu is not None
+                else ""
+            )
             + f"   ({self.requests} requests, {self.errors} errors)"
         )
 
@@ -347,6 +382,7 @@ async def drive(
                     print(f"  {name}: {status} {content[:200]!r}", file=sys.stderr)
 
     cpu_before = cpu_seconds(server_pid) if server_pid else None
+    services_before = services_cpu_seconds() if server_pid else None
     started = time.perf_counter()
     try:
         await asyncio.gather(*(worker(c) for c in pool))
@@ -356,7 +392,13 @@ async def drive(
     seconds = time.perf_counter() - started
     cpu_after = cpu_seconds(server_pid) if server_pid else None
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    return Result(name, len(latencies), errors, seconds, latencies, cpu)
+    services_after = services_cpu_seconds() if server_pid else None
+    services = (
+        services_after - services_before
+        if services_before is not None and services_after is not None
+        else None
+    )
+    return Result(name, len(latencies), errors, seconds, latencies, cpu, services)
 
 
 def issuance(base: str, seeded: Seeded, count: int) -> list[float]:

@@ -9,11 +9,21 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Executable, text
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import at_commit, commit, defer_write, execute_core, make_engine, read_alone, short_trips
+from app.core.db import (
+    _SERVER_NAMES,
+    _prepared,
+    at_commit,
+    commit,
+    defer_write,
+    execute_core,
+    make_engine,
+    read_alone,
+    short_trips,
+)
 from tests.conftest import EXTERNAL
 
 pytestmark = pytest.mark.skipif(not EXTERNAL, reason="short trips are for PostgreSQL")
@@ -158,3 +168,81 @@ def test_a_read_alone_in_a_session_joined_to_an_outer_transaction_reads_inside_i
     uncommitted = f"j-{uuid.uuid4().hex}"
     execute_core(db, _INSERT, {"id": uncommitted})
     assert read_alone(db, _COUNT, {"id": uncommitted}).scalar_one() == 1
+
+
+def prepared_on_server(engine: Engine) -> dict[str, int]:
+    """Statements prepared on the pool's one connection: name -> times run (PostgreSQL's own count)."""
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        rows = driver.execute(  # type: ignore[union-attr]
+            "SELECT name, generic_plans + custom_plans FROM pg_prepared_statements WHERE name LIKE 'xinyi%'"
+        ).fetchall()
+        connection.rollback()
+    return {name: runs for name, runs in rows}
+
+
+def short_transaction(
+    engine: Engine, read: str, write: str, statements: tuple[Executable, Executable] = (_COUNT, _INSERT)
+) -> int:
+    with Session(engine) as session:
+        assert short_trips(session)
+        count = execute_core(session, statements[0], {"id": read}).scalar_one()
+        defer_write(session, statements[1], {"id": write})
+        commit(session)
+    return int(count)
+
+
+def server_name(engine: Engine, statement: Executable) -> str:
+    on_server = _prepared(statement, engine.dialect).on_server
+    assert on_server is not None
+    return on_server.name
+
+
+def test_statements_short_trips_send_are_prepared_on_each_connection_and_run_from_there(
+    engine: Engine, settings: Settings
+) -> None:
+    # Statements of this test's own, which no short trip has sent before.
+    statements = (text(str(_COUNT) + " AND true"), text(str(_INSERT) + " ON CONFLICT DO NOTHING"))
+    rows = [f"k-{uuid.uuid4().hex}" for _ in range(4)]
+    assert short_transaction(engine, rows[0], rows[0], statements) == 0  # the read prepared, then run
+    assert short_transaction(engine, rows[0], rows[1], statements) == 1  # the write prepared at BEGIN
+    assert short_transaction(engine, rows[1], rows[2], statements) == 1
+    assert short_transaction(engine, rows[3], rows[3], statements) == 0
+    assert stored(settings, *rows) == sorted(rows)
+    runs = prepared_on_server(engine)
+    # the read ran prepared all four times; the write, sent as text the first time, three times
+    assert (runs[server_name(engine, statements[0])], runs[server_name(engine, statements[1])]) == (4, 3)
+    assert_back_to_normal(engine)
+
+
+def test_a_statement_already_prepared_behind_the_pool_record_s_back_is_found_and_the_transaction_runs(
+    engine: Engine, settings: Settings
+) -> None:
+    first, second = f"l-{uuid.uuid4().hex}", f"m-{uuid.uuid4().hex}"
+    short_transaction(engine, first, first)
+    short_transaction(engine, first, first + "x")
+    with engine.connect() as connection:
+        names = connection.connection.info[_SERVER_NAMES]
+        assert names
+        names.clear()  # as after a message whose PREPAREs ran but whose statement then failed
+        connection.rollback()
+    assert short_transaction(engine, first, second) == 1
+    assert stored(settings, first, second) == sorted([first, second])
+    on_server = set(prepared_on_server(engine))
+    with engine.connect() as connection:
+        assert on_server == connection.connection.info[_SERVER_NAMES]  # known again
+
+
+def test_after_a_statement_fails_in_the_message_that_prepared_it_the_next_transaction_runs(
+    engine: Engine,
+) -> None:
+    divide = text("SELECT 10 / CAST(:d AS integer) AS q")
+    with pytest.raises(Exception, match="division by zero"), Session(engine) as session:
+        assert short_trips(session)
+        execute_core(session, divide, {"d": 0})  # its PREPARE ran, then the statement failed
+    assert_back_to_normal(engine)
+    with Session(engine) as session:
+        assert short_trips(session)
+        assert execute_core(session, divide, {"d": 5}).scalar_one() == 2
+        commit(session)
+    assert_back_to_normal(engine)
