@@ -215,13 +215,18 @@ class PassFactory:
 # --- load ----------------------------------------------------------------------------------------------
 
 
+def _cpu_ticks(stat: str) -> int:
+    """User + system clock ticks from a ``/proc/<pid>/stat`` line (fields after the ``(name)``)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process so far (Linux ``/proc``); None where there is no ``/proc``."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return _cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _SERVICES = ("postgres", "redis-server")
@@ -236,10 +241,8 @@ def services_cpu_seconds() -> float | None:
             text = stat.read_text()
         except OSError:
             continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        if name.startswith(_SERVICES):
-            fields = text.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+        if text[text.index("(") + 1 : text.rindex(")")].startswith(_SERVICES):
+            total += _cpu_ticks(text)
             found = True
     return total / os.sysconf("SC_CLK_TCK") if found else None
 

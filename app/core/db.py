@@ -323,8 +323,7 @@ def defer_write(session: Session, statement: Executable, params: Mapping[str, An
         return
     driver: Any = connection.connection.driver_connection
     named = _on_server(prepared)
-    on_connection = named is not None and named.name in _server_names(connection)
-    sql = named.execute_sql if on_connection and named is not None else prepared.sql
+    sql = named.execute_sql if named is not None and named.name in _server_names(connection) else prepared.sql
     trips.deferred.append(psycopg.ClientCursor(driver).mogrify(sql, prepared.bind(params)).encode())
 
 
@@ -429,8 +428,10 @@ def _begin_message(
     EXECUTE); and the names the message prepares. The PREPAREs come first: one that fails stops the
     message before anything else runs, outside any transaction."""
     named = _on_server(prepared)
-    with _server_lock:
-        missing = [statement for name, statement in _server_statements.items() if name not in names]
+    missing: list[_OnServer] = []
+    if len(names) < len(_server_statements):  # (names only ever holds registered ones)
+        with _server_lock:
+            missing = [statement for name, statement in _server_statements.items() if name not in names]
     sql = prepared.sql if named is None else named.execute_sql
     body = psycopg.ClientCursor(driver).mogrify(sql, bound).encode()
     return b"; ".join([*(s.prepare_sql for s in missing), b"BEGIN", body]), [s.name for s in missing]
@@ -439,7 +440,8 @@ def _begin_message(
 def _prepared_on(driver: Any) -> set[str]:
     """What the server says this connection has prepared (after a PREPARE found its name taken)."""
     rows = driver.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'xinyi\\_%'").fetchall()
-    return {row[0] for row in rows}
+    with _server_lock:  # only this process's names (``_begin_message`` counts them)
+        return {row[0] for row in rows if row[0] in _server_statements}
 
 
 _PREPARED: dict[int, _Prepared] = {}
