@@ -6,6 +6,7 @@ before the response is sent, and rolls back on any error. Services only ``flush(
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -71,6 +72,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # server opened and closed a PostgreSQL connection (a backend process) every few requests.
     kwargs.setdefault("pool_size", 45)
     kwargs.setdefault("max_overflow", 5)
+    # No automatic prepared statements of psycopg's own: once it has prepared one on a connection,
+    # psycopg follows every rollback there with DEALLOCATE ALL, which would also drop the statements
+    # short trips prepare (see _OnServer) behind the pool record's back. Ours are what the hot paths run.
+    kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     engine = create_engine(url, pool_pre_ping=ping_every_checkout, **kwargs)
     _no_autocommit_left_behind(engine)
     if not ping_every_checkout:
@@ -293,8 +298,8 @@ def read_alone(session: Session, statement: Executable, params: Mapping[str, Any
     """A read that needs no transaction around it (the signed-in account's row, read by a request that
     reads nothing else: a pass's issuance). For a session of its own on PostgreSQL that has not begun,
     it runs by itself on a pooled connection in autocommit mode: no BEGIN, no COMMIT, none of the
-    session's transaction machinery (0.42-0.50 -> 0.31-0.33 ms a read, here); the session stays
-    unbegun. Otherwise (SQLite, a session joined to an outer transaction as in tests, one that has
+    session's transaction machinery (0.42-0.50 -> 0.31-0.33 ms a read, here), prepared on the server as
+    short trips' statements are; the session stays unbegun. Otherwise (SQLite, a session joined to an outer transaction as in tests, one that has
     begun) it runs in the session's transaction, as :func:`execute_core` runs it. Built once, as for
     :func:`execute_core`."""
     if not _own_postgresql_session(session):
@@ -371,14 +376,18 @@ def _send(connection: Connection, driver: Any, sql: bytes) -> None:
 # was more of PostgreSQL's CPU than running it (0.39-0.47 -> 0.24 ms with the plan kept), on a machine
 # where PostgreSQL shares the cores with the server. So every statement short trips send is PREPAREd on
 # each pooled connection (at the start of the next short-trips transaction there: a PREPARE inside an
-# open transaction that failed would abort it) and then sent as ``EXECUTE name(literals)``. Prepared
-# statements last as long as the connection (a rollback keeps them), which the pool's record of the
-# connection (its ``info``, cleared when it reconnects) tracks. A restart after a migration that changes
-# their tables is assumed, as for psycopg's own prepared statements.
+# open transaction that failed would abort it) and then sent as ``EXECUTE name(literals)``; so is a
+# read alone (:func:`read_alone`). Prepared statements last as long as the connection (a rollback keeps
+# them; psycopg's own automatic ones, which would bring a DEALLOCATE ALL with every rollback, are off:
+# see make_engine), which the pool's record of the connection (its ``info``, cleared when it
+# reconnects) tracks; should the two still disagree (a PREPARE finds its name taken, an EXECUTE its
+# statement gone), the first message asks the server and is sent again. A restart after a migration
+# that changes their tables is assumed, as for any prepared statement.
 
 _SERVER_NAMES = "xinyi.server_prepared"  # in a pooled connection's info: the names PREPAREd on it
 _SERVER_MAX = 64  # statements, per process (module-level statements: a handful)
-_server_statements: dict[str, _OnServer] = {}
+_server_statements: dict[str, _OnServer] = {}  # registered: PREPAREd on each connection as it lacks them
+_server_made = itertools.count(1)  # names are never reused (a statement found unpreparable is dropped)
 _server_lock = threading.Lock()
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -386,7 +395,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 class _OnServer:
     """One statement's server-side form: ``PREPARE name AS …$1…`` and ``EXECUTE name(%(a)s, …)``."""
 
-    __slots__ = ("execute_sql", "name", "prepare_sql")
+    __slots__ = ("execute_sql", "name", "prepare_sql", "usable")
 
     def __init__(self, name: str, sql: str) -> None:
         order: list[str] = []
@@ -402,6 +411,7 @@ class _OnServer:
             f"EXECUTE {name}({', '.join(f'%({key})s' for key in order)})" if order else f"EXECUTE {name}"
         )
         self.name = name
+        self.usable = True  # False once its PREPARE has failed: the statement is sent as text
 
 
 def _on_server(prepared: _Prepared) -> _OnServer | None:
@@ -411,9 +421,19 @@ def _on_server(prepared: _Prepared) -> _OnServer | None:
     if prepared.on_server is None and not prepared.fallback and "%%" not in prepared.sql:
         with _server_lock:
             if prepared.on_server is None and len(_server_statements) < _SERVER_MAX:
-                name = f"xinyi_{len(_server_statements) + 1}"
+                name = f"xinyi_{next(_server_made)}"
                 prepared.on_server = _server_statements[name] = _OnServer(name, prepared.sql)
-    return prepared.on_server
+    named = prepared.on_server
+    return named if named is not None and named.usable else None
+
+
+def _unpreparable(name: str) -> None:
+    """A registered statement whose PREPARE failed (one the server cannot plan without its parameters'
+    values, say, or a broken one): no connection PREPAREs it again, it runs as text."""
+    with _server_lock:
+        statement = _server_statements.pop(name, None)
+        if statement is not None:
+            statement.usable = False
 
 
 def _server_names(connection: Connection) -> set[str]:
@@ -421,12 +441,12 @@ def _server_names(connection: Connection) -> set[str]:
     return names
 
 
-def _begin_message(
-    prepared: _Prepared, bound: Mapping[str, Any], driver: Any, names: set[str]
+def _first_message(
+    prepared: _Prepared, bound: Mapping[str, Any], driver: Any, names: set[str], *, begin: bool
 ) -> tuple[bytes, list[str]]:
-    """PREPAREs of every short-trips statement this connection lacks, BEGIN, and this statement (as
-    EXECUTE); and the names the message prepares. The PREPAREs come first: one that fails stops the
-    message before anything else runs, outside any transaction."""
+    """PREPAREs of every short-trips statement this connection lacks, BEGIN (``begin``), and this
+    statement (as EXECUTE); and the names the message prepares. The PREPAREs come first: one that fails
+    stops the message before anything else runs, outside any transaction."""
     named = _on_server(prepared)
     missing: list[_OnServer] = []
     if len(names) < len(_server_statements):  # (names only ever holds registered ones)
@@ -434,13 +454,15 @@ def _begin_message(
             missing = [statement for name, statement in _server_statements.items() if name not in names]
     sql = prepared.sql if named is None else named.execute_sql
     body = psycopg.ClientCursor(driver).mogrify(sql, bound).encode()
-    return b"; ".join([*(s.prepare_sql for s in missing), b"BEGIN", body]), [s.name for s in missing]
+    return b"; ".join([*(s.prepare_sql for s in missing), *((b"BEGIN",) if begin else ()), body]), [
+        s.name for s in missing
+    ]
 
 
 def _prepared_on(driver: Any) -> set[str]:
-    """What the server says this connection has prepared (after a PREPARE found its name taken)."""
+    """What the server says this connection has prepared (after the first message failed)."""
     rows = driver.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'xinyi\\_%'").fetchall()
-    with _server_lock:  # only this process's names (``_begin_message`` counts them)
+    with _server_lock:  # only this process's names (``_first_message`` counts them)
         return {row[0] for row in rows if row[0] in _server_statements}
 
 
@@ -514,6 +536,29 @@ class _Prepared:
                 bound[name] = processor(bound[name])
         return bound
 
+    @staticmethod
+    def _first_failed(exc: psycopg.Error, driver: Any, names: set[str], preparing: list[str]) -> None:
+        """After a first message failed (nothing ran but its PREPAREs, one by one, up to the failure):
+        when the pool record's names were not what the server has on this connection (prepared behind
+        its back by a message that failed after its PREPAREs ran, or gone in a DEALLOCATE ALL), or a
+        PREPARE failed, put that right so that the message can be sent again; otherwise re-raise (the
+        statement's own error, or a broken connection's)."""
+        if exc.sqlstate is None:
+            raise exc
+        if driver.pgconn.transaction_status != _IDLE:
+            driver.rollback()  # the BEGIN's aborted block
+        on_server = _prepared_on(driver)
+        names.clear()
+        names.update(on_server)
+        stale = isinstance(
+            exc, psycopg.errors.DuplicatePreparedStatement | psycopg.errors.InvalidSqlStatementName
+        )
+        failed = next((name for name in preparing if name not in on_server), None)
+        if failed is not None and not stale:
+            _unpreparable(failed)
+        elif not stale:
+            raise exc
+
     def run(
         self, connection: Connection, params: Mapping[str, Any], *, begin: bool = False, alone: bool = False
     ) -> Result[Any]:
@@ -526,27 +571,24 @@ class _Prepared:
         skip = 0  # results before this statement's: the message's PREPAREs and BEGIN
         names: set[str] = set()
         preparing: list[str] = []
-        if alone:
-            driver.autocommit = True
-            cursor = driver.cursor()
-        elif begin:
+        first = begin or alone  # the first message: PREPAREs the connection lacks, EXECUTE
+        if first:
             driver.autocommit = True
             cursor = psycopg.ClientCursor(driver)
             names = _server_names(connection)
-            sql, preparing = _begin_message(self, bound, driver, names)
-            skip = len(preparing) + 1
+            sql, preparing = _first_message(self, bound, driver, names, begin=begin)
+            skip = len(preparing) + begin
         else:
             cursor = driver.cursor()
         try:
             try:
-                cursor.execute(sql, None if begin else bound)
-            except psycopg.errors.DuplicatePreparedStatement:
-                # Prepared on this connection behind the pool record's back (a message that failed
-                # after its PREPAREs ran): nothing else ran; ask the server and send it again.
-                names.clear()
-                names.update(_prepared_on(driver))
-                sql, preparing = _begin_message(self, bound, driver, names)
-                skip = len(preparing) + 1
+                cursor.execute(sql, None if first else bound)
+            except psycopg.Error as exc:
+                if not first:
+                    raise
+                self._first_failed(exc, driver, names, preparing)
+                sql, preparing = _first_message(self, bound, driver, names, begin=begin)
+                skip = len(preparing) + begin
                 cursor.execute(sql)
             names.update(preparing)
             for _ in range(skip):

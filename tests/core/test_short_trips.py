@@ -246,3 +246,82 @@ def test_after_a_statement_fails_in_the_message_that_prepared_it_the_next_transa
         assert execute_core(session, divide, {"d": 5}).scalar_one() == 2
         commit(session)
     assert_back_to_normal(engine)
+
+
+def test_the_statements_stay_prepared_across_ordinary_transactions_that_repeat_a_statement_and_roll_back(
+    engine: Engine, settings: Settings
+) -> None:
+    # psycopg's automatic prepared statements (one after five runs of a statement on a connection)
+    # would bring a DEALLOCATE ALL with the next rollback there, taking short trips' statements with it.
+    row = f"n-{uuid.uuid4().hex}"
+    short_transaction(engine, row, row)
+    before = set(prepared_on_server(engine))
+    assert before
+    for _ in range(6):
+        with engine.begin() as connection:  # committed: psycopg would have prepared it by now
+            connection.execute(_COUNT, {"id": row})
+    with engine.connect() as connection:
+        connection.execute(_COUNT, {"id": row})
+        connection.rollback()
+    assert set(prepared_on_server(engine)) == before
+    assert short_transaction(engine, row, row + "x") == 1
+    assert stored(settings, row, row + "x") == sorted([row, row + "x"])
+
+
+def deallocate_all(engine: Engine) -> None:
+    """Drop every prepared statement of the pool's one connection behind the pool record's back."""
+    with engine.connect() as connection:
+        connection.connection.driver_connection.execute("DEALLOCATE ALL")  # type: ignore[union-attr]
+        assert connection.connection.info[_SERVER_NAMES]  # the record still lists them
+        connection.rollback()
+
+
+def test_statements_gone_behind_the_pool_record_s_back_are_prepared_again_and_the_transaction_runs(
+    engine: Engine, settings: Settings
+) -> None:
+    first, second = f"o-{uuid.uuid4().hex}", f"p-{uuid.uuid4().hex}"
+    short_transaction(engine, first, first)
+    deallocate_all(engine)
+    assert short_transaction(engine, first, second) == 1  # its EXECUTE failed once, then ran
+    assert stored(settings, first, second) == sorted([first, second])
+    on_server = set(prepared_on_server(engine))
+    with engine.connect() as connection:
+        assert on_server == connection.connection.info[_SERVER_NAMES]  # known again
+    assert_back_to_normal(engine)
+
+
+def test_a_read_alone_runs_prepared_on_the_server_and_recovers_when_its_statement_is_gone(
+    engine: Engine, settings: Settings
+) -> None:
+    read = text(str(_COUNT) + " AND 1 = 1")  # a statement of this test's own
+    present = f"q-{uuid.uuid4().hex}"
+    short_transaction(engine, present, present)
+    with Session(engine) as session:
+        assert read_alone(session, read, {"id": present}).scalar_one() == 1
+        assert read_alone(session, read, {"id": present + "x"}).scalar_one() == 0
+        assert not session.in_transaction()
+    assert prepared_on_server(engine)[server_name(engine, read)] == 2
+    deallocate_all(engine)
+    with Session(engine) as session:
+        assert read_alone(session, read, {"id": present}).scalar_one() == 1
+    assert prepared_on_server(engine)[server_name(engine, read)] == 1
+    assert_back_to_normal(engine)
+
+
+def test_a_statement_the_server_cannot_prepare_runs_as_text_and_spoils_no_other_transaction(
+    engine: Engine, settings: Settings
+) -> None:
+    ambiguous = text("SELECT :a + :b AS s")  # PREPARE: "operator is not unique: unknown + unknown"
+    for a in (1, 2):
+        with Session(engine) as session:
+            assert short_trips(session)
+            assert execute_core(session, ambiguous, {"a": a, "b": 2}).scalar_one() == a + 2
+            commit(session)
+    assert _prepared(ambiguous, engine.dialect).on_server is not None
+    assert not prepared_on_server(engine).keys() & {server_name(engine, ambiguous)}
+    with pytest.raises(Exception, match="short_trips_missing"), Session(engine) as session:
+        read_alone(session, text("SELECT * FROM short_trips_missing WHERE id = :id"), {"id": "x"})
+    row = f"r-{uuid.uuid4().hex}"
+    assert short_transaction(engine, row, row) == 0  # neither is PREPAREd again on the connection
+    assert stored(settings, row) == [row]
+    assert_back_to_normal(engine)
