@@ -90,25 +90,6 @@ def in_chunks(session: Session, values: Sequence[str]) -> Iterator[Sequence[str]
 
 
 @contextmanager
-def unprepared(session: Session) -> Iterator[None]:
-    """Run bulk work without psycopg's automatic server-side prepared statements on this connection.
-
-    After five executions psycopg prepares a statement, and PostgreSQL may then keep a generic plan made
-    while a table was still nearly empty (a sequential scan) for the rest of a long import: each chunk's
-    look-ups then scan the whole table and the import turns quadratic."""
-    if not is_postgresql(session):
-        yield
-        return
-    driver = session.connection().connection.driver_connection
-    previous = driver.prepare_threshold  # type: ignore[union-attr]
-    driver.prepare_threshold = None  # type: ignore[union-attr]
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = previous  # type: ignore[union-attr]
-
-
-@contextmanager
 def few_collections() -> Iterator[None]:
     """Run bulk work with Python's cyclic garbage collector mostly out of the way.
 

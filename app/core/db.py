@@ -72,9 +72,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # server opened and closed a PostgreSQL connection (a backend process) every few requests.
     kwargs.setdefault("pool_size", 45)
     kwargs.setdefault("max_overflow", 5)
-    # No automatic prepared statements of psycopg's own: once it has prepared one on a connection,
-    # psycopg follows every rollback there with DEALLOCATE ALL, which would also drop the statements
-    # short trips prepare (see _OnServer) behind the pool record's back. Ours are what the hot paths run.
+    # No automatic prepared statements of psycopg's own (it prepares a statement after its fifth run on
+    # a connection): psycopg follows every rollback on a connection where it prepared one with DEALLOCATE
+    # ALL, which would also drop the statements short trips prepare (see _OnServer) behind the pool
+    # record's back; and PostgreSQL may keep a generic plan made while a table was still nearly empty (a
+    # sequential scan) for the rest of a long import, whose look-ups would then turn quadratic. The hot
+    # paths' statements are prepared by us.
     kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     engine = create_engine(url, pool_pre_ping=ping_every_checkout, **kwargs)
     _no_autocommit_left_behind(engine)
@@ -299,9 +302,9 @@ def read_alone(session: Session, statement: Executable, params: Mapping[str, Any
     reads nothing else: a pass's issuance). For a session of its own on PostgreSQL that has not begun,
     it runs by itself on a pooled connection in autocommit mode: no BEGIN, no COMMIT, none of the
     session's transaction machinery (0.42-0.50 -> 0.31-0.33 ms a read, here), prepared on the server as
-    short trips' statements are; the session stays unbegun. Otherwise (SQLite, a session joined to an outer transaction as in tests, one that has
-    begun) it runs in the session's transaction, as :func:`execute_core` runs it. Built once, as for
-    :func:`execute_core`."""
+    short trips' statements are; the session stays unbegun. Otherwise (SQLite, a session joined to an
+    outer transaction as in tests, one that has begun) it runs in the session's transaction, as
+    :func:`execute_core` runs it. Built once, as for :func:`execute_core`."""
     if not _own_postgresql_session(session):
         return execute_core(session, statement, params)
     engine = session.get_bind()

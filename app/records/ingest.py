@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from app.audit import service as audit_service
-from app.core.bulk import each_of, in_chunks, insert_rows, is_postgresql, new_ids, unprepared, update_rows
+from app.core.bulk import each_of, in_chunks, insert_rows, is_postgresql, new_ids, update_rows
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -352,23 +352,20 @@ LIST_ENTRIES = _Kind("list_entry", _LISTS, LIST_CONTENT, "lst", "ends_on", _list
 def land_chunk(session: Session, ctx: BatchContext, rows: list[ValidRow], seen: set[str]) -> ChunkOutcome:
     """Land one chunk of validated rows and rescore the subjects it touched."""
     outcome = ChunkOutcome()
-    with unprepared(session):
-        resolved = _resolve_subjects(session, ctx, _drop_duplicates(rows, outcome, seen), outcome)
-        records = [(row, _record_values(row, sid)) for row, sid in resolved if row.category.list_type is None]
-        entries = [
-            (row, _list_values(row, sid)) for row, sid in resolved if row.category.list_type is not None
-        ]
-        try:
-            for kind, items in ((RECORDS, records), (LIST_ENTRIES, entries)):
-                if items:
-                    _land(session, ctx, kind, items, outcome)
-        except (IntegrityError, psycopg.IntegrityError) as exc:
-            # Both looked, found nothing, and inserted: the unique (source, source_record_id) stopped the
-            # second. Its transaction is lost; sending the batch again lands it as corrections or no-ops.
-            raise ConcurrentIngestion() from exc
-        if outcome.subjects:
-            scoring_inputs.recompute_subjects(
-                session, outcome.subjects, trigger="ingestion", today=ctx.today, now=ctx.now
-            )
+    resolved = _resolve_subjects(session, ctx, _drop_duplicates(rows, outcome, seen), outcome)
+    records = [(row, _record_values(row, sid)) for row, sid in resolved if row.category.list_type is None]
+    entries = [(row, _list_values(row, sid)) for row, sid in resolved if row.category.list_type is not None]
+    try:
+        for kind, items in ((RECORDS, records), (LIST_ENTRIES, entries)):
+            if items:
+                _land(session, ctx, kind, items, outcome)
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # Both looked, found nothing, and inserted: the unique (source, source_record_id) stopped the
+        # second. Its transaction is lost; sending the batch again lands it as corrections or no-ops.
+        raise ConcurrentIngestion() from exc
+    if outcome.subjects:
+        scoring_inputs.recompute_subjects(
+            session, outcome.subjects, trigger="ingestion", today=ctx.today, now=ctx.now
+        )
     outcome.errors.sort(key=lambda error: error.row)
     return outcome

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from app.core.bulk import fetch_tuples, few_collections, unprepared
+from app.core.bulk import fetch_tuples, few_collections
 from app.records import scoring_inputs
 from app.scoring import service as scoring_service
 from app.scoring.engine import business_date
@@ -72,10 +72,9 @@ def run_rebuild(
         with few_collections(), Session(engine, expire_on_commit=False) as session:
             run = session.get(ScoreRebuild, summary.run_id)
             assert run is not None
-            with unprepared(session):
-                seen, last, changed = scoring_inputs.rescore_batch(
-                    session, after=after, limit=batch_size, today=business_date()
-                )
+            seen, last, changed = scoring_inputs.rescore_batch(
+                session, after=after, limit=batch_size, today=business_date()
+            )
             if last is None:
                 scoring_service.finish_rebuild(session, run)
                 session.commit()
@@ -109,8 +108,7 @@ def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
     """In a worker process: one batch, one transaction."""
     assert _worker_engine is not None
     with few_collections(), Session(_worker_engine, expire_on_commit=False) as session:
-        with unprepared(session):
-            seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
+        seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
         session.commit()
     return seen, changed
 
