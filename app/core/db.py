@@ -556,11 +556,11 @@ class _Prepared:
         stale = isinstance(
             exc, psycopg.errors.DuplicatePreparedStatement | psycopg.errors.InvalidSqlStatementName
         )
-        failed = next((name for name in preparing if name not in on_server), None)
-        if failed is not None and not stale:
+        if not stale:
+            failed = next((name for name in preparing if name not in on_server), None)
+            if failed is None:  # every PREPARE ran: the statement's own error
+                raise exc
             _unpreparable(failed)
-        elif not stale:
-            raise exc
 
     def run(
         self, connection: Connection, params: Mapping[str, Any], *, begin: bool = False, alone: bool = False
@@ -571,7 +571,6 @@ class _Prepared:
         driver: Any = connection.connection.driver_connection
         sql: str | bytes = self.sql
         cursor: Any
-        skip = 0  # results before this statement's: the message's PREPAREs and BEGIN
         names: set[str] = set()
         preparing: list[str] = []
         first = begin or alone  # the first message: PREPAREs the connection lacks, EXECUTE
@@ -580,7 +579,6 @@ class _Prepared:
             cursor = psycopg.ClientCursor(driver)
             names = _server_names(connection)
             sql, preparing = _first_message(self, bound, driver, names, begin=begin)
-            skip = len(preparing) + begin
         else:
             cursor = driver.cursor()
         try:
@@ -591,10 +589,9 @@ class _Prepared:
                     raise
                 self._first_failed(exc, driver, names, preparing)
                 sql, preparing = _first_message(self, bound, driver, names, begin=begin)
-                skip = len(preparing) + begin
                 cursor.execute(sql)
             names.update(preparing)
-            for _ in range(skip):
+            for _ in range(len(preparing) + begin):  # the results of the message's PREPAREs and BEGIN
                 cursor.nextset()
             if cursor.description is None:
                 rows: list[Any] = []
