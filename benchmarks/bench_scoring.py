@@ -7,6 +7,12 @@ categories), then measures in one run, on a freshly created database:
   idempotently, every subject scored) vs the baseline: a raw ``COPY`` of the same file into a plain
   (logged, unindexed) table with the file's columns as text. Target ratio ≤ 4. The same COPY into an
   UNLOGGED table is printed beside it, for reference.
+- the landing floor, no Python at all: the rows the import stored, dumped with ``COPY credit_records TO``
+  a file and loaded back with ``COPY … FROM`` that file into a table of ``credit_records``' shape, once
+  bare and once with its indexes and its foreign key to ``subjects``. Printed as ratios to the same
+  baseline: what any import that stores the records the issue asks for (ids, publicity window, status,
+  content hash, timestamps) and can find them again (by source id, by subject, by expiry) pays in
+  PostgreSQL alone, before parsing, validating or scoring anything.
 - rebuild: the score tables are emptied (``TRUNCATE credit_scores, credit_score_history``) so that
   ``xinyi scores rebuild`` scores and writes every subject from scratch; then it runs again with nothing
   changed (every digest matches: a read of all records and scores). Printed for both: subjects/s, peak RSS
@@ -143,6 +149,31 @@ def raw_copy_in(url: str, path: Path, *, logged: bool = True) -> float:
     return seconds
 
 
+def landing_floor(url: str, workdir: Path) -> tuple[float, float]:
+    """Seconds to COPY the stored records back in from a dump: (bare table, with indexes + foreign key)."""
+    dump = workdir / "credit_records.copy"
+    with psycopg.connect(url) as conn:
+        with dump.open("wb") as handle, conn.cursor().copy("COPY credit_records TO STDOUT") as copy:
+            for block in copy:
+                handle.write(block)
+        seconds = []
+        for like, foreign_key in (("", False), (" INCLUDING INDEXES", True)):
+            conn.execute(f"CREATE TABLE bench_floor (LIKE credit_records{like})")
+            if foreign_key:
+                conn.execute("ALTER TABLE bench_floor ADD FOREIGN KEY (subject_id) REFERENCES subjects (id)")
+            conn.commit()
+            start = time.perf_counter()
+            with dump.open("rb") as handle, conn.cursor().copy("COPY bench_floor FROM STDIN") as copy:
+                while block := handle.read(1 << 20):
+                    copy.write(block)
+            conn.commit()
+            seconds.append(time.perf_counter() - start)
+            conn.execute("DROP TABLE bench_floor")
+            conn.commit()
+    dump.unlink()
+    return seconds[0], seconds[1]
+
+
 def raw_copy_out(url: str, table: str) -> tuple[float, int]:
     size = 0
     with psycopg.connect(url) as conn:
@@ -212,6 +243,18 @@ def main() -> None:
         print(
             f"         vs raw COPY of the file {copy_in:.1f} s -> ratio {results['import_ratio']} (target ≤ 4); "
             f"into an UNLOGGED table {copy_in_unlogged:.1f} s -> {imported.seconds / copy_in_unlogged:.1f}"
+        )
+        bare, indexed = landing_floor(pg_url, args.workdir)
+        results.update(
+            floor_bare_seconds=round(bare, 2),
+            floor_bare_ratio=round(bare / copy_in, 2),
+            floor_indexed_seconds=round(indexed, 2),
+            floor_indexed_ratio=round(indexed / copy_in, 2),
+        )
+        print(
+            f"landing floor (PostgreSQL alone): the stored rows COPYed back in {bare:.1f} s -> ratio "
+            f"{results['floor_bare_ratio']}; with credit_records' indexes and foreign key {indexed:.1f} s -> "
+            f"ratio {results['floor_indexed_ratio']}"
         )
 
     empty_scores(pg_url)
