@@ -20,6 +20,10 @@ categories), then measures in one run, on a freshly created database:
   ≤ 3; 1M subjects in ≤ 2 minutes on 2 cores), the baseline being the mean of one COPY just before and
   one just after that rebuild.
 
+Then the scheduled jobs' look-ups on the imported database, in one transaction rolled back: an expiry
+batch and a retention batch with nothing due (what most daily runs find), and an expiry batch 90 days on
+(records due; rescoring included).
+
 Times are wall-clock and include each command's process start-up. ``--skip-import`` reuses the database of
 an earlier run of the same N (rebuild only).
 
@@ -174,6 +178,32 @@ def landing_floor(url: str, workdir: Path) -> tuple[float, float]:
     return seconds[0], seconds[1]
 
 
+def scheduled_jobs(url: str) -> dict[str, float]:
+    """Seconds of one expiry batch and one retention batch on the benchmark's database, rolled back."""
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.records import retention, service
+
+    engine = make_engine(url)
+    timed = {
+        "expire_nothing_due": lambda session: service.expire_due(session, TODAY, service.EXPIRE_BATCH),
+        "retention_nothing_due": lambda session: retention.due_for_deletion(session, TODAY, limit=500),
+        "expire_due_in_90_days": lambda session: service.expire_due(
+            session, TODAY + timedelta(days=90), service.EXPIRE_BATCH
+        ),
+    }
+    seconds = {}
+    for name, job in timed.items():
+        with Session(engine) as session:
+            start = time.perf_counter()
+            job(session)
+            seconds[name] = round(time.perf_counter() - start, 3)
+            session.rollback()
+    engine.dispose()
+    return seconds
+
+
 def raw_copy_out(url: str, table: str) -> tuple[float, int]:
     size = 0
     with psycopg.connect(url) as conn:
@@ -282,6 +312,12 @@ def main() -> None:
             f"         vs COPY credit_records TO STDOUT {copy_out:.1f} s ({copy_before:.1f} s before, {copy_after:.1f} s after; {size / 1e6:.0f} MB) -> ratio {results[f'{name}_ratio']} (target ≤ 3)"
         )
         copy_before = copy_after
+    jobs = scheduled_jobs(url)
+    results.update(jobs)
+    print(
+        "scheduled jobs, one batch each: expire with nothing due {expire_nothing_due} s, retention with "
+        "nothing due {retention_nothing_due} s, expire 90 days on {expire_due_in_90_days} s".format(**jobs)
+    )
     (args.workdir / "scoring.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results))
 

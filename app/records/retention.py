@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Date, delete, literal_column, select, text
 from sqlmodel import Session, col
 
 from app.records.catalogue import RETENTION_MONTHS, add_months, factor_key
-from app.records.models import CreditRecord
+from app.records.models import RECORD_RETAINED_UNTIL, RECORD_RETAINED_WHERE, CreditRecord
 
 
 def retention_ends_on(conduct_end_date: date | None, decision_date: date) -> date:
@@ -38,7 +38,7 @@ class Due:
 
 def due_for_deletion(session: Session, today: date, *, limit: int) -> list[Due]:
     """失信 records (those with a severity) whatever their status, past their retention end."""
-    ended = func.coalesce(col(CreditRecord.conduct_end_date), col(CreditRecord.decision_date))
+    ended = literal_column(RECORD_RETAINED_UNTIL, Date)  # as in ix_credit_records_retained, which this reads
     rows = session.execute(
         select(
             col(CreditRecord.id),
@@ -48,8 +48,8 @@ def due_for_deletion(session: Session, today: date, *, limit: int) -> list[Due]:
             col(CreditRecord.grade),
             col(CreditRecord.severity),
         )
-        .where(col(CreditRecord.severity).is_not(None), ended <= latest_deletable_end(today))
-        .order_by(col(CreditRecord.id))
+        .where(text(RECORD_RETAINED_WHERE), ended <= latest_deletable_end(today))
+        .order_by(ended, col(CreditRecord.id))
         .limit(limit)
     ).all()
     return [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, bindparam, exists, or_, update
+from sqlalchemy import ColumnElement, Date, bindparam, exists, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
@@ -27,7 +27,7 @@ from app.core.security import Crypto
 from app.records import scoring_inputs
 from app.records.catalogue import ListStatus, ListType, RecordStatus
 from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
-from app.records.models import CreditRecord, ListEntry, RecordBatch
+from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring.engine import ScoringInputs, business_date
 
@@ -235,16 +235,13 @@ def expire_due(session: Session, today: date, limit: int = EXPIRE_BATCH) -> Expi
     now = utcnow()
     due_records = session.execute(
         sa_select(col(CreditRecord.id), col(CreditRecord.subject_id))
-        .where(
-            col(CreditRecord.status).in_([RecordStatus.active, RecordStatus.disputed]),
-            col(CreditRecord.counts_until) <= today,
-        )
+        .where(text(RECORD_DUE_WHERE), col(CreditRecord.counts_until) <= today)  # ix_credit_records_due
         .order_by(col(CreditRecord.counts_until), col(CreditRecord.id))
         .limit(limit)
     ).all()
     due_entries = session.execute(
         sa_select(col(ListEntry.id), col(ListEntry.subject_id))
-        .where(col(ListEntry.status) == ListStatus.active, col(ListEntry.ends_on) <= today)
+        .where(text(LIST_ENTRY_DUE_WHERE), col(ListEntry.ends_on) <= today)  # ix_credit_list_entries_due
         .order_by(col(ListEntry.ends_on), col(ListEntry.id))
         .limit(limit)
     ).all()
