@@ -41,9 +41,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
+from sqlmodel import Session
 
+from app.core.db import make_engine
 from app.core.migrate import upgrade
 from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
+from app.records import retention, service
 from benchmarks.common import BIN, ROOT, machine, psycopg_url, recreate_database, run_child
 
 COLUMNS = [
@@ -180,11 +183,6 @@ def landing_floor(url: str, workdir: Path) -> tuple[float, float]:
 
 def scheduled_jobs(url: str) -> dict[str, float]:
     """Seconds of one expiry batch and one retention batch on the benchmark's database, rolled back."""
-    from sqlmodel import Session
-
-    from app.core.db import make_engine
-    from app.records import retention, service
-
     engine = make_engine(url)
     timed = {
         "expire_nothing_due": lambda session: service.expire_due(session, TODAY, service.EXPIRE_BATCH),
