@@ -23,7 +23,8 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Date, Table, literal
+from sqlmodel import Session, SQLModel, col, select
 
 from app.core.clock import utcnow
 from app.core.security import Hasher
@@ -31,6 +32,7 @@ from app.core.store import KeyValueStore
 from app.passes import tokens
 from app.passes.models import OfflineCode
 from app.records import service as records_service
+from app.scoring.engine import business_date
 from app.signing import jws
 from app.signing.keyring import Keyring
 from app.signing.service import DEFAULT_DELAY
@@ -38,6 +40,7 @@ from app.signing.service import DEFAULT_DELAY
 PERIOD_SECONDS = 60
 MAX_AGE_SECONDS = int(DEFAULT_DELAY.total_seconds())  # 12 hours
 HASH_CHARS = 16
+_CODES: Table = SQLModel.metadata.tables[str(OfflineCode.__tablename__)]
 
 
 def entry(salt: bytes, handle: str) -> str:
@@ -45,24 +48,23 @@ def entry(salt: bytes, handle: str) -> str:
 
 
 def denied_handles(session: Session, now: datetime) -> list[str]:
-    """Unexpired offline codes that are revoked or used, and all unexpired codes of black-listed subjects."""
+    """Unexpired offline codes that are revoked or used, and all unexpired codes of black-listed subjects.
+    One statement: whether each code's subject is blocked is asked in it (the same condition as
+    :func:`app.records.service.is_blocked`), not once per subject afterwards."""
     live_after = now - timedelta(seconds=tokens.LEEWAY_SECONDS)
-    rows = session.exec(
-        select(OfflineCode.handle, OfflineCode.subject_id, OfflineCode.revoked_at, OfflineCode.used_at).where(
+    blocked = records_service.black_list_in_force(
+        _CODES.c.subject_id, literal(business_date(now), type_=Date())
+    )
+    rows = session.execute(
+        select(OfflineCode.handle, OfflineCode.revoked_at, OfflineCode.used_at, blocked).where(
             col(OfflineCode.expires_at) > live_after
         )
     ).all()
-    denied = [
-        handle for handle, _, revoked_at, used_at in rows if revoked_at is not None or used_at is not None
+    return [
+        handle
+        for handle, revoked_at, used_at, subject_blocked in rows
+        if revoked_at is not None or used_at is not None or subject_blocked
     ]
-    others: dict[str, list[str]] = {}
-    for handle, subject_id, revoked_at, used_at in rows:
-        if revoked_at is None and used_at is None:
-            others.setdefault(subject_id, []).append(handle)
-    for subject_id, handles in others.items():
-        if records_service.is_blocked(session, subject_id):
-            denied.extend(handles)
-    return denied
 
 
 def build(session: Session, keyring: Keyring, hasher: Hasher, now: datetime) -> str:
