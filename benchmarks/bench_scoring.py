@@ -138,19 +138,21 @@ def generate(path: Path, subjects: int, per_subject: int, seed: int = 20261126) 
     return rows
 
 
+def _timed_copy_in(conn: psycopg.Connection, path: Path, copy_sql: str) -> float:
+    """Seconds to send a file through ``COPY … FROM STDIN`` and commit it."""
+    start = time.perf_counter()
+    with path.open("rb") as handle, conn.cursor().copy(copy_sql) as copy:
+        while block := handle.read(1 << 20):
+            copy.write(block)
+    conn.commit()
+    return time.perf_counter() - start
+
+
 def raw_copy_in(url: str, path: Path, *, logged: bool = True) -> float:
     kind = "" if logged else "UNLOGGED "
     with psycopg.connect(url) as conn:
         conn.execute(f"CREATE {kind}TABLE bench_raw ({', '.join(f'{c} text' for c in COLUMNS)})")
-        start = time.perf_counter()
-        with (
-            path.open("rb") as handle,
-            conn.cursor().copy("COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
-        ):
-            while block := handle.read(1 << 20):
-                copy.write(block)
-        conn.commit()
-        seconds = time.perf_counter() - start
+        seconds = _timed_copy_in(conn, path, "COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER true)")
         conn.execute("DROP TABLE bench_raw")
         conn.commit()
     return seconds
@@ -169,12 +171,7 @@ def landing_floor(url: str, workdir: Path) -> tuple[float, float]:
             if foreign_key:
                 conn.execute("ALTER TABLE bench_floor ADD FOREIGN KEY (subject_id) REFERENCES subjects (id)")
             conn.commit()
-            start = time.perf_counter()
-            with dump.open("rb") as handle, conn.cursor().copy("COPY bench_floor FROM STDIN") as copy:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
-            conn.commit()
-            seconds.append(time.perf_counter() - start)
+            seconds.append(_timed_copy_in(conn, dump, "COPY bench_floor FROM STDIN"))
             conn.execute("DROP TABLE bench_floor")
             conn.commit()
     dump.unlink()
@@ -182,7 +179,7 @@ def landing_floor(url: str, workdir: Path) -> tuple[float, float]:
 
 
 def scheduled_jobs(url: str) -> dict[str, float]:
-    """Seconds of one expiry batch and one retention batch on the benchmark's database, rolled back."""
+    """Seconds of each scheduled-job batch below on the benchmark's database, each rolled back."""
     engine = make_engine(url)
     timed = {
         "expire_nothing_due": lambda session: service.expire_due(session, TODAY, service.EXPIRE_BATCH),
