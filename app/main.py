@@ -41,6 +41,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.web import pages
 from app.webhooks.router import router as webhooks_router
 
 
@@ -126,4 +127,5 @@ def create_app(
         rentals_router,
     ):
         app.include_router(router)
+    pages.mount(app)  # /scan, /app and their static files
     return app
