@@ -89,7 +89,7 @@ async function accessView() {
     const query = last ? `&starting_after=${encodeURIComponent(last)}` : "";
     const entries = await api(`/v1/me/access-log?limit=20${query}`);
     list.append(...entries.data.map((entry) => h("li", {},
-      h("div", {}, `${when(entry.created_at)} · ${entry.actor_name || t(`actor_${entry.actor_type}`)}`),
+      h("div", {}, `${when(entry.created_at)} · ${entry.partner_name || t(`actor_${entry.actor_type}`)}`),
       h("div", { class: "muted" }, t("access_line", { action: entry.action, purpose: entry.purpose, basis: entry.legal_basis })))));
     if (entries.data.length) last = entries.data[entries.data.length - 1].id;
     more.hidden = !entries.has_more;
