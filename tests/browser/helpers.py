@@ -58,3 +58,9 @@ def qr_digits(token: str) -> str:
     from app.passes.qr import to_numeric
 
     return to_numeric(token)
+
+
+def scan_by_hand(page: Page, token: str) -> None:
+    """Type the QR's digits into the manual entry, as a person does when the camera cannot read it."""
+    page.get_by_label("扫不出来？手动输入码").fill(qr_digits(token))
+    page.get_by_role("button", name="核验", exact=True).click()

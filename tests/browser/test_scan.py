@@ -22,11 +22,6 @@ def merchant(committed_engine: Engine) -> dict[str, Any]:
     return helpers.partner(committed_engine, "merchant", ["verifications:write", "rentals:write"])
 
 
-def scan_by_hand(page: Page, token: str) -> None:
-    page.get_by_label("扫不出来？手动输入码").fill(helpers.qr_digits(token))
-    page.get_by_role("button", name="核验", exact=True).click()
-
-
 def test_enrolled_scanner_shows_eligible_then_already_used(
     page: Page, live_server: LiveServer, merchant: dict[str, Any], sms: RecordingSender
 ):
@@ -37,13 +32,13 @@ def test_enrolled_scanner_shows_eligible_then_already_used(
         token = passes.issue(http, holder)["token"]
 
     expect(page.get_by_text(re.compile(r"前台 1号机 · 信易租"))).to_be_visible()
-    scan_by_hand(page, token)
+    helpers.scan_by_hand(page, token)
     result = page.locator("#result")
     expect(result.get_by_text("✓ 符合条件")).to_be_visible()
     expect(result.get_by_text("免押金，最高 99 元")).to_be_visible()
 
     page.get_by_role("button", name="继续扫码").click()
-    scan_by_hand(page, token)
+    helpers.scan_by_hand(page, token)
     expect(result.get_by_text("已使用")).to_be_visible()
     expect(result.get_by_text("请对方在「信易+」App 中刷新信用码后重新出示。")).to_be_visible()
 
@@ -62,7 +57,7 @@ def test_a_black_listed_resident_is_not_eligible_and_is_told_why(
         helpers.black_list(http, committed_engine, holder)
         token = passes.issue(http, holder)["token"]
 
-    scan_by_hand(page, token)
+    helpers.scan_by_hand(page, token)
     result = page.locator("#result")
     expect(result.get_by_text("✗ 不符合条件")).to_be_visible()
     expect(result.get_by_text("对方目前受失信联合惩戒限制")).to_be_visible()
@@ -88,13 +83,13 @@ def test_a_failed_scan_always_says_why(
     expect(reason).to_have_text("扫到的二维码不是信易+信用码。")
 
     page.get_by_role("button", name="继续扫码").click()
-    scan_by_hand(page, forged)
+    helpers.scan_by_hand(page, forged)
     expect(verdict).to_have_text("不是有效的信易+信用码")
     expect(reason).to_have_text("码的签名校验失败，可能被篡改或伪造。")
 
     page.get_by_role("button", name="继续扫码").click()
     page.context.set_offline(True)
-    scan_by_hand(page, online)
+    helpers.scan_by_hand(page, online)
     expect(verdict).to_have_text("网络不可用，无法核验")
     expect(page.locator("#result-advice")).to_have_text("请对方出示「离线码」，或待网络恢复后重试。")
     expect(page.get_by_text(re.compile("^离线 · 离线名单更新于"))).to_be_visible()
@@ -111,7 +106,7 @@ def test_an_eligible_resident_rents_without_deposit_and_returns(
         assert setup.status_code == 201, setup.text
         token = passes.issue(http, holder)["token"]
 
-    scan_by_hand(page, token)
+    helpers.scan_by_hand(page, token)
     page.get_by_role("button", name="开始免押金租借").click()
     result = page.locator("#result")
     expect(result.get_by_text("✓ 已免押金租出")).to_be_visible()

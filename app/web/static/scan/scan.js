@@ -61,16 +61,17 @@ function renderStatus() {
 }
 
 async function sync() {
-  if (!navigator.onLine || !credential.get()) return renderStatus();
-  try {
-    await offline.refresh();
-    const reported = await offline.reportUses();
-    if (reported) $("pending").textContent = `已上报 ${reported} 条离线核验`;
-    else renderStatus();
-  } catch (error) {
-    if (!(error instanceof NetworkError)) console.warn("sync failed", error);
+  let reported = 0;
+  if (navigator.onLine && credential.get()) {
+    try {
+      reported = await offline.reportUses(); // first: the fresh list then counts these uses too
+      await offline.refresh();
+    } catch (error) {
+      if (!(error instanceof NetworkError)) console.warn("sync failed", error);
+    }
   }
   renderStatus();
+  if (reported) $("pending").textContent = `已上报 ${reported} 条离线核验`;
 }
 
 // --- the result ---------------------------------------------------------------------------------------
