@@ -77,7 +77,9 @@ class _StaticFiles(StaticFiles):
 
 def mount(app: FastAPI) -> None:
     """The pages' routers and their static files."""
+    from app.web.resident.router import router as resident_router
     from app.web.scan import router as scan_router
 
     app.include_router(scan_router)
+    app.include_router(resident_router)
     app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC_DIR), name="static")
