@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from PIL import Image
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
 
 from app.core.sms import RecordingSender
+from app.scoring.engine import business_date
+from tests.browser import helpers
 from tests.helpers import make_phone
+from tests.passes import helpers as passes
 from tests.passes.helpers import unique_id_number
 
 
@@ -30,3 +41,41 @@ def sign_in_verified(page: Page, sms: RecordingSender, name: str = "陈静") -> 
     page.get_by_role("button", name="确认绑定").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("您好")
     return phone, id_number
+
+
+def provider(engine: Engine) -> dict[str, Any]:
+    """A department with a records:write key, committed (its name is unique to the test)."""
+    with helpers.session_on(engine) as session:
+        return passes.partner(
+            session,
+            "data_provider",
+            ["records:write"],
+            name=f"乌鲁木齐市市场监督管理局 {uuid.uuid4().hex[:4]}",
+        )
+
+
+def push(http: httpx.Client, department: dict[str, Any], *rows: dict[str, Any]) -> None:
+    response = http.post(
+        "/v1/records/batches",
+        json={"records": list(rows)},
+        headers={**department["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 201 and response.json()["rejected"] == 0, response.text
+
+
+def penalty(id_number: str, days_ago: int, title: str) -> dict[str, Any]:
+    return {
+        "source_record_id": f"pen-{uuid.uuid4().hex[:12]}",
+        "category": "administrative_penalty",
+        "id_number": id_number,
+        "severity": "general",
+        "decision_date": (business_date() - timedelta(days=days_ago)).isoformat(),
+        "title": title,
+    }
+
+
+def png() -> bytes:
+    """A small real PNG (the evidence upload checks the content, not the name)."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
 
+from app.core.clock import utcnow
 from app.core.sms import RecordingSender
+from tests.browser import helpers
 from tests.browser.conftest import LiveServer
-from tests.browser.resident import sign_in_verified
+from tests.browser.resident import penalty, png, provider, push, sign_in_verified
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_a_resident_signs_in_sees_the_level_and_shows_the_pass(
@@ -20,3 +27,114 @@ def test_a_resident_signs_in_sees_the_level_and_shows_the_pass(
     qr = page.get_by_role("img", name="信用码")
     expect(qr).to_have_attribute("src", re.compile("^data:image/svg"))
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"^\d+ 秒后失效，将自动刷新$"))
+
+    # Signed in safely: a reload resumes the sign-in from the HttpOnly cookie, which scripts cannot read
+    page.reload()
+    expect(page.get_by_role("img", name="信用码")).to_be_visible()
+    assert page.evaluate("document.cookie") == ""
+    cookie = next(c for c in page.context.cookies() if c["name"] == "xinyi_refresh")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/v1/auth")
+
+    page.goto("/app#/more")
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_role("heading", name="登录信易+")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="登录信易+")).to_be_visible()
+
+
+def test_a_scan_shows_live_while_the_pass_is_open_and_in_the_history(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    merchant = helpers.partner(committed_engine, "merchant")
+    sign_in_verified(page, sms)
+    with page.expect_response(lambda r: r.url.endswith("/v1/me/passes") and r.status == 201) as issued:
+        page.get_by_role("link", name="出示信用码").first.click()
+    token = issued.value.json()["token"]
+    expect(page.get_by_role("img", name="信用码")).to_be_visible()
+
+    with helpers.api_client(live_server.url) as http:
+        verified = http.post(
+            "/v1/verifications",
+            json={"token": token, "scenario": "deposit_free_rental"},
+            headers=merchant["headers"],
+        )
+    assert verified.status_code == 201, verified.text
+    at = datetime.fromisoformat(verified.json()["created_at"]).astimezone(SHANGHAI).strftime("%H:%M")
+    name = _partner_name(committed_engine, merchant["id"])
+    sentence = f"{name} 于 {at} 核验了您的信用码（信易租）— 符合条件"
+    expect(page.locator(".pass").get_by_role("status")).to_have_text(sentence)
+
+    page.get_by_role("link", name="返回").click()
+    page.get_by_role("link", name="核验记录").click()
+    history = page.get_by_role("main")
+    expect(history.get_by_text(sentence)).to_be_visible()
+    expect(history.get_by_text(re.compile("免押金租用"))).to_be_visible()
+
+    page.get_by_role("button", name="English").click()
+    expect(
+        page.get_by_text(f"{name} checked your pass for Deposit-free rental at {at} — eligible")
+    ).to_be_visible()
+
+
+def _partner_name(engine: Engine, partner_id: str) -> str:
+    from app.partners.models import Partner
+
+    with helpers.session_on(engine) as session:
+        found = session.get(Partner, partner_id)
+        assert found is not None
+        return found.name
+
+
+def test_a_resident_objects_to_a_record_with_evidence(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    _, id_number = sign_in_verified(page, sms)
+    department = provider(committed_engine)
+    with helpers.api_client(live_server.url) as http:
+        push(http, department, penalty(id_number, 40, "未按规定公示年度报告"))
+    page.reload()
+
+    # Home: the reason, linked to its record, with the department, the date and when it stops counting
+    reason = page.get_by_role("link", name="未按规定公示年度报告")
+    expect(reason).to_be_visible()
+    department_name = _partner_name(committed_engine, department["id"])
+    expect(
+        page.get_by_text(re.compile(rf"^{department_name} · 决定日期 \d{{4}}-\d\d-\d\d · 停止计分"))
+    ).to_be_visible()
+    reason.click()
+
+    expect(page.get_by_text("状态：有效")).to_be_visible()
+    page.get_by_label("异议理由").fill("处罚决定已被行政复议撤销，附复议决定书。")
+    page.get_by_label(re.compile("^证明材料")).set_input_files(
+        [{"name": "复议决定书.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    page.get_by_role("button", name="提交异议").click()
+
+    expect(page.get_by_text("状态：处理中")).to_be_visible()
+    expect(page.get_by_text("状态：异议处理中")).to_be_visible()
+    expect(page.get_by_text("已上传证明材料 1 份")).to_be_visible()
+    filed = utcnow().astimezone(SHANGHAI).date()
+    expect(
+        page.get_by_text(re.compile(rf"^{filed.isoformat()} 提交，须在 \d{{4}}-\d\d-\d\d 前答复（20 日）$"))
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="提交异议")).to_have_count(0)  # one open objection per record
+
+
+def test_a_black_listed_resident_sees_why(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    _, id_number = sign_in_verified(page, sms)
+    with helpers.api_client(live_server.url) as http:
+        helpers.black_list(http, committed_engine, {"id_number": id_number})
+    page.reload()
+
+    expect(page.get_by_label("信用等级 D")).to_have_text("D")
+    expect(page.get_by_role("alert")).to_have_text(re.compile("严重失信主体名单"))
+    expect(page.get_by_text("依据：《最高人民法院关于公布失信被执行人名单信息的若干规定》")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^法院 \w+ · 自 \d{4}-\d\d-\d\d 起 · 至 移出名单前$"))
+    ).to_be_visible()
+
+    page.get_by_role("link", name="更多").click()
+    page.get_by_role("link", name="哪里可以用").click()
+    expect(page.get_by_text("暂不可用：主体当前受失信联合惩戒限制").first).to_be_visible()

@@ -1,6 +1,6 @@
 // The resident app's shell: sign-in, the hash router, the language switch and the live scans.
 import * as api from "./api.js";
-import { card, currentLanguage, errorLine, field, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
+import { beginView, card, currentLanguage, errorLine, field, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
 import { homeView } from "./views/home.js";
 import { passView } from "./views/pass.js";
 import { recordsView, recordView } from "./views/records.js";
@@ -25,12 +25,12 @@ function translateShell() {
   const switcher = document.getElementById("lang");
   switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
   switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
-  switcher.setAttribute("aria-label", t("switch_language"));
   api.setLanguage(currentLanguage());
 }
 
 async function route() {
   if (state.leave) { state.leave(); state.leave = null; }
+  beginView();
   if (!api.signedIn()) return signInView();
   const path = (location.hash || "#/").slice(1) || "/";
   for (const link of document.querySelectorAll("#tabs a")) {

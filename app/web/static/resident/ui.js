@@ -48,6 +48,17 @@ export function card(title, ...children) {
   return h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...children);
 }
 
+let currentView = 0;
+
+/** Called by the router as it shows another view. */
+export function beginView() { currentView += 1; }
+
+/** A render bound to the view shown now: an answer that arrives after the person moved on shows nothing. */
+export function renderer() {
+  const mine = currentView;
+  return (...children) => { if (mine === currentView) render(...children); };
+}
+
 export function render(...children) {
   const view = document.getElementById("view");
   view.replaceChildren(...children);

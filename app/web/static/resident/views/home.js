@@ -1,11 +1,12 @@
 // Home: level and score, the band, at most four principal reasons each linked to its records, and what
 // would raise the score, with dates.
 import { api } from "../api.js";
-import { card, errorLine, field, h, pick, render, t } from "../ui.js";
+import { card, errorLine, field, h, pick, renderer, t } from "../ui.js";
 
 const LIST_CODES = { black_list: "black", red_list: "red" };
 
 function bindIdentity({ refreshMe, go }) {
+  const render = renderer();
   const [nameLabel, name] = field(t("real_name"), "input", { autocomplete: "name", required: true, maxlength: 50 });
   const [idLabel, idNumber] = field(t("id_number"), "input", { autocomplete: "off", required: true, maxlength: 18 });
   const message = h("div");
@@ -58,6 +59,7 @@ function reasonItem(reason, records, entries) {
 }
 
 export async function homeView(ctx) {
+  const render = renderer();
   if (!ctx.me.identity) return bindIdentity(ctx);
   render(h("p", {}, t("loading")));
   let score, records, entries;

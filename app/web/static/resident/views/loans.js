@@ -1,7 +1,7 @@
 // 信易贷 for an enterprise admin: apply with a purpose-bound consent naming the banks (ending within 90
 // days), then follow each bank's status and decision.
 import { api, serverNow } from "../api.js";
-import { card, currentLanguage, day, errorLine, field, h, pick, render, t, yuan } from "../ui.js";
+import { card, currentLanguage, day, errorLine, field, h, pick, renderer, t, yuan } from "../ui.js";
 
 // GB/T 4754 sections (the API takes the letter)
 const INDUSTRIES = {
@@ -72,6 +72,7 @@ function applyForm(enterprise, banks, reload) {
 }
 
 export async function loansView() {
+  const render = renderer();
   const [enterprises, products] = await Promise.all([api("/v1/me/enterprises"), api("/v1/loan-products")]);
   const banks = [...new Map(products.data.map((p) => [p.bank.id, p.bank])).values()];
   const sections = [h("p", {}, h("a", { href: "#/more" }, t("back"))), h("h1", {}, t("loans_title"))];

@@ -1,6 +1,6 @@
 // 更多: my report, consents, who read my data, where I can use my level, and 信易贷 for enterprise admins.
 import { api, signOut } from "../api.js";
-import { card, day, errorLine, h, pick, render, t, when } from "../ui.js";
+import { card, day, errorLine, h, pick, renderer, t, when } from "../ui.js";
 import { forgetCodes } from "./pass.js";
 import { loansView } from "./loans.js";
 
@@ -9,6 +9,7 @@ const SECTIONS = {
 };
 
 export async function moreView(ctx) {
+  const render = renderer();
   const section = SECTIONS[ctx.params[0]];
   if (section) {
     try { return await section(ctx); } catch (error) { render(errorLine(error)); return; }
@@ -29,6 +30,7 @@ export async function moreView(ctx) {
 function back() { return h("p", {}, h("a", { href: "#/more" }, t("back"))); }
 
 async function reportView() {
+  const render = renderer();
   const report = await api("/v1/me/report");
   const download = h("button", { type: "button" }, t("report_download"));
   const message = h("div");
@@ -57,6 +59,7 @@ async function reportView() {
 }
 
 async function consentsView() {
+  const render = renderer();
   const consents = await api("/v1/me/consents");
   const list = h("ul", { class: "plain" });
   for (const consent of consents.data) {
@@ -82,6 +85,7 @@ async function consentsView() {
 }
 
 async function accessView() {
+  const render = renderer();
   const list = h("ul", { class: "plain" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
   let last = null;
@@ -101,6 +105,7 @@ async function accessView() {
 }
 
 async function placesView() {
+  const render = renderer();
   const [places, mine] = await Promise.all([api("/v1/places"), api("/v1/me/scenarios")]);
   const sections = [];
   for (const item of mine.data) {

@@ -3,7 +3,7 @@
 // wrong still counts right); the screen kept awake; pre-fetched single-use offline codes when there is no
 // network.
 import { api, ApiError, serverNow } from "../api.js";
-import { currentLanguage, errorLine, h, render, scanSentence, t, when } from "../ui.js";
+import { currentLanguage, errorLine, h, renderer, scanSentence, t, when } from "../ui.js";
 
 const OFFLINE_PER_SCENARIO = 3;
 
@@ -43,6 +43,7 @@ async function topUpOffline(me) {
 }
 
 export async function passView({ me, go }) {
+  const render = renderer();
   if (!me.identity) return go("/");
   const image = h("img", { alt: t("pass_alt"), width: 330, height: 330 });
   const kind = h("p", { class: "muted" }, t("pass_online"));
@@ -146,7 +147,7 @@ export async function passView({ me, go }) {
   window.addEventListener("online", onOnline);
   const timer = setInterval(tick, 250);
   keepAwake();
-  await load();
+  load(); // not awaited: the clean-up below must be in place even if the person leaves first
 
   return () => {
     clearInterval(timer);

@@ -1,11 +1,12 @@
 // My records; one record with its objection (异议: reason, evidence, the 20-day answer deadline) and
 // credit repair (信用修复: from when, the commitment to sign, proof).
 import { api } from "../api.js";
-import { card, day, errorLine, field, h, pick, render, t } from "../ui.js";
+import { card, day, errorLine, field, h, pick, renderer, t } from "../ui.js";
 
 function statusText(status) { return t(`status_${status}`); }
 
 export async function recordsView({ me, go }) {
+  const render = renderer();
   if (!me.identity) return go("/");
   try {
     const records = await api("/v1/me/records?limit=100");
@@ -103,6 +104,7 @@ async function repairForm(record, improvement, reload) {
 }
 
 export async function recordView({ me, params, go }) {
+  const render = renderer();
   if (!me.identity) return go("/");
   const [recordId] = params;
   async function load() {

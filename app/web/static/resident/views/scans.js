@@ -1,6 +1,6 @@
 // Every scan of my passes, newest first; a scan arriving while the page is open is added on top.
 import { api } from "../api.js";
-import { card, errorLine, h, pick, render, scanSentence, t, when } from "../ui.js";
+import { card, errorLine, h, pick, renderer, scanSentence, t, when } from "../ui.js";
 
 function scanItem(scan) {
   return h("li", {},
@@ -14,6 +14,7 @@ function scanItem(scan) {
 }
 
 export async function scansView() {
+  const render = renderer();
   const list = h("ul", { class: "plain" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
   const message = h("div");
@@ -34,6 +35,6 @@ export async function scansView() {
   render(h("h1", {}, t("nav_scans")), card(null, list, more, message));
   const onScan = (event) => list.prepend(scanItem(event.detail));
   document.addEventListener("xinyi:scan", onScan);
-  await page();
+  page();
   return () => document.removeEventListener("xinyi:scan", onScan);
 }
