@@ -117,7 +117,8 @@ async function check(text, frameAt = performance.now()) {
   } else {
     await decide(jws, token);
   }
-  performance.measure("scan:frame-to-result", { start: frameAt, end: performance.now() });
+  // From grabbing the frame that held the code to showing the result (make bench-web reads it).
+  $("result").dataset.frameToResultMs = String(Math.round(performance.now() - frameAt));
 }
 
 async function decide(jws, token) {
