@@ -138,3 +138,31 @@ def test_a_black_listed_resident_sees_why(
     page.get_by_role("link", name="更多").click()
     page.get_by_role("link", name="哪里可以用").click()
     expect(page.get_by_text("暂不可用：主体当前受失信联合惩戒限制").first).to_be_visible()
+
+
+def test_without_a_network_the_pass_falls_back_to_single_use_offline_codes(
+    page: Page, sms: RecordingSender, live_server: LiveServer
+) -> None:
+    page.clock.install()
+    sign_in_verified(page, sms)
+    page.get_by_role("link", name="出示信用码").first.click()
+    expect(page.get_by_role("img", name="信用码")).to_be_visible()
+    # Online, the app keeps a few offline codes of each low-value scenario the resident qualifies for
+    page.wait_for_function(
+        """() => Object.keys(localStorage).some((key) => key.startsWith("xinyi.offline.")
+             && JSON.parse(localStorage.getItem(key)).length >= 3)"""
+    )
+    online_src = page.get_by_role("img", name="信用码").get_attribute("src")
+
+    page.context.set_offline(True)
+    page.clock.fast_forward("01:40")  # past the pass's renewal time: the renewal fails without a network
+
+    expect(page.get_by_text("离线码 · 单次有效 · 仅限信易租")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^有效至 \d{4}-\d\d-\d\d \d\d:\d\d，还剩 \d+ 个离线码$"))).to_be_visible()
+    offline_src = page.get_by_role("img", name="信用码").get_attribute("src")
+    assert offline_src and offline_src.startswith("data:image/svg") and offline_src != online_src
+    expect(page.get_by_role("button", name="出示信易租离线码")).to_be_visible()
+
+    page.context.set_offline(False)
+    page.clock.fast_forward("00:06")
+    expect(page.get_by_text("动态信用码，商户扫码核验")).to_be_visible()
