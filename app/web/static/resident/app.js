@@ -25,6 +25,7 @@ function translateShell() {
   const switcher = document.getElementById("lang");
   switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
   switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
+  switcher.title = t("switch_language"); // the visible text stays its accessible name (axe: label-content-name-mismatch)
   api.setLanguage(currentLanguage());
 }
 
