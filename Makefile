@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify
+.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,11 @@ bench-scoring: install
 ## make bench-verify: one uvicorn worker on PostgreSQL + Redis (db 13), 64 connections: POST /v1/verifications vs a bare reference, and pass issuance (BENCH_ARGS=--duration 10)
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
+
+## make bench-web: the resident app's first load (gzipped, budget 150 KB) and tap-to-pass with the CPU throttled 4x (budget 1 s)
+bench-web: install
+	$(BIN)/python -m benchmarks.bench_web_resident $(BENCH_ARGS)
+
+## make screens: screenshots of the main screens into docs/screens/
+screens: install
+	$(BIN)/python -m scripts.screens_resident

@@ -39,7 +39,7 @@ CPU_THROTTLE = 4
 
 
 @contextmanager
-def _server(workdir: Path, sms: RecordingSender) -> Iterator[str]:
+def serve_fresh_app(workdir: Path, sms: RecordingSender) -> Iterator[str]:
     url = f"sqlite:///{workdir / 'bench.db'}"
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -86,7 +86,7 @@ def _first_load(page: Page) -> tuple[int, int, int]:
     return len(bodies), sum(len(b) for b in bodies), sum(len(gzip.compress(b, 6)) for b in bodies)
 
 
-def _sign_in(page: Page, sms: RecordingSender) -> None:
+def sign_in_and_bind(page: Page, sms: RecordingSender) -> None:
     phone = "13700000001"
     page.get_by_label("手机号").fill(phone)
     page.get_by_role("button", name="获取验证码").click()
@@ -122,14 +122,18 @@ def main() -> None:
     if chromium is None:
         raise SystemExit("needs Debian's chromium: apt-get install -y chromium")
     sms = RecordingSender()
-    with tempfile.TemporaryDirectory() as tmp, _server(Path(tmp), sms) as base_url, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve_fresh_app(Path(tmp), sms) as base_url,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless"])
         context = browser.new_context(
             base_url=base_url, viewport={"width": 360, "height": 640}, locale="zh-CN"
         )
         page = context.new_page()
         requests, raw, compressed = _first_load(page)
-        _sign_in(page, sms)
+        sign_in_and_bind(page, sms)
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_THROTTLE})
         taps = [_tap_to_pass(page) for _ in range(args.taps)]
