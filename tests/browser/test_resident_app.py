@@ -158,7 +158,9 @@ def test_without_a_network_the_pass_falls_back_to_single_use_offline_codes(
     page.clock.fast_forward("01:40")  # past the pass's renewal time: the renewal fails without a network
 
     expect(page.get_by_text("离线码 · 单次有效 · 仅限信易租")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^有效至 \d{4}-\d\d-\d\d \d\d:\d\d，还剩 \d+ 个离线码$"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^有效至 \d{4}-\d\d-\d\d \d\d:\d\d，还剩 \d+ 个离线码$"))
+    ).to_be_visible()
     offline_src = page.get_by_role("img", name="信用码").get_attribute("src")
     assert offline_src and offline_src.startswith("data:image/svg") and offline_src != online_src
     expect(page.get_by_role("button", name="出示信易租离线码")).to_be_visible()
