@@ -58,7 +58,9 @@ def serve(app: object) -> Iterator[LiveServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)  # type: ignore[arg-type]
+    # log_config=None: uvicorn leaves the process's logging as the app set it (its own dictConfig would turn
+    # the uvicorn.access logger down for every later test in this process)
+    config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
