@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
@@ -11,9 +13,12 @@ from sqlalchemy import Engine
 
 from app.core.clock import utcnow
 from app.core.sms import RecordingSender
+from app.partners import places
+from app.scenarios.catalog import load_catalog
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.resident import penalty, png, provider, push, sign_in_verified
+from tests.passes.helpers import SETUP
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -168,3 +173,54 @@ def test_without_a_network_the_pass_falls_back_to_single_use_offline_codes(
     page.context.set_offline(False)
     page.clock.fast_forward("00:06")
     expect(page.get_by_text("动态信用码，商户扫码核验")).to_be_visible()
+
+
+def test_where_to_use_it_the_report_and_who_read_my_data(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    merchant = helpers.partner(committed_engine, "merchant")
+    shop = f"天山充电宝 光明路店 {uuid.uuid4().hex[:4]}"
+    with helpers.session_on(committed_engine) as session:
+        face = {"display_name": shop, "district": "天山区", "address": "光明路 39 号"}
+        places.set_profile(
+            session,
+            SETUP,
+            merchant["id"],
+            {**face, "offered_scenarios": ["deposit_free_rental"]},
+            load_catalog(),
+        )
+        session.commit()
+    sign_in_verified(page, sms)
+    with page.expect_response(lambda r: r.url.endswith("/v1/me/passes") and r.status == 201) as issued:
+        page.get_by_role("link", name="出示信用码").first.click()
+    with helpers.api_client(live_server.url) as http:
+        verified = http.post(
+            "/v1/verifications",
+            json={"token": issued.value.json()["token"], "scenario": "deposit_free_rental"},
+            headers=merchant["headers"],
+        )
+    assert verified.status_code == 201, verified.text
+    page.get_by_role("link", name="返回").click()
+
+    page.get_by_role("link", name="更多").click()
+    page.get_by_role("link", name="哪里可以用").click()
+    rental = page.get_by_role("region", name="信易租")
+    expect(rental.get_by_text("您的等级可享：免押金租用")).to_be_visible()
+    expect(rental.get_by_text(shop)).to_be_visible()
+    expect(rental.get_by_text("天山区 · 光明路 39 号")).to_be_visible()
+    expect(page.get_by_role("region", name="信易游").get_by_text(re.compile("^暂不可用："))).to_be_visible()
+
+    page.get_by_role("link", name="返回").click()
+    page.get_by_role("link", name="谁查看了我的信息").click()
+    merchant_name = _partner_name(committed_engine, merchant["id"])
+    expect(page.get_by_text(re.compile(rf"· {merchant_name}$"))).to_be_visible()
+    expect(page.get_by_text(re.compile("^核验了您的信用码 · 用途："))).to_be_visible()
+
+    page.get_by_role("link", name="返回").click()
+    page.get_by_role("link", name="我的信用报告").click()
+    expect(page.get_by_text("信用等级 B · 信用分 600")).to_be_visible()
+    expect(page.get_by_text("核验记录 1 条")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载报告").click()
+    saved = download.value.path()
+    assert "信用报告 · Credit report" in Path(saved).read_text(encoding="utf-8")

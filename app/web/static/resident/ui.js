@@ -44,8 +44,12 @@ export function field(label, tag, attrs = {}) {
   return [h("label", { for: id }, label), control];
 }
 
+let cardCount = 0;
+/** A titled card is a region named by its heading (screen readers list it; tests find it by name). */
 export function card(title, ...children) {
-  return h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...children);
+  if (!title) return h("section", { class: "card" }, ...children);
+  const id = `card${++cardCount}`;
+  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
 let currentView = 0;

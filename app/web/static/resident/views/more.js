@@ -84,6 +84,11 @@ async function consentsView() {
   render(back(), h("h1", {}, t("consents_title")), card(null, list));
 }
 
+function actionLabel(code) {
+  const label = t(`action_${code}`);
+  return label === `action_${code}` ? code : label; // an action without a label yet: its code
+}
+
 async function accessView() {
   const render = renderer();
   const list = h("ul", { class: "plain" });
@@ -94,7 +99,7 @@ async function accessView() {
     const entries = await api(`/v1/me/access-log?limit=20${query}`);
     list.append(...entries.data.map((entry) => h("li", {},
       h("div", {}, `${when(entry.created_at)} · ${entry.partner_name || t(`actor_${entry.actor_type}`)}`),
-      h("div", { class: "muted" }, t("access_line", { action: entry.action, purpose: entry.purpose, basis: entry.legal_basis })))));
+      h("div", { class: "muted" }, t("access_line", { action: actionLabel(entry.action), purpose: entry.purpose, basis: entry.legal_basis })))));
     if (entries.data.length) last = entries.data[entries.data.length - 1].id;
     more.hidden = !entries.has_more;
     if (!list.children.length) list.append(h("li", {}, t("no_access")));
