@@ -224,3 +224,35 @@ def test_where_to_use_it_the_report_and_who_read_my_data(
         page.get_by_role("button", name="下载报告").click()
     saved = download.value.path()
     assert "信用报告 · Credit report" in Path(saved).read_text(encoding="utf-8")
+
+
+def test_a_resident_applies_for_credit_repair_with_proof_and_the_signed_commitment(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    _, id_number = sign_in_verified(page, sms, name="陈静")
+    with helpers.api_client(live_server.url) as http:
+        push(http, provider(committed_engine), penalty(id_number, 200, "逾期未缴纳罚款"))
+    page.reload()
+
+    # Home says it can be repaired now and links to the record
+    expect(page.get_by_text(re.compile("^「一般失信行政处罚」现在即可申请信用修复（免费）"))).to_be_visible()
+    page.get_by_role("link", name="现在申请信用修复").click()
+    repair = page.get_by_role("region", name="信用修复")
+    expect(
+        repair.get_by_text(re.compile("^现在即可申请信用修复（免费），修复后最多可提高 \\d+ 分。$"))
+    ).to_be_visible()
+    expect(repair.get_by_text(re.compile("信用承诺书（信用修复）"))).to_be_visible()
+
+    repair.get_by_label("纠正失信行为的说明").fill("罚款已于上月全额缴纳，附缴款凭证。")
+    repair.get_by_label("证明材料（如缴款凭证）").set_input_files(
+        [{"name": "缴款凭证.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    repair.get_by_label("签署人姓名（与身份证一致）").fill("陈静")
+    repair.get_by_label("我已阅读并签署以上信用承诺书").check()
+    repair.get_by_role("button", name="提交修复申请").click()
+
+    expect(page.get_by_text("状态：审核中")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^\d{4}-\d\d-\d\d 受理，\d{4}-\d\d-\d\d 前作出决定（3 个工作日）$"))
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="提交修复申请")).to_have_count(0)
