@@ -18,6 +18,9 @@ from app.scenarios.catalog import load_catalog
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.resident import penalty, png, provider, push, sign_in_verified
+from tests.helpers import make_uscc
+from tests.loans import helpers as loans
+from tests.passes import helpers as passes
 from tests.passes.helpers import SETUP
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -256,3 +259,71 @@ def test_a_resident_applies_for_credit_repair_with_proof_and_the_signed_commitme
         page.get_by_text(re.compile(r"^\d{4}-\d\d-\d\d 受理，\d{4}-\d\d-\d\d 前作出决定（3 个工作日）$"))
     ).to_be_visible()
     expect(page.get_by_role("button", name="提交修复申请")).to_have_count(0)
+
+
+def test_an_enterprise_admin_applies_for_xinyidai_follows_the_bank_and_withdraws_the_consent(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+) -> None:
+    bank_name = f"天山示范银行 {uuid.uuid4().hex[:4]}"
+    with helpers.session_on(committed_engine) as session:
+        bank = passes.partner(session, "bank", name=bank_name)
+    phone, _ = sign_in_verified(page, sms)
+    firm_name = f"乌鲁木齐测试{uuid.uuid4().hex[:4]}有限公司"
+    with helpers.api_client(live_server.url) as http:
+        loans.product(http, bank)  # type: ignore[arg-type]
+        founder = passes.resident(http, sms)  # type: ignore[arg-type]
+        firm = http.post(
+            "/v1/enterprises", json={"name": firm_name, "uscc": make_uscc()}, headers=founder["headers"]
+        )
+        assert firm.status_code == 201, firm.text
+        added = http.post(
+            f"/v1/enterprises/{firm.json()['id']}/admins", json={"phone": phone}, headers=founder["headers"]
+        )
+        assert added.status_code == 201, added.text
+
+    page.get_by_role("link", name="更多").click()
+    page.get_by_role("link", name="信易贷（企业）").click()
+    expect(page.get_by_role("heading", name=firm_name)).to_be_visible()
+    apply = page.get_by_role("region", name="申请信易贷")
+    apply.get_by_label("贷款金额（元）").fill("500000")
+    apply.get_by_label("期限（月）").fill("12")
+    apply.get_by_label("贷款用途").fill("采购原材料（流动资金）")
+    apply.get_by_label("所属行业").select_option("I")
+    apply.get_by_label(bank_name).check()
+    expect(apply.get_by_label("授权有效期")).to_have_value("90")
+    apply.get_by_label(re.compile("^我同意所选银行")).check()
+    apply.get_by_role("button", name="提交申请").click()
+
+    application = page.get_by_role("region", name="500,000 元 · 12 个月")
+    expect(application.get_by_text(re.compile("^已推荐给银行"))).to_be_visible()
+    expect(application.get_by_text(f"{bank_name} · 已推送，等待银行审批")).to_be_visible()
+    expect(application.get_by_text(re.compile(r"^授权有效至 \d{4}-\d\d-\d\d（有效）$"))).to_be_visible()
+
+    with helpers.api_client(live_server.url) as http:
+        referral = http.get("/v1/partner/referrals", headers=bank["headers"]).json()["data"][0]
+        decided = http.post(
+            f"/v1/partner/referrals/{referral['id']}/decision",
+            json={
+                "decision": "approved",
+                "amount_fen": 400_000_00,
+                "annual_rate_bps": 435,
+                "term_months": 12,
+            },
+            headers={**bank["headers"], "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert decided.status_code == 200, decided.text
+    page.reload()
+    application = page.get_by_role("region", name="500,000 元 · 12 个月")
+    expect(application.get_by_text(f"{bank_name} · 已批准")).to_be_visible()
+    expect(application.get_by_text("批准 400,000 元，年利率 4.35%，12 个月")).to_be_visible()
+
+    page.get_by_role("link", name="返回").click()
+    page.get_by_role("link", name="我的授权").click()
+    consent = page.get_by_role("listitem").filter(has_text=bank_name)
+    expect(
+        consent.get_by_text(re.compile(rf"^授权给 {bank_name}，有效至 \d{{4}}-\d\d-\d\d，有效$"))
+    ).to_be_visible()
+    consent.get_by_role("button", name="撤回授权").click()
+    expect(
+        page.get_by_text(re.compile(rf"^授权给 {bank_name}，有效至 \d{{4}}-\d\d-\d\d，已撤回$"))
+    ).to_be_visible()
