@@ -70,3 +70,37 @@ def test_the_resident_app_has_no_serious_violation(audited: Page, sms: Recording
     shown = serious_violations(page)
 
     assert {"sign-in": signed_out, "home": home, "pass": shown} == {"sign-in": [], "home": [], "pass": []}
+
+
+def test_the_resident_apps_other_screens_have_no_serious_violation(
+    audited: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine
+):
+    from tests.browser.resident import penalty, provider, push
+
+    page = audited
+    _, id_number = sign_in_verified(page, sms)
+    with helpers.api_client(live_server.url) as http:
+        push(http, provider(committed_engine), penalty(id_number, 200, "逾期未缴纳罚款"))
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for name, path, ready in [
+        ("records", "/app#/records", "逾期未缴纳罚款"),
+        ("scans", "/app#/scans", "还没有核验记录。"),
+        ("more", "/app#/more", "退出登录"),
+        ("places", "/app#/more/places", "信易租"),
+        ("report", "/app#/more/report", "下载报告"),
+        ("consents", "/app#/more/consents", "没有授权记录。"),
+        ("access log", "/app#/more/access", "谁查看了我的信息"),
+        ("loans", "/app#/more/loans", "您不是任何企业的管理员。"),
+    ]:
+        page.goto(path)
+        expect(page.get_by_text(ready).first).to_be_visible()
+        seen[name] = serious_violations(page)
+    page.goto("/app#/records")
+    page.get_by_role("link", name="逾期未缴纳罚款").click()
+    expect(page.get_by_role("button", name="提交修复申请")).to_be_visible()  # objection and repair forms
+    seen["record"] = serious_violations(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("button", name="Object")).to_be_visible()
+    seen["record (English)"] = serious_violations(page)
+
+    assert seen == {name: [] for name in seen}

@@ -76,7 +76,7 @@ def test_a_scan_shows_live_while_the_pass_is_open_and_in_the_history(
     page.get_by_role("link", name="核验记录").click()
     history = page.get_by_role("main")
     expect(history.get_by_text(sentence)).to_be_visible()
-    expect(history.get_by_text(re.compile("免押金租用"))).to_be_visible()
+    expect(history.get_by_text(re.compile("免押金租用，最高 500 元"))).to_be_visible()
 
     page.get_by_role("button", name="English").click()
     expect(
@@ -208,7 +208,7 @@ def test_where_to_use_it_the_report_and_who_read_my_data(
     page.get_by_role("link", name="更多").click()
     page.get_by_role("link", name="哪里可以用").click()
     rental = page.get_by_role("region", name="信易租")
-    expect(rental.get_by_text("您的等级可享：免押金租用")).to_be_visible()
+    expect(rental.get_by_text("您的等级可享：免押金租用，最高 500 元")).to_be_visible()
     expect(rental.get_by_text(shop)).to_be_visible()
     expect(rental.get_by_text("天山区 · 光明路 39 号")).to_be_visible()
     expect(page.get_by_role("region", name="信易游").get_by_text(re.compile("^暂不可用："))).to_be_visible()

@@ -16,7 +16,7 @@ const ROUTES = [
   [/^\/more(?:\/(\w+))?$/, moreView],
 ];
 
-const state = { me: null, leave: null, live: null };
+const state = { me: null, leave: null, live: null, liveTimer: null };
 
 function translateShell() {
   document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
@@ -98,6 +98,8 @@ function showLive(scan) {
   banner.textContent = scanSentence(scan);
   banner.classList.toggle("bad", scan.decision !== "eligible");
   banner.hidden = false;
+  clearTimeout(state.liveTimer);
+  state.liveTimer = setTimeout(() => { banner.hidden = true; }, 30000); // the history keeps it
   document.dispatchEvent(new CustomEvent("xinyi:scan", { detail: scan }));
 }
 

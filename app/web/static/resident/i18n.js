@@ -66,6 +66,7 @@ export const STRINGS = {
     "action_objection.answered": "答复了异议", "action_objection.read": "查阅了异议", "action_repair.applied": "受理了信用修复申请",
     "action_repair.decided": "决定了信用修复申请", "action_repair.read": "查阅了信用修复申请", "action_evidence.read": "查阅了证明材料",
     "action_consent.granted": "记录了您的授权", "action_consent.withdrawn": "记录了授权撤回", "action_loan.referred": "推荐了信易贷申请",
+    benefit_up_to: "{benefit}，最高 {amount} 元",
   },
   en: {
     app_name: "Xinyi+", loading: "Loading…", failed: "That did not work; please try again.", network_down: "No network: check your connection and try again.",
@@ -133,5 +134,6 @@ export const STRINGS = {
     "action_objection.answered": "answered your objection", "action_objection.read": "read your objection", "action_repair.applied": "received your repair application",
     "action_repair.decided": "decided your repair application", "action_repair.read": "read your repair application", "action_evidence.read": "read your evidence",
     "action_consent.granted": "recorded your consent", "action_consent.withdrawn": "recorded a withdrawn consent", "action_loan.referred": "referred your loan application",
+    benefit_up_to: "{benefit}, up to {amount} yuan",
   },
 };

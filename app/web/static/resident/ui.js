@@ -110,3 +110,11 @@ export function scanSentence(scan) {
   });
 }
 
+
+/** A benefit in a sentence: its label and its main figure ("免押金租用，最高 500 元"). */
+export function benefitText(benefit) {
+  if (!benefit) return "";
+  const deposits = Object.values(benefit.waived_deposit_fen || {});
+  const limit = deposits.length ? Math.max(...deposits) : benefit.credit_limit_fen ?? benefit.max_amount_fen;
+  return limit ? t("benefit_up_to", { benefit: pick(benefit), amount: yuan(limit) }) : pick(benefit);
+}

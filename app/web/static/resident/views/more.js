@@ -1,6 +1,6 @@
 // 更多: my report, consents, who read my data, where I can use my level, and 信易贷 for enterprise admins.
 import { api, signOut } from "../api.js";
-import { card, day, errorLine, h, pick, renderer, t, when } from "../ui.js";
+import { benefitText, card, day, errorLine, h, pick, renderer, t, when } from "../ui.js";
 import { forgetCodes } from "./pass.js";
 import { loansView } from "./loans.js";
 
@@ -117,7 +117,7 @@ async function placesView() {
     const partners = places.data.filter((p) => p.scenarios.includes(item.scenario.id));
     sections.push(card(pick(item.scenario.names),
       h("p", { class: item.eligible ? "banner good" : "banner bad" },
-        item.eligible ? t("unlocks", { benefit: pick(item.benefit) }) : t("not_unlocked", { reason: pick(item.reason_labels) })),
+        item.eligible ? t("unlocks", { benefit: benefitText(item.benefit) }) : t("not_unlocked", { reason: pick(item.reason_labels) })),
       h("p", { class: "muted" }, t("min_level", { level: item.scenario.min_level })),
       partners.length
         ? h("ul", { class: "plain" }, partners.map((p) => h("li", {},

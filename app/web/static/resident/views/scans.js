@@ -1,6 +1,6 @@
 // Every scan of my passes, newest first; a scan arriving while the page is open is added on top.
 import { api } from "../api.js";
-import { card, errorLine, h, pick, renderer, scanSentence, t, when } from "../ui.js";
+import { benefitText, card, errorLine, h, renderer, scanSentence, t, when } from "../ui.js";
 
 function scanItem(scan) {
   return h("li", {},
@@ -9,7 +9,7 @@ function scanItem(scan) {
       when(scan.created_at),
       scan.mode === "offline" ? t("offline_use") : null,
       scan.flagged ? t("flagged_use") : null,
-      scan.decision === "eligible" && scan.benefit ? pick(scan.benefit) : null,
+      scan.decision === "eligible" && scan.benefit ? benefitText(scan.benefit) : null,
     ].filter(Boolean).join(" · ")));
 }
 
