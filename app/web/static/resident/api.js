@@ -72,8 +72,16 @@ async function withLock(task) {
   return task();
 }
 
-/** Trade the refresh cookie for a new access token; false when there is no sign-in to resume. */
-export async function refresh() {
+let refreshing = null;
+
+/** Trade the refresh cookie for a new access token; false when there is no sign-in to resume. Calls made
+ * while one is under way share it (without Web Locks, two would present the same cookie). */
+export function refresh() {
+  refreshing ??= rotate().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function rotate() {
   return withLock(async () => {
     try {
       accept(await post("/v1/auth/refresh", {}));

@@ -22,21 +22,21 @@ function storeCodes(me, codes) { localStorage.setItem(offlineKey(me), JSON.strin
 
 export function forgetCodes(me) { localStorage.removeItem(offlineKey(me)); }
 
-/** Keep a few offline codes of each low-value scenario the resident qualifies for. */
+/** Keep a few offline codes of each low-value scenario the resident qualifies for now. */
 async function topUpOffline(me) {
-  const { data: scenarios } = await api("/v1/scenarios");
+  const { data: mine } = await api("/v1/me/scenarios");
   let codes = storedCodes(me);
-  for (const scenario of scenarios.filter((s) => s.low_value)) {
+  for (const { scenario } of mine.filter((item) => item.scenario.low_value && item.eligible)) {
     const missing = OFFLINE_PER_SCENARIO - codes.filter((c) => c.scenario === scenario.id).length;
     if (missing <= 0) continue;
     try {
       const issued = await api("/v1/me/passes/offline", { method: "POST", json: { scenario: scenario.id, count: missing } });
       codes = codes.concat(issued.data.map((code) => ({
-        id: code.id, scenario: scenario.id, name_zh: scenario.name_zh, name_en: scenario.name_en,
+        id: code.id, scenario: scenario.id, name_zh: scenario.names.zh, name_en: scenario.names.en,
         svg: code.qr.svg_data_url, expires_at: code.expires_at,
       })));
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error; // not eligible, or the limit reached: keep what we have
+      if (!(error instanceof ApiError)) throw error; // e.g. the live-code limit reached: keep what we have
     }
   }
   storeCodes(me, codes);
