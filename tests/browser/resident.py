@@ -12,8 +12,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
+from app.core.clock import business_date
 from app.core.sms import RecordingSender
-from app.scoring.engine import business_date
 from tests.browser import helpers
 from tests.helpers import make_phone
 from tests.passes import helpers as passes
