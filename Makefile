@@ -56,10 +56,10 @@ bench-scoring: install
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
 
-## make bench-web: the resident app's first load (gzipped, budget 150 KB) and tap-to-pass with the CPU throttled 4x (budget 1 s)
+## make bench-web: the scanner's camera frame -> result (fake camera, zxing-wasm), the decoder's and the pages' sizes
 bench-web: install
-	$(BIN)/python -m benchmarks.bench_web_resident $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
 
-## make screens: screenshots of the main screens into docs/screens/
+## make screens: a screenshot of each main screen (phone size) into docs/screens/ (needs a Chinese font)
 screens: install
-	$(BIN)/python -m scripts.screens_resident
+	$(BIN)/python -m scripts.screens

@@ -8,15 +8,9 @@ the test's (pinned); Chromium's is real: use ``page.clock`` where the page's tim
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
@@ -24,57 +18,9 @@ from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore
 from app.main import create_app
+from tests.browser.live import CHROMIUM_ARGS, PHONE, TABLET, LiveServer, chromium_path, serve
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 640}
-TABLET = {"width": 800, "height": 1280}
-STARTUP_SECONDS = 20
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("Browser tests need Debian's chromium: apt-get install -y chromium", pytrace=False)
-    return path
-
-
-class LiveServer:
-    def __init__(self, server: uvicorn.Server, port: int) -> None:
-        self.server = server
-        self.url = f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def serve(app: object) -> Iterator[LiveServer]:
-    """``app`` on 127.0.0.1, a free port, in a thread; stopped (and waited for) on the way out."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # log_config=None: uvicorn leaves the process's logging as the app set it (its own dictConfig would turn
-    # the uvicorn.access logger down for every later test in this process)
-    config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(server, port)
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_SECONDS)
-        sock.close()
+__all__ = ["PHONE", "TABLET", "LiveServer"]
 
 
 @pytest.fixture
@@ -102,8 +48,11 @@ def launch_browser(playwright: Playwright) -> Iterator[LaunchBrowser]:
     launched: list[Browser] = []
 
     def launch(*extra: str) -> Browser:
+        path = chromium_path()
+        if path is None:
+            pytest.fail("Browser tests need Debian's chromium: apt-get install -y chromium", pytrace=False)
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *extra], headless=True
+            executable_path=path, args=[*CHROMIUM_ARGS, *extra], headless=True
         )
         launched.append(browser)
         return browser

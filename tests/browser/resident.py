@@ -43,15 +43,11 @@ def sign_in_verified(page: Page, sms: RecordingSender, name: str = "陈静") -> 
     return phone, id_number
 
 
-def provider(engine: Engine) -> dict[str, Any]:
-    """A department with a records:write key, committed (its name is unique to the test)."""
+def provider(engine: Engine, name: str | None = None) -> dict[str, Any]:
+    """A department with a records:write key, committed (its name unique to the test unless given)."""
+    name = name or f"乌鲁木齐市市场监督管理局 {uuid.uuid4().hex[:4]}"
     with helpers.session_on(engine) as session:
-        return passes.partner(
-            session,
-            "data_provider",
-            ["records:write"],
-            name=f"乌鲁木齐市市场监督管理局 {uuid.uuid4().hex[:4]}",
-        )
+        return passes.partner(session, "data_provider", ["records:write"], name=name)
 
 
 def push(http: httpx.Client, department: dict[str, Any], *rows: dict[str, Any]) -> None:
