@@ -21,9 +21,11 @@ def api_client(base_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def partner(engine: Engine, kind: str = "merchant", scopes: list[str] | None = None) -> dict[str, Any]:
+def partner(
+    engine: Engine, kind: str = "merchant", scopes: list[str] | None = None, name: str | None = None
+) -> dict[str, Any]:
     """A partner and its key, committed (the live server sees them)."""
-    name = f"天山共享充电宝 {uuid.uuid4().hex[:4]}"
+    name = name or f"天山共享充电宝 {uuid.uuid4().hex[:4]}"
     with session_on(engine) as session:
         return {**passes.partner(session, kind, scopes, name=name), "name": name}
 

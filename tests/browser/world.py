@@ -45,7 +45,9 @@ class World:
         return browser.new_context(base_url=self.server.url, viewport=viewport, locale="zh-CN", **options)
 
     def merchant(self) -> dict[str, Any]:
-        return helpers.partner(self.engine, "merchant", ["verifications:write", "rentals:write"])
+        return helpers.partner(
+            self.engine, "merchant", ["verifications:write", "rentals:write"], "天山共享充电宝"
+        )
 
     def resident(self) -> dict[str, Any]:
         return passes.resident(self.http, self.sms)  # type: ignore[arg-type]
