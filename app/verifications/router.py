@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core import db, hot_path, idempotency
@@ -125,7 +126,14 @@ def _verify_pass(
         partner_check=partner_check,
     )
     try:
-        db.commit(session)
+        try:
+            db.commit(session)
+        except IntegrityError as exc:
+            # The store's claim of the handle was lost (evicted, a failover): the database's unique
+            # index on the online pass's verification still holds single use.
+            if not service.is_second_use(exc):
+                raise
+            raise service.replayed() from None
         out = VerificationOut(
             id=verification.id,
             decision=verification.decision,
