@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import jwt
 from sqlalchemy import bindparam
+from sqlalchemy import exists as sa_exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
@@ -162,10 +163,11 @@ class IssuedTokens:
     user_id: str
 
 
-def _access_token(settings: Settings, user: User) -> str:
+def _access_token(settings: Settings, user: User, family_id: str) -> str:
     now = utcnow()
     claims = {
         "sub": user.id,
+        "sid": family_id,  # the sign-in (refresh-token family): revoking it ends this token at once
         "aud": ACCESS_TOKEN_AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + settings.access_token_ttl_seconds,
@@ -189,8 +191,9 @@ def _new_refresh_token(session: Session, settings: Settings, user: User, family_
 
 
 def issue_tokens(session: Session, settings: Settings, user: User) -> IssuedTokens:
-    refresh = _new_refresh_token(session, settings, user, new_id("rtf"))
-    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+    family_id = new_id("rtf")
+    refresh = _new_refresh_token(session, settings, user, family_id)
+    return IssuedTokens(_access_token(settings, user, family_id), refresh, user.id)
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -235,7 +238,7 @@ def rotate_refresh_token(
         revoke_family(session, row.family_id)
         return RefreshTokenReused()
     refresh = _new_refresh_token(session, settings, user, row.family_id)
-    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+    return IssuedTokens(_access_token(settings, user, row.family_id), refresh, user.id)
 
 
 def revoke_family(session: Session, family_id: str) -> None:
@@ -252,10 +255,17 @@ def logout(session: Session, token: str) -> None:
         revoke_family(session, row.family_id)
 
 
-# Built once: every signed-in request reads it. Plain columns: the principal needs nothing more.
-_SIGNED_IN_USER = sa_select(col(User.id), col(User.roles), col(User.subject_id), col(User.closed_at)).where(
-    col(User.id) == bindparam("user_id")
+# Built once: every signed-in request reads it. Plain columns: the principal needs nothing more. Whether
+# the token's sign-in was ended (logout, a reused refresh token) rides in the same statement, so a
+# revoked session fails on its next request without another round trip.
+_SESSION_ENDED = (
+    sa_exists()
+    .where(col(RefreshToken.family_id) == bindparam("sid"), col(RefreshToken.revoked_at).is_not(None))
+    .label("session_ended")
 )
+_SIGNED_IN_USER = sa_select(
+    col(User.id), col(User.roles), col(User.subject_id), col(User.closed_at), _SESSION_ENDED
+).where(col(User.id) == bindparam("user_id"))
 
 
 # The wall clock PyJWT reads for ``exp`` (not :func:`utcnow`, which tests move by days).
@@ -263,8 +273,8 @@ _wall_seconds = time.time
 
 
 @lru_cache(maxsize=8192)
-def _access_claims(token: str, secret: str) -> tuple[str, int]:
-    """(user id, ``exp``) of an access token whose signature, audience and claims check out; its expiry
+def _access_claims(token: str, secret: str) -> tuple[str, int, str | None]:
+    """(user id, ``exp``, sign-in id) of an access token whose signature, audience and claims check out; its expiry
     is checked by the caller at every use. Kept: a phone sends the same token for its whole lifetime
     (a pass every 60-90 s), and PyJWT's checks were a tenth of a pass's CPU. Bounded (8,192 tokens, a
     few MB); a refused token raises and is not kept."""
@@ -279,7 +289,8 @@ def _access_claims(token: str, secret: str) -> tuple[str, int]:
         exp = int(claims["exp"])  # as PyJWT reads it
     except (TypeError, ValueError):
         raise jwt.DecodeError("exp must be an integer") from None
-    return str(claims["sub"]), exp
+    sid = claims.get("sid")
+    return str(claims["sub"]), exp, sid if isinstance(sid, str) else None
 
 
 def principal_from_access_token(
@@ -289,7 +300,7 @@ def principal_from_access_token(
     refused at once). ``alone``: read by itself, outside the session's transaction (``db.read_alone``),
     for a request that reads nothing else."""
     try:
-        user_id, exp = _access_claims(token, settings.secret_key)
+        user_id, exp, sid = _access_claims(token, settings.secret_key)
     except jwt.InvalidTokenError:
         raise Unauthenticated(
             "The access token is not valid.",
@@ -303,9 +314,15 @@ def principal_from_access_token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     read = read_alone if alone else execute_core
-    found = read(session, _SIGNED_IN_USER, {"user_id": user_id}).first()
+    found = read(session, _SIGNED_IN_USER, {"user_id": user_id, "sid": sid}).first()
     if found is None or found.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
+    if found.session_ended:
+        raise Unauthenticated(
+            "This sign-in was ended (signed out, or its refresh token was reused); sign in again.",
+            code="session_ended",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Principal(type="user", id=found.id, roles=frozenset(found.roles), subject_id=found.subject_id)
 
 
