@@ -21,7 +21,7 @@ from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
 from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
-from app.core.store import KeyValueStore, make_store
+from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
@@ -72,6 +72,8 @@ def create_app(
         app.state.settings = settings
         app.state.engine = engine
         app.state.store = store or make_store(settings.redis_url)
+        if settings.env == "production":
+            refuse_evicting_store(app.state.store)
         app.state.crypto = Crypto(settings)
         app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
         app.state.keyring = Keyring(app.state.crypto.cipher)
