@@ -85,7 +85,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            proxy_headers=False,  # the app's own ProxyHeadersMiddleware, on XINYI_TRUSTED_PROXIES
             log_config=None,
         )
     finally:

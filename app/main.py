@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
@@ -100,6 +101,8 @@ def create_app(
         "Errors are application/problem+json with a stable `code`.",
     )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the client address every limit and log line sees is the real one behind a trusted proxy.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of
     # all, comes first, then the residents' passes (every phone showing its code asks every 60-90 s).

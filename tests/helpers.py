@@ -32,7 +32,10 @@ def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, A
     """Full OTP flow. Returns the token pair plus ready-made ``headers``."""
     response = client.post("/v1/auth/otp", json={"phone": phone})
     assert response.status_code == 202, response.text
-    response = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]})
+    challenge = response.json()["challenge"]
+    response = client.post(
+        "/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "challenge": challenge}
+    )
     assert response.status_code == 200, response.text
     pair = response.json()
     pair["headers"] = {"Authorization": f"Bearer {pair['access_token']}"}

@@ -1,13 +1,15 @@
 """Sign-in with phone + one-time code, access and refresh tokens, and binding an ID number.
 
-One-time codes live in the key-value store, hashed, for ``otp_ttl_seconds``; each phone gets at most
-``otp_max_attempts`` guesses per code, and both sending and guessing are rate-limited per phone and per
-client IP. Store keys use the keyed hash of the phone number, never the number itself.
+One-time codes live in the key-value store, hashed, for ``otp_ttl_seconds``, each bound to a challenge
+returned to whoever asked for it (a guess must name it); a code gets at most ``otp_max_attempts``
+guesses, and sending and guessing are rate-limited per phone and per client IP (the real one behind
+a trusted proxy: app.core.proxies). Store keys use the keyed hash of the phone number, never the number.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto, constant_time_equal, mask_phone, random_token, sha256_hex
 from app.core.sms import SmsSender
-from app.core.store import KeyValueStore
+from app.core.store import Delete, KeyValueStore
 from app.core.validators import IdentifierError, validate_phone
 from app.subjects import service as subjects_service
 from app.subjects.models import Subject
@@ -45,13 +47,28 @@ def normalise_phone(raw: str, param: str = "phone") -> str:
         raise InvalidInput(f"{param}: {exc.message}", code=exc.code, param=param) from None
 
 
-def _code_digest(settings: Settings, phone_key: str, code: str) -> str:
-    return hashlib.sha256(f"{settings.secret_key}:{phone_key}:{code}".encode()).hexdigest()
+def _code_digest(settings: Settings, phone_key: str, challenge_key: str, code: str) -> str:
+    return hashlib.sha256(f"{settings.secret_key}:{phone_key}:{challenge_key}:{code}".encode()).hexdigest()
+
+
+def _challenge_key(challenge: str) -> str:
+    return hashlib.sha256(challenge.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    phone: str
+    challenge: str  # returned to the caller who asked, never sent by SMS: guesses need it
+    resend_after: int
 
 
 def send_login_code(
     store: KeyValueStore, crypto: Crypto, settings: Settings, sms: SmsSender, raw_phone: str, client_ip: str
-) -> tuple[str, int]:
+) -> CodeSent:
+    """Text a 6-digit code, and return the challenge it answers. Every code has its own challenge, so a
+    stranger who asks for codes to someone's number neither replaces nor burns the owner's pending one.
+    Per phone: one code a minute and ``otp_max_per_phone_per_window`` per ``otp_phone_window_seconds``,
+    so a stranger holds the owner off for one window at most, never for a day."""
     phone = normalise_phone(raw_phone)
     phone_key = crypto.phone_hash(phone)
     ip_count = store.incr(f"otp:ip:{client_ip}", 3600)
@@ -66,18 +83,24 @@ def send_login_code(
             code="otp_resend_too_soon",
             param="phone",
         )
-    if store.incr(f"otp:day:{phone_key}", 24 * 3600) > settings.otp_max_per_phone_per_day:
+    window_key = f"otp:window:{phone_key}"
+    if store.incr(window_key, settings.otp_phone_window_seconds) > settings.otp_max_per_phone_per_window:
+        wait = store.ttl(window_key) or settings.otp_phone_window_seconds
         raise RateLimited(
-            "Too many codes for this number today.",
-            retry_after=24 * 3600,
-            code="otp_daily_limit",
+            "Too many codes for this number just now; try again in a few minutes.",
+            retry_after=int(min(wait, settings.otp_phone_window_seconds)) + 1,
+            code="otp_phone_limit",
             param="phone",
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
-    store.set(f"otp:code:{phone_key}", _code_digest(settings, phone_key, code), settings.otp_ttl_seconds)
-    store.delete(f"otp:attempts:{phone_key}")
+    challenge = "otc_" + random_token(24)
+    challenge_key = _challenge_key(challenge)
+    pending = json.dumps(
+        {"phone": phone_key, "digest": _code_digest(settings, phone_key, challenge_key, code)}
+    )
+    store.set(f"otp:challenge:{challenge_key}", pending, settings.otp_ttl_seconds)
     sms.send_login_code(phone, code)
-    return phone, cooldown
+    return CodeSent(phone, challenge, cooldown)
 
 
 def verify_login_code(
@@ -87,20 +110,32 @@ def verify_login_code(
     settings: Settings,
     raw_phone: str,
     code: str,
+    challenge: str,
     client_ip: str,
 ) -> User:
+    """Check ``code`` against the code sent with ``challenge``. A challenge takes ``otp_max_attempts``
+    guesses while its phone has had fewer than ``otp_wrong_guesses_per_phone_per_day`` wrong ones today,
+    and one guess after that: whoever guesses, the odds per phone per day stay bounded (README,
+    Security), and the owner, who has the code, still signs in at the first try."""
     phone = normalise_phone(raw_phone)
     phone_key = crypto.phone_hash(phone)
     if store.incr(f"otp:verify-ip:{client_ip}", 3600) > settings.otp_verify_max_per_ip_per_hour:
         raise RateLimited("Too many sign-in attempts from this network; try again later.", retry_after=3600)
-    expected = store.get(f"otp:code:{phone_key}")
-    if expected is None:
+    challenge_key = _challenge_key(challenge)
+    pending_key = f"otp:challenge:{challenge_key}"
+    stored = store.get(pending_key)
+    pending = json.loads(stored) if stored is not None else None
+    if pending is None or not constant_time_equal(pending["phone"], phone_key):
         raise InvalidInput(
             "No valid code for this number: it expired or was never sent.", code="otp_expired", param="code"
         )
-    attempts = store.incr(f"otp:attempts:{phone_key}", settings.otp_ttl_seconds)
-    if attempts > settings.otp_max_attempts:
-        store.delete(f"otp:code:{phone_key}")
+    wrong_key = f"otp:wrong:{phone_key}"
+    wrong_today = int(store.get(wrong_key) or 0)
+    allowed = settings.otp_max_attempts if wrong_today < settings.otp_wrong_guesses_per_phone_per_day else 1
+    attempts_key = f"otp:attempts:{challenge_key}"
+    attempts = store.incr(attempts_key, settings.otp_ttl_seconds)
+    if attempts > allowed:
+        store.delete(pending_key)
         raise RateLimited(
             "Too many wrong codes; request a new one.",
             retry_after=1,
@@ -108,19 +143,19 @@ def verify_login_code(
             param="code",
         )
     if not (code.isdigit() and len(code) == 6) or not constant_time_equal(
-        expected, _code_digest(settings, phone_key, code)
+        pending["digest"], _code_digest(settings, phone_key, challenge_key, code)
     ):
-        left = settings.otp_max_attempts - attempts
+        store.incr(wrong_key, 24 * 3600)
+        left = allowed - attempts
         if left <= 0:
-            store.delete(f"otp:code:{phone_key}")
+            store.delete(pending_key)
         raise InvalidInput(
             f"The code is wrong; {left} attempt(s) left.",
             code="otp_invalid",
             param="code",
             extra={"attempts_left": left},
         )
-    store.delete(f"otp:code:{phone_key}")
-    store.delete(f"otp:attempts:{phone_key}")
+    store.batch([Delete(pending_key), Delete(attempts_key)])
     user = session.exec(select(User).where(User.phone_hash == phone_key)).first()
     if user is None:
         user = User(phone_hash=phone_key, phone_masked=mask_phone(phone))

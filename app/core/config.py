@@ -7,6 +7,7 @@ forgotten variable never ships a guessable signing secret.
 from __future__ import annotations
 
 import base64
+import ipaddress
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -48,9 +49,18 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_resend_cooldown_seconds: int = 60
-    otp_max_per_phone_per_day: int = 10
+    # Per phone: at most this many codes per window (a stranger asking for codes to someone's number
+    # holds them off for one window at most), and this many wrong guesses a day before each code takes
+    # a single guess (the README's Security section gives the odds these allow).
+    otp_max_per_phone_per_window: int = Field(default=3, ge=1)
+    otp_phone_window_seconds: int = Field(default=600, ge=60, le=3600)
+    otp_wrong_guesses_per_phone_per_day: int = Field(default=10, ge=1)
     otp_max_per_ip_per_hour: int = 30
     otp_verify_max_per_ip_per_hour: int = 60
+
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs): the per-IP
+    # limits then count the real client behind them. Anyone else's X-Forwarded-For is ignored.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
@@ -99,6 +109,16 @@ class Settings(BaseSettings):
             if len(raw) != 32:
                 raise ValueError(f"id_encryption_keys[{kid}] must decode to 32 bytes")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or CIDR") from None
+        return [item.strip() for item in value]
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:
