@@ -21,6 +21,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
+from app.core.shutdown import on_stop
 from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
 from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
@@ -42,6 +43,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.verifications.stream import Streams
 from app.webhooks.router import router as webhooks_router
 
 
@@ -84,11 +86,17 @@ def create_app(
         )
         setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
         app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
+        app.state.streams = streams = Streams(
+            settings.sse_max_streams_per_user, settings.sse_max_streams_per_process, settings.sse_idle_seconds
+        )
+        restore_signals = on_stop(streams.drain)  # live streams end as soon as the process is told to stop
         if settings.env != "test":
             tune_gc()
         try:
             yield
         finally:
+            streams.drain()
+            restore_signals()
             if store is None:
                 app.state.store.close()
             engine.dispose()

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # limits then count the real client behind them. Anyone else's X-Forwarded-For is ignored.
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
+    # Live streams of scans (SSE): caps per account and per API process (429 past them), and how long
+    # a stream without a scan stays open (the client reconnects).
+    sse_max_streams_per_user: int = Field(default=3, ge=1, le=50)
+    sse_max_streams_per_process: int = Field(default=500, ge=1)
+    sse_idle_seconds: float = Field(default=300.0, gt=0)
+
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
 
