@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
+from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
 from app.core import hot_path
@@ -71,6 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
+        audit_service.configure(settings)  # the audit chain's HMAC keys
         engine = make_engine(settings.database_url)
         app.state.settings = settings
         app.state.engine = engine

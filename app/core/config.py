@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"  # noqa: S105 (public by design, refused outside development)
 DEV_ID_ENCRYPTION_KEYS = {"dev1": base64.urlsafe_b64encode(b"dev-only-aes-256-key-change-me!!").decode()}
 DEV_ID_HASH_KEY = "dev-only-id-hash-key-change-me"
+DEV_AUDIT_HMAC_KEYS = {"dev1": "dev-only-audit-hmac-key-change-me-0123456789"}
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     id_encryption_active_kid: str = "dev1"
     # HMAC key for looking up ID numbers and phone numbers without storing them in the clear.
     id_hash_key: str = DEV_ID_HASH_KEY
+
+    # Key id -> secret (at least 32 characters) keying the audit log's hash chain (HMAC-SHA256). Kept
+    # outside the database, so that someone who can write to it cannot recompute the chain. The active
+    # id keys new entries (its id is stored with each); every id listed still verifies older ones.
+    audit_hmac_keys: dict[str, str] = Field(default_factory=lambda: dict(DEV_AUDIT_HMAC_KEYS))
+    audit_hmac_active_kid: str = "dev1"
 
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
@@ -130,6 +137,8 @@ class Settings(BaseSettings):
     def _refuse_development_secrets(self) -> Settings:
         if self.id_encryption_active_kid not in self.id_encryption_keys:
             raise ValueError("id_encryption_active_kid must name one of id_encryption_keys")
+        if self.audit_hmac_active_kid not in self.audit_hmac_keys:
+            raise ValueError("audit_hmac_active_kid must name one of audit_hmac_keys")
         if self.env == "development":
             return self
         problems = []
@@ -142,6 +151,11 @@ class Settings(BaseSettings):
             problems.append("XINYI_ID_ENCRYPTION_KEYS")
         if self.id_hash_key == DEV_ID_HASH_KEY or len(self.id_hash_key) < 16:
             problems.append("XINYI_ID_HASH_KEY")
+        if any(
+            kid in DEV_AUDIT_HMAC_KEYS or key in DEV_AUDIT_HMAC_KEYS.values() or len(key) < 32
+            for kid, key in self.audit_hmac_keys.items()
+        ):
+            problems.append("XINYI_AUDIT_HMAC_KEYS")
         if problems:
             raise InsecureSettingsError(
                 f"refusing to start in {self.env!r} with development defaults for: {', '.join(problems)}"

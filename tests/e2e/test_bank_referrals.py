@@ -69,6 +69,8 @@ def _worker_env(settings: Settings) -> dict[str, str]:
         XINYI_ID_ENCRYPTION_KEYS=json.dumps(settings.id_encryption_keys),
         XINYI_ID_ENCRYPTION_ACTIVE_KID=settings.id_encryption_active_kid,
         XINYI_ID_HASH_KEY=settings.id_hash_key,
+        XINYI_AUDIT_HMAC_KEYS=json.dumps(settings.audit_hmac_keys),
+        XINYI_AUDIT_HMAC_ACTIVE_KID=settings.audit_hmac_active_kid,
         XINYI_WEBHOOK_TIMEOUT_SECONDS="2",  # lease: 2 × 2 + 5 = 9 s
         XINYI_WEBHOOK_BACKOFF_BASE_SECONDS="0.5",
         XINYI_WEBHOOK_BACKOFF_MAX_SECONDS="2",
