@@ -3,8 +3,6 @@ heartbeats, an idle timeout, and a SIGTERM ends open streams so the process exit
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import socket
 import subprocess
@@ -29,7 +27,7 @@ from app.main import create_app
 from app.subjects import service as subjects_service
 from app.verifications import stream
 from tests.core.test_errors import assert_problem
-from tests.helpers import make_phone
+from tests.helpers import make_phone, process_env
 from tests.passes import helpers
 
 PATH = "/v1/me/verifications/stream"
@@ -109,20 +107,7 @@ def free_port() -> int:
 
 
 def server_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}
-    env.update(
-        XINYI_ENV="test",
-        XINYI_DATABASE_URL=settings.database_url,
-        XINYI_REDIS_URL=settings.redis_url,
-        XINYI_SECRET_KEY=settings.secret_key,
-        XINYI_ID_ENCRYPTION_KEYS=json.dumps(settings.id_encryption_keys),
-        XINYI_ID_ENCRYPTION_ACTIVE_KID=settings.id_encryption_active_kid,
-        XINYI_ID_HASH_KEY=settings.id_hash_key,
-        XINYI_AUDIT_HMAC_KEYS=json.dumps(settings.audit_hmac_keys),
-        XINYI_AUDIT_HMAC_ACTIVE_KID=settings.audit_hmac_active_kid,
-        XINYI_LOG_JSON="true",
-    )
-    return env
+    return {**process_env(settings), "XINYI_REDIS_URL": settings.redis_url}
 
 
 def a_resident_token(engine: Engine, settings: Settings) -> str:

@@ -11,16 +11,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.partners import service as partners_service
 from app.webhooks import delivery, outbound, service
 from tests.webhooks.receiver import receiver
-from tests.webhooks.test_delivery import POLICY, _delivery, _emit
+from tests.webhooks.test_delivery import POLICY, _delivery, _emit, _endpoint
 
 SETUP = Principal(type="system", id="test-setup")
 DNS = {
@@ -92,16 +90,9 @@ def test_registration_accepts_a_name_with_public_addresses_only(production: Sett
 
 
 def _stored_endpoint(engine: Engine, settings: Settings, url: str) -> tuple[str, str]:
-    """A committed bank endpoint with ``url`` as stored (registered while its name was public, say):
-    (partner id, endpoint id)."""
-    with Session(engine, expire_on_commit=False) as session:
-        partner = partners_service.create_partner(session, SETUP, f"测试银行 {uuid.uuid4().hex[:6]}", "bank")
-        principal = Principal(type="partner", id=partner.id, partner_kind="bank")
-        endpoint, _ = service.create_endpoint(
-            session, Crypto(settings).cipher, settings, principal, url=url, description=None, event_types=None
-        )
-        session.commit()
-        return partner.id, endpoint.id
+    """A committed bank endpoint with ``url`` as stored (registered while its name was public, say)."""
+    partner_id, endpoint_id, _ = _endpoint(engine, settings, url)
+    return partner_id, endpoint_id
 
 
 def _deliver_with(engine: Engine, settings: Settings, client: object) -> None:
