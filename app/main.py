@@ -14,7 +14,7 @@ from app.accounts.router import router as accounts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import hot_path
+from app.core import clock, hot_path
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -72,6 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
+        clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         audit_service.configure(settings)  # the audit chain's HMAC keys
         engine = make_engine(settings.database_url)
         app.state.settings = settings

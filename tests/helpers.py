@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
@@ -45,6 +46,16 @@ def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, A
     return pair
 
 
+def refresh(client: TestClient, who: dict[str, Any]) -> None:
+    """Trade ``who``'s refresh token for a new pair and use it from now on, as the app does when it comes
+    back after its 15-minute access token expired (a test that moves the clock by days)."""
+    response = client.post("/v1/auth/refresh", json={"refresh_token": who["refresh_token"]})
+    assert response.status_code == 200, response.text
+    pair = response.json()
+    who["refresh_token"] = pair["refresh_token"]
+    who["headers"] = {"Authorization": f"Bearer {pair['access_token']}"}
+
+
 def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, for asserting that a refused call changed nothing."""
     session.flush()
@@ -69,5 +80,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         XINYI_AUDIT_HMAC_KEYS=json.dumps(settings.audit_hmac_keys),
         XINYI_AUDIT_HMAC_ACTIVE_KID=settings.audit_hmac_active_kid,
         XINYI_LOG_JSON="true",
+        # The process runs on the suite's pinned clock, not the machine's date (app.core.clock).
+        XINYI_CLOCK_AT=utcnow().isoformat(),
     )
     return env

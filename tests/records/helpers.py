@@ -62,6 +62,7 @@ def resident_with_identity(
     return {
         "id": pair["user_id"],
         "headers": pair["headers"],
+        "refresh_token": pair["refresh_token"],
         "subject_id": bound.json()["subject_id"],
         "id_number": number,
     }
@@ -74,7 +75,7 @@ def make_operator(client: TestClient, sms: RecordingSender, db: Session) -> dict
     user.roles = ["operator"]
     db.add(user)
     db.commit()
-    return {"id": pair["user_id"], "headers": pair["headers"]}
+    return {"id": pair["user_id"], "headers": pair["headers"], "refresh_token": pair["refresh_token"]}
 
 
 def post_batch(

@@ -14,6 +14,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.core.clock import business_date
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrate import upgrade
@@ -21,7 +22,6 @@ from app.records.catalogue import add_months
 from app.records.cli import app as records_app
 from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.cli import app as scores_app
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore, ScoreRebuild
 from tests.helpers import make_uscc
 from tests.records.helpers import new_id_number

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app.core.clock import business_date
 from app.core.security import Crypto
 from app.records import tasks
 from app.records.files import open_record_file
 from app.records.models import CreditRecord
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.subjects.models import Subject
 from tests.records.helpers import new_id_number, uid

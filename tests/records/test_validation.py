@@ -10,9 +10,9 @@ import pytest
 
 from app.records import ingest
 from app.records.validation import RowError, RowValidator, ValidRow
+from tests.clock import TODAY
 from tests.helpers import make_id_number, make_uscc
 
-TODAY = date(2026, 11, 26)
 ID = make_id_number(born="19850612", seq="123")
 USCC = make_uscc("91650100MA7G8K5X1")
 

@@ -10,14 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.core.sms import RecordingSender
 from app.records import service as records_service
 from app.records.catalogue import ListStatus, ListType
 from app.records.models import ListEntry
 from app.scenarios import service as scenarios_service
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore
+from tests.clock import TODAY
 from tests.records.helpers import resident_with_identity, uid
 
 
@@ -86,8 +87,8 @@ def test_a_black_list_entry_in_force_blocks_even_when_the_stored_score_does_not_
 @pytest.mark.parametrize(
     "fields",
     [
-        {"ends_on": business_date()},  # the first day it no longer applies is today
-        {"ends_on": date(2026, 1, 2)},
+        {"ends_on": TODAY},  # the first day it no longer applies is today
+        {"ends_on": TODAY - timedelta(days=328)},
         {"status": ListStatus.removed},
         {"status": ListStatus.expired},
     ],

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app.core.clock import business_date
 from app.scoring.engine import (
     Improvement,
     ListInput,
@@ -13,13 +14,12 @@ from app.scoring.engine import (
     RecordInput,
     ScoringInputs,
     UnknownFactor,
-    business_date,
     compute,
 )
 from app.scoring.model import active_model
+from tests.clock import TODAY
 
 MODEL = active_model()
-TODAY = date(2026, 11, 26)
 ZERO = dict.fromkeys(MODEL.dimensions, 0)
 
 
