@@ -131,12 +131,14 @@ def rotate_secret(
     endpoint_id: str,
     body: RotateSecret,
     partner: WebhookManager,
+    idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
     response: Response,
 ) -> EndpointWithSecret:
     """A new secret, shown once. The old one keeps signing too (a second ``v1,`` entry) for the grace
-    period, so you can switch your receiver without losing a delivery."""
+    period, so you can switch your receiver without losing a delivery. With an ``Idempotency-Key`` a
+    retry gets the same new secret instead of rotating again."""
     endpoint, secret = service.rotate_secret(
         session, crypto.cipher, partner, endpoint_id, timedelta(seconds=body.grace_period_seconds)
     )

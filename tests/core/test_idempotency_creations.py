@@ -86,3 +86,18 @@ def test_a_webhook_endpoint_is_registered_once_per_idempotency_key(
     assert db.exec(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == bank["id"])).all() != []
     assert len(db.exec(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == bank["id"])).all()) == 1
     assert_holds_no_plain(stored_record(store, f"partner:{bank['id']}", "hook-1"), first.json()["secret"])
+
+
+def test_a_retried_secret_rotation_rotates_once(client: TestClient, db: Session) -> None:
+    bank = pass_helpers.partner(db, "bank")
+    created = client.post(
+        "/v1/partner/webhook-endpoints", json={"url": "https://bank.example/hooks"}, headers=bank["headers"]
+    ).json()
+    path = f"/v1/partner/webhook-endpoints/{created['id']}/rotate-secret"
+    headers = {**bank["headers"], "Idempotency-Key": "rotate-1"}
+    first = client.post(path, json={"grace_period_seconds": 3600}, headers=headers)
+    before = table_snapshot(db)
+    again = client.post(path, json={"grace_period_seconds": 3600}, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["secret"] == first.json()["secret"] != created["secret"]
+    assert table_snapshot(db) == before
