@@ -141,7 +141,7 @@ def test_sigterm_ends_open_streams_and_the_server_exits_within_seconds(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # importing the app takes seconds, more on a loaded machine
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -165,7 +165,7 @@ def test_sigterm_ends_open_streams_and_the_server_exits_within_seconds(
         assert rest[-1] == ": server restarting; reconnect"
         # (uvicorn re-raises the signal once it has shut down cleanly: the status says SIGTERM)
         assert server.wait(timeout=10) in (0, -signal.SIGTERM)
-        assert time.monotonic() - stopped < 3.0
+        assert time.monotonic() - stopped < 5.0
     finally:
         if server.poll() is None:
             server.kill()

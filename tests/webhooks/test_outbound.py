@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -96,7 +95,7 @@ def _stored_endpoint(engine: Engine, settings: Settings, url: str) -> tuple[str,
 
 
 def _deliver_with(engine: Engine, settings: Settings, client: object) -> None:
-    now = datetime.now(UTC)
+    now = utcnow()
     delivery.deliver_due(
         engine, Crypto(settings).cipher, POLICY, clock=lambda: now, client=client, budget_seconds=5
     )  # type: ignore[arg-type]
