@@ -17,6 +17,7 @@ from app.records.files import open_record_file
 from app.records.models import CreditRecord
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.subjects.models import Subject
+from tests.clock import PINNED
 from tests.records.helpers import new_id_number, uid
 
 
@@ -183,8 +184,10 @@ def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, 
 def test_a_parallel_rebuild_resumes_after_the_checkpoint_and_completes(committed_engine):
     """On PostgreSQL the batches go to two processes; on SQLite the same call runs them in turn."""
     with Session(committed_engine) as session:
+        session.add_all(Subject(kind="person") for _ in range(7))  # whatever other tests committed, too
+        session.commit()
         all_ids = list(session.exec(select(Subject.id).order_by(Subject.id)).all())
-    assert len(all_ids) >= 7  # the tests above created subjects
+    assert len(all_ids) >= 7
     summary = tasks.start_rebuild(committed_engine, restart=True)
     tasks.run_rebuild(committed_engine, summary, batch_size=2, max_batches=1)  # then "interrupted"
     first_two = summary.processed
@@ -231,7 +234,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     (``counted_between``) and writes with ``rebuild_many``; digests, scores, reasons, hints and history
     rows are those the per-subject path (``inputs_between`` + ``recompute_many``) writes."""
     import random
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from app.core.bulk import is_postgresql
     from app.records import scoring_inputs
@@ -242,7 +245,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
         pytest.skip("the summarised read is PostgreSQL's")
     rng = random.Random(20261127)
     today = business_date()
-    now = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
+    now = PINNED + timedelta(days=1, hours=6, microseconds=123456)
     subjects = [Subject(kind="person") for _ in range(40)]
     db.add_all(subjects)
     db.flush()

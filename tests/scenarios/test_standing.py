@@ -3,7 +3,7 @@ two separate reads say: the lists themselves decide the block, the stored score 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from app.records.models import ListEntry
 from app.scenarios import service as scenarios_service
 from app.scoring import service as scoring_service
 from app.scoring.models import CreditScore
-from tests.clock import TODAY
+from tests.clock import TODAY, days_ago
 from tests.records.helpers import resident_with_identity, uid
 
 
@@ -33,7 +33,7 @@ def _list_entry(db: Session, subject_id: str, list_type: ListType, **fields: Any
         subject_id=subject_id,
         list_type=list_type,
         legal_basis="test",
-        starts_on=date(2026, 1, 1),
+        starts_on=days_ago(329),
         source="test",
         source_record_id=uid(),
         content_hash="0" * 32,
