@@ -2,21 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+LOCKS := requirements/app.lock requirements/dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml $(LOCKS) 2>/dev/null | cksum | cut -d' ' -f1)
+# The locker, installed into .venv by `make lock` only: installing needs nothing but pip.
+UV_VERSION := 0.13.9
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify
+.PHONY: install lock run serve test lint typecheck pytest clean bench-scoring bench-verify
 
-$(STAMP): pyproject.toml
+# Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
+$(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@if [ -f partners/pyproject.toml ]; then $(BIN)/python -m pip install --quiet -e './partners[qr]'; fi
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./partners
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## make lock: re-resolve requirements/*.lock after a dependency changed in a pyproject.toml (needs PyPI)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o requirements/app.lock pyproject.toml
+	$(UV_COMPILE) -o requirements/dev.lock --all-extras pyproject.toml partners/pyproject.toml
 
 ## make run: migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000
 run: install

@@ -86,6 +86,7 @@ def serve(
             port=port,
             workers=workers,
             proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
             log_config=None,
         )
     finally:

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # At most 10: the PostgreSQL pool (45 + 5) covers these and anyio's default 40 together.
     hot_path_threads: int = Field(default=8, ge=1, le=10)
 
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips):
+    # the proxy in front, comma-separated, or "*" where only the proxy can reach the API.
+    trusted_proxies: str = "127.0.0.1"
+
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
 
