@@ -10,7 +10,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run serve test lint typecheck pytest clean bench-scoring bench-verify
+.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify
 
 # Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
 $(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
@@ -44,7 +44,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy app $(wildcard partners/xinyi_partner)
+	$(BIN)/mypy app scripts $(wildcard partners/xinyi_partner)
 
 pytest: install
 	XINYI_TEST_LEG=embedded $(BIN)/pytest
@@ -52,6 +52,10 @@ pytest: install
 		echo "== external leg: PostgreSQL + Redis =="; \
 		XINYI_TEST_LEG=external $(BIN)/pytest; \
 	fi
+
+## make compose-smoke: compose.yaml's services as local processes in compose's order, then a sign-in and a pass
+compose-smoke: install
+	scripts/compose-smoke $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
