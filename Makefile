@@ -33,7 +33,7 @@ lock:
 run: install
 	mkdir -p var
 	$(BIN)/xinyi migrate
-	$(BIN)/xinyi demo load
+	$(BIN)/xinyi demo load --host $(HOST) --port $(PORT)
 	$(BIN)/xinyi serve --host $(HOST) --port $(PORT) --with-worker
 
 ## make test: lint, types, and the whole suite (again on PostgreSQL + Redis when their URLs are set)
