@@ -41,6 +41,7 @@ class ReportScan(BaseModel):
     scenario: str
     decision: str
     reason: str
+    reason_labels: dict[str, str] = Field(description="The reason in Chinese (zh) and English (en).")
 
 
 class ReportObjection(BaseModel):

@@ -39,6 +39,7 @@ from app.reports.schemas import (
     ReportSection,
     ReportSubject,
 )
+from app.scenarios import service as scenarios_service
 from app.scoring import explain
 from app.scoring import service as scoring_service
 from app.scoring.engine import business_date
@@ -141,6 +142,7 @@ def _scans(session: Session, subject_id: str) -> tuple[list[ReportScan], bool]:
                 scenario=row.scenario,
                 decision=row.decision,
                 reason=row.reason,
+                reason_labels=scenarios_service.reason_labels(row.reason),
             )
         )
     return scans, has_more
@@ -164,6 +166,9 @@ def build(
     scans, scans_more = _scans(session, subject_id)
     log_rows, log_more = audit_service.list_entries(
         session, PageParams(limit=SECTION_LIMIT, starting_after=None), subject_id=subject_id
+    )
+    log_partners = partners_service.names_of(
+        session, sorted({e.actor_id for e in log_rows if e.actor_type == "partner"})
     )
     return CreditReportOut(
         id=report_id,
@@ -221,6 +226,7 @@ def build(
                 created_at=e.created_at,
                 actor_type=e.actor_type,
                 partner_id=e.actor_id if e.actor_type == "partner" else None,
+                partner_name=log_partners.get(e.actor_id) if e.actor_type == "partner" else None,
                 action=e.action,
                 purpose=e.purpose,
                 legal_basis=e.legal_basis,
