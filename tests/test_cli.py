@@ -89,6 +89,12 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     users = {u.phone_masked: u.subject_id for u in rows(cli_url, select(User))}
     levels = {s.subject_id: s.level for s in rows(cli_url, select(CreditScore))}
     assert (levels[users["138****0001"]], levels[users["138****0002"]]) == ("A", "C")
+    # the README's 信易贷 walkthrough tells the demo enterprise's level and score as they are
+    (firm,) = rows(cli_url, select(Enterprise))
+    (score,) = rows(cli_url, select(CreditScore).where(CreditScore.subject_id == firm.subject_id))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    told = re.search(r"the demo enterprise is level (\w+) \((\d+)\)", readme)
+    assert told is not None and (told[1], int(told[2])) == (score.level, score.score)
     batches = rows(
         cli_url,
         select(RecordBatch).where(RecordBatch.channel != "platform").order_by(col(RecordBatch.created_at)),

@@ -63,6 +63,10 @@ class ReportRepair(BaseModel):
     decided_at: datetime | None
 
 
+class ReportAccessEntry(AccessLogEntry):
+    partner_name: str | None = Field(description="The partner's name, when the actor was one.")
+
+
 class ReportSection(BaseModel):
     """A section cut at its first ``limit`` items, newest first; the full list has its own endpoint."""
 
@@ -86,7 +90,7 @@ class CreditReportOut(BaseModel):
     repairs: list[ReportRepair]
     verifications: list[ReportScan]
     verifications_section: ReportSection
-    access_log: list[AccessLogEntry]
+    access_log: list[ReportAccessEntry]
     access_log_section: ReportSection
     consents: list[dict[str, Any]] = Field(
         description="Consents given about this subject (consent register)."

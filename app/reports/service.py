@@ -13,7 +13,6 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.audit import service as audit_service
-from app.audit.schemas import AccessLogEntry
 from app.consents import service as consents_service
 from app.core.clock import utcnow
 from app.core.errors import InvalidInput, NotFound
@@ -31,6 +30,7 @@ from app.repairs.models import RepairStatus
 from app.reports.models import CreditReportIssue
 from app.reports.schemas import (
     CreditReportOut,
+    ReportAccessEntry,
     ReportListEntry,
     ReportObjection,
     ReportRecord,
@@ -221,7 +221,7 @@ def build(
         verifications=scans,
         verifications_section=ReportSection(truncated=scans_more, full_list="/v1/me/verifications"),
         access_log=[
-            AccessLogEntry(
+            ReportAccessEntry(
                 id=e.id,
                 created_at=e.created_at,
                 actor_type=e.actor_type,

@@ -44,14 +44,11 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def service_on(settings: Settings, url: str) -> TestClient:
+def service_on(settings: Settings, url: str, sms: RecordingSender) -> TestClient:
     return TestClient(
-        create_app(settings.model_copy(update={"database_url": url}), store=MemoryStore(), sms_sender=SMS),
+        create_app(settings.model_copy(update={"database_url": url}), store=MemoryStore(), sms_sender=sms),
         raise_server_exceptions=False,
     )
-
-
-SMS = RecordingSender()
 
 
 @needs_postgresql
@@ -59,6 +56,7 @@ def test_a_restored_backup_keeps_its_audit_log_intact_and_its_passes_verifiable(
     settings: Settings, tmp_path: Path
 ) -> None:
     dump = tmp_path / "xinyi.dump"
+    sms = RecordingSender()
     with fresh_database("backup") as source:
         # given a running city: a signing key, a resident who signed in, bound her ID and holds a pass
         upgrade(url=source)
@@ -66,8 +64,8 @@ def test_a_restored_backup_keeps_its_audit_log_intact_and_its_passes_verifiable(
         with Session(engine) as session:
             signing_service.rotate(session, Crypto(settings).cipher, Principal(type="system", id="test"))
             session.commit()
-        with service_on(settings, source) as client:
-            resident = sign_in(client, SMS, make_phone())
+        with service_on(settings, source, sms) as client:
+            resident = sign_in(client, sms, make_phone())
             bound = client.put(
                 "/v1/me/identity",
                 json={"name": "王芳", "id_number": make_id_number()},
@@ -118,7 +116,7 @@ def test_a_restored_backup_keeps_its_audit_log_intact_and_its_passes_verifiable(
         assert verified.stdout.startswith("audit log intact: ")
         assert verified.stdout.endswith(f" chain(s), {entries} entries checked\n")
 
-        with service_on(settings, restored) as client:
+        with service_on(settings, restored, sms) as client:
             # and the pass signed before the dump verifies against the restored service's published keys
             token = issued.json()["token"]
             jwks = client.get("/.well-known/jwks.json").json()
