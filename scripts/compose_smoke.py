@@ -40,6 +40,8 @@ XINYI = str(Path(sys.executable).with_name("xinyi"))
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PHONE = "13900000042"
 STARTED = time.monotonic()
+# A ceiling, not a wait: two API processes importing the app on a loaded two-core box took up to a minute.
+READY_WITHIN_S = 180.0
 CODE_IN_LOG = re.compile(r"sign-in code is (\d{6})")
 
 
@@ -86,9 +88,10 @@ def id_number(serial: int) -> str:
 
 
 @contextmanager
-def fresh_database(server: str) -> Iterator[str]:
+def fresh_database(server: str, label: str = "smoke") -> Iterator[str]:
+    """A new, empty database on ``server`` (dropped afterwards, even with connections left); yields its URL."""
     url = make_url(server)
-    name = f"xinyi_smoke_{uuid.uuid4().hex[:12]}"
+    name = f"xinyi_{label}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -192,7 +195,9 @@ def run(server: str, port: int, keep_logs: bool) -> None:
                 argv[argv.index("--port") + 1] = str(port)
                 argv[argv.index("--workers") + 1] = "2"
                 processes.start("api", argv, env)
-                status = wait_until("/readyz 200", lambda: call(base, "GET", "/readyz")[0] == 200 or None, 60)
+                status = wait_until(
+                    "/readyz 200", lambda: call(base, "GET", "/readyz")[0] == 200 or None, READY_WITHIN_S
+                )
                 check(status, "/readyz")
                 print("compose-smoke: /readyz 200", flush=True)
             elif name == "worker":

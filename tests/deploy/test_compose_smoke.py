@@ -4,22 +4,18 @@ and a pass."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from tests.deploy.pg import needs_postgresql
+from tests.deploy.pg import needs_postgresql, server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @needs_postgresql
 def test_the_composed_system_starts_in_order_and_a_resident_gets_a_pass() -> None:
-    server = make_url(os.environ["XINYI_TEST_DATABASE_URL"]).set(database="postgres")
     done = subprocess.run(  # noqa: S603 (our own script)
-        [str(ROOT / "scripts" / "compose-smoke"), "--database-server", server.render_as_string(False)],
+        [str(ROOT / "scripts" / "compose-smoke"), "--database-server", server_url()],
         capture_output=True,
         text=True,
         timeout=300,
