@@ -10,7 +10,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify
+.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
 
 # Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
 $(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
@@ -44,7 +44,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy app scripts $(wildcard partners/xinyi_partner)
+	$(BIN)/mypy app scripts/compose_smoke.py $(wildcard partners/xinyi_partner)
 
 # In parallel (one worker per core, each with its own database and Redis db) and in random order
 # (pytest-randomly prints the seed; PYTEST_ARGS="-n auto --randomly-seed=N" replays an order).
@@ -70,3 +70,11 @@ bench-scoring: install
 ## make bench-verify: one uvicorn worker on PostgreSQL + Redis (db 13), 64 connections: POST /v1/verifications vs a bare reference, and pass issuance (BENCH_ARGS=--duration 10)
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
+
+## make bench-web: the scanner's camera frame -> result (fake camera, zxing-wasm), the decoder's and the pages' sizes
+bench-web: install
+	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
+
+## make screens: a screenshot of each main screen (phone size) into docs/screens/ (needs a Chinese font)
+screens: install
+	$(BIN)/python -m scripts.screens
