@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
-# Build stage: resolve and install dependencies into a virtualenv.
+# Build stage: install the locked dependencies (exact versions, hashes checked), then the app without deps.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /venv
 WORKDIR /src
+COPY requirements/app.lock ./requirements/
+RUN /venv/bin/pip install --require-hashes -r requirements/app.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /venv/bin/pip install .
+RUN /venv/bin/pip install --no-deps .
 
 # Runtime stage: the virtualenv, the source it runs from, and an unprivileged user.
 FROM python:3.11-slim
@@ -14,9 +16,11 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONPATH=/srv \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    XINYI_ENV=production
+    XINYI_ENV=production \
+    XINYI_EVIDENCE_DIR=/var/lib/xinyi/evidence
 RUN groupadd --system --gid 10001 xinyi \
-    && useradd --system --uid 10001 --gid xinyi --home-dir /srv --shell /usr/sbin/nologin xinyi
+    && useradd --system --uid 10001 --gid xinyi --home-dir /srv --shell /usr/sbin/nologin xinyi \
+    && install -d -o xinyi -g xinyi -m 0700 /var/lib/xinyi/evidence
 COPY --from=build /venv /venv
 WORKDIR /srv
 COPY --chown=xinyi:xinyi alembic.ini ./
@@ -24,9 +28,14 @@ COPY --chown=xinyi:xinyi migrations ./migrations
 COPY --chown=xinyi:xinyi app ./app
 COPY --chown=xinyi:xinyi scenarios ./scenarios
 USER xinyi
+# Evidence files (objections, repairs): a volume the unprivileged user owns; back it up with the database.
+VOLUME ["/var/lib/xinyi/evidence"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-# Migrations first (Alembic is safe to run on every start), then uvicorn's process manager.
+# Ready means the database and Redis both answer, not only that the process is up.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"]
+# Migrations first (they hold an advisory lock, so replicas starting together are safe), then uvicorn's
+# process manager. The same image runs the scheduled jobs: `docker run … xinyi worker` (compose.yaml).
 # Production needs XINYI_SECRET_KEY, XINYI_ID_ENCRYPTION_KEYS, XINYI_ID_ENCRYPTION_ACTIVE_KID,
 # XINYI_ID_HASH_KEY, XINYI_AUDIT_HMAC_KEYS (+ _ACTIVE_KID), XINYI_DATABASE_URL and XINYI_REDIS_URL
 # (maxmemory-policy noeviction); it refuses to start on the defaults. Behind a load balancer, set

@@ -2,27 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+LOCKS := requirements/app.lock requirements/dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml $(LOCKS) 2>/dev/null | cksum | cut -d' ' -f1)
+# The locker, installed into .venv by `make lock` only: installing needs nothing but pip.
+UV_VERSION := 0.13.9
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
+.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
 
-$(STAMP): pyproject.toml
+# Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
+$(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@if [ -f partners/pyproject.toml ]; then $(BIN)/python -m pip install --quiet -e './partners[qr]'; fi
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./partners
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
+## make lock: re-resolve requirements/*.lock after a dependency changed in a pyproject.toml (needs PyPI)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o requirements/app.lock pyproject.toml
+	$(UV_COMPILE) -o requirements/dev.lock --all-extras pyproject.toml partners/pyproject.toml
+
 ## make run: migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000
 run: install
 	mkdir -p var
 	$(BIN)/xinyi migrate
-	$(BIN)/xinyi demo load
+	$(BIN)/xinyi demo load --host $(HOST) --port $(PORT)
 	$(BIN)/xinyi serve --host $(HOST) --port $(PORT) --with-worker
 
 ## make test: lint, types, and the whole suite (again on PostgreSQL + Redis when their URLs are set)
@@ -33,7 +44,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy app $(wildcard partners/xinyi_partner)
+	$(BIN)/mypy app scripts/compose_smoke.py $(wildcard partners/xinyi_partner)
 
 # In parallel (one worker per core, each with its own database and Redis db) and in random order
 # (pytest-randomly prints the seed; PYTEST_ARGS="-n auto --randomly-seed=N" replays an order).
@@ -44,6 +55,10 @@ pytest: install
 		echo "== external leg: PostgreSQL + Redis =="; \
 		XINYI_TEST_LEG=external $(BIN)/pytest $(PYTEST_ARGS); \
 	fi
+
+## make compose-smoke: compose.yaml's services as local processes in compose's order, then a sign-in and a pass
+compose-smoke: install
+	scripts/compose-smoke $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

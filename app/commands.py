@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.accounts.models import Role
 from app.audit.cli import app as audit_app
 from app.core import clock
 from app.core.config import get_settings
@@ -34,6 +35,27 @@ demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a local run.")
 app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
 console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"xinyi {version('xinyi')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """信易+ operator commands."""
+    # Every command runs on the service's clock: XINYI_CLOCK_OFFSET / XINYI_CLOCK_AT outside production.
+    settings = get_settings()
+    clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
 
 
 @app.command()
@@ -96,13 +118,6 @@ def serve(
         stop.set()
 
 
-@app.callback()
-def _set_clock() -> None:
-    """Every command runs on the service's clock: XINYI_CLOCK_OFFSET / XINYI_CLOCK_AT outside production."""
-    settings = get_settings()
-    clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
-
-
 @app.command()
 def worker(
     tick: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 1.0,
@@ -131,22 +146,19 @@ def worker(
 @admin_app.command("create")
 def admin_create(
     phone: Annotated[str, typer.Option(help="The staff member's mobile number; they sign in with it.")],
-    role: Annotated[str, typer.Option(help="operator or auditor")],
+    role: Annotated[Role, typer.Option(help="The role to give.")],
 ) -> None:
     """Give an account (created if needed) the operator or auditor role."""
     from app.accounts import service as accounts_service
-    from app.accounts.models import Role
     from app.audit import service as audit_service
     from app.core.errors import AppError
     from app.core.principal import Principal
 
-    if role not in {r.value for r in Role}:
-        raise typer.BadParameter("role must be operator or auditor", param_hint="--role")
     settings = get_settings()
     try:
         with session_scope(settings.database_url) as session:
             user = accounts_service.get_or_create_user_by_phone(session, Crypto(settings), phone)
-            user.roles = sorted({*user.roles, role})
+            user.roles = sorted({*user.roles, role.value})
             session.add(user)
             audit_service.record(
                 session,
@@ -155,23 +167,53 @@ def admin_create(
                 action="staff.role_granted",
                 purpose="platform administration",
                 legal_basis="platform operating rules",
-                details={"user_id": user.id, "role": role},
+                details={"user_id": user.id, "role": role.value},
             )
-            console.print(f"{user.phone_masked} ({user.id}) now has role {role}")
+            console.print(f"{user.phone_masked} ({user.id}) now has role {role.value}")
     except AppError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.detail}")
         raise typer.Exit(2) from None
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether a server already listens there (the bind uvicorn will attempt, tried first)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 @demo_app.command("load")
-def demo_load() -> None:
-    """Load the demo city (idempotent) and print how to sign in as each user."""
+def demo_load(
+    host: Annotated[
+        str, typer.Option(help="The interface the demo will be served on (`make run`'s HOST).")
+    ] = ("127.0.0.1"),
+    port: Annotated[
+        int, typer.Option(help="The port it will be served on: must be free (`make run`'s PORT).")
+    ] = 8000,
+) -> None:
+    """Load the demo city (idempotent) and print how to sign in as each user. Refuses, changing nothing,
+    when the port is taken: a demo already serving there keeps its partner keys."""
     from app.demo import load
 
+    if _port_taken(host, port):
+        typer.echo(
+            f"error: port {port} on {host} is in use (a demo already running?). Nothing was loaded and its "
+            f"partner keys still work. Stop it, or serve on another port: make run PORT={port + 1}",
+            err=True,
+        )
+        raise typer.Exit(1)
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         summary = load(session, Crypto(settings))
-    base = "http://127.0.0.1:8000"
+    base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104 (compared, not bound)
     table = Table(
         title="Demo accounts: sign in with phone + SMS code (the code is printed in the server log)"
     )
@@ -192,6 +234,7 @@ def demo_load() -> None:
         f"\nSign in: curl -X POST {base}/v1/auth/otp -H 'Content-Type: application/json' "
         '-d \'{"phone": "13800000001"}\'  (then see README.md)'
     )
+    typer.echo(f"\nServing on {base} (API docs: {base}/docs)")
 
 
 @demo_app.command("rights")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -33,9 +37,16 @@ def cli_url(tmp_path: Path) -> Iterator[str]:
 
 
 def run(url: str, *args: str):
-    result = CliRunner().invoke(app, list(args), env={"XINYI_DATABASE_URL": url, "XINYI_ENV": "development"})
+    env = {"XINYI_DATABASE_URL": url, "XINYI_ENV": "development", "COLUMNS": "200"}
+    result = CliRunner().invoke(app, list(args), env=env)
     get_settings.cache_clear()
     return result
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def rows(url: str, statement):
@@ -49,12 +60,12 @@ def rows(url: str, statement):
 
 def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     assert run(cli_url, "migrate").exit_code == 0
-    first = run(cli_url, "demo", "load")
+    first = run(cli_url, "demo", "load", "--port", str(free_port()))
     assert first.exit_code == 0, first.output
     keys_first = re.findall(r"Bearer (xyk_\S+)", first.stdout)
     assert len(keys_first) == 5
     assert len(re.findall(r"^Rental rnt_", first.stdout, re.M)) == 3  # the demo merchant's rental flows
-    second = run(cli_url, "demo", "load")
+    second = run(cli_url, "demo", "load", "--port", str(free_port()))
     assert second.exit_code == 0, second.output
     keys_second = re.findall(r"Bearer (xyk_\S+)", second.stdout)
     assert len(keys_second) == 5 and not set(keys_first) & set(keys_second)
@@ -78,6 +89,12 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
     users = {u.phone_masked: u.subject_id for u in rows(cli_url, select(User))}
     levels = {s.subject_id: s.level for s in rows(cli_url, select(CreditScore))}
     assert (levels[users["138****0001"]], levels[users["138****0002"]]) == ("A", "C")
+    # the README's 信易贷 walkthrough tells the demo enterprise's level and score as they are
+    (firm,) = rows(cli_url, select(Enterprise))
+    (score,) = rows(cli_url, select(CreditScore).where(CreditScore.subject_id == firm.subject_id))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    told = re.search(r"the demo enterprise is level (\w+) \((\d+)\)", readme)
+    assert told is not None and (told[1], int(told[2])) == (score.level, score.score)
     batches = rows(
         cli_url,
         select(RecordBatch).where(RecordBatch.channel != "platform").order_by(col(RecordBatch.created_at)),
@@ -89,7 +106,7 @@ def test_migrate_then_demo_load_twice(cli_url: str) -> None:
 def test_demo_rights_tells_the_objection_and_repair_story(cli_url: str, tmp_path: Path) -> None:
     env = {"XINYI_EVIDENCE_DIR": str(tmp_path / "evidence")}
     assert run(cli_url, "migrate").exit_code == 0
-    assert run(cli_url, "demo", "load").exit_code == 0
+    assert run(cli_url, "demo", "load", "--port", str(free_port())).exit_code == 0
     told = CliRunner().invoke(
         app, ["demo", "rights"], env={"XINYI_DATABASE_URL": cli_url, "XINYI_ENV": "development", **env}
     )
@@ -110,7 +127,7 @@ def test_demo_rights_tells_the_objection_and_repair_story(cli_url: str, tmp_path
 
 def test_stats_prints_the_xinyidai_figures(cli_url: str) -> None:
     run(cli_url, "migrate")
-    run(cli_url, "demo", "load")
+    run(cli_url, "demo", "load", "--port", str(free_port()))
     result = run(cli_url, "stats", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
@@ -145,7 +162,10 @@ def test_admin_create_grants_a_role_and_audits_it(cli_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--phone", "13912345678", "--role", "superuser"], "role must be operator or auditor"),
+        (
+            ["--phone", "13912345678", "--role", "superuser"],
+            "'superuser' is not one of 'operator', 'auditor'",
+        ),
         (["--phone", "139123", "--role", "operator"], "invalid_phone"),
     ],
 )
@@ -236,3 +256,83 @@ def test_xinyi_scores_rebuild_runs_without_the_other_commands(cli_url, monkeypat
     assert refused.value.code == 2 and "--batch-size" in capsys.readouterr().err
     full = run(cli_url, "scores", "rebuild", "--batch-size", "5")
     assert full.exit_code == 2
+
+
+def test_a_second_demo_load_on_a_port_in_use_changes_nothing_and_says_why(cli_url: str) -> None:
+    # given a demo loaded and served on a port
+    run(cli_url, "migrate")
+    port = free_port()
+    first = run(cli_url, "demo", "load", "--port", str(port))
+    assert first.exit_code == 0, first.output
+    assert f"Serving on http://127.0.0.1:{port} (API docs: http://127.0.0.1:{port}/docs)" in first.stdout
+    assert f"curl -X POST http://127.0.0.1:{port}/v1/auth/otp" in first.stdout
+    keys = rows(cli_url, select(ApiKey))
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+
+        # when `make run` is started again while it serves
+        second = run(cli_url, "demo", "load", "--port", str(port))
+
+    # then it stops before touching anything: the running demo's keys still work
+    assert second.exit_code == 1
+    assert f"error: port {port} on 127.0.0.1 is in use" in second.output
+    assert f"make run PORT={port + 1}" in second.output
+    assert rows(cli_url, select(ApiKey)) == keys
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"xinyi {version('xinyi')}\n"
+
+
+def test_admin_create_lists_its_roles() -> None:
+    result = CliRunner().invoke(app, ["admin", "create", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "<operator|auditor>" in result.stdout
+
+
+XINYI = str(Path(sys.executable).with_name("xinyi"))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgres://someone@127.0.0.1/xinyi",
+            "error: XINYI_DATABASE_URL is not a URL this service can use: write "
+            "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME (not postgres://) or sqlite:///PATH",
+        ),
+        (
+            "postgresql+psycopg://someone@127.0.0.1:1/xinyi",
+            "error: cannot use the database (XINYI_DATABASE_URL): connection failed: connection to server at "
+            '"127.0.0.1", port 1 failed: Connection refused',
+        ),
+    ],
+)
+def test_a_database_the_cli_cannot_use_is_one_clear_line(url: str, message: str) -> None:
+    done = subprocess.run(  # noqa: S603 (our own command)
+        [XINYI, "audit", "verify"],
+        env={"XINYI_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == message + "\n"
+
+
+def test_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    done = subprocess.run(  # noqa: S603 (our own command)
+        [XINYI, "admin", "create", "--phone", "13912345678", "--role", "operator"],
+        env={"XINYI_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: the database is not migrated (no such table: users): run `xinyi migrate` first\n"
+    )

@@ -35,6 +35,10 @@ class FieldCipher:
         self._keys = {kid: AESGCM(_b64decode(key)) for kid, key in keys.items()}
         self.active_kid = active_kid
 
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
     def seal(self, plaintext: str, purpose: str) -> Sealed:
         nonce = secrets.token_bytes(12)
         ct = self._keys[self.active_kid].encrypt(nonce, plaintext.encode(), purpose.encode())

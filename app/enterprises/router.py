@@ -40,8 +40,9 @@ def register_enterprise(
 
 
 @router.get("/v1/me/enterprises")
-def my_enterprises(user: CurrentUser, session: SessionDep) -> list[EnterpriseOut]:
-    return [_out(session, e) for e in service.list_for_user(session, user.id)]
+def my_enterprises(user: CurrentUser, session: SessionDep) -> Page[EnterpriseOut]:
+    """The enterprises you administer, in the API's list shape (all of them: a person administers few)."""
+    return Page(data=[_out(session, e) for e in service.list_for_user(session, user.id)], has_more=False)
 
 
 @router.get("/v1/enterprises/{enterprise_id}")

@@ -18,18 +18,18 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
 
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.security import Crypto
-from app.records import tasks
+from app.records import file_format, tasks
 from app.records.files import FileRefused, open_record_file
 from app.records.ingest import ChunkOutcome
 from app.records.rebuild_cli import rebuild_scores
@@ -48,7 +48,7 @@ def _refuse(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-@app.command("import")
+@app.command("import", epilog=file_format.HELP)
 def import_records(
     file: Annotated[Path, typer.Argument(help="A CSV file with a header line, or JSON Lines (.jsonl).")],
     source: Annotated[
@@ -87,16 +87,17 @@ def import_records(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 TaskProgressColumn(),
-                TransferSpeedColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
-                TextColumn("{task.fields[rows]} rows"),
                 console=err,
                 disable=not progress,
             )
         )
-        task = bar.add_task(file.name, total=record_file.size, rows=0)
-        rows_done = 0
+        # Counted in rows that landed (or were refused) in committed chunks, not in bytes read: the reader
+        # runs ahead of the database.
+        task = bar.add_task(file.name, total=record_file.line_count() if progress else None)
 
         def on_error(error: RowError) -> None:
             if len(shown) < _SHOWN_ERRORS:
@@ -107,9 +108,7 @@ def import_records(
                 )
 
         def on_chunk(count: int, _outcome: ChunkOutcome) -> None:
-            nonlocal rows_done
-            rows_done += count
-            bar.update(task, completed=record_file.position, rows=rows_done)
+            bar.advance(task, count)
 
         try:
             summary = tasks.import_file(
@@ -123,7 +122,7 @@ def import_records(
             )
         finally:
             engine.dispose()
-        bar.update(task, completed=record_file.size)
+        bar.update(task, total=summary.received, completed=summary.received)
     for error in shown:
         where = f" {error.field}" if error.field else ""
         typer.echo(f"row {error.row}{where}: {error.code} — {error.message}", err=True)

@@ -41,6 +41,7 @@ class ReportScan(BaseModel):
     scenario: str
     decision: str
     reason: str
+    reason_labels: dict[str, str] = Field(description="The reason in Chinese (zh) and English (en).")
 
 
 class ReportObjection(BaseModel):
@@ -60,6 +61,10 @@ class ReportRepair(BaseModel):
     received_at: datetime
     decision_due_on: date
     decided_at: datetime | None
+
+
+class ReportAccessEntry(AccessLogEntry):
+    partner_name: str | None = Field(description="The partner's name, when the actor was one.")
 
 
 class ReportSection(BaseModel):
@@ -85,7 +90,7 @@ class CreditReportOut(BaseModel):
     repairs: list[ReportRepair]
     verifications: list[ReportScan]
     verifications_section: ReportSection
-    access_log: list[AccessLogEntry]
+    access_log: list[ReportAccessEntry]
     access_log_section: ReportSection
     consents: list[dict[str, Any]] = Field(
         description="Consents given about this subject (consent register)."

@@ -13,7 +13,6 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.audit import service as audit_service
-from app.audit.schemas import AccessLogEntry
 from app.consents import service as consents_service
 from app.core.clock import business_date, utcnow
 from app.core.errors import InvalidInput, NotFound
@@ -31,6 +30,7 @@ from app.repairs.models import RepairStatus
 from app.reports.models import CreditReportIssue
 from app.reports.schemas import (
     CreditReportOut,
+    ReportAccessEntry,
     ReportListEntry,
     ReportObjection,
     ReportRecord,
@@ -39,6 +39,7 @@ from app.reports.schemas import (
     ReportSection,
     ReportSubject,
 )
+from app.scenarios import service as scenarios_service
 from app.scoring import explain
 from app.scoring import service as scoring_service
 from app.scoring.schemas import Language
@@ -140,6 +141,7 @@ def _scans(session: Session, subject_id: str) -> tuple[list[ReportScan], bool]:
                 scenario=row.scenario,
                 decision=row.decision,
                 reason=row.reason,
+                reason_labels=scenarios_service.reason_labels(row.reason),
             )
         )
     return scans, has_more
@@ -163,6 +165,9 @@ def build(
     scans, scans_more = _scans(session, subject_id)
     log_rows, log_more = audit_service.list_entries(
         session, PageParams(limit=SECTION_LIMIT, starting_after=None), subject_id=subject_id
+    )
+    log_partners = partners_service.names_of(
+        session, sorted({e.actor_id for e in log_rows if e.actor_type == "partner"})
     )
     return CreditReportOut(
         id=report_id,
@@ -215,11 +220,12 @@ def build(
         verifications=scans,
         verifications_section=ReportSection(truncated=scans_more, full_list="/v1/me/verifications"),
         access_log=[
-            AccessLogEntry(
+            ReportAccessEntry(
                 id=e.id,
                 created_at=e.created_at,
                 actor_type=e.actor_type,
                 partner_id=e.actor_id if e.actor_type == "partner" else None,
+                partner_name=log_partners.get(e.actor_id) if e.actor_type == "partner" else None,
                 action=e.action,
                 purpose=e.purpose,
                 legal_basis=e.legal_basis,

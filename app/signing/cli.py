@@ -7,17 +7,22 @@ from typing import Annotated
 
 import typer
 
+from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import AppError
 from app.core.principal import Principal
+from app.core.reseal import SealedColumn, UnknownSealingKey, kids_in_use, reseal_batch
 from app.core.security import Crypto
 from app.signing import service
 
 CLI_ACTOR = Principal(type="system", id="cli")
 
-app = typer.Typer(no_args_is_help=True, help="Signing keys for QR passes (JWKS at /.well-known/jwks.json).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Signing keys for QR passes (JWKS at /.well-known/jwks.json); retiring an ID-encryption key.",
+)
 
 
 @app.command()
@@ -63,3 +68,50 @@ def list_keys() -> None:
                 f"{key.generation:>3}  {key.kid}  {service.state_of(key, now):<11}  "
                 f"signs from {key.activates_at:%Y-%m-%d %H:%M}  retired {retired:<16}  unpublished {unpublish}"
             )
+
+
+@app.command()
+def reencrypt(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows re-sealed per transaction.")] = 500,
+) -> None:
+    """Re-seal every encrypted value (ID numbers, signing keys' private halves, webhook secrets) under
+    XINYI_ID_ENCRYPTION_ACTIVE_KID, one committed batch at a time. Safe to interrupt and run again; a second
+    run re-seals nothing. Afterwards the keys no row uses any more can leave XINYI_ID_ENCRYPTION_KEYS."""
+    from app.subjects import service as subjects_service
+    from app.webhooks import service as webhooks_service
+
+    settings = get_settings()
+    cipher = Crypto(settings).cipher
+    columns: list[SealedColumn] = [
+        *subjects_service.SEALED_COLUMNS,
+        *service.SEALED_COLUMNS,
+        *webhooks_service.SEALED_COLUMNS,
+    ]
+    counts: dict[str, int] = {}
+    try:
+        for column in columns:
+            counts[column.name] = 0
+            after: str | None = ""
+            while after is not None:
+                with session_scope(settings.database_url) as session:
+                    done, after = reseal_batch(session, cipher, column, after, batch_size)
+                counts[column.name] += done
+            typer.echo(f"{column.name}: {counts[column.name]} re-sealed under {cipher.active_kid}")
+    except UnknownSealingKey as exc:
+        typer.echo(f"error: {exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from None
+    with session_scope(settings.database_url) as session:
+        in_use = set().union(*(kids_in_use(session, column) for column in columns))
+        audit_service.record(
+            session,
+            actor=CLI_ACTOR,
+            subject_id=None,
+            action="keys.reencrypted",
+            purpose="encryption key management",
+            legal_basis="platform security operations",
+            details={"active_kid": cipher.active_kid, "resealed": counts},
+        )
+    retirable = sorted(cipher.kids - in_use)
+    typer.echo(f"key ids still in use: {', '.join(sorted(in_use)) or 'none'}")
+    if retirable:
+        typer.echo(f"no value is sealed under {', '.join(retirable)}: it may leave XINYI_ID_ENCRYPTION_KEYS")

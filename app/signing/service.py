@@ -22,6 +22,7 @@ from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.errors import InvalidInput
 from app.core.principal import SYSTEM, Principal
+from app.core.reseal import SealedColumn
 from app.core.security import FieldCipher, Sealed
 from app.signing import jws
 from app.signing.models import SigningKey
@@ -39,6 +40,12 @@ _LEGAL_BASIS = "platform security operations"
 
 def _purpose(kid: str) -> str:
     return f"signing_key:{kid}"
+
+
+# The private halves, for `xinyi keys reencrypt` (app.core.reseal).
+SEALED_COLUMNS = [
+    SealedColumn(SigningKey, "private_ciphertext", "private_cipher_kid", lambda key: _purpose(key.kid), "kid")
+]
 
 
 def _new_key(cipher: FieldCipher, generation: int, activates_at: datetime, actor: Principal) -> SigningKey:

@@ -7,11 +7,13 @@ from sqlmodel import Session, select
 from app.audit import service as audit_service
 from app.core.errors import InvalidInput, NotFound
 from app.core.principal import Principal
+from app.core.reseal import SealedColumn
 from app.core.security import Crypto, mask_id_number
 from app.core.validators import IdentifierError, validate_id_number, validate_uscc
 from app.subjects.models import Subject, SubjectKind
 
 ID_NUMBER_PURPOSE = "subjects.id_number"
+SEALED_COLUMNS = [SealedColumn(Subject, "id_number_ciphertext", "id_number_kid", lambda _: ID_NUMBER_PURPOSE)]
 
 
 def normalise_id_number(raw: str, param: str = "id_number") -> str:

@@ -3,12 +3,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from app.passes import qr
+
+
+def _scanned(token: str) -> str:
+    """A scanner that posts the QR's content as read (its digit pairs) instead of the token it encodes is
+    understood: a token is never digits only (it holds dots), so the digit form is decoded here."""
+    if token.isdigit() and len(token) % 2 == 0:
+        return qr.from_numeric(token)
+    return token
 
 
 class VerifyIn(BaseModel):
-    token: str = Field(max_length=4096, description="The scanned token (decode the QR's digit pairs first).")
+    token: str = Field(
+        max_length=4096,
+        description="The scanned token: the QR's content as read (its digit pairs), or the token they encode.",
+    )
     scenario: str = Field(max_length=40, description="What the pass is shown for (GET /v1/scenarios).")
+
+    _token = field_validator("token")(_scanned)
 
 
 class ReasonLabels(BaseModel):
@@ -61,9 +76,11 @@ class ScanOut(BaseModel):
 
 
 class OfflineReportItemIn(BaseModel):
-    token: str = Field(max_length=4096)
+    token: str = Field(max_length=4096, description="The code's token, or the QR's digit pairs as read.")
     scenario: str = Field(max_length=40)
     used_at: AwareDatetime = Field(description="When the code was accepted, with a time zone.")
+
+    _token = field_validator("token")(_scanned)
 
 
 class OfflineReportIn(BaseModel):

@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
+from app.core.reseal import SealedColumn
 from app.core.security import FieldCipher, Sealed
 from app.webhooks import outbound, signing
 from app.webhooks.models import (
@@ -46,6 +47,16 @@ _LEGAL_BASIS = "platform operation: partner agreement"
 def _secret_purpose(endpoint_id: str) -> str:
     # The cipher's associated data: a sealed secret cannot be moved to another endpoint or field.
     return f"webhook_secret:{endpoint_id}"
+
+
+# Current and previous signing secrets, for `xinyi keys reencrypt` (app.core.reseal).
+SEALED_COLUMNS = [
+    SealedColumn(WebhookEndpoint, ciphertext, kid, lambda endpoint: _secret_purpose(endpoint.id))
+    for ciphertext, kid in [
+        ("secret_ciphertext", "secret_kid"),
+        ("previous_secret_ciphertext", "previous_secret_kid"),
+    ]
+]
 
 
 def _seal(cipher: FieldCipher, endpoint_id: str, secret: str) -> Sealed:

@@ -132,3 +132,52 @@ def test_console_script_is_installed_and_reads_a_token_from_stdin(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("accepted: ")
+
+
+def test_an_offline_code_is_recorded_and_refused_the_second_time(
+    live: tuple[FakePlatform, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    platform, base_url = live
+    png = tmp_path / "qr.png"
+    handle = new_handle()
+    render_qr_png(platform.offline_code(handle=handle), png)
+    args = ["verify", str(png), "--base-url", base_url, "--cache-dir", str(tmp_path / "cache")]
+
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("accepted: ")
+    assert main(args) == 1
+    assert capsys.readouterr().out == (
+        "refused (token_replayed): This single-use code was already used on this device.\n"
+    )
+    # the use waits in the device's queue, for `kiosk --sync` to report it
+    from xinyi_partner.offline_queue import OfflineQueue
+
+    with OfflineQueue(tmp_path / "cache" / "offline-uses.sqlite3") as queue:
+        assert [use.handle for use in queue.pending()] == [handle]
+
+
+def test_verify_from_an_image_without_the_qr_extra_says_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(sys.modules, "zxingcpp", None)  # as if `pip install xinyi-partner` without [qr]
+    (tmp_path / "qr.png").write_bytes(b"not read")
+
+    assert main(["verify", str(tmp_path / "qr.png"), "--cache-dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: reading a QR image needs the [qr] extra (zxingcpp is not installed): ")
+    assert "pip install 'xinyi-partner[qr]'" in err
+
+
+def test_without_a_base_url_the_cli_says_how_to_set_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("XINYI_BASE_URL", raising=False)
+    platform = FakePlatform(time.time)
+    png = tmp_path / "qr.png"
+    render_qr_png(platform.offline_code(), png)
+
+    assert main(["verify", str(png), "--cache-dir", str(tmp_path / "empty")]) == 3
+    err = capsys.readouterr().err
+    assert "--base-url URL or the environment variable XINYI_BASE_URL" in err
+    assert main(["refresh", "--cache-dir", str(tmp_path / "empty")]) == 2
+    assert "export XINYI_BASE_URL=https://" in capsys.readouterr().err

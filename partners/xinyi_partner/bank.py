@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -40,6 +41,9 @@ from xinyi_partner.online import PartnerClient
 from xinyi_partner.webhooks import DEFAULT_TOLERANCE, WebhookVerifier
 
 LEVELS = ("D", "C", "B", "A", "AA", "AAA")
+# One line per delivery and per call to the platform: ids, event types, statuses, decisions. Never the
+# secret, the signature or the report's content.
+log = logging.getLogger("xinyi_partner.bank")
 
 
 @dataclass(frozen=True)
@@ -141,26 +145,34 @@ class BankReceiver:
         self.decisions: list[tuple[str, dict[str, Any]]] = []
 
     def handle(self, body: bytes, headers: dict[str, str]) -> Answer:
+        answer, event_type = self._handle(body, headers)
+        webhook_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id", "-")
+        result = answer.body.get("outcome") or answer.body.get("status") or answer.body.get("error")
+        log.info("delivery %s %s: %s %s", webhook_id, event_type or "-", answer.status, result)
+        return answer
+
+    def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[Answer, str]:
         try:
             message = self.verifier.verify(body, headers)
         except WebhookVerificationError as exc:
-            return Answer(400, {"error": exc.code})
+            return Answer(400, {"error": exc.code}), ""
+        event_type = str((message.payload or {}).get("type", ""))
         state = self.seen.claim(message.id)
         if state == "applied":
-            return Answer(200, {"status": "duplicate"})
+            return Answer(200, {"status": "duplicate"}), event_type
         if state == "in_flight":
-            return Answer(409, {"error": "in_flight"})
-        event_type = str((message.payload or {}).get("type", ""))
+            return Answer(409, {"error": "in_flight"}), event_type
         try:
             outcome = self._apply(event_type, (message.payload or {}).get("data") or {})
         except (APIConnectionError, APIError) as exc:
             self.seen.release(message.id)
-            return Answer(503, {"error": getattr(exc, "code", "unavailable")})
+            log.warning("platform call failed: %s", exc)
+            return Answer(503, {"error": getattr(exc, "code", "unavailable")}), event_type
         except Exception:
             self.seen.release(message.id)
             raise
         self.seen.applied(message.id, event_type, outcome)
-        return Answer(200, {"status": "applied", "outcome": outcome})
+        return Answer(200, {"status": "applied", "outcome": outcome}), event_type
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> str:
         if event_type != "referral.created":
@@ -176,6 +188,7 @@ class BankReceiver:
                 return exc.code
             raise
         decision = self.policy.decide(referral, report)
+        log.info("referral %s: report fetched, %s", referral_id, decision["decision"])
         self.client.request(
             "POST",
             f"/v1/partner/referrals/{referral_id}/decision",
@@ -227,6 +240,7 @@ def main(argv: Sequence[str] | None = None, http: HttpClient | None = None) -> N
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--min-level", default="A", choices=LEVELS)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     secrets = [s for s in os.environ.get("XINYI_WEBHOOK_SECRET", "").split(",") if s]
     with PartnerClient(args.base_url, api_key=os.environ["XINYI_API_KEY"], http=http) as client:
         receiver = BankReceiver(

@@ -20,14 +20,16 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from xinyi_partner import __version__
-from xinyi_partner.errors import APIConnectionError, APIError, QrDecodeError, XinyiError
+from xinyi_partner.errors import APIConnectionError, APIError, HandleAlreadyUsed, QrDecodeError, XinyiError
 from xinyi_partner.kiosk import add_kiosk_arguments, run_kiosk
 from xinyi_partner.offline import OfflineVerifier
+from xinyi_partner.offline_queue import OfflineQueue
 from xinyi_partner.online import PartnerClient
+from xinyi_partner.results import OfflineResult
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNDECIDED, EXIT_API = 0, 1, 2, 3, 4
 
@@ -52,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--base-url", default=os.environ.get("XINYI_BASE_URL"))
     verify.add_argument("--api-key", default=os.environ.get("XINYI_API_KEY"), help="default: $XINYI_API_KEY")
     verify.add_argument("--cache-dir", type=Path, default=None, help="key set and deny list cache")
+    verify.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where accepted offline codes are recorded (default: the cache dir; `kiosk --sync` reports them)",
+    )
     verify.add_argument("--allow-stale-deny-list", action="store_true")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -67,11 +75,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+BASE_URL_HINT = (
+    "set the platform's address with --base-url URL or the environment variable XINYI_BASE_URL "
+    "(e.g. export XINYI_BASE_URL=https://xinyi.example.gov.cn)"
+)
+
+
+class MissingExtra(Exception):
+    """Reading a QR image needs the optional [qr] dependencies."""
+
+
 def _read_token(image: str) -> str:
     if image == "-":
         from xinyi_partner.qr import qr_text_to_token
 
         return qr_text_to_token(sys.stdin.read())
+    try:
+        import PIL  # noqa: F401
+        import zxingcpp  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra(
+            f"reading a QR image needs the [qr] extra ({exc.name} is not installed): "
+            "pip install 'xinyi-partner[qr]' — or pass the token or the QR's digits on stdin: "
+            "xinyi-partner verify - < token.txt"
+        ) from None
     from xinyi_partner.qr import decode_qr_image
 
     return decode_qr_image(image)
@@ -80,8 +107,11 @@ def _read_token(image: str) -> str:
 def _verify(args: argparse.Namespace) -> int:
     token = _read_token(args.image)
     if args.online:
-        if not args.base_url or not args.api_key:
-            print("error: --online needs --base-url and an API key ($XINYI_API_KEY)", file=sys.stderr)
+        if not args.base_url:
+            print(f"error: --online needs the platform's address: {BASE_URL_HINT}", file=sys.stderr)
+            return EXIT_USAGE
+        if not args.api_key:
+            print("error: --online needs an API key: export XINYI_API_KEY=xyk_…", file=sys.stderr)
             return EXIT_USAGE
         with PartnerClient(args.base_url, args.api_key) as client:
             online = client.verify(token, args.scenario)
@@ -101,6 +131,8 @@ def _verify(args: argparse.Namespace) -> int:
         args.base_url, cache_dir=cache_dir, allow_stale_deny_list=args.allow_stale_deny_list
     ) as verifier:
         result = verifier.verify(token, args.scenario)
+    if result.accepted:
+        result = _record_use(args.state_dir or cache_dir, token, result)
     if args.json:
         print(json.dumps(asdict(result), ensure_ascii=False))
     elif result.accepted:
@@ -111,12 +143,25 @@ def _verify(args: argparse.Namespace) -> int:
         )
     else:
         print(f"{result.decision} ({result.code}): {result.message}")
+    if not args.base_url and result.decision not in {"accepted", "refused"}:
+        print(f"hint: only the cache in {cache_dir} was used; {BASE_URL_HINT}", file=sys.stderr)
     return {"accepted": EXIT_OK, "refused": EXIT_REFUSED}.get(result.decision, EXIT_UNDECIDED)
+
+
+def _record_use(state_dir: Path, token: str, result: OfflineResult) -> OfflineResult:
+    """A single-use code accepted here is recorded, so a second showing is refused on this device (as the
+    kiosk does) and the use can be reported to the platform (`xinyi-partner kiosk --sync`)."""
+    with OfflineQueue(state_dir / "offline-uses.sqlite3") as queue:
+        try:
+            queue.record(token, result)
+        except HandleAlreadyUsed as exc:
+            return replace(result, decision="refused", code=exc.code, message=exc.message)
+    return result
 
 
 def _refresh(args: argparse.Namespace) -> int:
     if not args.base_url:
-        print("error: --base-url (or $XINYI_BASE_URL) is required", file=sys.stderr)
+        print(f"error: refresh fetches from the platform: {BASE_URL_HINT}", file=sys.stderr)
         return EXIT_USAGE
     with OfflineVerifier(args.base_url, cache_dir=args.cache_dir or _default_cache_dir()) as verifier:
         deny_list = verifier.refresh()
@@ -136,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "refresh":
             return _refresh(args)
         return run_kiosk(args)
+    except MissingExtra as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except QrDecodeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

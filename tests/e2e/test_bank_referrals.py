@@ -9,6 +9,7 @@ delivered and the receiver applies each one exactly once (it dedupes by webhook-
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -207,9 +208,11 @@ def test_referrals_reach_the_bank_receiver_once_each_even_when_the_worker_is_kil
 
 def test_the_receiver_refuses_stale_forged_and_replayed_deliveries(
     live: TestClient, committed_engine: Engine, settings: Settings, sms: RecordingSender, platform_url: str,
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     from xinyi_partner.webhooks import sign
+
+    caplog.set_level(logging.INFO, logger="xinyi_partner.bank")
 
     bank, secret = _setup_bank(live, committed_engine, "https://bank.example/unused")
     receiver = BankReceiver(
@@ -257,3 +260,14 @@ def test_the_receiver_refuses_stale_forged_and_replayed_deliveries(
     answer = receiver.handle(body, headers("msg_2", int(time.time())))
     assert answer.body == {"status": "applied", "outcome": "consent_withdrawn"}
     assert len(receiver.decisions) == 1
+
+    # and the receiver logged its traffic, a line per delivery, never the secret
+    assert [r.getMessage() for r in caplog.records if r.name == "xinyi_partner.bank"] == [
+        "delivery msg_stale -: 400 webhook_timestamp_too_old",
+        "delivery msg_forged -: 400 webhook_invalid_signature",
+        f"referral {referral_id}: report fetched, approved",
+        "delivery msg_1 referral.created: 200 approved",
+        "delivery msg_1 referral.created: 200 duplicate",
+        "delivery msg_2 referral.created: 200 consent_withdrawn",
+    ]
+    assert secret not in caplog.text

@@ -40,7 +40,8 @@ def test_a_verified_resident_registers_an_enterprise_and_becomes_admin(
     assert [a["user_id"] for a in body["admins"]] == [admin["user_id"]]
     assert body["subject_id"].startswith("sub_")
     mine = client.get("/v1/me/enterprises", headers=admin["headers"]).json()
-    assert [e["id"] for e in mine] == [body["id"]]
+    assert (mine["object"], mine["has_more"]) == ("list", False)
+    assert [e["id"] for e in mine["data"]] == [body["id"]]
 
 
 @pytest.mark.parametrize(

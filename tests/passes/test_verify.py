@@ -256,3 +256,21 @@ def test_scans_are_listed_newest_first_with_a_cursor(
         headers=holder["headers"],
     ).json()
     assert [s["id"] for s in rest["data"]] == [ids[0]] and rest["has_more"] is False
+
+
+def test_a_kiosk_posting_the_qrs_digits_as_read_is_understood(
+    client: TestClient, holder: dict[str, Any], counter: dict[str, Any]
+) -> None:
+    # given a pass, and a scanner that posts the QR's content as it reads it: digit pairs
+    issued = issue(client, holder)
+    digits = issued["qr"]["text"]
+    assert digits.isdigit()
+
+    # when
+    scanned = verify(client, counter, digits, "priority_service")
+
+    # then it is the pass's own verification, and the token it encodes is now used
+    assert scanned.status_code == 201, scanned.text
+    assert scanned.json()["scenario"] == "priority_service"
+    again = verify(client, counter, issued["token"], "priority_service")
+    assert_problem(again, 409, "token_replayed", "token")

@@ -72,3 +72,51 @@ def test_without_a_bound_identity_there_is_no_report(client, sms):
     pair = sign_in(client, sms, make_phone())
     response = client.get("/v1/me/report", headers=pair["headers"])
     assert (response.status_code, response.json()["code"]) == (404, "identity_not_bound")
+
+
+def test_the_printable_page_shows_reasons_partner_names_chinese_labels_and_china_time(
+    client, db, provider, resident
+):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.passes import helpers as passes
+
+    # given a general penalty, and a scan of the resident's pass by a named merchant
+    a_penalty(client, db, provider, resident, title="未按规定明码标价")
+    merchant = passes.partner(db, "merchant", name="天山共享充电宝测试店")
+    token = passes.issue(client, resident)["token"]
+    assert passes.verify(client, merchant, token).status_code == 201
+
+    # when
+    page = client.get("/v1/me/report?format=html", headers=resident["headers"]).text
+    report = client.get("/v1/me/report", headers=resident["headers"]).json()
+
+    # then the reasons table lists the score's reasons (it was always empty)
+    reasons = page[page.index("<h2>信用评分") : page.index("<h2>信用记录")]
+    assert report["score"]["top_reasons"]
+    for reason in report["score"]["top_reasons"]:
+        assert reason["labels"]["zh"] in reasons
+    assert "无 None" not in reasons
+    # and partners by name, codes as Chinese labels, times in China time
+    scans = page[page.index("<h2>扫码核验") : page.index("<h2>查询记录")]
+    assert "天山共享充电宝测试店" in scans and "信易租 Deposit-free rental" in scans
+    assert "符合 eligible" in scans or "不符合 not eligible" in scans
+    access = page[page.index("<h2>查询记录") : page.index("<h2>授权记录")]
+    assert "天山共享充电宝测试店" in access and merchant["id"] not in access
+    assert "扫码核验 pass verified" in access
+    records = page[page.index("<h2>信用记录") : page.index("<h2>红黑名单")]
+    assert "一般 general" in records and "公示中 active" in records
+    generated = datetime.fromisoformat(report["generated_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = {(generated + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M") for m in (-1, 0)}
+    assert any(f"生成时间 Generated {moment} 北京时间" in page for moment in shown)
+
+
+def test_the_report_template_fails_on_an_undefined_name():
+    import pytest
+    from jinja2 import UndefinedError
+
+    from app.reports.render import _environment
+
+    with pytest.raises(UndefinedError):
+        _environment().from_string("{{ r.score.reasons }}").render(r={"score": {}})
