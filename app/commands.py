@@ -87,6 +87,7 @@ def serve(
             workers=workers,
             proxy_headers=True,
             log_config=None,
+            access_log=False,  # the app logs each request itself, with its route and request id
         )
     finally:
         stop.set()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import hot_path
+from app.core import hot_path, metrics
+from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -20,7 +23,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
-from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
+from app.core.sms import SmsSender, make_sender
 from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
@@ -42,6 +45,31 @@ from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
 from app.webhooks.router import router as webhooks_router
+
+# The order in which /docs shows the API: a resident's path first, then partners', then operators'.
+OPENAPI_TAGS = [
+    {"name": "accounts", "description": "Sign in by phone and SMS code; tokens; binding an ID number."},
+    {"name": "scoring", "description": "A subject's credit score, level and the reasons behind them."},
+    {"name": "credit report", "description": "The credit report a subject can read and share."},
+    {"name": "passes", "description": "Rotating QR passes and offline codes shown at partners."},
+    {"name": "verifications", "description": "Partners check a scanned pass for a scenario."},
+    {"name": "scenarios", "description": "The 信易+ scenarios: rules, benefits, partner kinds."},
+    {"name": "keys", "description": "The public keys that sign passes (JWKS)."},
+    {"name": "rentals", "description": "信易租: deposit-free rentals, returns and defaults."},
+    {"name": "payments", "description": "Saved payment methods, deposit holds and Stripe's webhooks."},
+    {"name": "xinyidai", "description": "信易贷: loan applications, bank referrals and outcomes."},
+    {"name": "enterprises", "description": "Enterprises and their administrators."},
+    {"name": "consents", "description": "Purpose-bound consents to read a credit report."},
+    {"name": "objections", "description": "Rights: object to a record (异议)."},
+    {"name": "credit repair", "description": "Rights: credit repair (信用修复)."},
+    {"name": "evidence", "description": "Rights: files attached to objections and repairs."},
+    {"name": "audit", "description": "Rights: who read a subject's data; the hash-chained audit log."},
+    {"name": "partners", "description": "Partner organisations, members, devices and API keys."},
+    {"name": "webhooks", "description": "Outbound webhooks to partners: endpoints and deliveries."},
+    {"name": "records", "description": "Ingestion of public credit records and red/black lists."},
+    {"name": "admin", "description": "Operators' views of subjects."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
 
 
 def tune_gc() -> None:
@@ -69,6 +97,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
         engine = make_engine(settings.database_url)
+        metrics.instrument_engine(engine)
         app.state.settings = settings
         app.state.engine = engine
         app.state.store = store or make_store(settings.redis_url)
@@ -76,9 +105,7 @@ def create_app(
         app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
         app.state.keyring = Keyring(app.state.crypto.cipher)
         app.state.keyring.warm(engine)
-        app.state.sms_sender = sms_sender or (
-            DevelopmentLogSender() if settings.is_development else NullSender()
-        )
+        app.state.sms_sender = sms_sender or make_sender(settings)  # production: a provider, or no start
         setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
         app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
         if settings.env != "test":
@@ -89,15 +116,21 @@ def create_app(
             if store is None:
                 app.state.store.close()
             engine.dispose()
+            metrics.process_exited(os.getpid())
 
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) and /redoc load their scripts and styles from this service, not a
+    # CDN that a government network may not reach.
+    app: FastAPI = FastAPIOffline(
         title="信易+ credit-incentive marketplace",
         version="0.1.0",
         lifespan=lifespan,
         description="Public credit records turned into benefits at partner businesses. "
         "Errors are application/problem+json with a stable `code`.",
+        openapi_tags=OPENAPI_TAGS,
+        static_url="/docs/assets",
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: the access line carries the request id
     install_error_handlers(app)
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of
     # all, comes first, then the residents' passes (every phone showing its code asks every 60-90 s).

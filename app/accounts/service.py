@@ -23,12 +23,12 @@ from app.accounts.models import RefreshToken, User
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import execute_core, read_alone
-from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from app.core.errors import AppError, Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto, constant_time_equal, mask_phone, random_token, sha256_hex
 from app.core.sms import SmsSender
-from app.core.store import KeyValueStore
+from app.core.store import Delete, KeyValueStore
 from app.core.validators import IdentifierError, validate_phone
 from app.subjects import service as subjects_service
 from app.subjects.models import Subject
@@ -75,7 +75,12 @@ def send_login_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     store.set(f"otp:code:{phone_key}", _code_digest(settings, phone_key, code), settings.otp_ttl_seconds)
     store.delete(f"otp:attempts:{phone_key}")
-    sms.send_login_code(phone, code)
+    try:
+        sms.send_login_code(phone, code)
+    except AppError:
+        # Not sent: no code to guess, and the resident may ask again without waiting out the cooldown.
+        store.batch([Delete(f"otp:code:{phone_key}"), Delete(f"otp:cooldown:{phone_key}")])
+        raise
     return phone, cooldown
 
 

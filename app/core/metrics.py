@@ -1,0 +1,113 @@
+"""Prometheus metrics (``GET /metrics``, behind ``XINYI_METRICS_TOKEN``).
+
+Counters and histograms live in each process. Under several uvicorn workers set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory (wiped at each start) before the processes start:
+prometheus-client then keeps every process's values in files there and a scrape of any worker sums
+them. Values read at scrape time (webhook outbox, scheduled jobs' lag) come from the database, so every
+process answers the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, event
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+HTTP_REQUESTS = Counter(
+    "xinyi_http_requests",
+    "HTTP requests answered, by route template and status.",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "xinyi_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+VERIFICATIONS = Counter(
+    "xinyi_verifications", "Pass verifications decided, by scenario and decision.", ["scenario", "decision"]
+)
+PASSES_ISSUED = Counter("xinyi_passes_issued", "Passes issued to residents, by kind.", ["kind"])
+SMS_SENT = Counter("xinyi_sms_sent", "Sign-in SMS accepted by the provider.", ["provider"])
+SMS_FAILURES = Counter(
+    "xinyi_sms_failures", "Sign-in SMS refused or not sent, by provider and reason.", ["provider", "reason"]
+)
+DB_ERRORS = Counter("xinyi_db_errors", "Database errors that failed a request, by error class.", ["error"])
+REDIS_ERRORS = Counter("xinyi_redis_errors", "Redis errors that failed a request, by error class.", ["error"])
+DB_POOL_IN_USE = Gauge(
+    "xinyi_db_pool_connections_in_use",
+    "Database connections checked out of the API's pools.",
+    multiprocess_mode="livesum",
+)
+
+
+def instrument_engine(engine: Engine) -> None:
+    """Follow the engine's pool: a connection counts as in use from checkout to checkin."""
+    event.listen(engine, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+
+
+class DatabaseCollector(Collector):
+    """Read at scrape time from the database: the webhook outbox and the scheduled jobs' lag."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from app.core.clock import utcnow
+        from app.jobs import service as jobs_service
+        from app.webhooks import tasks as webhooks_tasks
+
+        now = utcnow()
+        depth, oldest = webhooks_tasks.outbox_backlog(self.engine, now)
+        yield GaugeMetricFamily(
+            "xinyi_webhook_outbox_depth", "Webhook deliveries waiting to be sent or retried.", value=depth
+        )
+        yield GaugeMetricFamily(
+            "xinyi_webhook_outbox_oldest_age_seconds",
+            "Age of the oldest webhook delivery still waiting (0 when none).",
+            value=oldest,
+        )
+        lag = GaugeMetricFamily(
+            "xinyi_job_lag_seconds",
+            "How far each scheduled job is behind its schedule (0 when on time).",
+            labels=["job"],
+        )
+        for job, seconds in jobs_service.lags(self.engine, now).items():
+            lag.add_metric([job], seconds)
+        yield lag
+
+
+def render(engine: Engine) -> tuple[bytes, str]:
+    """The exposition of this process (or of all processes, in multiprocess mode) plus the database's."""
+    registry: Any
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    database = CollectorRegistry()
+    database.register(DatabaseCollector(engine))
+    return generate_latest(registry) + generate_latest(database), CONTENT_TYPE_LATEST
+
+
+def process_exited(pid: int) -> None:
+    """In multiprocess mode, drop an exited worker's live gauges."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)
