@@ -20,6 +20,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -28,6 +29,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+disable_created_metrics()  # no "_created" twin of every counter: Prometheus does not need them
 
 HTTP_REQUESTS = Counter(
     "xinyi_http_requests",

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency
+from app.core import db, hot_path, idempotency, metrics
 from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -126,6 +126,7 @@ def _verify_pass(
     )
     try:
         db.commit(session)
+        metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
         out = VerificationOut(
             id=verification.id,
             decision=verification.decision,
