@@ -176,7 +176,7 @@ def test_serve_with_worker_runs_the_jobs_beside_the_server_and_stops_them(cli_ur
 
     def fake_uvicorn_run(target: str, **kwargs: object) -> None:
         assert started.wait(5), "the worker thread did not start"
-        seen.update(target=target, workers=kwargs["workers"])
+        seen.update(target=target, workers=kwargs["workers"], access_log=kwargs["access_log"])
         assert not seen["stop"].is_set()  # type: ignore[attr-defined]
 
     monkeypatch.setattr(app.worker, "main", fake_worker_main)
@@ -191,6 +191,7 @@ def test_serve_with_worker_runs_the_jobs_beside_the_server_and_stops_them(cli_ur
         "xinyi-worker",
     )
     assert seen["stop"].is_set()  # type: ignore[attr-defined]
+    assert seen["access_log"] is False  # the app logs each request itself (app.core.access)
 
 
 def test_serve_refuses_a_worker_thread_beside_several_processes(cli_url, monkeypatch) -> None:
