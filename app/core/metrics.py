@@ -1,16 +1,18 @@
 """Prometheus metrics (``GET /metrics``, behind ``XINYI_METRICS_TOKEN``).
 
-Counters and histograms live in each process. Under several uvicorn workers set
-``PROMETHEUS_MULTIPROC_DIR`` to an empty directory (wiped at each start) before the processes start:
-prometheus-client then keeps every process's values in files there and a scrape of any worker sums
-them. Values read at scrape time (webhook outbox, scheduled jobs' lag) come from the database, so every
+Counters and histograms live in each process. Under several uvicorn workers, ``PROMETHEUS_MULTIPROC_DIR``
+names a directory (``xinyi serve --workers N`` makes one, or empties the one given, before the workers
+start): prometheus-client then keeps every process's values in files there and a scrape of any worker
+sums them. Values read at scrape time (webhook outbox, scheduled jobs' lag) come from the database, so every
 process answers the same.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -107,6 +109,17 @@ def render(engine: Engine) -> tuple[bytes, str]:
     database = CollectorRegistry()
     database.register(DatabaseCollector(engine))
     return generate_latest(registry) + generate_latest(database), CONTENT_TYPE_LATEST
+
+
+def prepare_multiprocess_dir() -> str:
+    """Before several server processes start: the shared directory, emptied of an earlier run's files
+    (made in the temporary directory when ``PROMETHEUS_MULTIPROC_DIR`` is not set)."""
+    path = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="xinyi-metrics-")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    for stale in Path(path).glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = path  # inherited by the worker processes uvicorn spawns
+    return path
 
 
 def process_exited(pid: int) -> None:
