@@ -15,10 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from pydantic import SecretStr, ValidationError
-from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import get_session
 from app.core.sms import SmsNotConfiguredError
 from app.core.store import KeyValueStore
 from app.main import create_app
@@ -50,20 +48,16 @@ def tencent(settings: Settings, standin: TencentSmsStandIn, **changes: Any) -> S
     return Settings.model_validate({**settings.model_dump(), **values})
 
 
-def client_for(settings: Settings, store: KeyValueStore, db: Session) -> TestClient:
-    app = create_app(settings, store=store)  # no sender injected: the one the settings ask for
+@pytest.fixture
+def client_for(app):  # type: ignore[no-untyped-def]
+    """A client of an app on these settings with the sender they ask for, in the test's transaction."""
 
-    def test_session() -> Iterator[Session]:
-        db.commit()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+    def make(settings: Settings, store: KeyValueStore) -> TestClient:
+        mine = create_app(settings, store=store)  # no sender injected
+        mine.dependency_overrides.update(app.dependency_overrides)  # the test's session
+        return TestClient(mine, raise_server_exceptions=False)
 
-    app.dependency_overrides[get_session] = test_session
-    return TestClient(app, raise_server_exceptions=False)
+    return make
 
 
 def failures(reason: str) -> float:
@@ -162,12 +156,12 @@ def test_an_incomplete_provider_configuration_is_refused_naming_what_is_missing(
     ],
 )
 def test_the_providers_refusal_of_a_number_is_answered_as_something_to_act_on(
-    settings, store, db, standin, refusal, status, code, retry_after, reason
+    settings, store, client_for, standin, refusal, status, code, retry_after, reason
 ) -> None:
     phone = make_phone()
     standin.refuse["+86" + phone] = refusal
     before = failures(reason)
-    with client_for(tencent(settings, standin), store, db) as client:
+    with client_for(tencent(settings, standin), store) as client:
         response = client.post("/v1/auth/otp", json={"phone": phone})
         assert response.status_code == status
         assert response.headers["content-type"] == "application/problem+json"
@@ -197,12 +191,12 @@ def test_the_providers_refusal_of_a_number_is_answered_as_something_to_act_on(
     ],
 )
 def test_a_provider_or_configuration_problem_is_a_503_for_the_caller_and_an_error_for_the_operator(
-    settings, store, db, standin, changes, outage, reason
+    settings, store, client_for, standin, changes, outage, reason
 ) -> None:
     standin.outage = outage
     phone = make_phone()
     before = failures(reason)
-    with client_for(tencent(settings, standin, **changes), store, db) as client:
+    with client_for(tencent(settings, standin, **changes), store) as client:
         logs = capture_json_logs()
         response = client.post("/v1/auth/otp", json={"phone": phone})
         assert response.status_code == 503
@@ -215,13 +209,13 @@ def test_a_provider_or_configuration_problem_is_a_503_for_the_caller_and_an_erro
     assert line["provider_error"]  # the provider's own code, for the operator
 
 
-def test_an_unreachable_provider_is_a_503(settings, store, db, standin) -> None:
+def test_an_unreachable_provider_is_a_503(settings, store, client_for, standin) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     before = failures("unavailable")
     gone = tencent(settings, standin, sms_tencent_endpoint=f"http://127.0.0.1:{port}")
-    with client_for(gone, store, db) as client:
+    with client_for(gone, store) as client:
         response = client.post("/v1/auth/otp", json={"phone": make_phone()})
     assert response.status_code == 503
     assert response.json()["code"] == "sms_unavailable"
