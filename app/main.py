@@ -28,6 +28,7 @@ from app.core.store import KeyValueStore, make_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
+from app.monitoring import router as monitoring_router
 from app.objections.router import router as objections_router
 from app.partners.keycache import KeyCache
 from app.partners.router import router as partners_router
@@ -139,6 +140,7 @@ def create_app(
         verifications_router,
         passes_router,
         health_router,
+        monitoring_router,
         accounts_router,
         enterprises_router,
         partners_router,

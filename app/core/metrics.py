@@ -1,17 +1,15 @@
-"""Prometheus metrics (``GET /metrics``, behind ``XINYI_METRICS_TOKEN``).
+"""Prometheus metrics: the series each process counts (``GET /metrics`` is :mod:`app.monitoring`).
 
 Counters and histograms live in each process. Under several uvicorn workers, ``PROMETHEUS_MULTIPROC_DIR``
 names a directory (``xinyi serve --workers N`` makes one, or empties the one given, before the workers
 start): prometheus-client then keeps every process's values in files there and a scrape of any worker
-sums them. Values read at scrape time (webhook outbox, scheduled jobs' lag) come from the database, so every
-process answers the same.
+sums them.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
 
@@ -67,48 +64,21 @@ def instrument_engine(engine: Engine) -> None:
     event.listen(engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
 
 
-class DatabaseCollector(Collector):
-    """Read at scrape time from the database: the webhook outbox and the scheduled jobs' lag."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from app.core.clock import utcnow
-        from app.jobs import service as jobs_service
-        from app.webhooks import tasks as webhooks_tasks
-
-        now = utcnow()
-        depth, oldest = webhooks_tasks.outbox_backlog(self.engine, now)
-        yield GaugeMetricFamily(
-            "xinyi_webhook_outbox_depth", "Webhook deliveries waiting to be sent or retried.", value=depth
-        )
-        yield GaugeMetricFamily(
-            "xinyi_webhook_outbox_oldest_age_seconds",
-            "Age of the oldest webhook delivery still waiting (0 when none).",
-            value=oldest,
-        )
-        lag = GaugeMetricFamily(
-            "xinyi_job_lag_seconds",
-            "How far each scheduled job is behind its schedule (0 when on time).",
-            labels=["job"],
-        )
-        for job, seconds in jobs_service.lags(self.engine, now).items():
-            lag.add_metric([job], seconds)
-        yield lag
-
-
-def render(engine: Engine) -> tuple[bytes, str]:
-    """The exposition of this process (or of all processes, in multiprocess mode) plus the database's."""
+def render(*extra: Collector) -> tuple[bytes, str]:
+    """The exposition of this process (or of all processes, in multiprocess mode), then ``extra``'s."""
     registry: Any
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    database = CollectorRegistry()
-    database.register(DatabaseCollector(engine))
-    return generate_latest(registry) + generate_latest(database), CONTENT_TYPE_LATEST
+    body = generate_latest(registry)
+    if extra:
+        more = CollectorRegistry()
+        for collector in extra:
+            more.register(collector)
+        body += generate_latest(more)
+    return body, CONTENT_TYPE_LATEST
 
 
 def prepare_multiprocess_dir() -> str:

@@ -157,3 +157,23 @@ def test_the_exposition_names_every_watched_series(watched: TestClient) -> None:
                    "xinyi_sms_failures_total", "xinyi_db_errors_total", "xinyi_redis_errors_total",
                    "xinyi_job_lag_seconds"):  # fmt: skip
         assert f"# TYPE {family} " in text, family
+
+
+def test_with_the_database_unreadable_the_process_series_are_still_served(
+    watched: TestClient, tmp_path
+) -> None:
+    from sqlalchemy import create_engine
+
+    state = watched.app.state  # type: ignore[attr-defined]
+    healthy, state.engine = state.engine, create_engine(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    try:
+        before = scrape(watched)
+        samples = scrape(watched)
+    finally:
+        state.engine.dispose()
+        state.engine = healthy
+    assert value(samples, "xinyi_http_requests_total", method="GET", route="/metrics", status="200") >= 1
+    assert ("xinyi_webhook_outbox_depth", ()) not in samples
+    assert value(samples, "xinyi_db_errors_total", error="OperationalError") == (
+        value(before, "xinyi_db_errors_total", error="OperationalError") + 1
+    )
