@@ -119,8 +119,8 @@ def create_app(
             engine.dispose()
             metrics.process_exited(os.getpid())
 
-    # FastAPIOffline: /docs (Swagger UI) and /redoc load their scripts and styles from this service, not a
-    # CDN that a government network may not reach.
+    # FastAPIOffline: /docs (Swagger UI) loads its script and styles from this service, not from a CDN that
+    # a government network may not reach. No /redoc: its page still fetches a logo from redoc.ly.
     app: FastAPI = FastAPIOffline(
         title="信易+ credit-incentive marketplace",
         version="0.1.0",
@@ -129,6 +129,7 @@ def create_app(
         "Errors are application/problem+json with a stable `code`.",
         openapi_tags=OPENAPI_TAGS,
         static_url="/docs/assets",
+        redoc_url=None,
     )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: the access line carries the request id

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from playwright.sync_api import Route, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from app.main import OPENAPI_TAGS, create_app
 
@@ -53,7 +53,9 @@ def served(settings, store) -> Iterator[str]:
     thread.join(timeout=30)
 
 
-def test_docs_render_offline_with_the_operations_listed_in_reading_order(served: str) -> None:
+@pytest.fixture
+def browser_page() -> Iterator[tuple[Page, list[str]]]:
+    """A headless Chromium page that may reach this machine only; what it tried elsewhere is listed."""
     blocked: list[str] = []
 
     def local_only(route: Route) -> None:
@@ -68,16 +70,20 @@ def test_docs_render_offline_with_the_operations_listed_in_reading_order(served:
         try:
             page = browser.new_page()
             page.route("**/*", local_only)
-            page.goto(f"{served}/docs")
-            expect(page.get_by_role("heading", name="信易+ credit-incentive marketplace")).to_be_visible(
-                timeout=30_000
-            )
-            for path in ("/v1/auth/otp", "/v1/me/passes", "/v1/verifications", "/v1/rentals"):
-                expect(page.get_by_text(path, exact=True).first).to_be_visible()
-            shown = [name.strip() for name in page.locator("h3 > a > span").all_inner_texts()]
+            yield page, blocked
         finally:
             browser.close()
 
+
+def test_docs_render_offline_with_the_operations_listed_in_reading_order(served: str, browser_page) -> None:
+    page, blocked = browser_page
+    page.goto(f"{served}/docs")
+    expect(page.get_by_role("heading", name="信易+ credit-incentive marketplace")).to_be_visible(
+        timeout=30_000
+    )
+    for path in ("/v1/auth/otp", "/v1/me/passes", "/v1/verifications", "/v1/rentals"):
+        expect(page.get_by_text(path, exact=True).first).to_be_visible()
+    shown = [name.strip() for name in page.locator("h3 > a > span").all_inner_texts()]
     assert blocked == []
     # Every tag in use is listed in OPENAPI_TAGS (an unlisted one would show up here, after them).
     assert shown == [tag["name"] for tag in OPENAPI_TAGS]
