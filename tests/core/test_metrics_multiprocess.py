@@ -3,6 +3,7 @@ them counts the requests every process answered."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
+
+from app.core.config import Settings
 
 PROCESS = """
 import sys
@@ -27,14 +30,19 @@ with TestClient(create_app()) as client:
 
 
 def test_a_scrape_of_one_process_counts_the_requests_of_all(
-    committed_engine: Engine, database_url: str, tmp_path: Path
+    committed_engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     token = "multiprocess-metrics-token-0123"
     environment = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        "XINYI_ENV": "development",
-        "XINYI_DATABASE_URL": database_url,
+        # the test database's own keys: the signing keys in it are sealed with them
+        "XINYI_ENV": "test",
+        "XINYI_DATABASE_URL": settings.database_url,
+        "XINYI_SECRET_KEY": settings.secret_key,
+        "XINYI_ID_ENCRYPTION_KEYS": json.dumps(settings.id_encryption_keys),
+        "XINYI_ID_ENCRYPTION_ACTIVE_KID": settings.id_encryption_active_kid,
+        "XINYI_ID_HASH_KEY": settings.id_hash_key,
         "XINYI_METRICS_TOKEN": token,
         "XINYI_LOG_LEVEL": "WARNING",
     }
