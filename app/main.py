@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import hot_path, metrics
+from app.core import clock, hot_path, metrics
 from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -97,6 +97,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
+        clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         engine = make_engine(settings.database_url)
         metrics.instrument_engine(engine)
         app.state.settings = settings

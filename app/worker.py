@@ -23,7 +23,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.config import get_settings
 from app.evidence import service as evidence_service
 from app.jobs import service as jobs_service
@@ -33,7 +33,6 @@ from app.records import tasks as records_tasks
 from app.rentals import tasks as rentals_tasks
 from app.repairs import tasks as repairs_tasks
 from app.retention import tasks as retention_tasks
-from app.scoring.engine import business_date
 from app.webhooks import tasks as webhooks_tasks
 
 log = structlog.get_logger("app.worker")
@@ -144,8 +143,15 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def main(tick_seconds: float = 1.0, stop: threading.Event | None = None, jobs: Sequence[Job] = JOBS) -> None:
-    """Entry point for ``xinyi worker``: runs until SIGTERM or SIGINT."""
+def main(
+    tick_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+    *,
+    once: bool = False,
+    jobs: Sequence[Job] = JOBS,
+) -> list[str]:
+    """Entry point for ``xinyi worker``: runs until SIGTERM or SIGINT, or with ``once`` runs every job one
+    time at the clock's now (``--as-of`` sets it) and returns their names."""
     from app.core.config import get_settings
     from app.core.db import make_engine
     from app.core.logging import configure_logging
@@ -155,9 +161,12 @@ def main(tick_seconds: float = 1.0, stop: threading.Event | None = None, jobs: S
     engine = make_engine(settings.database_url)
     stop = stop or threading.Event()
     _stop_on_signals(stop)
-    log.info("worker started", jobs=len(jobs), tick_seconds=tick_seconds)
+    log.info("worker started", jobs=len(jobs), tick_seconds=tick_seconds, once=once)
     try:
+        if once:
+            return Worker(engine, jobs).run_once()
         Worker(engine, jobs).run_forever(stop, tick_seconds)
     finally:
         engine.dispose()
         log.info("worker stopped")
+    return []
