@@ -4,7 +4,6 @@ on (429 wait, 422 fix the number, 503 try later), never a 500, and leave no code
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import socket
@@ -68,6 +67,7 @@ def failures(reason: str) -> float:
 def test_a_resident_signs_in_in_production_with_the_code_the_provider_delivered(
     monkeypatch: pytest.MonkeyPatch,
     committed_engine,
+    settings: Settings,
     database_url: str,
     redis_url: str,
     evidence_dir,
@@ -80,8 +80,9 @@ def test_a_resident_signs_in_in_production_with_the_code_the_provider_delivered(
         "XINYI_DATABASE_URL": database_url,
         "XINYI_REDIS_URL": redis_url,
         "XINYI_SECRET_KEY": "p" * 48,
-        "XINYI_ID_ENCRYPTION_KEYS": json.dumps({"prod1": base64.urlsafe_b64encode(b"p" * 32).decode()}),
-        "XINYI_ID_ENCRYPTION_ACTIVE_KID": "prod1",
+        # the keys the test database's signing keys are sealed with
+        "XINYI_ID_ENCRYPTION_KEYS": json.dumps(settings.id_encryption_keys),
+        "XINYI_ID_ENCRYPTION_ACTIVE_KID": settings.id_encryption_active_kid,
         "XINYI_ID_HASH_KEY": "prod-id-hash-key-0123456789",
         "XINYI_EVIDENCE_DIR": str(evidence_dir),
         "XINYI_SMS_PROVIDER": "tencent",
@@ -96,11 +97,11 @@ def test_a_resident_signs_in_in_production_with_the_code_the_provider_delivered(
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.env == "production"
+    production = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert production.env == "production"
     phone = make_phone()
 
-    with TestClient(create_app(settings, store=store), raise_server_exceptions=False) as client:
+    with TestClient(create_app(production, store=store), raise_server_exceptions=False) as client:
         logs = capture_json_logs()
         asked = client.post("/v1/auth/otp", json={"phone": phone})
         assert asked.status_code == 202, asked.text
