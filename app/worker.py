@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,18 +130,25 @@ class Worker:
             stop.wait(tick_seconds)
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM (a container stopping) and SIGINT set ``stop``: the jobs in hand finish, no new look starts.
-    Only the main thread may install handlers (``serve --with-worker`` runs this in a thread)."""
+    Only the main thread may install handlers (``serve --with-worker`` runs the worker in a thread); the
+    previous handlers come back afterwards."""
     if threading.current_thread() is not threading.main_thread():
+        yield
         return
 
     def handle(signum: int, _frame: object) -> None:
         log.info("worker stopping", signal=signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(
@@ -160,12 +168,12 @@ def main(
     configure_logging(settings)
     engine = make_engine(settings.database_url)
     stop = stop or threading.Event()
-    _stop_on_signals(stop)
     log.info("worker started", jobs=len(jobs), tick_seconds=tick_seconds, once=once)
     try:
         if once:
             return Worker(engine, jobs).run_once()
-        Worker(engine, jobs).run_forever(stop, tick_seconds)
+        with _stopped_by_signals(stop):
+            Worker(engine, jobs).run_forever(stop, tick_seconds)
     finally:
         engine.dispose()
         log.info("worker stopped")

@@ -111,3 +111,21 @@ def test_sigterm_lets_the_batch_finish_then_the_worker_exits(
         ("worker stopped", None),
     ]
     assert name in jobs_service.lags(committed_engine, utcnow())
+
+
+def test_a_worker_run_in_this_process_gives_the_signal_handlers_back(monkeypatch, database_url: str) -> None:
+    from app.core.config import get_settings
+    from app.worker import main
+
+    monkeypatch.setenv("XINYI_DATABASE_URL", database_url)
+    monkeypatch.setenv("XINYI_LOG_JSON", "true")
+    get_settings.cache_clear()
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    stopped = threading.Event()
+    stopped.set()  # stops before its first look
+    try:
+        assert main(tick_seconds=0.01, stop=stopped, jobs=[]) == []
+        assert main(once=True, jobs=[]) == []
+    finally:
+        get_settings.cache_clear()
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
