@@ -22,6 +22,7 @@ from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.rentals.models import Rental
 from app.repairs.models import RepairApplication
 from app.reports.models import CreditReportIssue
+from app.scanners.models import ScannerDevice
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.signing.models import SigningKey
 from app.subjects.models import Subject
@@ -59,6 +60,7 @@ __all__ = [
     "Rental",
     "RepairApplication",
     "ReportAccess",
+    "ScannerDevice",
     "ScoreHistory",
     "ScoreRebuild",
     "SigningKey",

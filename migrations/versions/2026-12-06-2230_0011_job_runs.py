@@ -1,7 +1,7 @@
 """job_runs: the last run of each scheduled job, for its lag on /metrics
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-06 22:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.core.db
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
