@@ -68,6 +68,7 @@ OPENAPI_TAGS = [
     {"name": "evidence", "description": "Rights: files attached to objections and repairs."},
     {"name": "audit", "description": "Rights: who read a subject's data; the hash-chained audit log."},
     {"name": "partners", "description": "Partner organisations, members, devices and API keys."},
+    {"name": "scanner devices", "description": "Counter scanners a partner's member enrols and revokes."},
     {"name": "webhooks", "description": "Outbound webhooks to partners: endpoints and deliveries."},
     {"name": "records", "description": "Ingestion of public credit records and red/black lists."},
     {"name": "admin", "description": "Operators' views of subjects."},
