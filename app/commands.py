@@ -93,6 +93,10 @@ def serve(
         raise typer.BadParameter("several workers share state only through Redis: set XINYI_REDIS_URL")
     if with_worker and workers > 1:
         raise typer.BadParameter("--with-worker runs in one process: use --workers 1, or run `xinyi worker`")
+    if workers > 1:
+        from app.core.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir()  # /metrics of any worker then counts what every worker did
     stop = threading.Event()
     if with_worker:
         threading.Thread(
@@ -113,6 +117,7 @@ def serve(
             # this is cut, so a restart never hangs.
             timeout_graceful_shutdown=5,
             log_config=None,
+            access_log=False,  # the app logs each request itself, with its route and request id
         )
     finally:
         stop.set()

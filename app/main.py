@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import clock, hot_path
+from app.core import clock, hot_path, metrics
+from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -23,11 +26,12 @@ from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
 from app.core.shutdown import on_stop
-from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
+from app.core.sms import SmsSender, make_sender
 from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
+from app.monitoring import router as monitoring_router
 from app.objections.router import router as objections_router
 from app.partners.keycache import KeyCache
 from app.partners.router import router as partners_router
@@ -48,6 +52,32 @@ from app.verifications.router import router as verifications_router
 from app.verifications.stream import Streams
 from app.web import pages
 from app.webhooks.router import router as webhooks_router
+
+# The order in which /docs shows the API: a resident's path first, then partners', then operators'.
+OPENAPI_TAGS = [
+    {"name": "accounts", "description": "Sign in by phone and SMS code; tokens; binding an ID number."},
+    {"name": "scoring", "description": "A subject's credit score, level and the reasons behind them."},
+    {"name": "credit report", "description": "The credit report a subject can read and share."},
+    {"name": "passes", "description": "Rotating QR passes and offline codes shown at partners."},
+    {"name": "verifications", "description": "Partners check a scanned pass for a scenario."},
+    {"name": "scenarios", "description": "The 信易+ scenarios: rules, benefits, partner kinds."},
+    {"name": "keys", "description": "The public keys that sign passes (JWKS)."},
+    {"name": "rentals", "description": "信易租: deposit-free rentals, returns and defaults."},
+    {"name": "payments", "description": "Saved payment methods, deposit holds and Stripe's webhooks."},
+    {"name": "xinyidai", "description": "信易贷: loan applications, bank referrals and outcomes."},
+    {"name": "enterprises", "description": "Enterprises and their administrators."},
+    {"name": "consents", "description": "Purpose-bound consents to read a credit report."},
+    {"name": "objections", "description": "Rights: object to a record (异议)."},
+    {"name": "credit repair", "description": "Rights: credit repair (信用修复)."},
+    {"name": "evidence", "description": "Rights: files attached to objections and repairs."},
+    {"name": "audit", "description": "Rights: who read a subject's data; the hash-chained audit log."},
+    {"name": "partners", "description": "Partner organisations, members, devices and API keys."},
+    {"name": "scanner devices", "description": "Counter scanners a partner's member enrols and revokes."},
+    {"name": "webhooks", "description": "Outbound webhooks to partners: endpoints and deliveries."},
+    {"name": "records", "description": "Ingestion of public credit records and red/black lists."},
+    {"name": "admin", "description": "Operators' views of subjects."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
 
 
 def tune_gc() -> None:
@@ -77,6 +107,7 @@ def create_app(
         clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         audit_service.configure(settings)  # the audit chain's HMAC keys
         engine = make_engine(settings.database_url)
+        metrics.instrument_engine(engine)
         app.state.settings = settings
         app.state.engine = engine
         app.state.store = store or make_store(settings.redis_url)
@@ -86,9 +117,7 @@ def create_app(
         app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
         app.state.keyring = Keyring(app.state.crypto.cipher)
         app.state.keyring.warm(engine)
-        app.state.sms_sender = sms_sender or (
-            DevelopmentLogSender() if settings.is_development else NullSender()
-        )
+        app.state.sms_sender = sms_sender or make_sender(settings)  # production: a provider, or no start
         setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
         app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
         app.state.streams = streams = Streams(
@@ -105,15 +134,22 @@ def create_app(
             if store is None:
                 app.state.store.close()
             engine.dispose()
+            metrics.process_exited(os.getpid())
 
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) loads its script and styles from this service, not from a CDN that
+    # a government network may not reach. No /redoc: its page still fetches a logo from redoc.ly.
+    app: FastAPI = FastAPIOffline(
         title="信易+ credit-incentive marketplace",
         version="0.1.0",
         lifespan=lifespan,
         description="Public credit records turned into benefits at partner businesses. "
         "Errors are application/problem+json with a stable `code`.",
+        openapi_tags=OPENAPI_TAGS,
+        static_url="/docs/assets",
+        redoc_url=None,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # the access line carries the request id
     # Outermost: the client address every limit and log line sees is the real one behind a trusted proxy.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
@@ -124,6 +160,7 @@ def create_app(
         verifications_router,
         passes_router,
         health_router,
+        monitoring_router,
         accounts_router,
         enterprises_router,
         partners_router,

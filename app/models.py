@@ -5,6 +5,7 @@ from app.audit.models import AuditChainHead, AuditCheckpoint, AuditCheckpointHea
 from app.consents.models import Consent
 from app.enterprises.models import Enterprise, EnterpriseAdmin
 from app.evidence.models import EvidenceFile
+from app.jobs.models import JobRun
 from app.loans.models import (
     CreditReport,
     LoanApplication,
@@ -42,6 +43,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseAdmin",
     "EvidenceFile",
+    "JobRun",
     "ListEntry",
     "LoanApplication",
     "LoanOutcome",

@@ -4,12 +4,19 @@ Deliberately small: a job is a name, an interval and a function of (engine, now)
 runs every job that is due and returns their names, which is what tests drive; :meth:`Worker.run_forever`
 calls it every ``tick_seconds`` until stopped. Jobs must be idempotent: several workers may run the same
 job, and a failed job is simply tried again on the next tick (the failure is logged, the others still run).
+
+A run that did something is logged with what it did; an idle look is not (most looks find nothing). Each
+run is recorded in ``job_runs`` so ``/metrics`` can show every job's lag, whichever process asks. SIGTERM
+(and SIGINT) let the batch in hand finish, then the worker exits.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +28,7 @@ from app.audit import tasks as audit_tasks
 from app.core.clock import business_date, utcnow
 from app.core.config import get_settings
 from app.evidence import service as evidence_service
+from app.jobs import service as jobs_service
 from app.objections import tasks as objections_tasks
 from app.payments import tasks as payments_tasks
 from app.records import tasks as records_tasks
@@ -65,6 +73,21 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+def did_work(result: Any) -> bool:
+    """Whether a job's result (a count, a summary dataclass, a tuple or list of them) reports any work."""
+    if result is None or isinstance(result, bool):
+        return bool(result)
+    if isinstance(result, int | float):
+        return result != 0
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return any(did_work(getattr(result, f.name)) for f in dataclasses.fields(result))
+    if isinstance(result, tuple):
+        return any(did_work(item) for item in result)
+    if isinstance(result, list | set | dict | str):
+        return len(result) > 0
+    return True
+
+
 @dataclass
 class Worker:
     engine: Engine
@@ -85,13 +108,23 @@ class Worker:
         for job in self.due(now):
             self.last_run[job.name] = now
             ran.append(job.name)
+            ok = False
             try:
                 result = job.run(self.engine, now)
+                ok = True
             except Exception:
                 log.exception("job failed", job=job.name)
-                continue
-            log.info("job done", job=job.name, result=repr(result))
+            else:
+                if did_work(result):
+                    log.info("job done", job=job.name, result=repr(result))
+            self._record(job, now, ok)
         return ran
+
+    def _record(self, job: Job, now: datetime, ok: bool) -> None:
+        try:
+            jobs_service.record_run(self.engine, job.name, job.every, now, ok)
+        except Exception:  # bookkeeping must never stop the jobs themselves
+            log.exception("job run not recorded", job=job.name)
 
     def run_forever(self, stop: threading.Event, tick_seconds: float = 30.0) -> None:
         while not stop.is_set():
@@ -99,9 +132,36 @@ class Worker:
             stop.wait(tick_seconds)
 
 
-def main(tick_seconds: float = 1.0, stop: threading.Event | None = None, *, once: bool = False) -> list[str]:
-    """Entry point for ``xinyi worker``: runs until interrupted, or with ``once`` runs every job one time at
-    the clock's now (``--as-of`` sets it) and returns their names."""
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (a container stopping) and SIGINT set ``stop``: the jobs in hand finish, no new look starts.
+    Only the main thread may install handlers (``serve --with-worker`` runs the worker in a thread); the
+    previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("worker stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def main(
+    tick_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+    *,
+    once: bool = False,
+    jobs: Sequence[Job] = JOBS,
+) -> list[str]:
+    """Entry point for ``xinyi worker``: runs until SIGTERM or SIGINT, or with ``once`` runs every job one
+    time at the clock's now (``--as-of`` sets it) and returns their names."""
     from app.core.config import get_settings
     from app.core.db import make_engine
     from app.core.logging import configure_logging
@@ -110,12 +170,13 @@ def main(tick_seconds: float = 1.0, stop: threading.Event | None = None, *, once
     configure_logging(settings)
     engine = make_engine(settings.database_url)
     stop = stop or threading.Event()
+    log.info("worker started", jobs=len(jobs), tick_seconds=tick_seconds, once=once)
     try:
         if once:
-            return Worker(engine).run_once()
-        Worker(engine).run_forever(stop, tick_seconds)
-    except KeyboardInterrupt:
-        pass
+            return Worker(engine, jobs).run_once()
+        with _stopped_by_signals(stop):
+            Worker(engine, jobs).run_forever(stop, tick_seconds)
     finally:
         engine.dispose()
+        log.info("worker stopped")
     return []

@@ -196,7 +196,7 @@ def test_serve_with_worker_runs_the_jobs_beside_the_server_and_stops_them(cli_ur
 
     def fake_uvicorn_run(target: str, **kwargs: object) -> None:
         assert started.wait(5), "the worker thread did not start"
-        seen.update(target=target, workers=kwargs["workers"])
+        seen.update(target=target, workers=kwargs["workers"], access_log=kwargs["access_log"])
         assert not seen["stop"].is_set()  # type: ignore[attr-defined]
 
     monkeypatch.setattr(app.worker, "main", fake_worker_main)
@@ -211,6 +211,29 @@ def test_serve_with_worker_runs_the_jobs_beside_the_server_and_stops_them(cli_ur
         "xinyi-worker",
     )
     assert seen["stop"].is_set()  # type: ignore[attr-defined]
+    assert seen["access_log"] is False  # the app logs each request itself (app.core.access)
+
+
+def test_serve_with_several_workers_shares_their_metrics_through_one_directory(
+    cli_url, monkeypatch, tmp_path
+) -> None:
+    import uvicorn
+
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    (shared / "counter_123.db").write_bytes(b"an earlier run's values")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(shared))
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(workers=k["workers"]))
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--workers", "3"],
+        env={"XINYI_DATABASE_URL": cli_url, "XINYI_REDIS_URL": "redis://127.0.0.1:6379/15"},
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert seen == {"workers": 3}
+    assert list(shared.iterdir()) == []  # wiped before the workers start
 
 
 def test_serve_refuses_a_worker_thread_beside_several_processes(cli_url, monkeypatch) -> None:

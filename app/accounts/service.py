@@ -25,7 +25,7 @@ from app.accounts.models import RefreshToken, User
 from app.core.clock import timestamp, utcnow
 from app.core.config import Settings
 from app.core.db import execute_core, read_alone
-from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from app.core.errors import AppError, Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto, constant_time_equal, mask_phone, random_token, sha256_hex
@@ -98,7 +98,12 @@ def send_login_code(
         {"phone": phone_key, "digest": _code_digest(settings, phone_key, challenge_key, code)}
     )
     store.set(f"otp:challenge:{challenge_key}", pending, settings.otp_ttl_seconds)
-    sms.send_login_code(phone, code)
+    try:
+        sms.send_login_code(phone, code)
+    except AppError:
+        # Not sent: no code to guess, and the resident may ask again without waiting out the cooldown.
+        store.batch([Delete(f"otp:challenge:{challenge_key}"), Delete(f"otp:cooldown:{phone_key}")])
+        raise
     return CodeSent(phone, challenge, cooldown)
 
 

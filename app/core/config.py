@@ -106,6 +106,23 @@ class Settings(BaseSettings):
     payments_currency: str = "cny"
     rental_dispute_window_days: int = Field(default=7, ge=1, le=60)
 
+    # SMS sign-in codes. Empty provider: development writes the code to the server log, and the API refuses
+    # to start in production. "tencent": Tencent Cloud SMS through its own SDK (app.core.sms_tencent).
+    sms_provider: Literal["", "tencent"] = ""
+    sms_tencent_secret_id: SecretStr = SecretStr("")
+    sms_tencent_secret_key: SecretStr = SecretStr("")
+    sms_tencent_region: str = "ap-guangzhou"
+    sms_tencent_sdk_app_id: str = ""  # 短信应用 SdkAppId
+    sms_sign_name: str = ""  # the approved signature (签名), e.g. 信易加
+    sms_login_template_id: str = ""  # the approved sign-in template's id
+    # The template's parameters in order; {code} and {minutes} (the code's lifetime) are filled in.
+    sms_login_template_params: list[str] = Field(default_factory=lambda: ["{code}", "{minutes}"])
+    sms_tencent_endpoint: str = ""  # empty: the SDK's own (sms.tencentcloudapi.com); e.g. http://host:port
+    sms_timeout_seconds: int = Field(default=10, ge=1, le=60)
+
+    # /metrics answers only with "Authorization: Bearer <this>"; empty: /metrics is not served.
+    metrics_token: SecretStr = SecretStr("")
+
     # Worker threads of the hot path (a verification, a pass) per API process; see app.core.hot_path.
     # At most 10: the PostgreSQL pool (45 + 5) covers these and anyio's default 40 together.
     hot_path_threads: int = Field(default=8, ge=1, le=10)
@@ -140,6 +157,28 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"trusted_proxies: {item!r} is not an IP address or CIDR") from None
         return [item.strip() for item in value]
+
+    @model_validator(mode="after")
+    def _sms_provider_is_complete(self) -> Settings:
+        if self.sms_provider == "tencent":
+            required = {
+                "XINYI_SMS_TENCENT_SECRET_ID": self.sms_tencent_secret_id.get_secret_value(),
+                "XINYI_SMS_TENCENT_SECRET_KEY": self.sms_tencent_secret_key.get_secret_value(),
+                "XINYI_SMS_TENCENT_SDK_APP_ID": self.sms_tencent_sdk_app_id,
+                "XINYI_SMS_SIGN_NAME": self.sms_sign_name,
+                "XINYI_SMS_LOGIN_TEMPLATE_ID": self.sms_login_template_id,
+            }
+            missing = [name for name, value in required.items() if not value.strip()]
+            if missing:
+                raise ValueError(f"XINYI_SMS_PROVIDER=tencent also needs {', '.join(missing)}")
+        for param in self.sms_login_template_params:
+            try:
+                param.format(code="0", minutes="0")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(
+                    f"XINYI_SMS_LOGIN_TEMPLATE_PARAMS: {param!r} may use only {{code}} and {{minutes}}"
+                ) from None
+        return self
 
     @model_validator(mode="after")
     def _clock_override_outside_production_only(self) -> Settings:

@@ -1,4 +1,9 @@
-"""SMS senders. Production plugs a carrier gateway in here; development logs the message locally."""
+"""SMS senders behind one interface. Production sends through a provider's own SDK
+(:mod:`app.core.sms_tencent`); development logs the message locally; tests record it.
+
+A sender either delivers the code or raises one of the problems below, which the API answers as they are:
+the caller can act on each (wait, fix the number, try later). Nothing here logs a code or a secret.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from typing import Protocol
 
 import structlog
 
+from app.core.config import Settings
+from app.core.errors import AppError
 from app.core.security import mask_phone
 
 log = structlog.get_logger("app.sms")
@@ -13,6 +20,26 @@ log = structlog.get_logger("app.sms")
 
 class SmsSender(Protocol):
     def send_login_code(self, phone: str, code: str) -> None: ...
+
+
+class SmsPhoneRejected(AppError):
+    """The provider refuses this number (malformed, not a mobile, on the do-not-disturb list)."""
+
+    status = 422
+    code = "sms_phone_rejected"
+    title = "Phone number rejected"
+
+
+class SmsUnavailable(AppError):
+    """The provider cannot send now: outage, or a problem of ours (credentials, template, balance)."""
+
+    status = 503
+    code = "sms_unavailable"
+    title = "SMS unavailable"
+
+
+class SmsNotConfiguredError(RuntimeError):
+    """Raised at start-up in production when no SMS provider is configured: nobody could sign in."""
 
 
 class DevelopmentLogSender:
@@ -24,7 +51,7 @@ class DevelopmentLogSender:
 
 
 class NullSender:
-    """Outside development without a gateway configured: nothing is sent and nothing is logged but the
+    """Staging and test without a provider configured: nothing is sent and nothing is logged but the
     fact that a message was dropped."""
 
     def send_login_code(self, phone: str, code: str) -> None:
@@ -39,3 +66,19 @@ class RecordingSender:
 
     def send_login_code(self, phone: str, code: str) -> None:
         self.codes[phone] = code
+
+
+def make_sender(settings: Settings) -> SmsSender:
+    """The sender the settings ask for. Production without a provider refuses to start."""
+    if settings.sms_provider == "tencent":
+        from app.core.sms_tencent import TencentSmsSender
+
+        return TencentSmsSender(settings)
+    if settings.is_development:
+        return DevelopmentLogSender()
+    if settings.env == "production":
+        raise SmsNotConfiguredError(
+            "refusing to start in production without an SMS provider: nobody could sign in. "
+            "Set XINYI_SMS_PROVIDER=tencent and its XINYI_SMS_* settings (see the README, Configuration)."
+        )
+    return NullSender()

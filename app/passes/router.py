@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency
+from app.core import db, hot_path, idempotency, metrics
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -106,6 +106,7 @@ def _create_pass(
     try:
         issued = service.issue_online(session, store, get_keyring(request), state.crypto.hasher, user)
         db.commit(session)
+        metrics.PASSES_ISSUED.labels("online").inc()
         content = _pass_out(issued).model_dump_json().encode()
         if idem is not None:
             store.batch([idem.completion(201, _JSON, content)])
@@ -132,6 +133,7 @@ def create_offline_codes(
     issued = service.issue_offline(
         session, get_keyring(request), catalog, user, body.scenario, body.count, body.hours
     )
+    metrics.PASSES_ISSUED.labels("offline").inc(len(issued))
     response.headers.update(_NO_STORE)
     return PassList(data=[_pass_out(p) for p in issued])
 

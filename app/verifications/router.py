@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency
+from app.core import db, hot_path, idempotency, metrics
 from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -134,6 +134,7 @@ def _verify_pass(
             if not service.is_second_use(exc):
                 raise
             raise service.replayed() from None
+        metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
         out = VerificationOut(
             id=verification.id,
             decision=verification.decision,
