@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import hot_path
+from app.core import edge, hot_path
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -94,6 +94,7 @@ def create_app(
         title="信易+ credit-incentive marketplace",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=edge.DEFAULT_MAX_BODY,  # each route's own limit, where larger: app.core.edge
         description="Public credit records turned into benefits at partner businesses. "
         "Errors are application/problem+json with a stable `code`.",
     )

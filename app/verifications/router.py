@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency
+from app.core import db, edge, hot_path, idempotency
 from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -251,7 +251,7 @@ def my_verifications_stream(
     )
 
 
-@router.post("/v1/offline/reports")
+@router.post("/v1/offline/reports", max_body_size=edge.LIST_MAX_BODY)
 def report_offline_uses(
     body: OfflineReportIn,
     partner: Verifier,

@@ -1,0 +1,174 @@
+"""The request's edge: what every route checks before a byte of its body is parsed (issue 17).
+
+- Body limits. Every route has one (Starlette's ``RequestBodyLimitMiddleware``, through FastAPI's
+  ``max_body_size``: the app's default, raised per route); a ``Content-Length`` past it is refused here
+  before anything is read, and a body that grows past it while streaming is cut off by Starlette's count.
+  Both answer ``413 payload_too_large``.
+- JSON routes take JSON: another content type is ``415 unsupported_media_type``.
+- Strings PostgreSQL cannot store (NUL, lone UTF-16 surrogates) are ``422 unstorable_string`` naming the
+  parameter, wherever they come: path, query or a JSON body.
+
+:func:`check` runs in :class:`app.core.idempotency.AppRoute`, the route class of every router.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+import re
+from typing import Any, TypeVar
+
+from fastapi import Request, params
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+
+from app.core.errors import AppError, InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+KIB = 1024
+MIB = 1024 * KIB
+# A small JSON request: the app's default.
+DEFAULT_MAX_BODY = 64 * KIB
+# Lists of up to 100 items (offline reports) and Stripe's events.
+LIST_MAX_BODY = 1 * MIB
+# A record batch: 10,000 rows of up to 1.6 KiB each on average (a full-length Chinese title and legal
+# basis take about 2.4 KiB; typical rows 300-500 bytes). Larger batches are split by the sender.
+RECORD_BATCH_MAX_BODY = 16 * MIB
+# One evidence file of at most 10 MiB (XINYI_EVIDENCE_MAX_BYTES) plus its multipart framing.
+EVIDENCE_MAX_BODY = 10 * MIB + 64 * KIB
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+# A JSON escape of NUL or of a surrogate, preceded by an even number of backslashes (so not itself an
+# escaped backslash followed by text). Surrogate pairs also match; the walk below tells them apart.
+_SUSPECT_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def storable(text: str) -> bool:
+    """Whether PostgreSQL can store ``text``: no NUL and valid UTF-8 (no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _first_unstorable(value: Any, location: str) -> str | None:
+    """The location (``records.3.title``) of the first string or key in ``value`` that is not storable."""
+    if isinstance(value, str):
+        return None if storable(value) else location
+    items: Any = ()
+    if isinstance(value, dict):
+        for key in value:
+            if not storable(key):
+                return ".".join(filter(None, [location, "(key)"]))
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _first_unstorable(item, ".".join(filter(None, [location, str(key)])))
+        if found is not None:
+            return found
+    return None
+
+
+def _refuse_unstorable(param: str) -> InvalidInput:
+    return InvalidInput(
+        f"{param}: contains a character that cannot be stored (NUL or an unpaired surrogate).",
+        code="unstorable_string",
+        param=param,
+    )
+
+
+def is_json_route(route: APIRoute) -> bool:
+    """A route whose body is JSON: a declared body that is not a form, or a JSON body it documents
+    itself (one it parses on a worker thread)."""
+    if route.body_field is not None:
+        return not isinstance(route.body_field.field_info, params.Form)
+    body = (route.openapi_extra or {}).get("requestBody", {})
+    return "application/json" in body.get("content", {})
+
+
+def is_json_media_type(content_type: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+
+
+async def check(request: Request, json_route: bool) -> None:
+    """Refuse what no route may receive; raises the problem. Reads (and so caches) a JSON body."""
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    length = request.headers.get("content-length", "")
+    if limit is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"The body may hold at most {limit} bytes on this route.")
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and not storable(value):
+            raise _refuse_unstorable(name)
+    for name, value in request.query_params.multi_items():
+        if not (storable(name) and storable(value)):
+            raise _refuse_unstorable(name if storable(name) else "query")
+    if not json_route or not _has_body(request):
+        return
+    content_type = request.headers.get("content-type")
+    if content_type is None or not is_json_media_type(content_type):
+        raise UnsupportedMediaType(
+            "Send this body as JSON, with Content-Type: application/json.", param="Content-Type"
+        )
+    body = await request.body()  # counted by Starlette's limit as it streams in; kept for FastAPI
+    if _SUSPECT_ESCAPE.search(body) is None:
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return  # FastAPI's own parse answers 400 invalid_json
+    found = _first_unstorable(parsed, "")
+    if found is not None:
+        raise _refuse_unstorable(found or "body")
+
+
+def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as the JSON body of a route that parses it itself with
+    :func:`parse_json_body` (a model without nested models: its schema is given inline)."""
+    schema = model.model_json_schema()
+    if "$defs" in schema:
+        raise ValueError(f"{model.__name__} nests models; document it with a declared body instead")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def parse_json_body(request: Request, model: type[M]) -> M:
+    """A large JSON body parsed and validated on a worker thread, so that the event loop keeps serving
+    other requests meanwhile (FastAPI parses a declared body on the loop: fine for 64 KiB, not for
+    megabytes). Problems as for a declared body: 400 invalid_json, 422 naming the field."""
+    raw = await request.body()
+    try:
+        return await run_in_threadpool(model.model_validate_json, raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if errors and errors[0]["type"] == "json_invalid":
+            raise RequestValidationError([{**errors[0], "loc": ("body", 0)}]) from None
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
