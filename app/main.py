@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import edge, hot_path
+from app.core import edge, hot_path, openapi
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -100,6 +100,7 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    openapi.install(app)  # every error response documented as problem+json
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of
     # all, comes first, then the residents' passes (every phone showing its code asks every 60-90 s).
     # (No other path can match one of theirs, so the order changes nothing else.)
