@@ -94,10 +94,10 @@ def create_app(
         title="信易+ credit-incentive marketplace",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=edge.DEFAULT_MAX_BODY,  # each route's own limit, where larger: app.core.edge
         description="Public credit records turned into benefits at partner businesses. "
         "Errors are application/problem+json with a stable `code`.",
     )
+    app.add_middleware(edge.BodyLimitMiddleware)  # inside the request id's scope
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     openapi.install(app)  # every error response documented as problem+json

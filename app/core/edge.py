@@ -1,9 +1,9 @@
 """The request's edge: what every route checks before a byte of its body is parsed (issue 17).
 
-- Body limits. Every route has one (Starlette's ``RequestBodyLimitMiddleware``, through FastAPI's
-  ``max_body_size``: the app's default, raised per route); a ``Content-Length`` past it is refused here
-  before anything is read, and a body that grows past it while streaming is cut off by Starlette's count.
-  Both answer ``413 payload_too_large``.
+- Body limits. Every route has one: 64 KiB unless it declares more (:func:`max_body`, published in
+  OpenAPI as ``x-max-body-bytes``). :func:`check` refuses a ``Content-Length`` past it before anything
+  is read, authentication included; :class:`BodyLimitMiddleware` counts a body as it streams in and stops
+  reading at the limit. Both answer ``413 payload_too_large``.
 - JSON routes take JSON: another content type is ``415 unsupported_media_type``.
 - Strings PostgreSQL cannot store (NUL, lone UTF-16 surrogates) are ``422 unstorable_string`` naming the
   parameter, wherever they come: path, query or a JSON body.
@@ -23,15 +23,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, InvalidInput
+from app.core.errors import AppError, InvalidInput, problem_response
 
 M = TypeVar("M", bound=BaseModel)
 
 KIB = 1024
 MIB = 1024 * KIB
-# A small JSON request: the app's default.
+# A small JSON request: every route's limit unless it declares more.
 DEFAULT_MAX_BODY = 64 * KIB
 # Lists of up to 100 items (offline reports) and Stripe's events.
 LIST_MAX_BODY = 1 * MIB
@@ -41,11 +43,75 @@ RECORD_BATCH_MAX_BODY = 16 * MIB
 # One evidence file of at most 10 MiB (XINYI_EVIDENCE_MAX_BYTES) plus its multipart framing.
 EVIDENCE_MAX_BODY = 10 * MIB + 64 * KIB
 
+LIMIT_EXTENSION = "x-max-body-bytes"  # in a route's openapi_extra
+_LIMIT_SCOPE_KEY = "xinyi.max_body_bytes"  # the matched route's limit, for the middleware's count
+
+
+def max_body(limit: int) -> dict[str, Any]:
+    """``openapi_extra`` giving a route a body limit other than :data:`DEFAULT_MAX_BODY`."""
+    return {LIMIT_EXTENSION: limit}
+
+
+def route_max_body(route: APIRoute) -> int:
+    limit: int = (route.openapi_extra or {}).get(LIMIT_EXTENSION, DEFAULT_MAX_BODY)
+    return limit
+
 
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload_too_large"
     title = "Payload too large"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the counting ``receive``: an HTTPException, so that FastAPI's body parsing passes it on
+    (it turns any other exception into a 400) to the handler that renders it as 413 payload_too_large."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The body may hold at most {limit} bytes on this route.")
+
+
+class BodyLimitMiddleware:
+    """Pure ASGI: counts the request body as the app reads it, against the matched route's limit
+    (the default before a route matched), and raises :class:`BodyTooLarge` at the first chunk past it,
+    or at the first read when ``Content-Length`` already says so. Nothing past the limit is buffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        declared = int(length) if length.isdigit() else None
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            limit: int = scope.get(_LIMIT_SCOPE_KEY, DEFAULT_MAX_BODY)
+            if declared is not None and declared > limit:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge as exc:  # read outside a route's error handling
+            if started:
+                raise
+            response = problem_response(413, "payload_too_large", "Payload too large", str(exc.detail))
+            await response(scope, receive, send)
 
 
 class UnsupportedMediaType(AppError):
@@ -120,11 +186,11 @@ def _has_body(request: Request) -> bool:
     return (length is not None and length != "0") or "transfer-encoding" in request.headers
 
 
-async def check(request: Request, json_route: bool) -> None:
-    """Refuse what no route may receive; raises the problem. Reads (and so caches) a JSON body."""
-    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+async def check(request: Request, limit: int, json_route: bool) -> None:
+    """Refuse what the route may not receive; raises the problem. Reads (and so caches) a JSON body."""
+    request.scope[_LIMIT_SCOPE_KEY] = limit
     length = request.headers.get("content-length", "")
-    if limit is not None and length.isdigit() and int(length) > limit:
+    if length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"The body may hold at most {limit} bytes on this route.")
     for name, value in request.path_params.items():
         if isinstance(value, str) and not storable(value):

@@ -216,9 +216,10 @@ class AppRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         json_route = edge.is_json_route(self)
+        max_body = edge.route_max_body(self)
 
         async def route_handler(request: Request) -> Response:
-            await edge.check(request, json_route)
+            await edge.check(request, max_body, json_route)
             try:
                 response = await handler(request)
             except IdempotentReplay as replay:

@@ -60,8 +60,8 @@ def _chunks(upload: UploadFile):  # type: ignore[no-untyped-def]
 @router.post(
     "/v1/me/evidence",
     status_code=201,
-    max_body_size=edge.EVIDENCE_MAX_BODY,
-    openapi_extra={
+    openapi_extra=edge.max_body(edge.EVIDENCE_MAX_BODY)
+    | {
         "requestBody": {
             "required": True,
             "content": {

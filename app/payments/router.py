@@ -80,7 +80,7 @@ async def _raw_body(request: Request) -> bytes:
 @router.post(
     "/v1/stripe/webhook",
     responses={400: {"description": "invalid_stripe_signature"}},
-    max_body_size=edge.LIST_MAX_BODY,
+    openapi_extra=edge.max_body(edge.LIST_MAX_BODY),
 )
 def stripe_webhook(
     session: SessionDep,

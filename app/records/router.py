@@ -24,8 +24,7 @@ RecordsWriter = Annotated[Principal, Depends(require_scope("records:write"))]
 @router.post(
     "/v1/records/batches",
     status_code=201,
-    max_body_size=edge.RECORD_BATCH_MAX_BODY,
-    openapi_extra=edge.json_body_doc(RecordBatchIn),
+    openapi_extra=edge.json_body_doc(RecordBatchIn) | edge.max_body(edge.RECORD_BATCH_MAX_BODY),
 )
 async def submit_batch(
     request: Request,

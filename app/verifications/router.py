@@ -251,7 +251,7 @@ def my_verifications_stream(
     )
 
 
-@router.post("/v1/offline/reports", max_body_size=edge.LIST_MAX_BODY)
+@router.post("/v1/offline/reports", openapi_extra=edge.max_body(edge.LIST_MAX_BODY))
 def report_offline_uses(
     body: OfflineReportIn,
     partner: Verifier,
