@@ -3,8 +3,8 @@ is ``application/problem+json`` (the ``Problem`` schema), listed by status with 
 
 FastAPI documents only 422 (in its own shape) and what a route declares. Here each operation gets the
 statuses its shape can produce: 503 and 500 always; 401/403 when it needs credentials; 400 and 422 when it
-takes parameters or a body; 404 for a path naming an object and for writes; 409 for writes; 413 and 415
-for a body. A route's own ``responses`` (their descriptions: its domain codes) are kept.
+takes parameters or a body; 404 and 409 for an authenticated call, a path naming an object and a write;
+413 and 415 for a body. A route's own ``responses`` (their descriptions: its domain codes) are kept.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def _statuses(route: APIRoute, method: str, operation: dict[str, Any]) -> dict[i
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     if operation.get("security") or "authenticated_principal" in _dependency_names(route):
-        statuses |= {401: [], 403: []}
+        # a caller's own state can refuse any call (identity_not_bound, an object not theirs)
+        statuses |= {401: [], 403: [], 404: [], 409: []}
     if parameters or has_body:
         statuses |= {400: [], 422: []}
     if any(p["in"] == "path" for p in parameters) or method in _WRITES:
