@@ -39,6 +39,20 @@ def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, A
     return pair
 
 
+def sign_in_with_role(client: TestClient, sms: RecordingSender, db: Session, role: str) -> dict[str, str]:
+    """A new user with ``role`` (operator, auditor), signed in: their ``Authorization`` headers."""
+    from app.accounts.models import User
+
+    pair = sign_in(client, sms, make_phone())
+    user = db.get(User, pair["user_id"])
+    assert user is not None
+    user.roles = [role]
+    db.add(user)
+    db.commit()  # releases the test's savepoint only; the outer transaction is still rolled back
+    headers: dict[str, str] = pair["headers"]
+    return headers
+
+
 def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, for asserting that a refused call changed nothing."""
     session.flush()
