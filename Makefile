@@ -35,11 +35,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy app $(wildcard partners/xinyi_partner)
 
+# In parallel (one worker per core, each with its own database and Redis db) and in random order
+# (pytest-randomly prints the seed; PYTEST_ARGS="-n auto --randomly-seed=N" replays an order).
+PYTEST_ARGS ?= -n auto
 pytest: install
-	XINYI_TEST_LEG=embedded $(BIN)/pytest
+	XINYI_TEST_LEG=embedded $(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$XINYI_TEST_DATABASE_URL$$XINYI_TEST_REDIS_URL" ]; then \
 		echo "== external leg: PostgreSQL + Redis =="; \
-		XINYI_TEST_LEG=external $(BIN)/pytest; \
+		XINYI_TEST_LEG=external $(BIN)/pytest $(PYTEST_ARGS); \
 	fi
 
 clean:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.audit.cli import app as audit_app
+from app.core import clock
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.security import Crypto
@@ -92,14 +93,36 @@ def serve(
         stop.set()
 
 
+@app.callback()
+def _set_clock() -> None:
+    """Every command runs on the service's clock: XINYI_CLOCK_OFFSET / XINYI_CLOCK_AT outside production."""
+    settings = get_settings()
+    clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
+
+
 @app.command()
 def worker(
     tick: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 1.0,
+    once: Annotated[bool, typer.Option(help="Run every job one time, then exit.")] = False,
+    as_of: Annotated[
+        str,
+        typer.Option(
+            help="Run as if it were this instant (ISO 8601 with offset, e.g. 2026-12-20T10:00+08:00): plays a "
+            "dispute window or a deadline through without waiting. Refused in production."
+        ),
+    ] = "",
 ) -> None:
     """Run the scheduled jobs (webhook delivery, record expiry, …) until interrupted. Safe to run several."""
     from app.worker import main as worker_main
 
-    worker_main(tick_seconds=tick)
+    if as_of:
+        try:
+            clock.configure(get_settings().env, at=as_of)
+        except clock.ClockOverrideRefused as exc:
+            raise typer.BadParameter(str(exc), param_hint="--as-of") from None
+    ran = worker_main(tick_seconds=tick, once=once)
+    if once:
+        typer.echo(f"ran at {clock.utcnow().isoformat(timespec='seconds')}: {', '.join(ran)}")
 
 
 @admin_app.command("create")

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts_service
 from app.accounts.models import User
+from app.core.clock import business_date
 from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -28,7 +29,6 @@ from app.partners.models import ApiKey, Partner, PartnerKind
 from app.records import service as records_service
 from app.records.catalogue import RecordStatus, add_months
 from app.records.models import CreditRecord
-from app.scoring.engine import business_date
 
 DEMO_KEY_NAME = "demo"
 LOADER = Principal(type="system", id="demo-loader")

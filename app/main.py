@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import edge, hot_path, openapi
+from app.core import clock, edge, hot_path, openapi
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -68,6 +68,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
+        clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         engine = make_engine(settings.database_url)
         app.state.settings = settings
         app.state.engine = engine

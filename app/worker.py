@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.config import get_settings
 from app.evidence import service as evidence_service
 from app.objections import tasks as objections_tasks
@@ -26,7 +26,6 @@ from app.records import tasks as records_tasks
 from app.rentals import tasks as rentals_tasks
 from app.repairs import tasks as repairs_tasks
 from app.retention import tasks as retention_tasks
-from app.scoring.engine import business_date
 from app.webhooks import tasks as webhooks_tasks
 
 log = structlog.get_logger("app.worker")
@@ -98,8 +97,9 @@ class Worker:
             stop.wait(tick_seconds)
 
 
-def main(tick_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
-    """Entry point for ``xinyi worker``: runs until interrupted."""
+def main(tick_seconds: float = 1.0, stop: threading.Event | None = None, *, once: bool = False) -> list[str]:
+    """Entry point for ``xinyi worker``: runs until interrupted, or with ``once`` runs every job one time at
+    the clock's now (``--as-of`` sets it) and returns their names."""
     from app.core.config import get_settings
     from app.core.db import make_engine
     from app.core.logging import configure_logging
@@ -109,8 +109,11 @@ def main(tick_seconds: float = 1.0, stop: threading.Event | None = None) -> None
     engine = make_engine(settings.database_url)
     stop = stop or threading.Event()
     try:
+        if once:
+            return Worker(engine).run_once()
         Worker(engine).run_forever(stop, tick_seconds)
     except KeyboardInterrupt:
         pass
     finally:
         engine.dispose()
+    return []

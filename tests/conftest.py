@@ -15,19 +15,25 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
+from app.core import clock
 from app.core.config import Settings
 from app.core.db import get_session, make_engine
 from app.core.migrate import upgrade
+from app.core.security import Crypto
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore, MemoryStore, RedisStore
 from app.main import create_app
+from app.signing import service as signing_service
+from tests.clock import PINNED
 
 LEG = os.environ.get("XINYI_TEST_LEG", "embedded")
 if LEG not in {"embedded", "external"}:
@@ -39,25 +45,57 @@ def pytest_report_header() -> str:
     return f"xinyi test leg: {LEG}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if EXTERNAL:
-        url = os.environ.get("XINYI_TEST_DATABASE_URL", "")
-        if not url.startswith("postgresql"):
-            raise RuntimeError("the external leg needs XINYI_TEST_DATABASE_URL=postgresql+psycopg://…")
-        return url
-    path: Path = tmp_path_factory.mktemp("db") / "test.db"
-    return f"sqlite:///{path}"
+@pytest.fixture(autouse=True)
+def pinned_clock(time_machine: time_machine.TimeMachineFixture) -> Iterator[time_machine.TimeMachineFixture]:
+    """Every test starts at :data:`tests.clock.PINNED` (the clock then ticks on); a test that needs time to
+    pass moves it on purpose (``pinned_clock.shift(timedelta(days=8))``). No test sees the machine's date."""
+    clock.configure("test")
+    time_machine.move_to(PINNED, tick=True)
+    yield time_machine
+    clock.configure("test")
+
+
+def _xdist_worker(request: pytest.FixtureRequest) -> int | None:
+    """The number of this pytest-xdist worker (``gw3`` -> 3), None when the suite runs in one process."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    return None if worker is None else int(worker.removeprefix("gw"))
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    if not EXTERNAL:
+        path: Path = tmp_path_factory.mktemp("db") / "test.db"
+        return f"sqlite:///{path}"
+    url = make_url(os.environ.get("XINYI_TEST_DATABASE_URL", ""))
+    if not url.drivername.startswith("postgresql"):
+        raise RuntimeError("the external leg needs XINYI_TEST_DATABASE_URL=postgresql+psycopg://…")
+    worker = _xdist_worker(request)
+    if worker is None:
+        return url.render_as_string(hide_password=False)
+    # Each xdist worker gets a database of its own beside the one named (test -> test_gw0, test_gw1, …).
+    own = url.set(database=f"{url.database}_gw{worker}")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
     if not EXTERNAL:
         return ""
     url = os.environ.get("XINYI_TEST_REDIS_URL", "")
     if not url.startswith("redis"):
         raise RuntimeError("the external leg needs XINYI_TEST_REDIS_URL=redis://…")
-    return url
+    worker = _xdist_worker(request)
+    if worker is None:
+        return url
+    # Each xdist worker its own Redis database, counted from the one named (/0 -> /1, /2, … for gw0, gw1).
+    base, _, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) + worker + 1) % 16}"
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +130,11 @@ def committed_engine(settings: Settings) -> Iterator[Engine]:
     with engine.connect() as conn:
         upgrade(connection=conn)
         conn.commit()
+    # The platform's first signing key, in use since before the pinned instant: every test starts at that
+    # instant again, so a key first made by one test would not yet sign in the next.
+    with Session(engine) as session:
+        signing_service.ensure_key(session, Crypto(settings).cipher, now=PINNED - timedelta(days=30))
+        session.commit()
     yield engine
     engine.dispose()
 

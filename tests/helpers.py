@@ -53,6 +53,16 @@ def sign_in_with_role(client: TestClient, sms: RecordingSender, db: Session, rol
     return headers
 
 
+def refresh(client: TestClient, who: dict[str, Any]) -> None:
+    """Trade ``who``'s refresh token for a new pair and use it from now on, as the app does when it comes
+    back after its 15-minute access token expired (a test that moves the clock by days)."""
+    response = client.post("/v1/auth/refresh", json={"refresh_token": who["refresh_token"]})
+    assert response.status_code == 200, response.text
+    pair = response.json()
+    who["refresh_token"] = pair["refresh_token"]
+    who["headers"] = {"Authorization": f"Bearer {pair['access_token']}"}
+
+
 def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, for asserting that a refused call changed nothing."""
     session.flush()

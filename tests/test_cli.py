@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.cli import app
+from app.core.clock import business_date
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.enterprises.models import Enterprise
@@ -21,7 +22,6 @@ from app.loans.models import LoanProduct
 from app.partners.models import ApiKey, Partner
 from app.records.models import CreditRecord, RecordBatch
 from app.records.platform import PLATFORM_SOURCE
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -20,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
 from app.accounts.models import RefreshToken, User
-from app.core.clock import utcnow
+from app.core.clock import timestamp, utcnow
 from app.core.config import Settings
 from app.core.db import execute_core, read_alone
 from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
@@ -258,10 +257,6 @@ _SIGNED_IN_USER = sa_select(col(User.id), col(User.roles), col(User.subject_id),
 )
 
 
-# The wall clock PyJWT reads for ``exp`` (not :func:`utcnow`, which tests move by days).
-_wall_seconds = time.time
-
-
 @lru_cache(maxsize=8192)
 def _access_claims(token: str, secret: str) -> tuple[str, int]:
     """(user id, ``exp``) of an access token whose signature, audience and claims check out; its expiry
@@ -273,7 +268,8 @@ def _access_claims(token: str, secret: str) -> tuple[str, int]:
         secret,
         algorithms=["HS256"],
         audience=ACCESS_TOKEN_AUDIENCE,
-        options={"require": ["exp", "iat", "sub", "aud"], "verify_exp": False},
+        # Times are checked against the service's clock by the caller, not PyJWT's own wall clock.
+        options={"require": ["exp", "iat", "sub", "aud"], "verify_exp": False, "verify_iat": False},
     )
     try:
         exp = int(claims["exp"])  # as PyJWT reads it
@@ -296,7 +292,7 @@ def principal_from_access_token(
             code="invalid_access_token",
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
-    if exp <= _wall_seconds():  # as PyJWT checks it, with no leeway
+    if exp <= timestamp():  # as PyJWT checks it, with no leeway
         raise Unauthenticated(
             "The access token expired; refresh it.",
             code="access_token_expired",

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core import clock
+
 # Development defaults. They are public (they are in this file), so any environment other than
 # development must override them; Settings refuses to load otherwise.
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"  # noqa: S105 (public by design, refused outside development)
@@ -85,6 +87,12 @@ class Settings(BaseSettings):
     # At most 10: the PostgreSQL pool (45 + 5) covers these and anyio's default 40 together.
     hot_path_threads: int = Field(default=8, ge=1, le=10)
 
+    # Outside production only: run this process ahead of the wall clock ("+8d") or from an instant
+    # ("2026-12-20T10:00+08:00"), to play a dispute window or a deadline through without waiting.
+    # app.core.clock; refused in production.
+    clock_offset: str = ""
+    clock_at: str = ""
+
     log_json: bool | None = None  # default: JSON everywhere except development
     log_level: str = "INFO"
 
@@ -99,6 +107,12 @@ class Settings(BaseSettings):
             if len(raw) != 32:
                 raise ValueError(f"id_encryption_keys[{kid}] must decode to 32 bytes")
         return value
+
+    @model_validator(mode="after")
+    def _clock_override_outside_production_only(self) -> Settings:
+        # Checked here too, so a bad or forbidden override stops start-up with the settings' own message.
+        clock.check_override(self.env, offset=self.clock_offset, at=self.clock_at)
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from app.core.clock import business_date
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -45,7 +47,7 @@ def validate_id_number(value: str, today: date | None = None) -> str:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentifierError("implausible_birth_date", "the birth date in it is not a real date") from None
-    today = today or date.today()
+    today = today or business_date()
     if born > today or born.year < today.year - 130:
         raise IdentifierError("implausible_birth_date", "the birth date in it is not plausible")
     return number

@@ -15,12 +15,12 @@ from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from app.core.clock import business_date
 from app.loans.models import CreditReport
 from app.records.catalogue import CATEGORIES, ListStatus, RecordStatus
 from app.records.models import CreditRecord, ListEntry
 from app.scoring import explain
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.subjects.models import Subject
 
 _COUNTING = (RecordStatus.active.value, RecordStatus.disputed.value)

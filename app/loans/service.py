@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.consents import service as consents_service
 from app.consents.models import Consent
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
@@ -44,7 +44,6 @@ from app.records.catalogue import Severity
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
 from app.scenarios.schema import LEVEL_RANK
-from app.scoring.engine import business_date
 from app.webhooks import service as webhooks_service
 
 SCENARIO = "xinyidai"

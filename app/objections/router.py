@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
@@ -26,7 +26,6 @@ from app.objections.schemas import (
     SourceObjectionOut,
 )
 from app.records import service as records_service
-from app.scoring.engine import business_date
 
 router = APIRouter(route_class=AppRoute, tags=["objections"])
 ObjectionsReader = Annotated[Principal, Depends(require_scope("objections:read"))]

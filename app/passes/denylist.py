@@ -26,13 +26,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Date, Table, literal
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.security import Hasher
 from app.core.store import KeyValueStore
 from app.passes import tokens
 from app.passes.models import OfflineCode
 from app.records import service as records_service
-from app.scoring.engine import business_date
 from app.signing import jws
 from app.signing.keyring import Keyring
 from app.signing.service import DEFAULT_DELAY

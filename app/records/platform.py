@@ -13,12 +13,12 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.core.clock import business_date
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records import service
 from app.records.models import CreditRecord
 from app.records.validation import RowValidator
-from app.scoring.engine import business_date
 
 PLATFORM_SOURCE = "xinyi-platform"
 

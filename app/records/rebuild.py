@@ -18,9 +18,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from app.core.bulk import fetch_tuples, few_collections
+from app.core.clock import business_date
 from app.records import scoring_inputs
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.scoring.models import ScoreRebuild
 from app.subjects.models import Subject
 

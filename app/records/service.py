@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.db import execute_core
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
@@ -29,7 +29,7 @@ from app.records.catalogue import ListStatus, ListType, RecordStatus
 from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
-from app.scoring.engine import ScoringInputs, business_date
+from app.scoring.engine import ScoringInputs
 
 MAX_BATCH_ROWS = 10_000
 EXPIRE_BATCH = 5_000

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.bulk import analyze, estimated_rows, few_collections
+from app.core.clock import business_date
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records import service
@@ -29,7 +30,6 @@ from app.records.ingest import ChunkOutcome, ConcurrentIngestion, prepare
 from app.records.models import RecordBatch
 from app.records.rebuild import RebuildSummary, run_rebuild, start_rebuild
 from app.records.validation import RowError, RowValidator, ValidRow
-from app.scoring.engine import business_date
 
 __all__ = ["RebuildSummary", "run_rebuild", "start_rebuild"]  # the score rebuild: app.records.rebuild
 

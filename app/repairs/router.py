@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
@@ -17,7 +18,6 @@ from app.repairs import commitment as commitments
 from app.repairs import service
 from app.repairs.models import RepairApplication, RepairStatus
 from app.repairs.schemas import CommitmentOut, RepairDecisionIn, RepairDecisionOut, RepairIn, RepairOut
-from app.scoring.engine import business_date
 
 router = APIRouter(route_class=AppRoute, tags=["credit repair"])
 StatusFilter = Annotated[Literal["pending", "approved", "rejected", "lapsed"] | None, Query()]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
@@ -34,7 +34,6 @@ from app.repairs import commitment as commitments
 from app.repairs.models import RepairApplication, RepairStatus
 from app.repairs.workdays import add_working_days
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.subjects.models import Subject
 
 DECISION_WORKING_DAYS = 3

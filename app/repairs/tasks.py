@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.repairs import service
-from app.scoring.engine import business_date
 
 
 def sweep_pending(engine: Engine, now: datetime, batch_size: int = 500) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from app.audit import service as audit_service
 from app.audit.schemas import AccessLogEntry
 from app.consents import service as consents_service
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import PageParams
 from app.core.principal import Principal
@@ -41,7 +41,6 @@ from app.reports.schemas import (
 )
 from app.scoring import explain
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.scoring.schemas import Language
 from app.subjects.models import Subject
 from app.verifications import service as verifications_service

@@ -13,11 +13,11 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Date, Row, Select, bindparam
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.core.db import execute_core
 from app.records import service as records_service
 from app.scenarios.schema import LEVEL_RANK, Scenario
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.scoring.model import RED_LIST
 
 Decision = Literal["eligible", "not_eligible"]

@@ -7,7 +7,7 @@ The same inputs always give the same score, reasons and hints, whatever their or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any, NamedTuple
 
 import orjson
@@ -21,8 +21,6 @@ from app.scoring.model import (
     ScoringModel,
 )
 
-# Records are dated in China Standard Time (no daylight saving); "today" is the date there.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 COUNTING_STATUSES = frozenset({"active", "disputed"})
 MAX_IMPROVEMENTS = 20
 # Records, list entries, reasons and hints are named tuples, not dataclasses: a rebuild makes tens of
@@ -32,10 +30,6 @@ MAX_IMPROVEMENTS = 20
 # inputs, so that the next rebuild rewrites every score.
 ENGINE_REVISION = "1"
 MAX_HEADROOM_HINTS = 3
-
-
-def business_date(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(CHINA_TZ).date()
 
 
 class UnknownFactor(ValueError):

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CurrentUser, OperatorDep
 from app.scoring import explain, service
-from app.scoring.engine import business_date
 from app.scoring.model import ScoringModel, active_model
 from app.scoring.schemas import ScoreHistoryItem, ScoreOut
 

@@ -31,7 +31,7 @@ from app.core.bulk import (
     one_of,
     update_rows,
 )
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.principal import Principal
 from app.scoring import engine
 from app.scoring.engine import ListInput, RecordInput, ScoreResult, ScoringInputs
@@ -380,7 +380,7 @@ def current_score(session: Session, subject_id: str, as_of: date | None = None) 
     if found is not None:
         return found
     now = utcnow()
-    result = compute(ScoringInputs(), as_of or engine.business_date(now))
+    result = compute(ScoringInputs(), as_of or business_date(now))
     return StoredScore(subject_id, result, now, stored=False)
 
 
@@ -415,7 +415,7 @@ def headline_of(row: Row[Any], as_of: date | None = None) -> tuple[Headline, tup
     values = tuple(row)
     also, (level, blocked, explanation) = values[:-3], values[-3:]
     if level is None:  # never scored: the model's verdict on an empty file, as current_score gives it
-        return _unscored_headline(as_of or engine.business_date(utcnow()), active_model().version), also
+        return _unscored_headline(as_of or business_date(utcnow()), active_model().version), also
     codes = frozenset(reason.code for reason in engine.reasons_from_json(explanation))
     return Headline(level, bool(blocked), codes), also
 

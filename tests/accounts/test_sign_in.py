@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -222,19 +224,17 @@ def test_expired_access_token_is_refused(app, client: TestClient, sms: Recording
 
 
 def test_an_access_token_already_accepted_is_refused_once_it_expires(
-    client: TestClient, sms: RecordingSender, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, sms: RecordingSender, pinned_clock: time_machine.TimeMachineFixture
 ) -> None:
     """Checked tokens are kept (a phone sends the same one all its life); the expiry is still checked at
-    every use, against the wall clock PyJWT reads."""
+    every use, against the service's clock."""
     import jwt
-
-    from app.accounts import service as accounts_service
 
     pair = sign_in(client, sms, make_phone())
     headers = {"Authorization": f"Bearer {pair['access_token']}"}
     assert client.get("/v1/me", headers=headers).status_code == 200  # checked, and kept
     exp = jwt.decode(pair["access_token"], options={"verify_signature": False})["exp"]
-    monkeypatch.setattr(accounts_service, "_wall_seconds", lambda: exp - 1)
+    pinned_clock.move_to(datetime.fromtimestamp(exp - 1, UTC), tick=False)
     assert client.get("/v1/me", headers=headers).status_code == 200
-    monkeypatch.setattr(accounts_service, "_wall_seconds", lambda: exp)
+    pinned_clock.move_to(datetime.fromtimestamp(exp, UTC), tick=False)
     assert_problem(client.get("/v1/me", headers=headers), 401, "access_token_expired")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,8 +13,7 @@ from app.core.validators import (
     validate_phone,
     validate_uscc,
 )
-
-TODAY = date(2026, 11, 26)
+from tests.clock import TODAY
 
 
 def test_the_standard_example_id_numbers_are_valid() -> None:

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from xinyi_partner import PartnerClient
 from xinyi_partner.bank import Answer, BankReceiver, CreditPolicy, serve
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore
@@ -73,6 +74,8 @@ def _worker_env(settings: Settings) -> dict[str, str]:
         XINYI_WEBHOOK_BACKOFF_BASE_SECONDS="0.5",
         XINYI_WEBHOOK_BACKOFF_MAX_SECONDS="2",
         XINYI_LOG_JSON="true",
+        # The worker runs on the suite's pinned clock, not the machine's date (app.core.clock).
+        XINYI_CLOCK_AT=utcnow().isoformat(),
     )
     return env
 

@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from xinyi_partner.kiosk import PowerBankKiosk
 
+from app.core.clock import business_date
 from app.core.sms import RecordingSender
-from app.scoring.engine import business_date
 from app.verifications.models import Verification
 from tests.passes import helpers
 from tests.passes.test_live import listen, next_line

@@ -8,9 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.sms import RecordingSender
-from app.scoring.engine import business_date
 from tests.helpers import make_uscc
 from tests.passes import helpers as pass_helpers
 

@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.sms import RecordingSender
 from app.loans.models import LoanReferral
-from app.scoring.engine import business_date
 from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.helpers import table_snapshot
 from tests.loans import helpers
@@ -260,15 +259,13 @@ def test_after_withdrawal_the_next_fetch_is_refused_and_nothing_is_disclosed(
 
 
 def test_an_expired_consent_refuses_the_fetch_with_its_own_code(
-    client: TestClient, db: Session, firm, bank, monkeypatch
+    client: TestClient, db: Session, firm, bank, pinned_clock
 ):
     helpers.product(client, bank)
     application = helpers.apply(client, firm, [bank["id"]]).json()
     referral_id = _referral_of(application, bank)
-    from app.consents import service as consents_service
 
-    later = utcnow() + timedelta(days=31)
-    monkeypatch.setattr(consents_service, "utcnow", lambda: later)
+    pinned_clock.shift(timedelta(days=31))
     pass_helpers.touch(client, bank)
     before = table_snapshot(db)
     response = client.get(f"/v1/partner/referrals/{referral_id}/report", headers=bank["headers"])

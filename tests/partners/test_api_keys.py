@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +14,7 @@ from app.core.principal import SYSTEM
 from app.core.security import sha256_hex
 from app.partners import service
 from app.partners.models import ApiKey
+from tests.clock import PINNED
 from tests.helpers import table_snapshot
 from tests.partners.helpers import bearer, create_key, create_partner
 
@@ -285,13 +286,13 @@ def test_key_creation_and_revocation_are_in_the_system_audit_chain(client, db, o
     assert {e.actor_type for e in entries} == {"operator"}
 
 
-def test_last_used_is_written_at_most_once_a_minute(client, db, operator, monkeypatch):
+def test_last_used_is_written_at_most_once_a_minute(client, db, operator, pinned_clock):
     partner = create_partner(client, operator)
     key = create_key(client, operator, partner["id"])
-    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    start = PINNED + timedelta(hours=1)
 
     def used_at(now: datetime) -> datetime | None:
-        monkeypatch.setattr(service, "utcnow", lambda: now)
+        pinned_clock.move_to(now, tick=False)
         assert client.get("/v1/partner/me", headers=bearer(key["secret"])).status_code == 200
         db.expire_all()
         row = db.get(ApiKey, key["id"])

@@ -13,11 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.clock import utcnow
+from app.core.clock import business_date, utcnow
 from app.core.principal import Principal
 from app.core.sms import RecordingSender
 from app.partners import service as partners_service
-from app.scoring.engine import business_date
 from tests.helpers import make_id_number, make_phone, sign_in
 
 SETUP = Principal(type="system", id="test-setup")
@@ -32,7 +31,7 @@ def unique_id_number() -> str:
 
 
 def resident(client: TestClient, sms: RecordingSender) -> dict[str, Any]:
-    """A signed-in resident with a bound ID: ``{"id", "headers", "subject_id", "id_number"}``."""
+    """A signed-in resident with a bound ID: ``{"id", "headers", "refresh_token", "subject_id", "id_number"}``."""
     pair = sign_in(client, sms, make_phone())
     number = unique_id_number()
     bound = client.put("/v1/me/identity", json={"name": "陈静", "id_number": number}, headers=pair["headers"])
@@ -40,6 +39,7 @@ def resident(client: TestClient, sms: RecordingSender) -> dict[str, Any]:
     return {
         "id": pair["user_id"],
         "headers": pair["headers"],
+        "refresh_token": pair["refresh_token"],
         "subject_id": bound.json()["subject_id"],
         "id_number": number,
     }

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
-from app.core.clock import utcnow
-from app.verifications import service as verifications_service
 from app.verifications.models import Verification
 from tests.core.test_errors import assert_problem
 from tests.helpers import table_snapshot
-from tests.passes.helpers import black_list, issue, partner, verify
+from tests.passes.helpers import black_list, issue, partner, touch, verify
 
 DEPOSIT_WAIVER = {
     "type": "deposit_waiver",
@@ -167,17 +165,17 @@ def test_a_retry_sent_after_the_pass_expired_still_replays_the_first_decision(
     db: Session,
     holder: dict[str, Any],
     merchant: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    pinned_clock: time_machine.TimeMachineFixture,
 ) -> None:
     # given a verification made with a key
     token = issue(client, holder)["token"]
     first = verify(client, merchant, token, **{"Idempotency-Key": "scan-late"})
     assert first.status_code == 201, first.text
-    before = table_snapshot(db)
 
     # when its retry arrives ten minutes later, long after the pass expired
-    later = utcnow() + timedelta(minutes=10)
-    monkeypatch.setattr(verifications_service, "utcnow", lambda: later)
+    pinned_clock.shift(timedelta(minutes=10))
+    touch(client, merchant)
+    before = table_snapshot(db)
     retry = verify(client, merchant, token, **{"Idempotency-Key": "scan-late"})
 
     # then it gets the first answer, not token_expired, and nothing is written

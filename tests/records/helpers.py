@@ -13,6 +13,7 @@ from app.accounts.models import User
 from app.core.security import random_token, sha256_hex
 from app.core.sms import RecordingSender
 from app.partners.models import ApiKey, Partner
+from tests.clock import days_ago
 from tests.helpers import make_id_number, make_phone, sign_in
 
 _KEY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -62,6 +63,7 @@ def resident_with_identity(
     return {
         "id": pair["user_id"],
         "headers": pair["headers"],
+        "refresh_token": pair["refresh_token"],
         "subject_id": bound.json()["subject_id"],
         "id_number": number,
     }
@@ -74,7 +76,7 @@ def make_operator(client: TestClient, sms: RecordingSender, db: Session) -> dict
     user.roles = ["operator"]
     db.add(user)
     db.commit()
-    return {"id": pair["user_id"], "headers": pair["headers"]}
+    return {"id": pair["user_id"], "headers": pair["headers"], "refresh_token": pair["refresh_token"]}
 
 
 def post_batch(
@@ -89,7 +91,7 @@ def uid(prefix: str = "r") -> str:
 
 
 def penalty(
-    id_number: str, severity: str = "general", decision_date: str = "2026-09-01", **fields: Any
+    id_number: str, severity: str = "general", decision_date: str = days_ago(86).isoformat(), **fields: Any
 ) -> dict[str, Any]:
     return {
         "source_record_id": fields.pop("source_record_id", uid("pen")),
@@ -102,7 +104,9 @@ def penalty(
     }
 
 
-def black_list(subject: dict[str, str], start_date: str = "2026-10-01", **fields: Any) -> dict[str, Any]:
+def black_list(
+    subject: dict[str, str], start_date: str = days_ago(56).isoformat(), **fields: Any
+) -> dict[str, Any]:
     return {
         "source_record_id": fields.pop("source_record_id", uid("blk")),
         "category": "black_list",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
@@ -12,6 +10,7 @@ from app.records import service
 from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.models import CreditScore, ScoreHistory
 from app.subjects.models import Subject
+from tests.clock import days_ago, days_ahead
 from tests.helpers import make_uscc, table_snapshot
 from tests.records.helpers import black_list, make_partner_key, new_id_number, penalty, post_batch, uid
 
@@ -34,14 +33,19 @@ def scored(snapshot: dict) -> dict:
 def test_a_batch_lands_records_creates_subjects_and_scores_them(client, db, provider):
     person, firm = new_id_number(), make_uscc()
     rows = [
-        penalty(person, "serious", "2026-03-01", source_record_id="P-1"),
-        {"source_record_id": "P-2", "category": "honour", "id_number": person, "decision_date": "2026-05-20"},
+        penalty(person, "serious", days_ago(270).isoformat(), source_record_id="P-1"),
+        {
+            "source_record_id": "P-2",
+            "category": "honour",
+            "id_number": person,
+            "decision_date": days_ago(190).isoformat(),
+        },
         {
             "source_record_id": "F-1",
             "category": "tax_credit_rating",
             "uscc": firm,
             "grade": "A",
-            "decision_date": "2026-04-30",
+            "decision_date": days_ago(210).isoformat(),
         },
     ]
     response = post_batch(client, provider, rows)
@@ -71,8 +75,8 @@ def test_a_batch_lands_records_creates_subjects_and_scores_them(client, db, prov
         serious.publicity_min_ends_on,
         serious.publicity_ends_on,
         serious.counts_until,
-    ) == (date(2026, 3, 1), date(2027, 3, 1), date(2029, 3, 1), date(2029, 3, 1))
-    assert landed["P-2"].publicity_min_ends_on is None and landed["P-2"].counts_until == date(2029, 5, 20)
+    ) == (days_ago(270), days_ahead(95), days_ahead(826), days_ahead(826))
+    assert landed["P-2"].publicity_min_ends_on is None and landed["P-2"].counts_until == days_ahead(906)
     assert landed["P-1"].subject_id == landed["P-2"].subject_id != landed["F-1"].subject_id
     person_subject = db.get(Subject, serious.subject_id)
     assert person_subject is not None and person_subject.kind == "person"
@@ -103,7 +107,7 @@ def test_bad_rows_are_reported_with_row_field_and_code_and_the_rest_land(client,
         {**penalty(person, source_record_id="BAD-1"), "category": "administrative_fine"},
         penalty(bad_check_digit, source_record_id="BAD-2"),
         {**penalty(person, source_record_id="BAD-3"), "id_number": None, "uscc": bad_uscc},
-        black_list({"id_number": person}, source_record_id="BAD-4", end_date="2026-01-01"),
+        black_list({"id_number": person}, source_record_id="BAD-4", end_date=days_ago(329).isoformat()),
         penalty(person, source_record_id="BAD-5", severity=None),
         penalty(person, source_record_id="OK-1", severity="minor"),
         {
@@ -111,21 +115,21 @@ def test_bad_rows_are_reported_with_row_field_and_code_and_the_rest_land(client,
             "category": "platform_rental",
             "id_number": new_id_number(),
             "outcome": "returned_on_time",
-            "decision_date": "2026-10-01",
+            "decision_date": days_ago(56).isoformat(),
         },
         {
             "source_record_id": "BAD-8",
             "category": "platform_rental",
             "subject_id": "sub_01NOSUCHSUBJECT00000000000",
             "outcome": "returned_on_time",
-            "decision_date": "2026-10-01",
+            "decision_date": days_ago(56).isoformat(),
         },
         {
             "source_record_id": "OK-2",
             "category": "platform_rental",
             "subject_id": resident["subject_id"],
             "outcome": "returned_on_time",
-            "decision_date": "2026-10-01",
+            "decision_date": days_ago(56).isoformat(),
         },
     ]
     response = post_batch(client, provider, rows)
@@ -187,7 +191,7 @@ def test_the_same_idempotency_key_replays_the_first_answer(client, db, provider)
 
 
 def test_a_corrected_row_updates_the_record_rescores_and_is_audited(client, db, provider, resident):
-    row = penalty(resident["id_number"], "general", "2026-06-01", source_record_id="AMR-77")
+    row = penalty(resident["id_number"], "general", days_ago(178).isoformat(), source_record_id="AMR-77")
     post_batch(client, provider, [row])
     record = records_by_source_id(db, "AMR-77")["AMR-77"]
     assert client.get("/v1/me/score", headers=resident["headers"]).json()["score"] == 550
@@ -198,7 +202,7 @@ def test_a_corrected_row_updates_the_record_rescores_and_is_audited(client, db, 
     assert (body["created"], body["updated"], body["unchanged"]) == (0, 1, 0)
     after = records_by_source_id(db, "AMR-77")["AMR-77"]
     assert after.id == record.id
-    assert (after.severity, after.title, after.publicity_ends_on) == ("minor", "已更正", date(2026, 9, 1))
+    assert (after.severity, after.title, after.publicity_ends_on) == ("minor", "已更正", days_ago(86))
     assert after.status == "expired"  # a minor penalty of June is past its 3 months
     assert client.get("/v1/me/score", headers=resident["headers"]).json()["score"] == 600
     audits = db.exec(
@@ -258,7 +262,13 @@ def test_a_black_list_entry_makes_the_resident_level_d_in_the_same_request(clien
 
 
 def test_a_black_list_entry_that_ended_does_not_block(client, db, provider, resident):
-    rows = [black_list({"id_number": resident["id_number"]}, start_date="2020-01-01", end_date="2023-01-01")]
+    rows = [
+        black_list(
+            {"id_number": resident["id_number"]},
+            start_date=days_ago(2521).isoformat(),
+            end_date=days_ago(1425).isoformat(),
+        )
+    ]
     assert post_batch(client, provider, rows).json()["created"] == 1
     assert service.is_blocked(db, resident["subject_id"]) is False
     assert client.get("/v1/me/score", headers=resident["headers"]).json()["level"] == "B"
@@ -308,7 +318,9 @@ def test_refused_batches_change_nothing(client, db, provider, resident):
 
 def test_status_changes_rescore_and_are_audited(client, db, provider, resident):
     post_batch(
-        client, provider, [penalty(resident["id_number"], "general", "2026-06-01", source_record_id="S-1")]
+        client,
+        provider,
+        [penalty(resident["id_number"], "general", days_ago(178).isoformat(), source_record_id="S-1")],
     )
     record = records_by_source_id(db, "S-1")["S-1"]
     staff = Principal(type="user", id="usr_STAFF", roles=frozenset({"operator"}))
@@ -345,7 +357,9 @@ def test_status_changes_rescore_and_are_audited(client, db, provider, resident):
 
 def test_residents_read_their_own_records(client, provider, resident):
     post_batch(
-        client, provider, [penalty(resident["id_number"], "serious", "2026-03-01", source_record_id="R-1")]
+        client,
+        provider,
+        [penalty(resident["id_number"], "serious", days_ago(270).isoformat(), source_record_id="R-1")],
     )
     page = client.get("/v1/me/records", headers=resident["headers"]).json()
     assert [(r["source_record_id"], r["category"], r["status"]) for r in page["data"]] == [
@@ -353,4 +367,7 @@ def test_residents_read_their_own_records(client, provider, resident):
     ]
     record = page["data"][0]
     assert record["category_labels"] == {"zh": "行政处罚", "en": "Administrative penalty"}
-    assert (record["publicity_min_ends_on"], record["counts_until"]) == ("2027-03-01", "2029-03-01")
+    assert (record["publicity_min_ends_on"], record["counts_until"]) == (
+        days_ahead(95).isoformat(),
+        days_ahead(826).isoformat(),
+    )

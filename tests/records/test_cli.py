@@ -14,6 +14,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.core.clock import business_date
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrate import upgrade
@@ -21,8 +22,8 @@ from app.records.catalogue import add_months
 from app.records.cli import app as records_app
 from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.cli import app as scores_app
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore, ScoreRebuild
+from tests.clock import days_ago
 from tests.helpers import make_uscc
 from tests.records.helpers import new_id_number
 
@@ -224,7 +225,7 @@ def test_import_json_lines(cli_db, tmp_path):
                         "source_record_id": "1",
                         "category": "honour",
                         "id_number": new_id_number(),
-                        "decision_date": "2026-01-01",
+                        "decision_date": days_ago(329).isoformat(),
                         "title": "诚信企业",
                     }
                 ],

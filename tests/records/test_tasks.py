@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app.core.clock import business_date
 from app.core.security import Crypto
 from app.records import tasks
 from app.records.files import open_record_file
 from app.records.models import CreditRecord
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.subjects.models import Subject
+from tests.clock import PINNED
 from tests.records.helpers import new_id_number, uid
 
 
@@ -231,7 +232,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     (``counted_between``) and writes with ``rebuild_many``; digests, scores, reasons, hints and history
     rows are those the per-subject path (``inputs_between`` + ``recompute_many``) writes."""
     import random
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from app.core.bulk import is_postgresql
     from app.records import scoring_inputs
@@ -242,7 +243,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
         pytest.skip("the summarised read is PostgreSQL's")
     rng = random.Random(20261127)
     today = business_date()
-    now = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
+    now = PINNED + timedelta(days=1, hours=6, microseconds=123456)
     subjects = [Subject(kind="person") for _ in range(40)]
     db.add_all(subjects)
     db.flush()

@@ -10,9 +10,9 @@ import pytest
 
 from app.records import ingest
 from app.records.validation import RowError, RowValidator, ValidRow
+from tests.clock import TODAY, days_ago, days_ahead
 from tests.helpers import make_id_number, make_uscc
 
-TODAY = date(2026, 11, 26)
 ID = make_id_number(born="19850612", seq="123")
 USCC = make_uscc("91650100MA7G8K5X1")
 
@@ -33,7 +33,7 @@ def penalty(**fields: Any) -> dict[str, Any]:
         "category": "administrative_penalty",
         "id_number": ID,
         "severity": "general",
-        "decision_date": "2026-09-01",
+        "decision_date": days_ago(86).isoformat(),
         **fields,
     }
 
@@ -44,7 +44,7 @@ def listing(**fields: Any) -> dict[str, Any]:
         "category": "black_list",
         "uscc": USCC,
         "legal_basis": "《失信被执行人名单规定》",
-        "start_date": "2026-10-01",
+        "start_date": days_ago(56).isoformat(),
         **fields,
     }
 
@@ -58,16 +58,16 @@ def test_a_valid_penalty_row():
         ID,
         "general",
     )
-    assert (row.decision_date, row.title) == (date(2026, 9, 1), "未按期公示年报")
+    assert (row.decision_date, row.title) == (days_ago(86), "未按期公示年报")
 
 
 def test_a_valid_list_row_and_numeric_source_ids():
-    row = check(listing(source_record_id=12345, end_date="2029-10-01"))
+    row = check(listing(source_record_id=12345, end_date=days_ahead(1040).isoformat()))
     assert isinstance(row, ValidRow)
     assert (row.source_record_id, row.start_date, row.end_date) == (
         "12345",
-        date(2026, 10, 1),
-        date(2029, 10, 1),
+        days_ago(56),
+        days_ahead(1040),
     )
 
 
@@ -86,14 +86,14 @@ def test_a_valid_list_row_and_numeric_source_ids():
         ),
         (penalty(severity=None), [("severity", "severity_required")]),
         (penalty(severity="grave"), [("severity", "invalid_severity")]),
-        (listing(end_date="2026-09-30"), [("end_date", "end_before_start")]),
+        (listing(end_date=days_ago(57).isoformat()), [("end_date", "end_before_start")]),
         (penalty(id_number=None), [("subject", "subject_required")]),
         (penalty(uscc=USCC), [("subject", "ambiguous_subject")]),
         (penalty(id_number=None, subject_id="sub_!!"), [("subject_id", "unknown_subject")]),
         (penalty(category="abnormal_operation"), [("id_number", "subject_kind_not_allowed")]),
         (penalty(decision_date="2026-02-30"), [("decision_date", "invalid_date")]),
         (penalty(decision_date="01/09/2026"), [("decision_date", "invalid_date")]),
-        (penalty(decision_date="2026-11-27"), [("decision_date", "date_in_future")]),
+        (penalty(decision_date=days_ahead(1).isoformat()), [("decision_date", "date_in_future")]),
         (penalty(decision_date=None), [("decision_date", "required")]),
         (penalty(source_record_id=None), [("source_record_id", "required")]),
         (penalty(source_record_id="x" * 129), [("source_record_id", "too_long")]),
@@ -102,13 +102,13 @@ def test_a_valid_list_row_and_numeric_source_ids():
         (penalty(severty="general"), [("severty", "unknown_field")]),
         (penalty(severity=3), [("severity", "invalid_type")]),
         (penalty(title="长" * 201), [("title", "too_long")]),
-        (penalty(start_date="2026-01-01"), [("start_date", "not_applicable")]),
+        (penalty(start_date=days_ago(329).isoformat()), [("start_date", "not_applicable")]),
         (
             listing(legal_basis=None, start_date=None),
             [("legal_basis", "required"), ("start_date", "required")],
         ),
         (listing(severity="serious"), [("severity", "not_applicable")]),
-        (listing(start_date="2027-01-01"), [("start_date", "date_in_future")]),
+        (listing(start_date=days_ahead(36).isoformat()), [("start_date", "date_in_future")]),
     ],
 )
 def test_bad_input_is_refused_with_field_and_code(row, errors):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 from app.core.security import Crypto
 from app.records.models import CreditRecord
 from app.worker import JOBS, Job, Worker
+from tests.clock import PINNED, days_ago
 
-T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+T0 = PINNED
 
 
 def test_a_job_runs_when_due_and_not_before():
@@ -51,7 +52,7 @@ def test_the_registered_expiry_job_expires_records(committed_engine, settings):
     with Session(committed_engine, expire_on_commit=False) as session:
         batch = service.start_batch(session, source=source, channel="file", actor=CLI_ACTOR)
         row = {"source_record_id": "W-1", "category": "administrative_penalty", "id_number": new_id_number(),
-               "severity": "minor", "decision_date": "2026-08-01"}  # fmt: skip
+               "severity": "minor", "decision_date": days_ago(117).isoformat()}  # fmt: skip
         service.ingest_chunk(
             session,
             Crypto(settings),
@@ -65,7 +66,7 @@ def test_the_registered_expiry_job_expires_records(committed_engine, settings):
 
     expiry = [job for job in JOBS if job.name == "records.expire"]
     assert len(expiry) == 1
-    # 2026-11-26 in China: past 2026-11-01
+    # the pinned day in China: past the record's minor publicity (three months from its decision)
     assert Worker(committed_engine, jobs=expiry).run_once(T0) == ["records.expire"]
 
     with Session(committed_engine) as session:

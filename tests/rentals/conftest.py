@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore
 from app.main import create_app
 from tests.passes import helpers as passes
+from tests.rentals import helpers
 from tests.rentals.stripe_standin import StripeStandIn
 
 
@@ -90,3 +92,8 @@ def stripe(stripe_app, db: Session) -> Iterator[TestClient]:  # type: ignore[no-
 @pytest.fixture
 def merchant(db: Session) -> dict[str, Any]:
     return passes.partner(db, "merchant")
+
+
+@pytest.fixture
+def clock(pinned_clock: time_machine.TimeMachineFixture) -> helpers.Clock:
+    return helpers.Clock(pinned_clock)

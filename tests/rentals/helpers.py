@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -110,3 +111,17 @@ def score(client: TestClient, holder: dict[str, Any]) -> dict[str, Any]:
 
 def reason_codes(score_body: dict[str, Any]) -> set[str]:
     return {reason["code"] for dimension in score_body["breakdown"] for reason in dimension["reasons"]}
+
+
+class Clock:
+    """The suite's pinned clock, stopped, so that each step happens at an exact instant."""
+
+    def __init__(self, machine: time_machine.TimeMachineFixture) -> None:
+        self.machine = machine
+        self.now = utcnow()
+        machine.move_to(self.now, tick=False)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        self.machine.move_to(self.now, tick=False)
+        return self.now

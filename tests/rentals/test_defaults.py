@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import Session, select
 
-from app.core.clock import utcnow
 from app.payments import service as payments_service
 from app.payments.models import LocalPaymentObject, Payment
 from app.records.models import CreditRecord
 from app.rentals import service
-from tests.helpers import table_snapshot
+from tests.helpers import refresh, table_snapshot
 from tests.passes import helpers as passes
 from tests.records.helpers import make_operator
 from tests.rentals import helpers as h
@@ -23,16 +21,6 @@ EVIDENCE = {
     "description": "充电宝逾期 3 天未归还，柜机无归还记录",
     "photo_urls": ["https://kiosk.example/p/1.jpg"],
 }
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = utcnow()
-        monkeypatch.setattr(service, "utcnow", lambda: self.now)
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
 
 
 def settle(app: Any, db: Session, now: datetime) -> None:
@@ -50,18 +38,14 @@ def settle(app: Any, db: Session, now: datetime) -> None:
     db.commit()
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
-
-
-def overdue_rental(client, sms, merchant, clock: Clock, deposit_fen: int = 15000) -> tuple[dict, dict]:
+def overdue_rental(client, sms, merchant, clock: h.Clock, deposit_fen: int = 15000) -> tuple[dict, dict]:
     holder = h.resident(client, sms)
     rental = h.open_rental(
         client, merchant, h.verification(client, holder, merchant)["id"], deposit_fen=deposit_fen
     )
     assert rental.status_code == 201, rental.text
     clock.advance(timedelta(hours=5))  # due in 4 hours
+    refresh(client, holder)
     return holder, rental.json()
 
 
@@ -92,11 +76,13 @@ def test_an_undisputed_default_becomes_a_negative_record_lowers_the_score_and_is
     assert h.score(client, holder)["score"] == before["score"]  # nothing counts during the window
 
     settle(app, db, clock.advance(timedelta(days=6)))
+    refresh(client, holder)
     assert client.get(f"/v1/me/rentals/{rental['id']}", headers=holder["headers"]).json()["status"] == (
         "default_reported"
     )
 
     settle(app, db, clock.advance(timedelta(days=1)))
+    refresh(client, holder)
 
     mine = client.get(f"/v1/me/rentals/{rental['id']}", headers=holder["headers"]).json()
     assert mine["status"] == "defaulted"
@@ -143,6 +129,8 @@ def test_an_upheld_dispute_leaves_no_record_and_no_charge(app, client, sms, db, 
     assert disputed.status_code == 200, disputed.text
     assert disputed.json()["status"] == "disputed"
     settle(app, db, clock.advance(timedelta(days=8)))  # a dispute stops the window
+    refresh(client, holder)
+    refresh(client, operator)
     assert (
         client.get(f"/v1/me/rentals/{rental['id']}", headers=holder["headers"]).json()["status"] == "disputed"
     )
@@ -197,7 +185,13 @@ def test_default_rules_refuse_and_change_nothing(app, client, sms, db, merchant,
     snapshot = table_snapshot(db)
 
     assert report(client, merchant, rental["id"]).json()["code"] == "rental_not_overdue"
+    assert table_snapshot(db) == snapshot
+    # five hours on, overdue: the partners' keys and the resident's sign-in are used again first
     clock.advance(timedelta(hours=5))
+    refresh(client, holder)
+    passes.touch(client, other)
+    passes.touch(client, merchant)
+    snapshot = table_snapshot(db)
     assert report(client, other, rental["id"]).json()["code"] == "rental_not_found"
     assert report(client, merchant, rental["id"], amount_fen=9901).json()["code"] == "invalid_default_amount"
     assert report(client, merchant, rental["id"], amount_fen=0).json()["code"] == "invalid_request"
@@ -214,6 +208,7 @@ def test_report_and_dispute_are_idempotent_and_the_window_closes(app, client, sm
     assert report(client, merchant, rental["id"], amount_fen=100).json() == first  # one default per rental
 
     clock.advance(timedelta(days=7))
+    refresh(client, holder)
     late = client.post(
         f"/v1/me/rentals/{rental['id']}/dispute", json={"reason": "x"}, headers=holder["headers"]
     )
@@ -230,5 +225,6 @@ def test_a_return_during_the_window_withdraws_the_default(app, client, sms, db, 
     assert (returned["status"], returned["returned_on_time"]) == ("returned", False)
     assert returned["hold"]["status"] == "released"
     settle(app, db, clock.advance(timedelta(days=8)))
+    refresh(client, holder)
     mine = client.get(f"/v1/me/rentals/{rental['id']}", headers=holder["headers"]).json()
     assert (mine["status"], mine["record_id"]) == ("returned", None)

@@ -157,13 +157,11 @@ def test_refusals_change_nothing(client, sms, db, merchant):
     assert table_snapshot(db) == snapshot
 
 
-def test_an_expired_verification_cannot_open_a_rental(client, sms, db, merchant, monkeypatch):
+def test_an_expired_verification_cannot_open_a_rental(client, sms, db, merchant, pinned_clock):
     holder = h.resident(client, sms)
     verification = h.verification(client, holder, merchant)
-    from app.rentals import service
 
-    later = service.utcnow() + timedelta(seconds=601)
-    monkeypatch.setattr(service, "utcnow", lambda: later)
+    pinned_clock.shift(timedelta(seconds=601))
 
     response = h.open_rental(client, merchant, verification["id"], due_in=timedelta(hours=5))
 

@@ -10,7 +10,6 @@ from xinyi_partner import ConflictError, PartnerClient
 from xinyi_partner.kiosk import PlatformRentals, PowerBankKiosk
 
 from app.core.clock import utcnow
-from app.rentals import service
 from tests.passes import helpers as passes
 from tests.rentals import helpers as h
 
@@ -20,7 +19,7 @@ def sdk(client, merchant) -> PartnerClient:
     return PartnerClient("http://testserver", key, http=client, sleep=lambda _: None)
 
 
-def test_the_sdk_opens_lists_defaults_and_returns_rentals(client, sms, db, merchant, monkeypatch):
+def test_the_sdk_opens_lists_defaults_and_returns_rentals(client, sms, db, merchant, pinned_clock):
     partner = sdk(client, merchant)
     holder = h.resident(client, sms)
     result = partner.verify(passes.issue(client, holder)["token"], "deposit_free_rental")
@@ -40,7 +39,7 @@ def test_the_sdk_opens_lists_defaults_and_returns_rentals(client, sms, db, merch
     assert ([r.id for r in listed], has_more) == ([rental.id], False)
 
     later = utcnow() + timedelta(hours=3)
-    monkeypatch.setattr(service, "utcnow", lambda: later)
+    pinned_clock.move_to(later, tick=False)
     reported = partner.report_default(rental.id, description="逾期未还", amount_fen=5000)
     assert reported.status == "default_reported"
     assert reported.dispute_window_ends_at == later + timedelta(days=7)

@@ -7,23 +7,17 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from sqlmodel import func, select
 
 from app.core.clock import utcnow
 from app.payments import service as payments_service
 from app.payments.models import Payment, StripeEvent
 from app.rentals import service
-from tests.helpers import table_snapshot
+from tests.helpers import refresh, table_snapshot
 from tests.passes import helpers as passes
 from tests.records.helpers import make_operator
 from tests.rentals import helpers as h
-from tests.rentals.test_defaults import EVIDENCE, Clock, settle
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+from tests.rentals.test_defaults import EVIDENCE, settle
 
 
 def intents(standin, rental_id: str) -> list[dict]:
@@ -102,11 +96,13 @@ def test_a_default_captures_the_hold_and_charges_the_waived_part_off_session(
     )
     rental = rental.json()
     clock.advance(timedelta(hours=5))
+    refresh(stripe, holder)
     stripe.post(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
 
     settle(stripe_app, db, clock.advance(timedelta(days=7)))
+    refresh(stripe, holder)
 
     hold, charge = sorted(intents(standin, rental["id"]), key=lambda i: i["capture_method"] == "automatic")
     assert (hold["status"], hold["amount_received"]) == ("succeeded", 5100)
@@ -119,15 +115,18 @@ def test_authentication_required_off_session_becomes_a_collection_task(
     stripe_app, stripe, sms, standin, db, merchant, clock
 ):
     holder = h.resident(stripe, sms, standin, card="pm_card_authenticationRequired")
-    operator = make_operator(stripe, sms, db)
     rental = h.open_rental(stripe, merchant, h.verification(stripe, holder, merchant)["id"]).json()
     assert rental["fund_amount"] == 0  # no hold: the card is not touched at open
     clock.advance(timedelta(hours=5))
+    refresh(stripe, holder)
     stripe.post(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
 
     settle(stripe_app, db, clock.advance(timedelta(days=7)))
+    h.deliver(stripe, standin)  # Stripe sends its events as they happen, not a day later
+    refresh(stripe, holder)
+    operator = make_operator(stripe, sms, db)  # signs in when there is something to do
 
     mine = stripe.get(f"/v1/me/rentals/{rental['id']}", headers=holder["headers"]).json()
     assert mine["status"] == "defaulted"
@@ -139,6 +138,7 @@ def test_authentication_required_off_session_becomes_a_collection_task(
         (rental["id"], "authentication_required")
     ]
     settle(stripe_app, db, clock.advance(timedelta(days=1)))  # not retried blindly
+    refresh(stripe, holder)
     assert len(intents(standin, rental["id"])) == 1
 
     h.save_card(stripe, holder, standin, "pm_card_visa")  # the resident adds a card that works
@@ -152,11 +152,13 @@ def test_a_declined_collection_is_retried_with_backoff(stripe_app, stripe, sms, 
     holder = h.resident(stripe, sms, standin, card="pm_card_chargeDeclined")
     rental = h.open_rental(stripe, merchant, h.verification(stripe, holder, merchant)["id"]).json()
     clock.advance(timedelta(hours=5))
+    refresh(stripe, holder)
     stripe.post(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
 
     settle(stripe_app, db, clock.advance(timedelta(days=7)))
+    refresh(stripe, holder)
 
     payment = db.exec(select(Payment).where(Payment.rental_id == rental["id"])).one()
     assert (payment.status, payment.last_error_code, payment.attempts) == ("failed", "generic_decline", 1)
@@ -173,11 +175,13 @@ def test_a_crash_between_the_charge_and_the_commit_charges_once(
     holder = h.resident(stripe, sms, standin)
     rental = h.open_rental(stripe, merchant, h.verification(stripe, holder, merchant)["id"]).json()
     clock.advance(timedelta(hours=5))
+    refresh(stripe, holder)
     stripe.post(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
     crypto, settings = stripe_app.state.crypto, stripe_app.state.settings
     service.end_dispute_window(db, crypto, settings, rental["id"], clock.advance(timedelta(days=7)))
+    refresh(stripe, holder)
     db.commit()  # the collection row is written (and committed) before any charge
     payment_id = db.exec(select(Payment.id).where(Payment.rental_id == rental["id"])).one()
 
@@ -288,13 +292,15 @@ def test_reconcile_brings_a_row_up_to_date_when_a_response_was_lost(
 
 def test_an_operator_refunds_part_of_a_collection(stripe_app, stripe, sms, standin, db, merchant, clock):
     holder = h.resident(stripe, sms, standin)
-    operator = make_operator(stripe, sms, db)
     rental = h.open_rental(stripe, merchant, h.verification(stripe, holder, merchant)["id"]).json()
     clock.advance(timedelta(hours=5))
+    refresh(stripe, holder)
     stripe.post(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
     settle(stripe_app, db, clock.advance(timedelta(days=7)))
+    refresh(stripe, holder)
+    operator = make_operator(stripe, sms, db)  # signs in when there is something to do
     payment = db.exec(select(Payment).where(Payment.rental_id == rental["id"])).one()
 
     refund = stripe.post(

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.records.models import CreditRecord
 from app.scoring.models import CreditScore
+from tests.clock import days_ago
 from tests.records.helpers import penalty, post_batch
 
 PDF_BYTES = (
@@ -57,7 +58,7 @@ def a_penalty(
     resident: dict[str, Any],
     *,
     severity: str = "general",
-    decision_date: date | str = "2026-09-01",
+    decision_date: date | str = days_ago(86).isoformat(),
     **fields: Any,
 ) -> CreditRecord:
     source_record_id = f"P-{uuid.uuid4().hex[:10]}"

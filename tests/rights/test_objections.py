@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -13,6 +13,7 @@ from app.objections import service as objections_service
 from app.objections.models import Objection, ObjectionEvent
 from app.scoring.engine import RecordInput, ScoringInputs, compute
 from app.scoring.model import active_model
+from tests.clock import days_ago, days_ahead
 from tests.helpers import table_snapshot
 from tests.rights.helpers import a_penalty, answer, evidence_id, object_to, record_now, score_of
 
@@ -21,7 +22,7 @@ def test_the_model_declares_how_a_disputed_record_counts_and_the_engine_follows_
     model = active_model()
     record = RecordInput("rec_1", "administrative_penalty.general", "active")
     disputed = RecordInput("rec_1", "administrative_penalty.general", "disputed")
-    today = date(2026, 11, 27)
+    today = days_ahead(1)
     # v1: a disputed record counts in full until the objection is answered
     assert model.disputed_record_weight == 1.0
     assert (
@@ -159,7 +160,9 @@ def test_upheld_and_withdrawn_the_score_rises_in_the_same_request(client, db, pr
 def test_upheld_and_corrected_the_record_is_recomputed_and_counts_again(
     client, db, provider, resident, operator
 ):
-    record = a_penalty(client, db, provider, resident, severity="general", decision_date="2026-09-01")
+    record = a_penalty(
+        client, db, provider, resident, severity="general", decision_date=days_ago(86).isoformat()
+    )
     filed = object_to(client, resident, record.id).json()
 
     response = answer(
@@ -179,8 +182,8 @@ def test_upheld_and_corrected_the_record_is_recomputed_and_counts_again(
     assert (corrected.status, corrected.severity) == ("active", "minor")
     # minor: 0 to 3 months of publicity from the decision
     assert (corrected.publicity_min_ends_on, corrected.publicity_ends_on) == (
-        date(2026, 9, 1),
-        date(2026, 12, 1),
+        days_ago(86),
+        days_ahead(5),
     )
     entry = db.exec(
         select(AuditEntry).where(
@@ -202,7 +205,7 @@ def test_bad_corrections_are_refused_and_change_nothing(client, db, provider, re
                 "decision": "upheld",
                 "resolution": "corrected",
                 "answer": "更正决定日期",
-                "corrections": {"decision_date": "2099-01-01"},
+                "corrections": {"decision_date": days_ahead(26334).isoformat()},
             },
             "date_in_future",
         ),
@@ -303,7 +306,7 @@ def test_an_enterprise_admin_objects_for_the_enterprise_and_others_cannot(
         "category": "abnormal_operation",
         "uscc": uscc,
         "severity": "general",
-        "decision_date": "2026-10-01",
+        "decision_date": days_ago(56).isoformat(),
     }
     assert post_batch(client, provider, [row]).json()["errors"] == []
     report = client.get(f"/v1/me/report?enterprise_id={created.json()['id']}", headers=resident["headers"])

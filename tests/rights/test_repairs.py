@@ -17,11 +17,9 @@ from app.repairs.models import RepairApplication
 from app.repairs.workdays import add_working_days
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import load_catalog
-from app.scoring.engine import business_date
+from tests.clock import TODAY
 from tests.helpers import table_snapshot
 from tests.rights.helpers import a_penalty, evidence_id, object_to, record_now, score_of
-
-TODAY = business_date()
 
 
 def _apply(client, who, record_id, proof, **overrides):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.scoring.engine import business_date
+from app.core.clock import business_date
 from tests.rights.helpers import a_penalty, object_to
 
 

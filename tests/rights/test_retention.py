@@ -16,6 +16,7 @@ from app.repairs.models import RepairApplication
 from app.retention import service as retention_service
 from app.scoring.models import ScoreHistory
 from app.worker import JOBS
+from tests.clock import days_ago, days_ahead
 from tests.rights.helpers import a_penalty, evidence_id, object_to, record_now, score_of
 
 
@@ -31,7 +32,7 @@ def test_a_record_is_deleted_with_what_refers_to_it_and_the_chain_still_verifies
     client, db, provider, resident, operator, evidence_dir
 ):
     record = a_penalty(
-        client, db, provider, resident, decision_date="2026-09-01", conduct_end_date="2026-08-15",
+        client, db, provider, resident, decision_date=days_ago(86).isoformat(), conduct_end_date=days_ago(103).isoformat(),
         title="保留期测试-TITLE-QUUX", legal_basis="依据-BASIS-FROB",
     )  # fmt: skip
     proof = evidence_id(client, resident)
@@ -45,10 +46,10 @@ def test_a_record_is_deleted_with_what_refers_to_it_and_the_chain_still_verifies
         for row in db.exec(select(ScoreHistory).where(ScoreHistory.subject_id == resident["subject_id"]))
         for code in row.top_reasons
     ]
-    retention_service.delete_due(db, date(2031, 8, 14))  # the day before: other subjects' records may go
+    retention_service.delete_due(db, days_ahead(1722))  # the day before: other subjects' records may go
     assert record_now(db, record.id) is not None
 
-    outcome = retention_service.delete_due(db, date(2031, 8, 15))
+    outcome = retention_service.delete_due(db, days_ahead(1723))
     db.commit()  # as the scheduled job does: the audit entries are written as it commits
 
     assert outcome.objections >= 1
@@ -73,20 +74,20 @@ def test_a_record_is_deleted_with_what_refers_to_it_and_the_chain_still_verifies
     result = verify.verify(db, chain=f"subject:{resident['subject_id']}")
     assert result.ok, result.problems
     # running again finds nothing
-    again = retention_service.delete_due(db, date(2031, 8, 15))
+    again = retention_service.delete_due(db, days_ahead(1723))
     assert (again.records, again.objections, again.storage_names) == (0, 0, [])
 
 
 def test_records_of_closed_accounts_follow_the_same_rule(client, db, provider, resident):
-    record = a_penalty(client, db, provider, resident, decision_date="2026-09-01")
+    record = a_penalty(client, db, provider, resident, decision_date=days_ago(86).isoformat())
     user = db.get(User, resident["id"])
     assert user is not None
     user.closed_at = datetime(2027, 1, 1, tzinfo=UTC)
     db.add(user)
     db.commit()
-    retention_service.delete_due(db, date(2031, 8, 31))
+    retention_service.delete_due(db, days_ahead(1739))
     assert record_now(db, record.id) is not None  # closing the account does not delete early
-    assert retention_service.delete_due(db, date(2031, 9, 1)).records >= 1
+    assert retention_service.delete_due(db, days_ahead(1740)).records >= 1
     assert record_now(db, record.id) is None
 
 
@@ -101,11 +102,11 @@ def test_positive_records_are_not_negative_information(client, db, provider, res
                 "source_record_id": "HONOUR-1",
                 "category": "honour",
                 "id_number": resident["id_number"],
-                "decision_date": "2020-01-01",
+                "decision_date": days_ago(2521).isoformat(),
             }
         ],
     )
-    retention_service.delete_due(db, date(2031, 1, 1))
+    retention_service.delete_due(db, days_ahead(1497))
     from app.records.models import CreditRecord
 
     assert db.exec(select(CreditRecord).where(CreditRecord.subject_id == resident["subject_id"])).all() != []
@@ -114,10 +115,10 @@ def test_positive_records_are_not_negative_information(client, db, provider, res
 def test_repairs_go_with_their_record(client, db, provider, resident):
     from tests.rights.test_repairs import _apply
 
-    record = a_penalty(client, db, provider, resident, decision_date="2026-07-01")
+    record = a_penalty(client, db, provider, resident, decision_date=days_ago(148).isoformat())
     applied = _apply(client, resident, record.id, [evidence_id(client, resident, "repair")])
     assert applied.status_code == 201, applied.text
-    outcome = retention_service.delete_due(db, date(2031, 7, 1))
+    outcome = retention_service.delete_due(db, days_ahead(1678))
     assert outcome.repairs == 1 and db.get(RepairApplication, applied.json()["id"]) is None
 
 

@@ -3,21 +3,22 @@ two separate reads say: the lists themselves decide the block, the stored score 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.core.sms import RecordingSender
 from app.records import service as records_service
 from app.records.catalogue import ListStatus, ListType
 from app.records.models import ListEntry
 from app.scenarios import service as scenarios_service
 from app.scoring import service as scoring_service
-from app.scoring.engine import business_date
 from app.scoring.models import CreditScore
+from tests.clock import TODAY, days_ago
 from tests.records.helpers import resident_with_identity, uid
 
 
@@ -32,7 +33,7 @@ def _list_entry(db: Session, subject_id: str, list_type: ListType, **fields: Any
         subject_id=subject_id,
         list_type=list_type,
         legal_basis="test",
-        starts_on=date(2026, 1, 1),
+        starts_on=days_ago(329),
         source="test",
         source_record_id=uid(),
         content_hash="0" * 32,
@@ -86,8 +87,8 @@ def test_a_black_list_entry_in_force_blocks_even_when_the_stored_score_does_not_
 @pytest.mark.parametrize(
     "fields",
     [
-        {"ends_on": business_date()},  # the first day it no longer applies is today
-        {"ends_on": date(2026, 1, 2)},
+        {"ends_on": TODAY},  # the first day it no longer applies is today
+        {"ends_on": TODAY - timedelta(days=328)},
         {"status": ListStatus.removed},
         {"status": ListStatus.expired},
     ],

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app.core.clock import business_date
 from app.scoring.engine import (
     Improvement,
     ListInput,
@@ -13,13 +14,12 @@ from app.scoring.engine import (
     RecordInput,
     ScoringInputs,
     UnknownFactor,
-    business_date,
     compute,
 )
 from app.scoring.model import active_model
+from tests.clock import TODAY, days_ahead
 
 MODEL = active_model()
-TODAY = date(2026, 11, 26)
 ZERO = dict.fromkeys(MODEL.dimensions, 0)
 
 
@@ -47,15 +47,15 @@ def test_a_subject_with_nothing_on_file_gets_the_base_score():
 def test_a_general_penalty_lowers_the_score_and_says_when_it_can_be_repaired():
     penalty = rec(
         "administrative_penalty.general",
-        counts_until=date(2027, 9, 1),
-        repairable_from=date(2026, 12, 1),
+        counts_until=days_ahead(279),
+        repairable_from=days_ahead(5),
     )
     result = score(penalty)
     assert (result.score, result.level) == (550, "B")
     assert result.contributions == {**ZERO, "administrative": -50}
     assert result.reasons == (Reason("administrative_penalty.general", "administrative", -50, 1),)
     assert result.improvements[0] == Improvement(
-        "repair", "administrative_penalty.general", 50, penalty.record_id, date(2026, 12, 1), date(2027, 9, 1)
+        "repair", "administrative_penalty.general", 50, penalty.record_id, days_ahead(5), days_ahead(279)
     )
 
 
@@ -66,9 +66,9 @@ def test_dimension_weights_apply_to_the_factor_points():
 
 
 def test_a_negative_record_without_repair_says_when_it_stops_counting():
-    result = score(rec("tax_credit_rating.D", counts_until=date(2027, 4, 30)))
+    result = score(rec("tax_credit_rating.D", counts_until=days_ahead(155)))
     assert result.improvements[0] == Improvement(
-        "expiry", "tax_credit_rating.D", 120, "rec_tax_credit_rating.D_1", until=date(2027, 4, 30)
+        "expiry", "tax_credit_rating.D", 120, "rec_tax_credit_rating.D_1", until=days_ahead(155)
     )
 
 
@@ -106,12 +106,12 @@ def test_the_score_never_leaves_0_to_1000():
 
 def test_a_black_list_entry_means_level_d_whatever_the_score():
     good = [rec("honour", n) for n in range(3)] + [rec("tax_credit_rating.A")]
-    entry = ListInput("lst_1", "black", ends_on=date(2028, 1, 1))
+    entry = ListInput("lst_1", "black", ends_on=days_ahead(401))
     result = score(*good, lists=(entry,))
     assert (result.level, result.blocked) == ("D", True)
     assert result.score == MODEL.black_list_ceiling
     assert result.reasons[0] == Reason("black_list", "lists", 399 - 750, 1)
-    assert result.improvements[0] == Improvement("list_end", "black_list", 0, "lst_1", until=date(2028, 1, 1))
+    assert result.improvements[0] == Improvement("list_end", "black_list", 0, "lst_1", until=days_ahead(401))
 
 
 def test_a_black_listed_subject_already_below_the_ceiling_keeps_its_score():

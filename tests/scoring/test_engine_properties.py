@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from app.scoring import engine as engine_module
 from app.scoring.engine import ListInput, RecordInput, ScoringInputs, _compile, compute
 from app.scoring.model import ADJUSTMENT_DIMENSION, BLACK_LIST, RED_LIST, active_model
+from tests.clock import TODAY
 
 MODEL = active_model()
-TODAY = date(2026, 11, 26)
 RECORD_KEYS = sorted(k for k in MODEL.factors if k not in {RED_LIST, BLACK_LIST})
 NEGATIVE_KEYS = [k for k in RECORD_KEYS if MODEL.factors[k].points < 0]
 POSITIVE_KEYS = [k for k in RECORD_KEYS if MODEL.factors[k].points > 0]

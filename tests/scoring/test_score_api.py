@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
+from app.core.clock import business_date
 from app.records.catalogue import add_months
-from app.scoring.engine import business_date
+from tests.clock import days_ago
 from tests.helpers import make_phone, sign_in, table_snapshot
 from tests.records.helpers import penalty, post_batch
 
@@ -118,7 +119,7 @@ def test_the_history_lists_each_change_newest_first(client, resident, provider):
 def test_an_operator_reads_any_score_and_the_read_is_audited(
     client, db: Session, operator, resident, provider
 ):
-    post_batch(client, provider, [penalty(resident["id_number"], "general", "2026-01-05")])
+    post_batch(client, provider, [penalty(resident["id_number"], "general", days_ago(325).isoformat())])
     response = client.get(
         f"/v1/admin/subjects/{resident['subject_id']}/score",
         params={"purpose": "信易贷 referral review", "legal_basis": "subject consent"},
