@@ -74,7 +74,7 @@ def server(
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded CI box may take a while to import the app
     while True:
         assert process.poll() is None, (tmp_path / "server.log").read_text()
         try:
@@ -82,7 +82,7 @@ def server(
                 break
         except httpx.TransportError:
             pass
-        assert time.monotonic() < deadline, "the server did not start within 30 s"
+        assert time.monotonic() < deadline, "the server did not start within 120 s"
         time.sleep(0.05)
     try:
         yield base, process
@@ -156,4 +156,4 @@ def test_a_100_mb_body_is_refused_at_once_and_the_worker_lives_on(
     print(
         f"\n100 MB body ({'chunked' if chunked else 'Content-Length'}): 413 after {refused_after * 1000:.1f} ms, RSS +{grown_mib:.1f} MiB"
     )
-    assert refused_after < 2.0
+    assert refused_after < 5.0  # tens of milliseconds on an idle machine
