@@ -205,16 +205,25 @@ async def check(request: Request, limit: int, json_route: bool) -> None:
         raise UnsupportedMediaType(
             "Send this body as JSON, with Content-Type: application/json.", param="Content-Type"
         )
-    body = await request.body()  # counted by Starlette's limit as it streams in; kept for FastAPI
+    body = await request.body()  # counted by BodyLimitMiddleware as it streams in; kept for the route
+    # A large body (a record batch) is scanned on a worker thread, as it is parsed (parse_json_body).
+    small = len(body) <= DEFAULT_MAX_BODY
+    found = _unstorable_in_json(body) if small else await run_in_threadpool(_unstorable_in_json, body)
+    if found is not None:
+        raise _refuse_unstorable(found)
+
+
+def _unstorable_in_json(body: bytes) -> str | None:
+    """Where in a JSON body an unstorable string is (``body`` for the whole), None when there is none.
+    A regular expression over the bytes first: only a body with such an escape is parsed here."""
     if _SUSPECT_ESCAPE.search(body) is None:
-        return
+        return None
     try:
         parsed = json.loads(body)
     except ValueError:
-        return  # FastAPI's own parse answers 400 invalid_json
+        return None  # the route's own parse answers 400 invalid_json
     found = _first_unstorable(parsed, "")
-    if found is not None:
-        raise _refuse_unstorable(found or "body")
+    return None if found is None else found or "body"
 
 
 def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:

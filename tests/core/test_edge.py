@@ -100,6 +100,27 @@ def test_a_record_batch_may_be_larger_than_the_default_and_is_parsed_off_the_loo
     assert (response.json()["received"], response.json()["rejected"]) == (400, 400)
 
 
+def test_a_nul_deep_in_a_large_record_batch_is_422_naming_the_row(
+    client: TestClient, operator: dict[str, Any], db: Session
+) -> None:
+    provider = create_partner(client, operator, name="Edge Provider NUL", kind="data_provider")
+    headers = bearer(create_key(client, operator, provider["id"])["secret"])
+    rows = [{"source_record_id": f"nul-{i}", "category": "nope", "title": "标题" * 90} for i in range(400)]
+    rows[399]["title"] = "before\x00after"
+    body = json.dumps({"records": rows}, ensure_ascii=False).encode()
+    assert len(body) > edge.DEFAULT_MAX_BODY  # scanned on a worker thread
+    before = table_snapshot(db)
+
+    response = client.post(
+        "/v1/records/batches",
+        content=body,
+        headers={**headers, "Content-Type": "application/json", "Idempotency-Key": "edge-batch-nul"},
+    )
+
+    assert _problem(response) == (422, "unstorable_string", "records.399.title")
+    assert table_snapshot(db) == before
+
+
 def test_a_record_batch_past_its_own_limit_is_refused(client: TestClient, operator: dict[str, Any]) -> None:
     provider = create_partner(client, operator, name="Edge Provider 2", kind="data_provider")
     headers = bearer(create_key(client, operator, provider["id"])["secret"])
