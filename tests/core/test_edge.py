@@ -78,22 +78,33 @@ def test_a_streamed_body_without_length_is_cut_off_at_the_limit(
     assert phone not in sms.codes
 
 
+@pytest.fixture
+def provider(client: TestClient, operator: dict[str, Any]) -> dict[str, str]:
+    """A data provider's headers for posting a JSON record batch (each call adds its Idempotency-Key)."""
+    partner = create_partner(client, operator, name="Edge Provider", kind="data_provider")
+    return {
+        **bearer(create_key(client, operator, partner["id"])["secret"]),
+        "Content-Type": "application/json",
+    }
+
+
+def _batch(client: TestClient, provider: dict[str, str], body: bytes, key: str) -> Any:
+    return client.post("/v1/records/batches", content=body, headers={**provider, "Idempotency-Key": key})
+
+
+def _long_rows(count: int) -> list[dict[str, str]]:
+    return [{"source_record_id": f"edge-{i}", "category": "nope", "title": "标题" * 90} for i in range(count)]
+
+
 def test_a_record_batch_may_be_larger_than_the_default_and_is_parsed_off_the_loop(
-    client: TestClient, operator: dict[str, Any], db: Session
+    client: TestClient, provider: dict[str, str]
 ) -> None:
-    # given a data provider and a batch of 400 rows with long titles (about 200 KiB)
-    provider = create_partner(client, operator, name="Edge Provider", kind="data_provider")
-    headers = bearer(create_key(client, operator, provider["id"])["secret"])
-    rows = [{"source_record_id": f"edge-{i}", "category": "nope", "title": "标题" * 90} for i in range(400)]
-    body = json.dumps({"records": rows}, ensure_ascii=False).encode()
+    # given a batch of 400 rows with long titles (about 200 KiB)
+    body = json.dumps({"records": _long_rows(400)}, ensure_ascii=False).encode()
     assert len(body) > edge.DEFAULT_MAX_BODY
 
     # when
-    response = client.post(
-        "/v1/records/batches",
-        content=body,
-        headers={**headers, "Content-Type": "application/json", "Idempotency-Key": "edge-batch-1"},
-    )
+    response = _batch(client, provider, body, "edge-batch-1")
 
     # then it was read and every row judged (each refused for its unknown category)
     assert response.status_code == 201, response.text
@@ -101,51 +112,30 @@ def test_a_record_batch_may_be_larger_than_the_default_and_is_parsed_off_the_loo
 
 
 def test_a_nul_deep_in_a_large_record_batch_is_422_naming_the_row(
-    client: TestClient, operator: dict[str, Any], db: Session
+    client: TestClient, provider: dict[str, str], db: Session
 ) -> None:
-    provider = create_partner(client, operator, name="Edge Provider NUL", kind="data_provider")
-    headers = bearer(create_key(client, operator, provider["id"])["secret"])
-    rows = [{"source_record_id": f"nul-{i}", "category": "nope", "title": "标题" * 90} for i in range(400)]
+    rows = _long_rows(400)
     rows[399]["title"] = "before\x00after"
     body = json.dumps({"records": rows}, ensure_ascii=False).encode()
     assert len(body) > edge.DEFAULT_MAX_BODY  # scanned on a worker thread
     before = table_snapshot(db)
 
-    response = client.post(
-        "/v1/records/batches",
-        content=body,
-        headers={**headers, "Content-Type": "application/json", "Idempotency-Key": "edge-batch-nul"},
-    )
+    response = _batch(client, provider, body, "edge-batch-nul")
 
     assert _problem(response) == (422, "unstorable_string", "records.399.title")
     assert table_snapshot(db) == before
 
 
-def test_a_record_batch_past_its_own_limit_is_refused(client: TestClient, operator: dict[str, Any]) -> None:
-    provider = create_partner(client, operator, name="Edge Provider 2", kind="data_provider")
-    headers = bearer(create_key(client, operator, provider["id"])["secret"])
-    response = client.post(
-        "/v1/records/batches",
-        content=b"[" + b" " * edge.RECORD_BATCH_MAX_BODY + b"]",
-        headers={**headers, "Content-Type": "application/json", "Idempotency-Key": "edge-batch-2"},
-    )
+def test_a_record_batch_past_its_own_limit_is_refused(client: TestClient, provider: dict[str, str]) -> None:
+    response = _batch(client, provider, b"[" + b" " * edge.RECORD_BATCH_MAX_BODY + b"]", "edge-batch-2")
     assert _problem(response) == (413, "payload_too_large", None)
 
 
 def test_a_record_batch_that_is_not_json_or_not_a_batch_names_the_problem(
-    client: TestClient, operator: dict[str, Any]
+    client: TestClient, provider: dict[str, str]
 ) -> None:
-    provider = create_partner(client, operator, name="Edge Provider 3", kind="data_provider")
-    headers = {
-        **bearer(create_key(client, operator, provider["id"])["secret"]),
-        "Content-Type": "application/json",
-    }
-    broken = client.post(
-        "/v1/records/batches", content=b'{"records": [', headers={**headers, "Idempotency-Key": "a"}
-    )
-    wrong = client.post(
-        "/v1/records/batches", content=b'{"records": 3}', headers={**headers, "Idempotency-Key": "b"}
-    )
+    broken = _batch(client, provider, b'{"records": [', "a")
+    wrong = _batch(client, provider, b'{"records": 3}', "b")
     assert _problem(broken) == (400, "invalid_json", None)
     assert _problem(wrong) == (422, "invalid_request", "records")
 
