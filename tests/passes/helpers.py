@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -20,7 +18,6 @@ from app.partners import service as partners_service
 from tests.helpers import make_id_number, make_phone, sign_in
 
 SETUP = Principal(type="system", id="test-setup")
-T = TypeVar("T")
 
 
 def unique_id_number() -> str:
@@ -104,15 +101,3 @@ def sign(app: FastAPI, db: Session, claims: dict[str, Any]) -> str:
 
 def now_s() -> int:
     return int(utcnow().timestamp())
-
-
-def eventually(check: Callable[[], T | None], within: float = 1.0, step: float = 0.02) -> T:
-    """Poll ``check`` until it returns something truthy, or fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing after {within} s")
-        time.sleep(step)

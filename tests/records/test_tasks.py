@@ -184,8 +184,10 @@ def test_a_rebuild_gives_the_scores_the_incremental_path_gave(committed_engine, 
 def test_a_parallel_rebuild_resumes_after_the_checkpoint_and_completes(committed_engine):
     """On PostgreSQL the batches go to two processes; on SQLite the same call runs them in turn."""
     with Session(committed_engine) as session:
+        session.add_all(Subject(kind="person") for _ in range(7))  # whatever other tests committed, too
+        session.commit()
         all_ids = list(session.exec(select(Subject.id).order_by(Subject.id)).all())
-    assert len(all_ids) >= 7  # the tests above created subjects
+    assert len(all_ids) >= 7
     summary = tasks.start_rebuild(committed_engine, restart=True)
     tasks.run_rebuild(committed_engine, summary, batch_size=2, max_batches=1)  # then "interrupted"
     first_two = summary.processed
