@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml partners/pyproject.toml 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify
+.PHONY: install run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,11 @@ bench-scoring: install
 ## make bench-verify: one uvicorn worker on PostgreSQL + Redis (db 13), 64 connections: POST /v1/verifications vs a bare reference, and pass issuance (BENCH_ARGS=--duration 10)
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
+
+## make bench-web: the scanner's camera frame -> result (fake camera, zxing-wasm), the decoder's and the pages' sizes
+bench-web: install
+	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
+
+## make screens: a screenshot of each main screen (phone size) into docs/screens/ (needs a Chinese font)
+screens: install
+	$(BIN)/python -m scripts.screens

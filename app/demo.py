@@ -24,11 +24,13 @@ from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
 from app.loans import products as loan_products
 from app.loans.models import LoanProduct
+from app.partners import places
 from app.partners import service as partners_service
 from app.partners.models import ApiKey, Partner, PartnerKind
 from app.records import service as records_service
 from app.records.catalogue import RecordStatus, add_months
 from app.records.models import CreditRecord
+from app.scenarios.catalog import load_catalog
 
 DEMO_KEY_NAME = "demo"
 LOADER = Principal(type="system", id="demo-loader")
@@ -64,6 +66,23 @@ PARTNERS = (
     ("天山区政务服务中心", PartnerKind.government_counter),
     ("乌鲁木齐市市场监督管理局", PartnerKind.data_provider),
 )
+# Where residents find them (the app's "where can I use it"): public name, district, address, scenarios
+PLACES = {
+    "天山共享充电宝": ("天山共享充电宝", "天山区", "乌鲁木齐市天山区光明路 39 号", ["deposit_free_rental"]),
+    "乌鲁木齐示范商业银行": (
+        "示范商业银行 信易贷",
+        "沙依巴克区",
+        "乌鲁木齐市沙依巴克区友好北路 8 号",
+        ["xinyidai"],
+    ),
+    "天山农村商业银行": ("天山农商银行 信易贷", "天山区", "乌鲁木齐市天山区解放北路 120 号", ["xinyidai"]),
+    "天山区政务服务中心": (
+        "天山区政务服务中心",
+        "天山区",
+        "乌鲁木齐市天山区新华南路 56 号",
+        ["priority_service"],
+    ),
+}
 
 
 def _demo_records(today: date) -> list[dict[str, Any]]:
@@ -184,6 +203,15 @@ def load(session: Session, crypto: Crypto) -> DemoSummary:
         partner = session.exec(select(Partner).where(Partner.name == partner_name)).first()
         if partner is None:
             partner = partners_service.create_partner(session, LOADER, name=partner_name, kind=kind)
+        if partner_name in PLACES:
+            display_name, district, address, offered = PLACES[partner_name]
+            changes = {
+                "display_name": display_name,
+                "district": district,
+                "address": address,
+                "offered_scenarios": offered,
+            }
+            places.set_profile(session, LOADER, partner.id, changes, load_catalog())
         old_keys = select(ApiKey).where(
             ApiKey.partner_id == partner.id, ApiKey.name == DEMO_KEY_NAME, col(ApiKey.revoked_at).is_(None)
         )

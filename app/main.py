@@ -34,6 +34,7 @@ from app.records.router import router as records_router
 from app.rentals.router import router as rentals_router
 from app.repairs.router import router as repairs_router
 from app.reports.router import router as reports_router
+from app.scanners.router import router as scanners_router
 from app.scenarios.catalog import load_catalog
 from app.scenarios.router import router as scenarios_router
 from app.scoring.router import router as scoring_router
@@ -41,6 +42,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.web import pages
 from app.webhooks.router import router as webhooks_router
 
 
@@ -127,6 +129,8 @@ def create_app(
         reports_router,
         payments_router,
         rentals_router,
+        scanners_router,
     ):
         app.include_router(router)
+    pages.mount(app)  # /scan, /app and their static files
     return app

@@ -21,6 +21,7 @@ from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.rentals.models import Rental
 from app.repairs.models import RepairApplication
 from app.reports.models import CreditReportIssue
+from app.scanners.models import ScannerDevice
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
 from app.signing.models import SigningKey
 from app.subjects.models import Subject
@@ -57,6 +58,7 @@ __all__ = [
     "Rental",
     "RepairApplication",
     "ReportAccess",
+    "ScannerDevice",
     "ScoreHistory",
     "ScoreRebuild",
     "SigningKey",

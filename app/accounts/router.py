@@ -16,7 +16,7 @@ from app.accounts.schemas import (
     TokenRequest,
 )
 from app.core.db import SessionDep
-from app.core.errors import NotFound, error_response
+from app.core.errors import NotFound, Unauthenticated, error_response
 from app.core.idempotency import AppRoute
 from app.core.security import mask_name
 from app.deps import CryptoDep, CurrentUser, SettingsDep, StoreDep
@@ -24,19 +24,56 @@ from app.subjects.models import Subject
 
 router = APIRouter(route_class=AppRoute, tags=["accounts"])
 
+# Cookie mode (the resident web app): the refresh token lives in an HttpOnly cookie that only the
+# /v1/auth calls receive, so page scripts never see it; the access token stays in the page's memory.
+# SameSite=Strict keeps other sites from sending it, and no other origin may read a response (no CORS).
+REFRESH_COOKIE = "xinyi_refresh"
+REFRESH_COOKIE_PATH = "/v1/auth"
+
 
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _pair(settings: SettingsDep, issued: service.IssuedTokens) -> TokenPair:
+def _pair(
+    settings: SettingsDep, issued: service.IssuedTokens, request: Request, response: Response, cookie: bool
+) -> TokenPair:
+    if cookie:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            issued.refresh_token,
+            max_age=settings.refresh_token_ttl_seconds,
+            path=REFRESH_COOKIE_PATH,
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
+        response.headers["Cache-Control"] = "no-store"
     return TokenPair(
         access_token=issued.access_token,
         expires_in=settings.access_token_ttl_seconds,
-        refresh_token=issued.refresh_token,
+        refresh_token=None if cookie else issued.refresh_token,
         refresh_expires_in=settings.refresh_token_ttl_seconds,
         user_id=issued.user_id,
     )
+
+
+def _presented(body: RefreshRequest | None, request: Request) -> tuple[str, bool]:
+    """The refresh token of the body, else of the cookie (cookie mode), and whether it was the cookie."""
+    if body is not None and body.refresh_token:
+        return body.refresh_token, False
+    cookie = request.cookies.get(REFRESH_COOKIE)
+    if not cookie:
+        raise Unauthenticated(
+            "Send refresh_token, or sign in with cookie mode first.",
+            code="missing_refresh_token",
+            param="refresh_token",
+        )
+    return cookie, True
+
+
+def _clear_cookie(response: Response) -> None:
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict")
 
 
 @router.post("/v1/auth/otp", status_code=202)
@@ -56,6 +93,7 @@ def request_login_code(
 def sign_in(
     body: TokenRequest,
     request: Request,
+    response: Response,
     session: SessionDep,
     store: StoreDep,
     crypto: CryptoDep,
@@ -65,7 +103,7 @@ def sign_in(
     user = service.verify_login_code(
         session, store, crypto, settings, body.phone, body.code, _client_ip(request)
     )
-    return _pair(settings, service.issue_tokens(session, settings, user))
+    return _pair(settings, service.issue_tokens(session, settings, user), request, response, body.cookie)
 
 
 @router.post(
@@ -73,18 +111,34 @@ def sign_in(
     response_model=TokenPair,
     responses={401: {"description": "Unknown, expired or reused"}},
 )
-def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair | JSONResponse:
-    """Rotate the refresh token. Reusing an old one revokes every token of that sign-in."""
-    outcome = service.rotate_refresh_token(session, settings, body.refresh_token)
+def refresh(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: RefreshRequest | None = None,
+) -> TokenPair | JSONResponse:
+    """Rotate the refresh token (of the body, else of the cookie). Reusing an old one revokes every
+    token of that sign-in."""
+    token, from_cookie = _presented(body, request)
+    outcome = service.rotate_refresh_token(session, settings, token)
     if isinstance(outcome, service.RefreshTokenReused):
-        return error_response(outcome)  # returned, not raised: the revocation must commit
-    return _pair(settings, outcome)
+        refused = error_response(outcome)  # returned, not raised: the revocation must commit
+        if from_cookie:
+            _clear_cookie(refused)
+        return refused
+    return _pair(settings, outcome, request, response, from_cookie)
 
 
 @router.post("/v1/auth/logout", status_code=204)
-def logout(body: RefreshRequest, session: SessionDep) -> Response:
-    service.logout(session, body.refresh_token)
-    return Response(status_code=204)
+def logout(request: Request, session: SessionDep, body: RefreshRequest | None = None) -> Response:
+    """End the sign-in of this refresh token (of the body, else of the cookie, which is cleared)."""
+    token, from_cookie = _presented(body, request)
+    service.logout(session, token)
+    response = Response(status_code=204)
+    if from_cookie:
+        _clear_cookie(response)
+    return response
 
 
 def _identity(subject: Subject) -> Identity:

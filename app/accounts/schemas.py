@@ -20,17 +20,26 @@ class OtpSent(BaseModel):
 class TokenRequest(BaseModel):
     phone: str = Field(max_length=20)
     code: str = Field(max_length=12, description="The 6-digit code from the SMS.")
+    cookie: bool = Field(
+        default=False,
+        description="For browsers: the refresh token is set as an HttpOnly cookie scoped to /v1/auth "
+        "instead of being returned (refresh_token is null).",
+    )
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(max_length=200)
+    refresh_token: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Leave out to use the refresh-token cookie (the new one is then set as a cookie too).",
+    )
 
 
 class TokenPair(BaseModel):
     token_type: str = "Bearer"  # noqa: S105 (the scheme name, not a secret)
     access_token: str
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(description="Null in cookie mode: it is in the HttpOnly cookie.")
     refresh_expires_in: int
     user_id: str
 

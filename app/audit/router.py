@@ -11,17 +11,19 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
 from app.core.pagination import Page, PageParamsDep
 from app.deps import AuditorDep, CurrentUser
+from app.partners import service as partners_service
 
 router = APIRouter(route_class=AppRoute, tags=["audit"])
 
 
-def _access_log_entry(entry: AuditEntry) -> AccessLogEntry:
+def _access_log_entry(entry: AuditEntry, names: dict[str, str]) -> AccessLogEntry:
     return AccessLogEntry(
         id=entry.id,
         created_at=entry.created_at,
         actor_type=entry.actor_type,
         # A partner is named; a staff member is not: the subject learns a role, not a colleague's account.
         partner_id=entry.actor_id if entry.actor_type == "partner" else None,
+        partner_name=names.get(entry.actor_id) if entry.actor_type == "partner" else None,
         action=entry.action,
         purpose=entry.purpose,
         legal_basis=entry.legal_basis,
@@ -35,7 +37,10 @@ def my_access_log(user: CurrentUser, session: SessionDep, page: PageParamsDep) -
     if user.subject_id is None:
         return Page(data=[], has_more=False)
     rows, has_more = service.list_entries(session, page, subject_id=user.subject_id)
-    return Page(data=[_access_log_entry(row) for row in rows], has_more=has_more)
+    names = partners_service.names_of(
+        session, sorted({r.actor_id for r in rows if r.actor_type == "partner"})
+    )
+    return Page(data=[_access_log_entry(row, names) for row in rows], has_more=has_more)
 
 
 @router.get("/v1/admin/audit-entries")

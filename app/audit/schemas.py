@@ -15,6 +15,7 @@ class AccessLogEntry(BaseModel):
         description="Who: partner, operator, auditor, resident or system. Staff members are not named."
     )
     partner_id: str | None = Field(description="The partner, when the actor was one.")
+    partner_name: str | None = Field(default=None, description="Its name.")
     action: str = Field(description="What was done, e.g. `pass.verified`.")
     purpose: str
     legal_basis: str

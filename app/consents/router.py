@@ -16,17 +16,20 @@ from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CurrentUser
 from app.enterprises import service as enterprises_service
+from app.partners import service as partners_service
 
 router = APIRouter(route_class=AppRoute, tags=["consents"])
 
 
-def consent_out(consent: Consent) -> ConsentOut:
+def consent_out(session: Session, consent: Consent) -> ConsentOut:
+    names = partners_service.names_of(session, list(consent.grantees))
     return ConsentOut(
         id=consent.id,
         subject_id=consent.subject_id,
         purpose=consent.purpose,
         purpose_labels=PurposeLabels(**service.purpose_labels(consent.purpose)),
         grantees=list(consent.grantees),
+        grantee_names=[names.get(partner_id, partner_id) for partner_id in consent.grantees],
         scope=list(consent.scope),
         reference=consent.reference,
         status=service.status_of(consent),
@@ -57,12 +60,14 @@ def my_consents(
     rows, has_more = service.list_for_subjects(
         session, subjects_spoken_for(session, user), page, subject_id=subject_id
     )
-    return Page(data=[consent_out(c) for c in rows], has_more=has_more)
+    return Page(data=[consent_out(session, c) for c in rows], has_more=has_more)
 
 
 @router.get("/v1/me/consents/{consent_id}")
 def my_consent(consent_id: str, user: CurrentUser, session: SessionDep) -> ConsentOut:
-    return consent_out(service.get_for_subjects(session, consent_id, subjects_spoken_for(session, user)))
+    return consent_out(
+        session, service.get_for_subjects(session, consent_id, subjects_spoken_for(session, user))
+    )
 
 
 @router.post("/v1/me/consents/{consent_id}/withdraw")
@@ -70,4 +75,4 @@ def withdraw_consent(consent_id: str, user: CurrentUser, session: SessionDep) ->
     """Withdraw at once: from this moment no recipient can receive anything more under it. Withdrawing
     again changes nothing."""
     consent = service.get_for_subjects(session, consent_id, subjects_spoken_for(session, user))
-    return consent_out(service.withdraw(session, user, consent))
+    return consent_out(session, service.withdraw(session, user, consent))

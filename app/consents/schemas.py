@@ -18,6 +18,7 @@ class ConsentOut(BaseModel):
     purpose: str
     purpose_labels: PurposeLabels
     grantees: list[str] = Field(description="The partners allowed to receive the data.")
+    grantee_names: list[str] = Field(description="Their names, in the same order.")
     scope: list[str] = Field(description="What they may receive, e.g. credit_report.")
     reference: str | None = Field(description="What it was given for, e.g. a loan application id.")
     status: Literal["active", "withdrawn", "expired"]

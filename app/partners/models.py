@@ -34,6 +34,13 @@ class Partner(SQLModel, table=True):
     status: PartnerStatus = Field(default=PartnerStatus.active, sa_type=String(16))
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The public face, for residents ("where can I use it"): listed only once display_name is set
+    display_name: str | None = Field(default=None, max_length=100)
+    district: str | None = Field(default=None, max_length=50)
+    address: str | None = Field(default=None, max_length=200)
+    offered_scenarios: list[str] = Field(
+        default_factory=list, sa_column_kwargs={"server_default": "[]"}, sa_type=JSON
+    )
 
 
 class ApiKey(SQLModel, table=True):

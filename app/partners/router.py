@@ -10,7 +10,7 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import OperatorDep, PartnerDep
-from app.partners import service
+from app.partners import places, service
 from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
 from app.partners.schemas import (
     ApiKeyOut,
@@ -20,7 +20,10 @@ from app.partners.schemas import (
     CreatePartner,
     PartnerMe,
     PartnerOut,
+    PartnerProfileIn,
+    PlaceOut,
 )
+from app.scenarios.catalog import CatalogDep
 
 router = APIRouter(route_class=AppRoute, tags=["partners"])
 
@@ -33,6 +36,10 @@ def _partner_out(partner: Partner) -> PartnerOut:
         status=PartnerStatus(partner.status),
         created_by=partner.created_by,
         created_at=partner.created_at,
+        display_name=partner.display_name,
+        district=partner.district,
+        address=partner.address,
+        offered_scenarios=list(partner.offered_scenarios),
     )
 
 
@@ -74,6 +81,35 @@ def list_partners(
 @router.get("/v1/admin/partners/{partner_id}")
 def get_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
     return _partner_out(service.get_partner(session, partner_id))
+
+
+@router.patch("/v1/admin/partners/{partner_id}")
+def update_partner_profile(
+    partner_id: str, body: PartnerProfileIn, op: OperatorDep, session: SessionDep, catalog: CatalogDep
+) -> PartnerOut:
+    """The partner's public face for residents: display name, district, address, offered scenarios."""
+    changes = body.model_dump(exclude_unset=True)
+    return _partner_out(places.set_profile(session, op, partner_id, changes, catalog))
+
+
+@router.get("/v1/places")
+def list_places(session: SessionDep, response: Response) -> Page[PlaceOut]:
+    """Public: the partners where 信易+ can be used, with where they are and the scenarios they offer."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return Page(
+        data=[
+            PlaceOut(
+                id=p.id,
+                display_name=p.display_name or p.name,
+                kind=service.kind_of(p),
+                district=p.district,
+                address=p.address,
+                scenarios=list(p.offered_scenarios),
+            )
+            for p in places.listed(session)
+        ],
+        has_more=False,
+    )
 
 
 @router.post("/v1/admin/partners/{partner_id}/suspend")

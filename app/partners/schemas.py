@@ -25,6 +25,35 @@ class PartnerOut(BaseModel):
     status: PartnerStatus
     created_by: str
     created_at: datetime
+    display_name: str | None = Field(description="The public name residents see; null: not listed.")
+    district: str | None
+    address: str | None
+    offered_scenarios: list[str]
+
+
+class PartnerProfileIn(BaseModel):
+    """Only the fields sent are changed; null clears one."""
+
+    display_name: str | None = Field(default=None, max_length=100, description="Public name; set it to list.")
+    district: str | None = Field(default=None, max_length=50, description="e.g. 天山区")
+    address: str | None = Field(default=None, max_length=200)
+    offered_scenarios: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Scenarios offered here (ones the partner's kind may verify).",
+    )
+
+
+class PlaceOut(BaseModel):
+    """A partner as residents see it."""
+
+    id: str
+    object: Literal["place"] = "place"
+    display_name: str
+    kind: PartnerKind
+    district: str | None
+    address: str | None
+    scenarios: list[str]
 
 
 class CreateApiKey(BaseModel):

@@ -48,7 +48,10 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # What each kind of partner may be allowed to do, and what a key gets when no scopes are asked for.
 ALLOWED_SCOPES: dict[PartnerKind, frozenset[str]] = {
-    PartnerKind.merchant: frozenset({"verifications:write", "rentals:read", "rentals:write"}),
+    PartnerKind.merchant: frozenset(
+        # rentals:counter: open and return only (a scanner device's key), never report a default
+        {"verifications:write", "rentals:read", "rentals:write", "rentals:counter"}
+    ),
     PartnerKind.bank: frozenset(
         {"referrals:read", "referrals:write", "reports:read", "loan_products:write", "webhooks:manage"}
     ),

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session
 
 from app.core import db, hot_path, idempotency
+from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -49,6 +50,7 @@ def _pass_out(issued: service.IssuedPass) -> PassOut:
         not_before=issued.not_before,
         expires_at=issued.expires_at,
         refresh_after=issued.expires_at - REFRESH_MARGIN,
+        expires_in=max(0, int((issued.expires_at - utcnow()).total_seconds())),
         qr=QrOut(
             version=issued.qr_version,
             mask=qr.MASK_PATTERN,

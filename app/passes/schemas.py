@@ -26,6 +26,10 @@ class PassOut(BaseModel):
     not_before: datetime
     expires_at: datetime
     refresh_after: datetime = Field(description="Ask for a new pass from this moment on.")
+    expires_in: int = Field(
+        description="Seconds from this response to expires_at: a countdown that needs no clock agreement "
+        "between the phone and the server."
+    )
     qr: QrOut
 
 

@@ -12,8 +12,9 @@ from app.core.idempotency import AppRoute, IdempotencyRequiredDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, require_scope
+from app.partners import service as partners_service
 from app.records import service
-from app.records.schemas import RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
+from app.records.schemas import ListEntryOut, RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
 from app.records.validation import RowError
 
 router = APIRouter(route_class=AppRoute, tags=["records"])
@@ -73,4 +74,32 @@ def my_records(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> P
     if user.subject_id is None:
         raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
     rows, has_more = service.records_of(session, user.subject_id, page)
-    return Page(data=[RecordOut.of(row) for row in rows], has_more=has_more)
+    departments = partners_service.names_of(session, sorted({row.source for row in rows}))
+    return Page(
+        data=[RecordOut.of(row, department=departments.get(row.source)) for row in rows], has_more=has_more
+    )
+
+
+@router.get("/v1/me/list-entries")
+def my_list_entries(user: CurrentUser, session: SessionDep) -> Page[ListEntryOut]:
+    """Your red- and black-list entries, newest first: who listed you, on what basis, until when."""
+    if user.subject_id is None:
+        raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
+    rows = service.list_entries_of(session, user.subject_id)
+    departments = partners_service.names_of(session, sorted({row.source for row in rows}))
+    return Page(
+        data=[
+            ListEntryOut(
+                id=row.id,
+                list_type=row.list_type,
+                title=row.title,
+                legal_basis=row.legal_basis,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                status=row.status,
+                department=departments.get(row.source),
+            )
+            for row in rows
+        ],
+        has_more=False,
+    )

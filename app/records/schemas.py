@@ -5,7 +5,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
-from app.records.catalogue import CATEGORIES
+from app.records.catalogue import CATEGORIES, factor_key
 from app.records.models import CreditRecord
 
 _ROW_DOC = (
@@ -69,6 +69,8 @@ class RecordOut(BaseModel):
     counts_until: date | None = Field(description="The first day the record no longer counts.")
     status: str
     source: str
+    department: str | None = Field(default=None, description="The name of the department that sent it.")
+    reason_code: str = Field(description="The scoring model's reason code for this kind of record.")
     source_record_id: str
     created_at: datetime
     updated_at: datetime
@@ -93,8 +95,23 @@ class RecordOut(BaseModel):
             counts_until=record.counts_until,
             status=record.status,
             source=record.source,
+            reason_code=factor_key(record.category, record.outcome, record.grade, record.severity),
             source_record_id=record.source_record_id,
             created_at=record.created_at,
             updated_at=record.updated_at,
             **extra,
         )
+
+
+class ListEntryOut(BaseModel):
+    """A red-list (守信激励) or black-list (严重失信主体名单) entry about you."""
+
+    object: Literal["list_entry"] = "list_entry"
+    id: str
+    list_type: str = Field(description="red | black")
+    title: str | None
+    legal_basis: str
+    starts_on: date
+    ends_on: date | None = Field(description="The first day it no longer applies; null: until removed.")
+    status: str
+    department: str | None = Field(description="The name of the department that listed you.")

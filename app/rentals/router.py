@@ -40,6 +40,16 @@ router = APIRouter(route_class=AppRoute, tags=["rentals"])
 RentalWriter = Annotated[Principal, Depends(require_scope("rentals:write"))]
 
 
+def _rental_counter(partner: PartnerDep) -> Principal:
+    """Opening and returning at the counter: a full rentals key, or a scanner device's (rentals:counter)."""
+    if not partner.scopes.intersection({"rentals:write", "rentals:counter"}):
+        raise Forbidden("This API key lacks the rentals:write scope.", code="scope_required")
+    return partner
+
+
+RentalCounter = Annotated[Principal, Depends(_rental_counter)]
+
+
 def _rental_reader(partner: PartnerDep) -> Principal:
     if not partner.scopes.intersection({"rentals:read", "rentals:write"}):
         raise Forbidden("This API key lacks the rentals:read scope.", code="scope_required")
@@ -130,7 +140,7 @@ def my_rental_out(session: Session, rental: Rental) -> MyRentalOut:
 )
 def open_rental(
     body: RentalOpenIn,
-    partner: RentalWriter,
+    partner: RentalCounter,
     idem: IdempotencyRequiredDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -180,7 +190,7 @@ def get_rental(rental_id: str, partner: RentalReader, session: SessionDep, crypt
 @router.post("/v1/rentals/{rental_id}/return")
 def return_rental(
     rental_id: str,
-    partner: RentalWriter,
+    partner: RentalCounter,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,

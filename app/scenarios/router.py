@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute
+from app.deps import CurrentUser
+from app.scenarios import service
 from app.scenarios.catalog import CatalogDep
 from app.scenarios.schema import Scenario
-from app.scenarios.schemas import ScenarioList, ScenarioOut
+from app.scenarios.schemas import (
+    MyScenarioList,
+    MyScenarioOut,
+    Names,
+    ScenarioList,
+    ScenarioOut,
+    ScenarioRef,
+)
 
 router = APIRouter(route_class=AppRoute, tags=["scenarios"])
 
@@ -33,3 +43,29 @@ def get_scenario(scenario_id: str, catalog: CatalogDep, response: Response) -> S
         raise NotFound("No scenario with this id.", code="unknown_scenario", param="scenario_id")
     response.headers["Cache-Control"] = _CACHE
     return _out(scenario)
+
+
+@router.get("/v1/me/scenarios")
+def my_scenarios(user: CurrentUser, session: SessionDep, catalog: CatalogDep) -> MyScenarioList:
+    """What your level unlocks: each scenario's decision for you now, with its reason and benefit."""
+    if user.subject_id is None:
+        raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
+    standing = service.subject_standing(session, user.subject_id)
+    data = []
+    for scenario in catalog.values():
+        evaluation = service.evaluate(scenario, standing)
+        data.append(
+            MyScenarioOut(
+                scenario=ScenarioRef(
+                    id=scenario.id,
+                    names=Names(zh=scenario.name_zh, en=scenario.name_en),
+                    min_level=scenario.eligibility.min_level,
+                    low_value=scenario.low_value,
+                ),
+                eligible=evaluation.eligible,
+                reason=evaluation.reason,
+                reason_labels=Names(**service.reason_labels(evaluation.reason)),
+                benefit=evaluation.benefit,
+            )
+        )
+    return MyScenarioList(data=data)

@@ -78,6 +78,7 @@ def test_a_resident_sees_who_accessed_their_data_and_nobody_elses(
                 "created_at": rescore.created_at.isoformat().replace("+00:00", "Z"),
                 "actor_type": "system",
                 "partner_id": None,
+                "partner_name": None,
                 "action": "score.recomputed",
                 "purpose": "scoring",
                 "legal_basis": "l",
@@ -87,6 +88,7 @@ def test_a_resident_sees_who_accessed_their_data_and_nobody_elses(
                 "created_at": review.created_at.isoformat().replace("+00:00", "Z"),
                 "actor_type": "operator",
                 "partner_id": None,
+                "partner_name": None,
                 "action": "objection.reviewed",
                 "purpose": "objection handling",
                 "legal_basis": "credit information regulations art. 25",
@@ -96,6 +98,7 @@ def test_a_resident_sees_who_accessed_their_data_and_nobody_elses(
                 "created_at": scan.created_at.isoformat().replace("+00:00", "Z"),
                 "actor_type": "partner",
                 "partner_id": PARTNER.id,
+                "partner_name": None,  # a principal made for the test, with no partner row to name it
                 "action": "pass.verified",
                 "purpose": "deposit-free rental",
                 "legal_basis": "subject consent",

@@ -15,6 +15,7 @@ from app.audit.models import AuditEntry
 from app.core.clock import business_date, utcnow
 from app.core.sms import RecordingSender
 from app.loans.models import LoanReferral
+from app.partners.models import Partner
 from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.helpers import table_snapshot
 from tests.loans import helpers
@@ -256,6 +257,7 @@ def test_after_withdrawal_the_next_fetch_is_refused_and_nothing_is_disclosed(
     assert [(c["id"], c["status"], c["reference"]) for c in consents] == [
         (application["consent"]["id"], "withdrawn", application["id"])
     ]
+    assert consents[0]["grantee_names"] == [db.get(Partner, g).name for g in consents[0]["grantees"]]
 
 
 def test_an_expired_consent_refuses_the_fetch_with_its_own_code(

@@ -35,6 +35,10 @@ def test_operator_creates_a_partner_and_reads_it_back(client, db, operator):
         "status": "active",
         "created_by": operator["id"],
         "created_at": body["created_at"],
+        "display_name": None,
+        "district": None,
+        "address": None,
+        "offered_scenarios": [],
     }
     assert client.get(f"/v1/admin/partners/{body['id']}", headers=operator["headers"]).json() == body
     entry = db.exec(

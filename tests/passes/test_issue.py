@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.clock import utcnow
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore, MemoryStore, RedisStore
 from app.passes.service import PASSES_PER_MINUTE
@@ -27,6 +29,9 @@ def test_issuing_a_pass_writes_no_row(client: TestClient, db: Session, holder: d
     second = issue(client, holder)
     assert table_snapshot(db) == before
     assert second["refresh_after"] < second["expires_at"]
+    lifetime = datetime.fromisoformat(second["expires_at"]) - utcnow()
+    assert second["expires_in"] in {int(lifetime.total_seconds()), int(lifetime.total_seconds()) + 1}
+    assert 60 <= second["expires_in"] <= 120
 
 
 def test_only_the_holder_sees_a_pass_qr(

@@ -11,7 +11,7 @@ from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.models import CreditScore, ScoreHistory
 from app.subjects.models import Subject
 from tests.clock import days_ago, days_ahead
-from tests.helpers import make_uscc, table_snapshot
+from tests.helpers import make_phone, make_uscc, sign_in, table_snapshot
 from tests.records.helpers import black_list, make_partner_key, new_id_number, penalty, post_batch, uid
 
 SCORED_TABLES = ("credit_records", "credit_list_entries", "credit_scores", "credit_score_history", "subjects")
@@ -371,3 +371,21 @@ def test_residents_read_their_own_records(client, provider, resident):
         days_ahead(95).isoformat(),
         days_ahead(826).isoformat(),
     )
+    assert record["department"] == "乌鲁木齐市市场监督管理局"
+    assert record["reason_code"] == "administrative_penalty.serious"  # a reason code of GET /v1/me/score
+
+
+def test_residents_read_why_they_are_listed(client, provider, resident):
+    assert client.get("/v1/me/list-entries", headers=resident["headers"]).json()["data"] == []
+    post_batch(client, provider, [black_list({"id_number": resident["id_number"]}, title="失信被执行人")])
+    entries = client.get("/v1/me/list-entries", headers=resident["headers"]).json()["data"]
+    assert [(e["list_type"], e["title"], e["status"], e["department"], e["ends_on"]) for e in entries] == [
+        ("black", "失信被执行人", "active", "乌鲁木齐市市场监督管理局", None)
+    ]
+    assert entries[0]["legal_basis"] == "《最高人民法院关于公布失信被执行人名单信息的若干规定》"
+
+
+def test_list_entries_need_a_bound_identity(client, sms):
+    pair = sign_in(client, sms, make_phone())
+    response = client.get("/v1/me/list-entries", headers=pair["headers"])
+    assert (response.status_code, response.json()["code"]) == (404, "identity_not_bound")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from app.accounts.models import User
 from app.core.security import Crypto
 from app.demo import load
 from app.payments.models import Payment
@@ -21,8 +22,18 @@ def test_the_demo_merchant_has_a_waived_a_held_and_a_defaulted_rental(db, settin
         ("李娜", "returned"),
         ("王芳", "defaulted"),
     ]
-    payments = db.exec(select(Payment.kind, Payment.status, Payment.captured_fen)).all()
+    # The demo residents' own rows: other tests (the browser tests) commit rentals of their own
+    subjects = [db.get(User, user_id).subject_id for _, user_id in summary.residents]
+    payments = db.exec(
+        select(Payment.kind, Payment.status, Payment.captured_fen).where(
+            col(Payment.subject_id).in_(subjects)
+        )
+    ).all()
     assert sorted(payments) == [("collection", "succeeded", 9900), ("deposit_hold", "released", 0)]
-    outcomes = db.exec(select(CreditRecord.outcome).where(CreditRecord.source == PLATFORM_SOURCE)).all()
+    outcomes = db.exec(
+        select(CreditRecord.outcome).where(
+            CreditRecord.source == PLATFORM_SOURCE, col(CreditRecord.subject_id).in_(subjects)
+        )
+    ).all()
     assert sorted(outcomes) == ["defaulted", "returned_on_time", "returned_on_time"]
     assert load(db, Crypto(settings)).rentals == []  # loaded once

@@ -119,7 +119,8 @@ def test_repairs_go_with_their_record(client, db, provider, resident):
     applied = _apply(client, resident, record.id, [evidence_id(client, resident, "repair")])
     assert applied.status_code == 201, applied.text
     outcome = retention_service.delete_due(db, days_ahead(1678))
-    assert outcome.repairs == 1 and db.get(RepairApplication, applied.json()["id"]) is None
+    # At least this one: the browser tests commit repair applications of their own to the same database
+    assert outcome.repairs >= 1 and db.get(RepairApplication, applied.json()["id"]) is None
 
 
 def test_the_jobs_are_registered_in_the_worker():

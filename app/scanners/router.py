@@ -1,0 +1,154 @@
+"""Scanner devices: issued, listed and revoked by a partner (``/v1/partner/scanner-devices``), enrolled and
+set up by the device itself (``/v1/scanner/…``, used by the ``/scan`` page)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.core.clock import utcnow
+from app.core.db import SessionDep
+from app.core.errors import Unauthenticated
+from app.core.idempotency import AppRoute
+from app.core.pagination import Page, PageParamsDep
+from app.core.principal import Principal
+from app.deps import BearerDep, PartnerDep
+from app.partners import service as partners_service
+from app.scanners import service
+from app.scanners.models import ScannerDevice
+from app.scanners.schemas import (
+    ChooseScenario,
+    CreateScannerDevice,
+    EnrolIn,
+    EnrolledScanner,
+    IssuedScannerDevice,
+    ScannerDeviceOut,
+    ScannerMe,
+    ScannerPartner,
+    ScannerScenario,
+)
+from app.scenarios.catalog import Catalog, CatalogDep
+
+router = APIRouter(route_class=AppRoute, tags=["scanner devices"])
+_NO_STORE = "no-store"
+
+
+def _key(credentials: BearerDep) -> str:
+    if credentials is None:  # pragma: no cover - PartnerDep refused the call already
+        raise Unauthenticated("Send 'Authorization: Bearer <key>'.", code="missing_credentials")
+    return credentials.credentials
+
+
+def _out(device: ScannerDevice) -> ScannerDeviceOut:
+    if device.revoked_at is not None:
+        status = "revoked"
+    elif device.enrolled_at is not None:
+        status = "enrolled"
+    elif device.enrolment_expires_at <= utcnow():
+        status = "enrolment_expired"
+    else:
+        status = "awaiting_enrolment"
+    return ScannerDeviceOut(
+        id=device.id,
+        name=device.name,
+        status=status,
+        scopes=list(device.scopes),
+        scenario=device.scenario,
+        created_at=device.created_at,
+        enrolment_expires_at=device.enrolment_expires_at,
+        enrolled_at=device.enrolled_at,
+        revoked_at=device.revoked_at,
+    )
+
+
+def _me(session: SessionDep, catalog: Catalog, device: ScannerDevice) -> ScannerMe:
+    partner = partners_service.get_partner(session, device.partner_id)
+    kind = partners_service.kind_of(partner).value
+    principal = Principal(type="partner", id=partner.id, partner_kind=kind)
+    return ScannerMe(
+        id=device.id,
+        name=device.name,
+        partner=ScannerPartner(id=partner.id, name=partner.name, kind=kind),
+        scopes=list(device.scopes),
+        can_rent=service.RENT_SCOPE in device.scopes,
+        scenario=device.scenario,
+        scenarios=[
+            ScannerScenario(
+                id=s.id,
+                name_zh=s.name_zh,
+                name_en=s.name_en,
+                low_value=s.low_value,
+                benefit=s.benefit.terms(),
+            )
+            for s in service.scenarios_for(catalog, principal)
+        ],
+    )
+
+
+@router.post("/v1/partner/scanner-devices", status_code=201)
+def create_scanner_device(
+    body: CreateScannerDevice,
+    partner: PartnerDep,
+    credentials: BearerDep,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> IssuedScannerDevice:
+    """Issue a scanner device for a counter: a one-time ``enrolment_code`` (shown here only) to type in
+    at ``/scan`` on the phone or tablet within 24 hours. The device gets its own key that can only verify
+    passes (and open and return rentals, when your key can rent); your key never goes to the browser."""
+    issued = service.create_device(session, partner, _key(credentials), body.name)
+    response.headers["Cache-Control"] = _NO_STORE
+    return IssuedScannerDevice(
+        **_out(issued.device).model_dump(),
+        enrolment_code=issued.enrolment_code,
+        enrolment_page=str(request.url_for("scan_page")),
+    )
+
+
+@router.get("/v1/partner/scanner-devices")
+def list_scanner_devices(
+    partner: PartnerDep, credentials: BearerDep, session: SessionDep, page: PageParamsDep
+) -> Page[ScannerDeviceOut]:
+    """Your scanner devices, newest first, revoked ones included."""
+    service.ensure_partner_key(session, partner, _key(credentials))
+    rows, has_more = service.list_devices(session, partner.id, page)
+    return Page(data=[_out(d) for d in rows], has_more=has_more)
+
+
+@router.post("/v1/partner/scanner-devices/{device_id}/revoke")
+def revoke_scanner_device(
+    device_id: str, partner: PartnerDep, credentials: BearerDep, session: SessionDep
+) -> ScannerDeviceOut:
+    """The device's next scan is refused (its key is revoked). Revoking again changes nothing."""
+    return _out(service.revoke_device(session, partner, _key(credentials), device_id))
+
+
+@router.post("/v1/scanner/enrolment", status_code=201)
+def enrol_scanner(
+    body: EnrolIn, session: SessionDep, catalog: CatalogDep, response: Response
+) -> EnrolledScanner:
+    """The device exchanges its one-time enrolment code for its own key (``credential``, shown once)."""
+    enrolled = service.enrol(session, body.code)
+    response.headers["Cache-Control"] = _NO_STORE
+    return EnrolledScanner(credential=enrolled.credential, device=_me(session, catalog, enrolled.device))
+
+
+@router.get("/v1/scanner/me")
+def scanner_me(
+    partner: PartnerDep, credentials: BearerDep, session: SessionDep, catalog: CatalogDep
+) -> ScannerMe:
+    """This device: its partner, what it may do, its scenario and the scenarios it may choose from."""
+    return _me(session, catalog, service.caller_device(session, partner, _key(credentials)))
+
+
+@router.put("/v1/scanner/me/scenario")
+def choose_scanner_scenario(
+    body: ChooseScenario,
+    partner: PartnerDep,
+    credentials: BearerDep,
+    session: SessionDep,
+    catalog: CatalogDep,
+) -> ScannerMe:
+    """Set the scenario this device verifies for (one its partner's kind may verify)."""
+    device = service.caller_device(session, partner, _key(credentials))
+    return _me(session, catalog, service.choose_scenario(session, catalog, partner, device, body.scenario))

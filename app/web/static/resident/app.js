@@ -1,0 +1,144 @@
+// The resident app's shell: sign-in, the hash router, the language switch and the live scans.
+import * as api from "./api.js";
+import { beginView, card, currentLanguage, errorLine, field, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
+import { homeView } from "./views/home.js";
+import { passView } from "./views/pass.js";
+import { recordsView, recordView } from "./views/records.js";
+import { scansView } from "./views/scans.js";
+import { moreView } from "./views/more.js";
+
+const ROUTES = [
+  [/^\/$/, homeView],
+  [/^\/pass$/, passView],
+  [/^\/scans$/, scansView],
+  [/^\/records$/, recordsView],
+  [/^\/records\/([\w-]+)$/, recordView],
+  [/^\/more(?:\/(\w+))?$/, moreView],
+];
+
+const state = { me: null, leave: null, live: null, liveTimer: null };
+
+function translateShell() {
+  document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  document.getElementById("tabs").setAttribute("aria-label", t("nav_label"));
+  const switcher = document.getElementById("lang");
+  switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
+  switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
+  switcher.title = t("switch_language"); // the visible text stays its accessible name (axe: label-content-name-mismatch)
+  api.setLanguage(currentLanguage());
+}
+
+async function route() {
+  if (state.leave) { state.leave(); state.leave = null; }
+  beginView();
+  if (!api.signedIn()) return signInView();
+  const path = (location.hash || "#/").slice(1) || "/";
+  for (const link of document.querySelectorAll("#tabs a")) {
+    const target = link.getAttribute("href").slice(1);
+    const current = target === "/" ? path === "/" : path.startsWith(target);
+    if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  }
+  for (const [pattern, view] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) {
+      const leave = await view({ me: state.me, params: match.slice(1), go, refreshMe });
+      state.leave = typeof leave === "function" ? leave : null;
+      return;
+    }
+  }
+  go("/");
+}
+
+export function go(path) {
+  if (location.hash === `#${path}`) route(); else location.hash = path;
+}
+
+async function refreshMe() {
+  state.me = await api.api("/v1/me");
+  return state.me;
+}
+
+function signInView() {
+  document.getElementById("tabs").hidden = true;
+  const [phoneLabel, phone] = field(t("phone"), "input", {
+    type: "tel", inputmode: "numeric", autocomplete: "tel", name: "phone", required: true, maxlength: 20,
+  });
+  const [codeLabel, code] = field(t("sms_code"), "input", {
+    inputmode: "numeric", autocomplete: "one-time-code", name: "code", maxlength: 6, required: true,
+  });
+  const message = h("p", { role: "status" });
+  const send = h("button", { type: "button", class: "secondary" }, t("send_code"));
+  send.addEventListener("click", async () => {
+    message.replaceChildren();
+    try {
+      const sent = await api.requestCode(phone.value.trim());
+      message.textContent = t("code_sent", { phone: sent.phone, minutes: Math.round(sent.expires_in / 60) });
+      code.focus();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  const form = h("form", { novalidate: true }, phoneLabel, h("div", { class: "row" }, h("div", { class: "grow" }, phone), send),
+    codeLabel, code, h("p"), h("button", { type: "submit" }, t("sign_in")), message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api.signIn(phone.value.trim(), code.value.trim());
+      await start();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  render(h("h1", {}, t("sign_in_title")), card(null, form, h("p", { class: "muted" }, t("sign_in_note"))));
+}
+
+function showLive(scan) {
+  const banner = document.getElementById("live");
+  banner.textContent = scanSentence(scan);
+  banner.classList.toggle("bad", scan.decision !== "eligible");
+  banner.hidden = false;
+  clearTimeout(state.liveTimer);
+  state.liveTimer = setTimeout(() => { banner.hidden = true; }, 30000); // the history keeps it
+  document.dispatchEvent(new CustomEvent("xinyi:scan", { detail: scan }));
+}
+
+function watchScans() {
+  if (state.live) state.live.abort();
+  state.live = new AbortController();
+  api.stream("/v1/me/verifications/stream", (type, data) => {
+    if (type === "verification") showLive(data);
+  }, state.live.signal);
+}
+
+async function start() {
+  await refreshMe();
+  document.getElementById("tabs").hidden = false;
+  if (state.me.identity) watchScans();
+  await route();
+}
+
+api.onSignedOut(() => {
+  if (state.live) state.live.abort();
+  state.me = null;
+  document.getElementById("live").hidden = true;
+  route();
+});
+
+document.getElementById("lang").addEventListener("click", () => {
+  setCurrentLanguage(currentLanguage() === "en" ? "zh" : "en");
+  translateShell();
+  route();
+});
+window.addEventListener("hashchange", route);
+
+translateShell();
+(async () => {
+  try {
+    if (await api.refresh()) { await start(); return; }
+  } catch (error) {
+    render(errorLine(error));
+    return;
+  }
+  route();
+})();
