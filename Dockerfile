@@ -28,5 +28,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 # Migrations first (Alembic is safe to run on every start), then uvicorn's process manager.
 # Production needs XINYI_SECRET_KEY, XINYI_ID_ENCRYPTION_KEYS, XINYI_ID_ENCRYPTION_ACTIVE_KID,
-# XINYI_ID_HASH_KEY, XINYI_DATABASE_URL and XINYI_REDIS_URL; it refuses to start on the defaults.
+# XINYI_ID_HASH_KEY, XINYI_AUDIT_HMAC_KEYS (+ _ACTIVE_KID), XINYI_DATABASE_URL and XINYI_REDIS_URL
+# (maxmemory-policy noeviction); it refuses to start on the defaults. Behind a load balancer, set
+# XINYI_TRUSTED_PROXIES to its addresses (CIDRs).
 CMD ["sh", "-c", "xinyi migrate && exec xinyi serve --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2}"]

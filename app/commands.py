@@ -86,7 +86,10 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            proxy_headers=False,  # the app's own ProxyHeadersMiddleware, on XINYI_TRUSTED_PROXIES
+            # Live streams end at once on SIGTERM (app.core.shutdown); anything else still open after
+            # this is cut, so a restart never hangs.
+            timeout_graceful_shutdown=5,
             log_config=None,
         )
     finally:

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
+from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
 from app.core import clock, edge, hot_path, openapi
@@ -20,8 +22,9 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
+from app.core.shutdown import on_stop
 from app.core.sms import DevelopmentLogSender, NullSender, SmsSender
-from app.core.store import KeyValueStore, make_store
+from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
@@ -42,6 +45,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.verifications.stream import Streams
 from app.web import pages
 from app.webhooks.router import router as webhooks_router
 
@@ -71,10 +75,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
         clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
+        audit_service.configure(settings)  # the audit chain's HMAC keys
         engine = make_engine(settings.database_url)
         app.state.settings = settings
         app.state.engine = engine
         app.state.store = store or make_store(settings.redis_url)
+        if settings.env == "production":
+            refuse_evicting_store(app.state.store)
         app.state.crypto = Crypto(settings)
         app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
         app.state.keyring = Keyring(app.state.crypto.cipher)
@@ -84,11 +91,17 @@ def create_app(
         )
         setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
         app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
+        app.state.streams = streams = Streams(
+            settings.sse_max_streams_per_user, settings.sse_max_streams_per_process, settings.sse_idle_seconds
+        )
+        restore_signals = on_stop(streams.drain)  # live streams end as soon as the process is told to stop
         if settings.env != "test":
             tune_gc()
         try:
             yield
         finally:
+            streams.drain()
+            restore_signals()
             if store is None:
                 app.state.store.close()
             engine.dispose()
@@ -102,6 +115,8 @@ def create_app(
     )
     app.add_middleware(edge.BodyLimitMiddleware)  # inside the request id's scope
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the client address every limit and log line sees is the real one behind a trusted proxy.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     openapi.install(app)  # every error response documented as problem+json
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of

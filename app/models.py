@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and for tests that inspect the whole database."""
 
 from app.accounts.models import RefreshToken, User
-from app.audit.models import AuditChainHead, AuditEntry
+from app.audit.models import AuditChainHead, AuditCheckpoint, AuditCheckpointHead, AuditEntry
 from app.consents.models import Consent
 from app.enterprises.models import Enterprise, EnterpriseAdmin
 from app.evidence.models import EvidenceFile
@@ -31,6 +31,8 @@ from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 __all__ = [
     "ApiKey",
     "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditCheckpointHead",
     "AuditEntry",
     "Consent",
     "CreditRecord",

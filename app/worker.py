@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
+from app.audit import tasks as audit_tasks
 from app.core.clock import business_date, utcnow
 from app.core.config import get_settings
 from app.evidence import service as evidence_service
@@ -57,6 +58,7 @@ JOBS: tuple[Job, ...] = (
     Job("repairs.sweep_pending", timedelta(hours=1), repairs_tasks.sweep_pending),
     Job("records.delete_past_retention", timedelta(hours=6), _delete_past_retention),
     Job("evidence.sweep", timedelta(hours=6), _sweep_evidence),
+    Job("audit.checkpoint", timedelta(hours=1), audit_tasks.checkpoint),
     # Webhooks wait in the outbox: looked at every second, so a referral reaches its bank at once.
     Job("webhooks.deliver", timedelta(seconds=1), webhooks_tasks.deliver),
     *(Job(name, every, run) for name, every, run in (*rentals_tasks.JOBS, *payments_tasks.JOBS)),

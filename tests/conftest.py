@@ -114,6 +114,8 @@ def settings(database_url: str, redis_url: str, evidence_dir: Path) -> Settings:
         id_encryption_keys={"t1": base64.urlsafe_b64encode(b"t" * 32).decode()},
         id_encryption_active_kid="t1",
         id_hash_key="test-id-hash-key-0123456789",
+        audit_hmac_keys={"ta1": "test-audit-hmac-key-0123456789-abcdef"},
+        audit_hmac_active_kid="ta1",
         log_json=True,
         evidence_dir=str(evidence_dir),
     )

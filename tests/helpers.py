@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from typing import Any
 
@@ -9,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
+from app.core.clock import utcnow
+from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
 
@@ -32,7 +36,10 @@ def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, A
     """Full OTP flow. Returns the token pair plus ready-made ``headers``."""
     response = client.post("/v1/auth/otp", json={"phone": phone})
     assert response.status_code == 202, response.text
-    response = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]})
+    challenge = response.json()["challenge"]
+    response = client.post(
+        "/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "challenge": challenge}
+    )
     assert response.status_code == 200, response.text
     pair = response.json()
     pair["headers"] = {"Authorization": f"Bearer {pair['access_token']}"}
@@ -71,3 +78,23 @@ def table_snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         rows = session.execute(text(f'SELECT * FROM "{name}"')).all()  # noqa: S608 (names from metadata)
         snapshot[name] = sorted(tuple(map(repr, row)) for row in rows)
     return snapshot
+
+
+def process_env(settings: Settings) -> dict[str, str]:
+    """The environment of a server or worker process started by a test: this run's settings as
+    ``XINYI_`` variables, nothing else of the test runner's ``XINYI_`` ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}
+    env.update(
+        XINYI_ENV="test",
+        XINYI_DATABASE_URL=settings.database_url,
+        XINYI_SECRET_KEY=settings.secret_key,
+        XINYI_ID_ENCRYPTION_KEYS=json.dumps(settings.id_encryption_keys),
+        XINYI_ID_ENCRYPTION_ACTIVE_KID=settings.id_encryption_active_kid,
+        XINYI_ID_HASH_KEY=settings.id_hash_key,
+        XINYI_AUDIT_HMAC_KEYS=json.dumps(settings.audit_hmac_keys),
+        XINYI_AUDIT_HMAC_ACTIVE_KID=settings.audit_hmac_active_kid,
+        XINYI_LOG_JSON="true",
+        # The process runs on the suite's pinned clock, not the machine's date (app.core.clock).
+        XINYI_CLOCK_AT=utcnow().isoformat(),
+    )
+    return env

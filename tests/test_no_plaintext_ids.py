@@ -82,7 +82,7 @@ def test_no_plaintext_identifier_or_secret_is_stored_logged_or_tokenised(
         assert id_number not in response.text
     # Tokens carry no personal data.
     claims = jwt.decode(refreshed["access_token"], options={"verify_signature": False})
-    assert set(claims) == {"sub", "aud", "iat", "exp", "jti"}
+    assert set(claims) == {"sub", "aud", "iat", "exp", "jti", "sid"}
     header_and_claims = "".join(
         base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
         for part in refreshed["access_token"].split(".")[:2]

@@ -81,11 +81,14 @@ def request_login_code(
     body: OtpRequest, request: Request, store: StoreDep, crypto: CryptoDep, settings: SettingsDep
 ) -> OtpSent:
     """Send a 6-digit sign-in code by SMS. The code is never returned over HTTP."""
-    phone, cooldown = service.send_login_code(
+    sent = service.send_login_code(
         store, crypto, settings, request.app.state.sms_sender, body.phone, _client_ip(request)
     )
     return OtpSent(
-        phone=phone[:3] + "****" + phone[-4:], expires_in=settings.otp_ttl_seconds, resend_after=cooldown
+        phone=sent.phone[:3] + "****" + sent.phone[-4:],
+        challenge=sent.challenge,
+        expires_in=settings.otp_ttl_seconds,
+        resend_after=sent.resend_after,
     )
 
 
@@ -101,7 +104,7 @@ def sign_in(
 ) -> TokenPair:
     """Exchange phone + code for an access token and a refresh token. First sign-in creates the account."""
     user = service.verify_login_code(
-        session, store, crypto, settings, body.phone, body.code, _client_ip(request)
+        session, store, crypto, settings, body.phone, body.code, body.challenge, _client_ip(request)
     )
     return _pair(settings, service.issue_tokens(session, settings, user), request, response, body.cookie)
 

@@ -13,6 +13,9 @@ class OtpRequest(BaseModel):
 
 class OtpSent(BaseModel):
     phone: str = Field(description="The number the code went to, masked.")
+    challenge: str = Field(
+        description="Send it back with the code: a code is accepted only with its challenge."
+    )
     expires_in: int = Field(description="Seconds the code stays valid.")
     resend_after: int = Field(description="Seconds before another code can be requested.")
 
@@ -20,6 +23,7 @@ class OtpSent(BaseModel):
 class TokenRequest(BaseModel):
     phone: str = Field(max_length=20)
     code: str = Field(max_length=12, description="The 6-digit code from the SMS.")
+    challenge: str = Field(max_length=64, description="The challenge returned with the code's request.")
     cookie: StrictBool = Field(
         default=False,
         description="For browsers: the refresh token is set as an HttpOnly cookie scoped to /v1/auth "

@@ -1,13 +1,15 @@
 """Sign-in with phone + one-time code, access and refresh tokens, and binding an ID number.
 
-One-time codes live in the key-value store, hashed, for ``otp_ttl_seconds``; each phone gets at most
-``otp_max_attempts`` guesses per code, and both sending and guessing are rate-limited per phone and per
-client IP. Store keys use the keyed hash of the phone number, never the number itself.
+One-time codes live in the key-value store, hashed, for ``otp_ttl_seconds``, each bound to a challenge
+returned to whoever asked for it (a guess must name it); a code gets at most ``otp_max_attempts``
+guesses, and sending and guessing are rate-limited per phone and per client IP (the real one behind
+a trusted proxy: app.core.proxies). Store keys use the keyed hash of the phone number, never the number.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +17,7 @@ from functools import lru_cache
 
 import jwt
 from sqlalchemy import bindparam
+from sqlalchemy import exists as sa_exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
@@ -27,7 +30,7 @@ from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto, constant_time_equal, mask_phone, random_token, sha256_hex
 from app.core.sms import SmsSender
-from app.core.store import KeyValueStore
+from app.core.store import Delete, KeyValueStore
 from app.core.validators import IdentifierError, validate_phone
 from app.subjects import service as subjects_service
 from app.subjects.models import Subject
@@ -43,13 +46,28 @@ def normalise_phone(raw: str, param: str = "phone") -> str:
         raise InvalidInput(f"{param}: {exc.message}", code=exc.code, param=param) from None
 
 
-def _code_digest(settings: Settings, phone_key: str, code: str) -> str:
-    return hashlib.sha256(f"{settings.secret_key}:{phone_key}:{code}".encode()).hexdigest()
+def _code_digest(settings: Settings, phone_key: str, challenge_key: str, code: str) -> str:
+    return hashlib.sha256(f"{settings.secret_key}:{phone_key}:{challenge_key}:{code}".encode()).hexdigest()
+
+
+def _challenge_key(challenge: str) -> str:
+    return hashlib.sha256(challenge.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    phone: str
+    challenge: str  # returned to the caller who asked, never sent by SMS: guesses need it
+    resend_after: int
 
 
 def send_login_code(
     store: KeyValueStore, crypto: Crypto, settings: Settings, sms: SmsSender, raw_phone: str, client_ip: str
-) -> tuple[str, int]:
+) -> CodeSent:
+    """Text a 6-digit code, and return the challenge it answers. Every code has its own challenge, so a
+    stranger who asks for codes to someone's number neither replaces nor burns the owner's pending one.
+    Per phone: one code a minute and ``otp_max_per_phone_per_window`` per ``otp_phone_window_seconds``,
+    so a stranger holds the owner off for one window at most, never for a day."""
     phone = normalise_phone(raw_phone)
     phone_key = crypto.phone_hash(phone)
     ip_count = store.incr(f"otp:ip:{client_ip}", 3600)
@@ -64,18 +82,24 @@ def send_login_code(
             code="otp_resend_too_soon",
             param="phone",
         )
-    if store.incr(f"otp:day:{phone_key}", 24 * 3600) > settings.otp_max_per_phone_per_day:
+    window_key = f"otp:window:{phone_key}"
+    if store.incr(window_key, settings.otp_phone_window_seconds) > settings.otp_max_per_phone_per_window:
+        wait = store.ttl(window_key) or settings.otp_phone_window_seconds
         raise RateLimited(
-            "Too many codes for this number today.",
-            retry_after=24 * 3600,
-            code="otp_daily_limit",
+            "Too many codes for this number just now; try again in a few minutes.",
+            retry_after=int(min(wait, settings.otp_phone_window_seconds)) + 1,
+            code="otp_phone_limit",
             param="phone",
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
-    store.set(f"otp:code:{phone_key}", _code_digest(settings, phone_key, code), settings.otp_ttl_seconds)
-    store.delete(f"otp:attempts:{phone_key}")
+    challenge = "otc_" + random_token(24)
+    challenge_key = _challenge_key(challenge)
+    pending = json.dumps(
+        {"phone": phone_key, "digest": _code_digest(settings, phone_key, challenge_key, code)}
+    )
+    store.set(f"otp:challenge:{challenge_key}", pending, settings.otp_ttl_seconds)
     sms.send_login_code(phone, code)
-    return phone, cooldown
+    return CodeSent(phone, challenge, cooldown)
 
 
 def verify_login_code(
@@ -85,20 +109,32 @@ def verify_login_code(
     settings: Settings,
     raw_phone: str,
     code: str,
+    challenge: str,
     client_ip: str,
 ) -> User:
+    """Check ``code`` against the code sent with ``challenge``. A challenge takes ``otp_max_attempts``
+    guesses while its phone has had fewer than ``otp_wrong_guesses_per_phone_per_day`` wrong ones today,
+    and one guess after that: whoever guesses, the odds per phone per day stay bounded (README,
+    Security), and the owner, who has the code, still signs in at the first try."""
     phone = normalise_phone(raw_phone)
     phone_key = crypto.phone_hash(phone)
     if store.incr(f"otp:verify-ip:{client_ip}", 3600) > settings.otp_verify_max_per_ip_per_hour:
         raise RateLimited("Too many sign-in attempts from this network; try again later.", retry_after=3600)
-    expected = store.get(f"otp:code:{phone_key}")
-    if expected is None:
+    challenge_key = _challenge_key(challenge)
+    pending_key = f"otp:challenge:{challenge_key}"
+    stored = store.get(pending_key)
+    pending = json.loads(stored) if stored is not None else None
+    if pending is None or not constant_time_equal(pending["phone"], phone_key):
         raise InvalidInput(
             "No valid code for this number: it expired or was never sent.", code="otp_expired", param="code"
         )
-    attempts = store.incr(f"otp:attempts:{phone_key}", settings.otp_ttl_seconds)
-    if attempts > settings.otp_max_attempts:
-        store.delete(f"otp:code:{phone_key}")
+    wrong_key = f"otp:wrong:{phone_key}"
+    wrong_today = int(store.get(wrong_key) or 0)
+    allowed = settings.otp_max_attempts if wrong_today < settings.otp_wrong_guesses_per_phone_per_day else 1
+    attempts_key = f"otp:attempts:{challenge_key}"
+    attempts = store.incr(attempts_key, settings.otp_ttl_seconds)
+    if attempts > allowed:
+        store.delete(pending_key)
         raise RateLimited(
             "Too many wrong codes; request a new one.",
             retry_after=1,
@@ -106,19 +142,19 @@ def verify_login_code(
             param="code",
         )
     if not (code.isdigit() and len(code) == 6) or not constant_time_equal(
-        expected, _code_digest(settings, phone_key, code)
+        pending["digest"], _code_digest(settings, phone_key, challenge_key, code)
     ):
-        left = settings.otp_max_attempts - attempts
+        store.incr(wrong_key, 24 * 3600)
+        left = allowed - attempts
         if left <= 0:
-            store.delete(f"otp:code:{phone_key}")
+            store.delete(pending_key)
         raise InvalidInput(
             f"The code is wrong; {left} attempt(s) left.",
             code="otp_invalid",
             param="code",
             extra={"attempts_left": left},
         )
-    store.delete(f"otp:code:{phone_key}")
-    store.delete(f"otp:attempts:{phone_key}")
+    store.batch([Delete(pending_key), Delete(attempts_key)])
     user = session.exec(select(User).where(User.phone_hash == phone_key)).first()
     if user is None:
         user = User(phone_hash=phone_key, phone_masked=mask_phone(phone))
@@ -161,10 +197,11 @@ class IssuedTokens:
     user_id: str
 
 
-def _access_token(settings: Settings, user: User) -> str:
+def _access_token(settings: Settings, user: User, family_id: str) -> str:
     now = utcnow()
     claims = {
         "sub": user.id,
+        "sid": family_id,  # the sign-in (refresh-token family): revoking it ends this token at once
         "aud": ACCESS_TOKEN_AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + settings.access_token_ttl_seconds,
@@ -188,8 +225,9 @@ def _new_refresh_token(session: Session, settings: Settings, user: User, family_
 
 
 def issue_tokens(session: Session, settings: Settings, user: User) -> IssuedTokens:
-    refresh = _new_refresh_token(session, settings, user, new_id("rtf"))
-    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+    family_id = new_id("rtf")
+    refresh = _new_refresh_token(session, settings, user, family_id)
+    return IssuedTokens(_access_token(settings, user, family_id), refresh, user.id)
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -234,7 +272,7 @@ def rotate_refresh_token(
         revoke_family(session, row.family_id)
         return RefreshTokenReused()
     refresh = _new_refresh_token(session, settings, user, row.family_id)
-    return IssuedTokens(_access_token(settings, user), refresh, user.id)
+    return IssuedTokens(_access_token(settings, user, row.family_id), refresh, user.id)
 
 
 def revoke_family(session: Session, family_id: str) -> None:
@@ -251,15 +289,22 @@ def logout(session: Session, token: str) -> None:
         revoke_family(session, row.family_id)
 
 
-# Built once: every signed-in request reads it. Plain columns: the principal needs nothing more.
-_SIGNED_IN_USER = sa_select(col(User.id), col(User.roles), col(User.subject_id), col(User.closed_at)).where(
-    col(User.id) == bindparam("user_id")
+# Built once: every signed-in request reads it. Plain columns: the principal needs nothing more. Whether
+# the token's sign-in was ended (logout, a reused refresh token) rides in the same statement, so a
+# revoked session fails on its next request without another round trip.
+_SESSION_ENDED = (
+    sa_exists()
+    .where(col(RefreshToken.family_id) == bindparam("sid"), col(RefreshToken.revoked_at).is_not(None))
+    .label("session_ended")
 )
+_SIGNED_IN_USER = sa_select(
+    col(User.id), col(User.roles), col(User.subject_id), col(User.closed_at), _SESSION_ENDED
+).where(col(User.id) == bindparam("user_id"))
 
 
 @lru_cache(maxsize=8192)
-def _access_claims(token: str, secret: str) -> tuple[str, int]:
-    """(user id, ``exp``) of an access token whose signature, audience and claims check out; its expiry
+def _access_claims(token: str, secret: str) -> tuple[str, int, str | None]:
+    """(user id, ``exp``, sign-in id) of an access token whose signature, audience and claims check out; its expiry
     is checked by the caller at every use. Kept: a phone sends the same token for its whole lifetime
     (a pass every 60-90 s), and PyJWT's checks were a tenth of a pass's CPU. Bounded (8,192 tokens, a
     few MB); a refused token raises and is not kept."""
@@ -275,7 +320,8 @@ def _access_claims(token: str, secret: str) -> tuple[str, int]:
         exp = int(claims["exp"])  # as PyJWT reads it
     except (TypeError, ValueError):
         raise jwt.DecodeError("exp must be an integer") from None
-    return str(claims["sub"]), exp
+    sid = claims.get("sid")
+    return str(claims["sub"]), exp, sid if isinstance(sid, str) else None
 
 
 def principal_from_access_token(
@@ -285,7 +331,7 @@ def principal_from_access_token(
     refused at once). ``alone``: read by itself, outside the session's transaction (``db.read_alone``),
     for a request that reads nothing else."""
     try:
-        user_id, exp = _access_claims(token, settings.secret_key)
+        user_id, exp, sid = _access_claims(token, settings.secret_key)
     except jwt.InvalidTokenError:
         raise Unauthenticated(
             "The access token is not valid.",
@@ -299,9 +345,15 @@ def principal_from_access_token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     read = read_alone if alone else execute_core
-    found = read(session, _SIGNED_IN_USER, {"user_id": user_id}).first()
+    found = read(session, _SIGNED_IN_USER, {"user_id": user_id, "sid": sid}).first()
     if found is None or found.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
+    if found.session_ended:
+        raise Unauthenticated(
+            "This sign-in was ended (signed out, or its refresh token was reused); sign in again.",
+            code="session_ended",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Principal(type="user", id=found.id, roles=frozenset(found.roles), subject_id=found.subject_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,9 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session
 
+from app.audit import checkpoints
 from app.audit import verify as audit_verify
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.core.security import Crypto
+from app.signing.keyring import Keyring
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,13 +32,24 @@ def verify(
         str | None, typer.Option(help="Check only this chain, e.g. subject:sub_… or system.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    kept: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="A copy kept of GET /v1/audit/checkpoints (a page's JSON, or a list of them): each of "
+            "its checkpoints must still be in the database, unchanged.",
+        ),
+    ] = None,
 ) -> None:
-    """Walk every chain and name the first entry of each that was altered or removed.
+    """Walk every chain and name the first entry of each that was altered or removed; check every signed
+    checkpoint, and that each chain still holds the entries its checkpoints signed.
 
-    Exits 0 when the log is intact, 1 when any chain is not.
+    Exits 0 when the log is intact, 1 when any chain or checkpoint is not.
     """
     progress_console = Console(stderr=True)
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    kept_tokens = _kept_tokens(kept) if kept is not None else []
+    engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
             show_progress = progress_console.is_terminal and not as_json
@@ -52,6 +67,10 @@ def verify(
                 result = audit_verify.verify(
                     session, chain=chain, on_progress=lambda n: progress.advance(task, n)
                 )
+            checked, problems = checkpoints.verify_all(session, Keyring(Crypto(settings).cipher), kept_tokens)
+            if chain is not None:  # only this chain's mismatches, but every checkpoint's own problems
+                problems = [p for p in problems if p.chain in (chain, "checkpoints")]
+            result.problems.extend(problems)
             session.rollback()
     finally:
         engine.dispose()
@@ -61,6 +80,7 @@ def verify(
             "ok": result.ok,
             "chains": result.chains,
             "entries": result.entries,
+            "checkpoints": checked,
             "problems": [p.as_dict() for p in result.problems],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -70,9 +90,37 @@ def verify(
                 f"{problem.kind.value}: entry {problem.entry_id or '(removed)'} "
                 f"chain {problem.chain} seq {problem.seq}: {problem.detail}"
             )
-        checked = f"{result.chains} chain(s), {result.entries} entries checked"
+        summary = f"{result.chains} chain(s), {result.entries} entries, {checked} checkpoint(s) checked"
         if result.ok:
-            typer.echo(f"audit log intact: {checked}")
+            typer.echo(f"audit log intact: {summary}")
         else:
-            typer.echo(f"audit log NOT intact: {len(result.problems)} broken chain(s); {checked}")
+            typer.echo(f"audit log NOT intact: {len(result.problems)} problem(s); {summary}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _kept_tokens(path: Path) -> list[str]:
+    """The tokens of a kept copy of GET /v1/audit/checkpoints: one page, or a list of pages or items."""
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="--checkpoints") from None
+    pages = loaded if isinstance(loaded, list) else [loaded]
+    tokens: list[str] = []
+    for page in pages:
+        items = page.get("data", [page]) if isinstance(page, dict) else []
+        tokens.extend(item["token"] for item in items if isinstance(item, dict) and "token" in item)
+    return tokens
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the chains that moved since the last one now (the worker does it hourly)."""
+    from app.audit import tasks
+    from app.core.clock import utcnow
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        made = tasks.checkpoint(engine, utcnow())
+    finally:
+        engine.dispose()
+    typer.echo("no chain moved since the last checkpoint" if made is None else f"checkpoint {made} signed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -36,6 +36,9 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     prev_hash: str = Field(max_length=64)
     entry_hash: str = Field(max_length=64)
+    # Which audit HMAC key keyed entry_hash (settings, never the database); None: an entry written
+    # before the chain was keyed (plain SHA-256), allowed only before a chain's first keyed entry.
+    key_id: str | None = Field(default=None, max_length=32)
 
 
 class AuditChainHead(SQLModel, table=True):
@@ -44,3 +47,30 @@ class AuditChainHead(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=64)
     last_seq: int = 0
     last_hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The heads of the chains that moved since the previous checkpoint, signed with the platform's
+    Ed25519 key (``token``, a compact JWS whose claims carry the digest of those heads and the hash of
+    the previous checkpoint's token). Published at ``GET /v1/audit/checkpoints`` for copies to be kept
+    outside the platform: a chain rewritten after its head was signed no longer matches."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: str = Field(default_factory=lambda: new_id("ack"), primary_key=True, max_length=32)
+    seq: int = Field(unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    chains: int
+    heads_sha256: str = Field(max_length=64)
+    prev_sha256: str = Field(max_length=64)
+    token: str = Field(max_length=1000)
+
+
+class AuditCheckpointHead(SQLModel, table=True):
+    __tablename__ = "audit_checkpoint_heads"
+    __table_args__ = (Index("ix_audit_checkpoint_heads_chain_seq", "chain", "seq"),)
+
+    checkpoint_id: str = Field(foreign_key="audit_checkpoints.id", primary_key=True, max_length=32)
+    chain: str = Field(primary_key=True, max_length=64)
+    seq: int
+    entry_hash: str = Field(max_length=64)

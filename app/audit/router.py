@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlmodel import select
 
 from app.audit import service
-from app.audit.models import AuditEntry
-from app.audit.schemas import AccessLogEntry, AuditEntryOut
+from app.audit.models import AuditCheckpoint, AuditEntry
+from app.audit.schemas import AccessLogEntry, AuditEntryOut, CheckpointOut
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, fetch_page
 from app.deps import AuditorDep, CurrentUser
 from app.partners import service as partners_service
 
@@ -58,4 +59,14 @@ def list_audit_entries(
     rows, has_more = service.review_entries(session, reviewer, page, subject_id=subject_id, action=action)
     return Page(
         data=[AuditEntryOut.model_validate(row, from_attributes=True) for row in rows], has_more=has_more
+    )
+
+
+@router.get("/v1/audit/checkpoints")
+def list_checkpoints(session: SessionDep, page: PageParamsDep) -> Page[CheckpointOut]:
+    """The audit log's signed checkpoints, newest first; public. Auditors and partners keep copies: a
+    rewritten chain, or a checkpoint removed or replaced, is then caught by ``xinyi audit verify``."""
+    rows, has_more = fetch_page(session, select(AuditCheckpoint), AuditCheckpoint.id, page)
+    return Page(
+        data=[CheckpointOut.model_validate(row, from_attributes=True) for row in rows], has_more=has_more
     )

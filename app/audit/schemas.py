@@ -37,3 +37,17 @@ class AuditEntryOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     entry_hash: str
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint of the audit log. Keep a copy: ``xinyi audit verify --checkpoints`` checks the
+    log against it. ``token`` is a compact JWS (EdDSA, a key of ``/.well-known/jwks.json``) whose claims
+    are the other fields, ``iat`` for ``created_at``."""
+
+    id: str
+    seq: int = Field(description="1, 2, 3, …: a gap means a checkpoint was removed.")
+    created_at: datetime
+    chains: int = Field(description="How many chain heads it signs (those that moved since the last).")
+    heads_sha256: str = Field(description="SHA-256 of the signed heads (chain, seq, entry hash).")
+    prev_sha256: str = Field(description="SHA-256 of the previous checkpoint's token (zeros for the first).")
+    token: str

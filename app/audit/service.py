@@ -7,7 +7,9 @@ inside the same transaction as the read or change it describes.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
+from app.core.config import Settings, get_settings
 from app.core.db import at_commit, defer_write, execute_core
 from app.core.ids import new_id
 from app.core.pagination import InvalidCursor, PageParams, fetch_page
@@ -25,6 +28,37 @@ from app.core.principal import Principal
 
 GENESIS_HASH = "0" * 64
 SYSTEM_CHAIN = "system"
+
+
+# --- the keys of the chain ------------------------------------------------------------------------
+#
+# An entry's hash is an HMAC under a key from the settings (never in the database): someone who can
+# write to the database can change an entry but cannot compute the hash that would make it fit. The key
+# id is stored with the entry, so keys rotate: the active one keys new entries, older ones stay listed
+# to verify. A process knows every key it was configured with (start-up: ``configure``; a command
+# without an app: the environment's settings).
+
+_keys: dict[str, bytes] = {}
+_active: list[str] = []  # [the active key id], once configured
+_keys_lock = threading.Lock()
+
+
+def configure(settings: Settings) -> None:
+    with _keys_lock:
+        _keys.update({kid: key.encode() for kid, key in settings.audit_hmac_keys.items()})
+        _active[:] = [settings.audit_hmac_active_kid]
+
+
+def active_key_id() -> str:
+    if not _active:
+        configure(get_settings())
+    return _active[0]
+
+
+def _key(key_id: str) -> bytes:
+    if not _active:
+        configure(get_settings())
+    return _keys[key_id]  # KeyError: a key this process does not know (the verifier names it)
 
 
 def chain_for(subject_id: str | None) -> str:
@@ -45,27 +79,30 @@ def entry_hash(
     details: dict[str, Any],
     created_at: datetime,
     prev_hash: str,
+    key_id: str | None,
 ) -> str:
-    canonical = json.dumps(
-        {
-            "id": entry_id,
-            "chain": chain,
-            "seq": seq,
-            "actor_type": actor_type,
-            "actor_id": actor_id,
-            "subject_id": subject_id,
-            "action": action,
-            "purpose": purpose,
-            "legal_basis": legal_basis,
-            "details": details,
-            "created_at": created_at.isoformat(timespec="microseconds"),
-            "prev_hash": prev_hash,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """HMAC-SHA256 under the key ``key_id`` of the entry's canonical JSON (which names the key);
+    without a key id, the plain SHA-256 of entries written before the chain was keyed."""
+    content = {
+        "id": entry_id,
+        "chain": chain,
+        "seq": seq,
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "subject_id": subject_id,
+        "action": action,
+        "purpose": purpose,
+        "legal_basis": legal_basis,
+        "details": details,
+        "created_at": created_at.isoformat(timespec="microseconds"),
+        "prev_hash": prev_hash,
+    }
+    if key_id is not None:
+        content["key_id"] = key_id
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    if key_id is None:
+        return hashlib.sha256(canonical).hexdigest()
+    return hmac.new(_key(key_id), canonical, hashlib.sha256).hexdigest()
 
 
 class ChainedEntry(Protocol):
@@ -95,6 +132,8 @@ class ChainedEntry(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def prev_hash(self) -> str: ...
+    @property
+    def key_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,7 @@ class RecordedEntry:
     created_at: datetime
     prev_hash: str
     entry_hash: str
+    key_id: str | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +183,7 @@ def hash_of(entry: ChainedEntry) -> str:
         details=entry.details,
         created_at=entry.created_at,
         prev_hash=entry.prev_hash,
+        key_id=entry.key_id,
     )
 
 
@@ -150,7 +191,7 @@ _ENTRIES: Table = SQLModel.metadata.tables[str(AuditEntry.__tablename__)]
 _HEADS: Table = SQLModel.metadata.tables[str(AuditChainHead.__tablename__)]
 _ENTRY_COLUMNS = (
     "id", "chain", "seq", "actor_type", "actor_id", "subject_id", "action", "purpose", "legal_basis",
-    "details", "created_at", "prev_hash", "entry_hash",
+    "details", "created_at", "prev_hash", "entry_hash", "key_id",
 )  # fmt: skip
 
 
@@ -256,6 +297,7 @@ def record(
         "legal_basis": legal_basis,
         "details": details or {},
         "created_at": utcnow(),
+        "key_id": active_key_id(),
     }
     if claimed is None:
         if with_row is not None:

@@ -39,6 +39,11 @@ class ProblemKind(StrEnum):
     missing = "missing"  # a seq is absent: an entry was removed (in the middle, or at the end per the head)
     head_mismatch = "head_mismatch"  # the head row does not name the last entry (or there is no head)
     wrong_chain = "wrong_chain"  # the entry's subject_id does not belong to the chain it is in
+    unknown_key = "unknown_key"  # keyed with an audit HMAC key id the settings do not hold
+    unkeyed = "unkeyed"  # an unkeyed (plain SHA-256) entry after a keyed one: keys were stripped
+    checkpoint_invalid = "checkpoint_invalid"  # a checkpoint's signature, claims or heads do not check out
+    checkpoint_mismatch = "checkpoint_mismatch"  # an entry differs from the head a checkpoint signed
+    checkpoint_missing = "checkpoint_missing"  # a checkpoint kept outside is not in the database as kept
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class _Row(NamedTuple):
     created_at: datetime
     prev_hash: str
     entry_hash: str
+    key_id: str | None
     head_seq: int | None
     head_hash: str | None
 
@@ -105,6 +111,7 @@ class _Chain:
     name: str
     expected_seq: int = 1
     prev_hash: str = service.GENESIS_HASH
+    keyed: bool = False
     last: _Row | None = None
     problem: Problem | None = None
 
@@ -163,7 +170,25 @@ def _check_entry(walk: _Chain, row: _Row) -> Problem | None:
         )
     if row.seq < walk.expected_seq:  # only a seq below 1 can sort first; record() never writes one
         return Problem(ProblemKind.altered, row.chain, row.seq, row.id, f"seq {row.seq} is out of range")
-    if service.hash_of(row) != row.entry_hash:
+    if row.key_id is None and walk.keyed:
+        return Problem(
+            ProblemKind.unkeyed,
+            row.chain,
+            row.seq,
+            row.id,
+            "an unkeyed entry after keyed ones: its key was stripped to recompute it without the key",
+        )
+    try:
+        expected = service.hash_of(row)
+    except KeyError:
+        return Problem(
+            ProblemKind.unknown_key,
+            row.chain,
+            row.seq,
+            row.id,
+            f"keyed with audit key {row.key_id!r}, which XINYI_AUDIT_HMAC_KEYS does not hold",
+        )
+    if expected != row.entry_hash:
         return Problem(
             ProblemKind.altered,
             row.chain,
@@ -190,6 +215,7 @@ def _check_entry(walk: _Chain, row: _Row) -> Problem | None:
         )
     walk.expected_seq = row.seq + 1
     walk.prev_hash = row.entry_hash
+    walk.keyed = walk.keyed or row.key_id is not None
     return None
 
 

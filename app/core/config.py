@@ -7,6 +7,7 @@ forgotten variable never ships a guessable signing secret.
 from __future__ import annotations
 
 import base64
+import ipaddress
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -21,6 +22,7 @@ from app.core import clock
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"  # noqa: S105 (public by design, refused outside development)
 DEV_ID_ENCRYPTION_KEYS = {"dev1": base64.urlsafe_b64encode(b"dev-only-aes-256-key-change-me!!").decode()}
 DEV_ID_HASH_KEY = "dev-only-id-hash-key-change-me"
+DEV_AUDIT_HMAC_KEYS = {"dev1": "dev-only-audit-hmac-key-change-me-0123456789"}
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -44,15 +46,36 @@ class Settings(BaseSettings):
     # HMAC key for looking up ID numbers and phone numbers without storing them in the clear.
     id_hash_key: str = DEV_ID_HASH_KEY
 
+    # Key id -> secret (at least 32 characters) keying the audit log's hash chain (HMAC-SHA256). Kept
+    # outside the database, so that someone who can write to it cannot recompute the chain. The active
+    # id keys new entries (its id is stored with each); every id listed still verifies older ones.
+    audit_hmac_keys: dict[str, str] = Field(default_factory=lambda: dict(DEV_AUDIT_HMAC_KEYS))
+    audit_hmac_active_kid: str = "dev1"
+
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_resend_cooldown_seconds: int = 60
-    otp_max_per_phone_per_day: int = 10
+    # Per phone: at most this many codes per window (a stranger asking for codes to someone's number
+    # holds them off for one window at most), and this many wrong guesses a day before each code takes
+    # a single guess (the README's Security section gives the odds these allow).
+    otp_max_per_phone_per_window: int = Field(default=3, ge=1)
+    otp_phone_window_seconds: int = Field(default=600, ge=60, le=3600)
+    otp_wrong_guesses_per_phone_per_day: int = Field(default=10, ge=1)
     otp_max_per_ip_per_hour: int = 30
     otp_verify_max_per_ip_per_hour: int = 60
+
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs): the per-IP
+    # limits then count the real client behind them. Anyone else's X-Forwarded-For is ignored.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    # Live streams of scans (SSE): caps per account and per API process (429 past them), and how long
+    # a stream without a scan stays open (the client reconnects).
+    sse_max_streams_per_user: int = Field(default=3, ge=1, le=50)
+    sse_max_streams_per_process: int = Field(default=500, ge=1)
+    sse_idle_seconds: float = Field(default=300.0, gt=0)
 
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
@@ -108,6 +131,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"id_encryption_keys[{kid}] must decode to 32 bytes")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or CIDR") from None
+        return [item.strip() for item in value]
+
     @model_validator(mode="after")
     def _clock_override_outside_production_only(self) -> Settings:
         # Checked here too, so a bad or forbidden override stops start-up with the settings' own message.
@@ -118,6 +151,8 @@ class Settings(BaseSettings):
     def _refuse_development_secrets(self) -> Settings:
         if self.id_encryption_active_kid not in self.id_encryption_keys:
             raise ValueError("id_encryption_active_kid must name one of id_encryption_keys")
+        if self.audit_hmac_active_kid not in self.audit_hmac_keys:
+            raise ValueError("audit_hmac_active_kid must name one of audit_hmac_keys")
         if self.env == "development":
             return self
         problems = []
@@ -130,6 +165,11 @@ class Settings(BaseSettings):
             problems.append("XINYI_ID_ENCRYPTION_KEYS")
         if self.id_hash_key == DEV_ID_HASH_KEY or len(self.id_hash_key) < 16:
             problems.append("XINYI_ID_HASH_KEY")
+        if any(
+            kid in DEV_AUDIT_HMAC_KEYS or key in DEV_AUDIT_HMAC_KEYS.values() or len(key) < 32
+            for kid, key in self.audit_hmac_keys.items()
+        ):
+            problems.append("XINYI_AUDIT_HMAC_KEYS")
         if problems:
             raise InsecureSettingsError(
                 f"refusing to start in {self.env!r} with development defaults for: {', '.join(problems)}"

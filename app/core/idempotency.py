@@ -7,6 +7,12 @@
 Keys are scoped to the authenticated principal and kept for ``idempotency_ttl_seconds``. Only successful
 (2xx) responses are stored: a refused request can be retried with the same key once it is fixed.
 
+The fingerprint is over the parsed, canonical JSON body (keys sorted), so a client that re-serialises
+the same request with its keys in another order is still retrying it. A stored response may hold a
+secret shown once (an API key, a webhook secret, offline codes): every stored body is sealed with
+AES-256-GCM under a key derived (HKDF) from the server secret and the ``Idempotency-Key`` itself, which
+the store never holds (it keeps only the key's hash), so a copy of the store alone opens nothing.
+
 Usage: declare ``idem: IdempotencyDep`` (or ``IdempotencyRequiredDep``) *after* the authentication
 dependency in the handler signature; routers must use :class:`AppRoute`, which stores the response after
 the transaction committed.
@@ -17,11 +23,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
@@ -39,21 +49,50 @@ class IdempotentReplay(Exception):
         self.response = response
 
 
+def _sealing_key(secret: str, principal_id: str, key: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"xinyi idempotency response v1"
+    ).derive(f"{secret}\n{principal_id}\n{key}".encode())
+
+
+def _seal(sealing_key: bytes, store_key: str, body: bytes) -> str:
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(sealing_key).encrypt(nonce, body, store_key.encode())).decode()
+
+
+def _open(sealing_key: bytes, store_key: str, sealed: str) -> bytes:
+    raw = base64.b64decode(sealed)
+    return AESGCM(sealing_key).decrypt(raw[:12], raw[12:], store_key.encode())
+
+
+def fingerprint_of(method: str, path: str, body: bytes) -> str:
+    """Over the canonical JSON of the body when it is JSON (same request, keys reordered -> same
+    fingerprint), over its bytes otherwise."""
+    try:
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
 @dataclass
 class IdempotencyContext:
     store: KeyValueStore
     store_key: str
     fingerprint: str
     ttl_seconds: int
+    sealing_key: bytes = field(repr=False)
 
     def completion(self, status: int, media_type: str | None, body: bytes) -> Set:
-        """The store write that records a response, for a caller that batches it with others."""
+        """The store write that records a response (its body sealed), for a caller that batches it."""
         record = {
             "state": "completed",
             "fingerprint": self.fingerprint,
             "status": status,
             "media_type": media_type,
-            "body": base64.b64encode(body).decode(),
+            "sealed_body": _seal(self.sealing_key, self.store_key, body),
         }
         return Set(self.store_key, json.dumps(record), self.ttl_seconds)
 
@@ -75,6 +114,7 @@ class PendingClaim:
     fingerprint: str
     lock_seconds: int
     ttl_seconds: int
+    sealing_key: bytes = field(repr=False)
 
     def claim(self) -> SetIfAbsent:
         pending = json.dumps({"state": "processing", "fingerprint": self.fingerprint})
@@ -84,7 +124,9 @@ class PendingClaim:
         """The context of a won claim; for a lost one, raises what :func:`begin` raises (the replay, or
         the problem)."""
         if claimed:
-            return IdempotencyContext(self.store, self.store_key, self.fingerprint, self.ttl_seconds)
+            return IdempotencyContext(
+                self.store, self.store_key, self.fingerprint, self.ttl_seconds, self.sealing_key
+            )
         existing = self.store.get(self.store_key)
         if existing is None:  # expired between the two calls: the caller may simply retry
             raise Conflict(
@@ -113,10 +155,13 @@ class PendingClaim:
                 param=HEADER,
             )
         replay = Response(
-            content=base64.b64decode(record["body"]),
+            content=_open(self.sealing_key, self.store_key, record["sealed_body"])
+            if "sealed_body" in record
+            else base64.b64decode(record["body"]),  # stored before bodies were sealed
             status_code=record["status"],
             media_type=record["media_type"],
-            headers={"Idempotent-Replayed": "true"},
+            # A replay may carry a secret shown once: never cached on the way.
+            headers={"Idempotent-Replayed": "true", "Cache-Control": "no-store"},
         )
         return IdempotentReplay(replay)
 
@@ -145,10 +190,14 @@ def prepare(
             code="invalid_idempotency_key",
             param=HEADER,
         )
-    fingerprint = hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
     store_key = f"idem:{principal_id}:{hashlib.sha256(key.encode()).hexdigest()}"
     return PendingClaim(
-        store, store_key, fingerprint, settings.idempotency_lock_seconds, settings.idempotency_ttl_seconds
+        store,
+        store_key,
+        fingerprint_of(method, path, body),
+        settings.idempotency_lock_seconds,
+        settings.idempotency_ttl_seconds,
+        _sealing_key(settings.secret_key, principal_id, key),
     )
 
 

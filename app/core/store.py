@@ -321,6 +321,28 @@ class RedisStore:
     def close(self) -> None:
         self._client.close()
 
+    def eviction_policy(self) -> str:
+        """The server's ``maxmemory-policy``, from INFO (allowed where CONFIG is not, as on managed Redis)."""
+        return str(self._client.info("memory")["maxmemory_policy"])
+
+
+class EvictingStoreError(RuntimeError):
+    """Raised at start-up when Redis may evict keys: a pass's claim, a rate limit or an idempotency
+    record that vanishes under memory pressure breaks single use (the database still holds it for online
+    passes) and lets limits reset."""
+
+
+def refuse_evicting_store(store: KeyValueStore) -> None:
+    """Production start-up check: Redis must run with ``maxmemory-policy noeviction`` (no ``allkeys-*``,
+    no ``volatile-*``: every key this service writes has an expiry, so volatile-* evicts them too)."""
+    if not isinstance(store, RedisStore):
+        return
+    policy = store.eviction_policy()
+    if policy != "noeviction":
+        raise EvictingStoreError(
+            f"refusing to start: Redis maxmemory-policy is {policy!r}; set it to 'noeviction'"
+        )
+
 
 def make_store(redis_url: str, prefix: str = "xinyi:") -> KeyValueStore:
     return RedisStore.from_url(redis_url, prefix) if redis_url else MemoryStore(prefix)

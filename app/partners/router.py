@@ -125,13 +125,16 @@ def reactivate_partner(partner_id: str, op: OperatorDep, session: SessionDep) ->
 
 @router.post("/v1/admin/partners/{partner_id}/api-keys", status_code=201)
 def create_api_key(
-    partner_id: str, body: CreateApiKey, op: OperatorDep, session: SessionDep, response: Response
+    partner_id: str,
+    body: CreateApiKey,
+    op: OperatorDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+    response: Response,
 ) -> CreatedApiKey:
-    """Issue an API key. ``secret`` is in this response only; the platform keeps just its hash.
-
-    No ``Idempotency-Key`` here on purpose: a replay would need the secret kept in the store. A retried
-    call makes a second key, which shows up in the list and can be revoked.
-    """
+    """Issue an API key. ``secret`` is in this response only; the platform keeps just its hash. A retry
+    with the same ``Idempotency-Key`` gets the same key back (the stored response is sealed under a key
+    derived from the ``Idempotency-Key``, which the store never holds)."""
     issued = service.create_api_key(session, op, partner_id, body.name, body.scopes)
     response.headers["Cache-Control"] = "no-store"
     return CreatedApiKey(**_key_out(issued.api_key).model_dump(), secret=issued.secret)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.payments import service as payments_service
@@ -48,7 +49,7 @@ def _open(
         session,
         merchant,
         subject_id=subject_id,
-        pass_id="pas_DEMO",  # noqa: S106 (a pass id, not a secret)
+        pass_id=new_id("pas"),  # a pass of its own: an online pass is verified once
         scenario=scenario,
         evaluation=evaluation,
         mode="online",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime
 from app.core.ids import new_id
+
+ONLINE_PASS_UNIQUE = "uq_verifications_online_pass"  # noqa: S105 (an index name)
 
 
 class Verification(SQLModel, table=True):
@@ -18,6 +20,15 @@ class Verification(SQLModel, table=True):
     __table_args__ = (
         Index("ix_verifications_subject_id_id", "subject_id", "id"),
         Index("ix_verifications_flagged_id", "flagged", "id"),
+        # Single use held by the database too: a lost ``pass:<handle>`` key in the store (eviction, a
+        # failover to a lagging replica) cannot let a second scan of an online pass be accepted.
+        Index(
+            ONLINE_PASS_UNIQUE,
+            "pass_id",
+            unique=True,
+            postgresql_where=text("mode = 'online'"),
+            sqlite_where=text("mode = 'online'"),
+        ),
     )
 
     id: str = Field(default_factory=lambda: new_id("ver"), primary_key=True, max_length=32)

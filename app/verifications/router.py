@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core import db, edge, hot_path, idempotency
@@ -125,7 +126,14 @@ def _verify_pass(
         partner_check=partner_check,
     )
     try:
-        db.commit(session)
+        try:
+            db.commit(session)
+        except IntegrityError as exc:
+            # The store's claim of the handle was lost (evicted, a failover): the database's unique
+            # index on the online pass's verification still holds single use.
+            if not service.is_second_use(exc):
+                raise
+            raise service.replayed() from None
         out = VerificationOut(
             id=verification.id,
             decision=verification.decision,
@@ -233,7 +241,8 @@ def my_verifications_stream(
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:
     """Server-sent events: ``event: verification`` with the scan (as in the list) within a second of it.
-    Reconnect with ``Last-Event-ID`` to get what was missed. Ends after 30 minutes; reconnect."""
+    Reconnect with ``Last-Event-ID`` to get what was missed. Ends after 30 minutes, after 5 minutes
+    without a scan, or when the server restarts; reconnect. At most 3 open streams per account (429)."""
     if user.subject_id is None:
         return StreamingResponse(
             iter(["retry: 60000\n: no identity bound\n\n"]), media_type="text/event-stream"
@@ -242,10 +251,19 @@ def my_verifications_stream(
     def render(session: Session, rows: list[Verification]) -> list[dict[str, object]]:
         return [scan.model_dump(mode="json") for scan in _scans(session, catalog, rows)]
 
+    streams: stream.Streams = request.app.state.streams
+    slot = streams.acquire(user.id)  # 429 past the per-user or per-process cap
+    events = stream.events(
+        request.app.state.engine,
+        store,
+        user.subject_id,
+        last_event_id,
+        render,
+        request.is_disconnected,
+        streams,
+    )
     return StreamingResponse(
-        stream.events(
-            request.app.state.engine, store, user.subject_id, last_event_id, render, request.is_disconnected
-        ),
+        stream.held(slot, events),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 
@@ -45,7 +46,7 @@ from app.scenarios.catalog import Catalog
 from app.scenarios.schema import Scenario
 from app.scenarios.service import Evaluation, Standing
 from app.signing.keyring import Keyring
-from app.verifications.models import Verification
+from app.verifications.models import ONLINE_PASS_UNIQUE, Verification
 
 LEGAL_BASIS = "the resident presented the pass (主体出示信用码)"
 ONLINE_ACTION = "pass.verified"
@@ -154,6 +155,16 @@ class PartnerCheck:
 
     epoch: int
     again: Callable[[], Principal]
+
+
+def is_second_use(exc: IntegrityError) -> bool:
+    """The database refused a second online verification of one pass (its store claim was lost)."""
+    message = str(exc.orig)
+    return ONLINE_PASS_UNIQUE in message or "verifications.pass_id" in message
+
+
+def replayed() -> TokenRefused:
+    return _replayed()
 
 
 def _replayed() -> TokenRefused:
@@ -289,17 +300,29 @@ def verify_once(
             # now, in this transaction (a refusal takes the claim back, below).
             partner = partner_check.again()
             scenario = scenario_for(catalog, partner, scenario_id)
-        verification = record(
-            session,
-            partner,
-            subject_id=subject_id,
-            pass_id=pass_id,
-            scenario=scenario,
-            evaluation=evaluation,
-            mode="offline" if claims.offline else "online",
-            now=now,
-            claimed=claimed,
-        )
+        try:
+            verification = record(
+                session,
+                partner,
+                subject_id=subject_id,
+                pass_id=pass_id,
+                scenario=scenario,
+                evaluation=evaluation,
+                mode="offline" if claims.offline else "online",
+                now=now,
+                claimed=claimed,
+            )
+        except IntegrityError as exc:
+            # SQLite writes the row now (PostgreSQL with the COMMIT: see the router): the pass was used.
+            if not is_second_use(exc):
+                raise
+            if context is not None:
+                context.release()
+            raise _replayed() from None
+    except TokenRefused as refused:
+        if refused.code != "token_replayed":
+            _unclaim(store, claim_key, context)
+        raise
     except BaseException:
         # Nothing was decided: the pass may be scanned again. (A failed commit after this point keeps it
         # claimed; the phone shows a fresh pass within 90 seconds.)

@@ -12,11 +12,18 @@ Redis restart: the worst case is one ``SAFETY_SECONDS`` of delay.
 Rows are read with a short session of their own (the request's session is gone once streaming starts),
 by creation time with a few seconds of overlap, so a scan that committed late, out of id order, is still
 sent once.
+
+Bounds: a process holds at most ``sse_max_streams_per_process`` streams and each user at most
+``sse_max_streams_per_user`` of them (429 past either); a stream sends a heartbeat every 15 s, ends
+after ``sse_idle_seconds`` without a scan and after 30 minutes in any case (the client reconnects with
+``Last-Event-ID``), and ends within a poll (a quarter second) once the process is told to stop
+(:class:`Streams`.drain, from SIGTERM), so a restart never waits on open streams.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
@@ -28,6 +35,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.clock import utcnow
+from app.core.errors import RateLimited
 from app.core.store import Incr, KeyValueStore
 from app.verifications import service
 from app.verifications.models import Verification
@@ -57,6 +65,53 @@ def notify(store: KeyValueStore, subject_id: str) -> None:
 Render = Callable[[Session, list[Verification]], list[dict[str, Any]]]
 
 
+class Streams:
+    """This process's open streams: the caps, and the stop signal every stream watches."""
+
+    def __init__(self, per_user: int, per_process: int, idle_seconds: float) -> None:
+        self.per_user = per_user
+        self.per_process = per_process
+        self.idle_seconds = idle_seconds
+        self.draining = threading.Event()
+        self._lock = threading.Lock()
+        self._by_user: dict[str, int] = {}
+
+    @property
+    def open(self) -> int:
+        with self._lock:
+            return sum(self._by_user.values())
+
+    def acquire(self, user_id: str) -> Slot:
+        """Take a slot for ``user_id`` or raise 429."""
+        with self._lock:
+            if self.draining.is_set() or sum(self._by_user.values()) >= self.per_process:
+                raise RateLimited(
+                    "This server holds as many live streams as it can; retry shortly.",
+                    retry_after=5,
+                    code="too_many_streams",
+                )
+            if self._by_user.get(user_id, 0) >= self.per_user:
+                raise RateLimited(
+                    f"At most {self.per_user} live streams per account; close one first.",
+                    retry_after=30,
+                    code="too_many_streams_for_user",
+                )
+            self._by_user[user_id] = self._by_user.get(user_id, 0) + 1
+        return Slot(self, user_id)
+
+    def _release(self, user_id: str) -> None:
+        with self._lock:
+            left = self._by_user.get(user_id, 0) - 1
+            if left > 0:
+                self._by_user[user_id] = left
+            else:
+                self._by_user.pop(user_id, None)
+
+    def drain(self) -> None:
+        """Stop: every open stream ends at its next poll, and no new one starts."""
+        self.draining.set()
+
+
 def _read(
     engine: Engine, subject_id: str, after: datetime, sent: set[str], render: Render | None
 ) -> list[tuple[str, datetime, dict[str, Any]]]:
@@ -80,6 +135,33 @@ def _event(verification_id: str, data: dict[str, Any]) -> str:
     return f"id: {verification_id}\nevent: verification\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
+class Slot:
+    """One open stream's place; given back once, when the stream ends or, for a response that never
+    started streaming (its client left first), when it is collected."""
+
+    def __init__(self, streams: Streams, user_id: str) -> None:
+        self._streams: Streams | None = streams
+        self._user_id = user_id
+
+    def release(self) -> None:
+        streams, self._streams = self._streams, None
+        if streams is not None:
+            streams._release(self._user_id)
+
+    def __del__(self) -> None:
+        self.release()
+
+
+async def held(slot: Slot, events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """``events`` in ``slot``, given back however the stream ends (finished, idle, drained, or
+    cancelled when the client went away)."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        slot.release()
+
+
 async def events(
     engine: Engine,
     store: KeyValueStore,
@@ -87,9 +169,11 @@ async def events(
     last_event_id: str | None,
     render: Render,
     is_disconnected: Callable[[], Awaitable[bool]],
+    streams: Streams | None = None,
 ) -> AsyncIterator[str]:
     """Scans after ``last_event_id`` (or from the moment of connecting) as ``event: verification``."""
     started = time.monotonic()
+    idle_seconds = streams.idle_seconds if streams is not None else MAX_STREAM_SECONDS
     watermark = utcnow()
     resumed = None
     if last_event_id:
@@ -102,9 +186,15 @@ async def events(
         sent = {vid: at for vid, at, _ in already}
     counter = await to_thread.run_sync(store.get, counter_key(subject_id))
     yield "retry: 1000\n: connected\n\n"
-    checked = last_beat = time.monotonic()
+    checked = last_beat = last_event = time.monotonic()
     catch_up = resumed is not None
     while time.monotonic() - started < MAX_STREAM_SECONDS:
+        if streams is not None and streams.draining.is_set():
+            yield ": server restarting; reconnect\n\n"
+            return
+        if time.monotonic() - last_event > idle_seconds:
+            yield ": idle; reconnect\n\n"
+            return
         if await is_disconnected():
             return
         current = await to_thread.run_sync(store.get, counter_key(subject_id))
@@ -114,6 +204,7 @@ async def events(
             for verification_id, created_at, data in rows:
                 sent[verification_id] = created_at
                 watermark = max(watermark, created_at)
+                last_event = time.monotonic()
                 yield _event(verification_id, data)
             horizon = watermark - 2 * OVERLAP
             sent = {vid: at for vid, at in sent.items() if at >= horizon}

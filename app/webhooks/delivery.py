@@ -38,6 +38,7 @@ from app.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from app.webhooks.outbound import AddressRefused, Resolver, VettedTransport, resolve
 from app.webhooks.service import live_secrets
 
 log = structlog.get_logger("app.webhooks")
@@ -200,15 +201,34 @@ def send(claim: Claim, client: httpx.Client, timestamp: int) -> Result:
         response = client.post(claim.url, content=claim.body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         elapsed = int((time.monotonic() - started) * 1000)
-        return Result(
-            AttemptOutcome.network_error, error=f"{type(exc).__name__}: {exc}"[:300], duration_ms=elapsed
-        )
+        return Result(AttemptOutcome.network_error, error=network_error_class(exc), duration_ms=elapsed)
     elapsed = int((time.monotonic() - started) * 1000)
     excerpt = response.text[:EXCERPT] if response.content else None
     if 200 <= response.status_code < 300:
         return Result(AttemptOutcome.succeeded, response.status_code, None, excerpt, elapsed)
     return Result(
         AttemptOutcome.http_error, response.status_code, f"HTTP {response.status_code}", excerpt, elapsed
+    )
+
+
+def network_error_class(exc: httpx.HTTPError) -> str:
+    """What the partner reads in its delivery log: a class of failure, never the socket's own words
+    (refused, reset, unreachable, … would make the log a port scanner's oracle)."""
+    if isinstance(exc, AddressRefused):
+        return "address not allowed: the host must resolve to public addresses only"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    return "the connection failed"
+
+
+def vetted_client(policy: RetryPolicy, *, allow_private: bool, resolver: Resolver = resolve) -> httpx.Client:
+    """The client deliveries go out through: vetted addresses, no redirects, the policy's timeouts."""
+    return httpx.Client(
+        transport=VettedTransport(allow_private=allow_private, resolver=resolver),
+        timeout=httpx.Timeout(policy.timeout_seconds, connect=min(5.0, policy.timeout_seconds)),
+        follow_redirects=False,
     )
 
 
@@ -263,17 +283,16 @@ def deliver_due(
     *,
     clock: Callable[[], datetime] = utcnow,
     client: httpx.Client | None = None,
+    allow_private: bool = False,
     batch: int = 20,
     concurrency: int = 8,
     budget_seconds: float = 20.0,
 ) -> DeliverySummary:
-    """Deliver what is due, batch after batch, until nothing is due or ``budget_seconds`` passed."""
+    """Deliver what is due, batch after batch, until nothing is due or ``budget_seconds`` passed.
+    ``allow_private``: loopback and private targets too (development and tests only)."""
     summary = DeliverySummary()
     owned = client is None
-    http = client or httpx.Client(
-        timeout=httpx.Timeout(policy.timeout_seconds, connect=min(5.0, policy.timeout_seconds)),
-        follow_redirects=False,
-    )
+    http = client or vetted_client(policy, allow_private=allow_private)
     deadline = time.monotonic() + budget_seconds
     try:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook") as pool:

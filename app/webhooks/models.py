@@ -44,6 +44,8 @@ class WebhookEndpoint(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] = Field(default_factory=list, sa_type=JSON)  # empty: every type
     enabled: bool = True
+    # Deleted endpoints are kept for their delivery log, but no call can see or revive them.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     secret_ciphertext: str = Field(max_length=200)
     secret_kid: str = Field(max_length=32)
     # After a rotation the old secret still signs (a second signature) until previous_expires_at.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
 from app.core.db import SessionDep
-from app.core.idempotency import AppRoute
+from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
@@ -73,13 +73,14 @@ def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bo
 def create_endpoint(
     body: CreateEndpoint,
     partner: WebhookManager,
+    idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
     settings: SettingsDep,
     response: Response,
 ) -> EndpointWithSecret:
-    """Register a URL for events. The signing secret is in this response only (no Idempotency-Key replay
-    for the same reason as API keys: a replay would have to keep the secret)."""
+    """Register a URL for events. The signing secret is in this response only (and, sealed, in the
+    stored replay of an ``Idempotency-Key``)."""
     endpoint, secret = service.create_endpoint(
         session,
         crypto.cipher,
@@ -130,12 +131,14 @@ def rotate_secret(
     endpoint_id: str,
     body: RotateSecret,
     partner: WebhookManager,
+    idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
     response: Response,
 ) -> EndpointWithSecret:
     """A new secret, shown once. The old one keeps signing too (a second ``v1,`` entry) for the grace
-    period, so you can switch your receiver without losing a delivery."""
+    period, so you can switch your receiver without losing a delivery. With an ``Idempotency-Key`` a
+    retry gets the same new secret instead of rotating again."""
     endpoint, secret = service.rotate_secret(
         session, crypto.cipher, partner, endpoint_id, timedelta(seconds=body.grace_period_seconds)
     )

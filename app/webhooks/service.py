@@ -7,7 +7,6 @@ announces, so an event is sent if and only if that change committed.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import FieldCipher, Sealed
-from app.webhooks import signing
+from app.webhooks import outbound, signing
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -72,10 +71,12 @@ def live_secrets(cipher: FieldCipher, endpoint: WebhookEndpoint, now: datetime) 
 # --- endpoints ----------------------------------------------------------------------------------------
 
 
-def check_url(raw: str, settings: Settings, param: str = "url") -> str:
+def check_url(
+    raw: str, settings: Settings, param: str = "url", resolver: outbound.Resolver = outbound.resolve
+) -> str:
     """https only (http too where private targets are allowed: development and tests); no credentials in
-    the URL; outside development no literal loopback, private or link-local address and no localhost
-    (the platform must not be turned against its own network)."""
+    the URL; outside development the host must resolve, to public addresses only (the platform must
+    not be turned against its own network; every delivery checks again, see app.webhooks.outbound)."""
     url = raw.strip()
     parts = urlsplit(url)
     private_ok = settings.webhooks_may_target_private_urls
@@ -91,14 +92,21 @@ def check_url(raw: str, settings: Settings, param: str = "url") -> str:
     if parts.fragment:
         raise InvalidInput(f"{param}: must not have a fragment.", code="invalid_webhook_url", param=param)
     if not private_ok:
-        host = parts.hostname.lower()
+        host = parts.hostname.lower().rstrip(".")
         if host == "localhost" or host.endswith(".localhost"):
             raise InvalidInput(f"{param}: not a public host.", code="webhook_url_not_public", param=param)
         try:
-            address = ipaddress.ip_address(host)
+            port = parts.port or 443
         except ValueError:
-            address = None
-        if address is not None and not address.is_global:
+            raise InvalidInput(
+                f"{param}: not a valid port.", code="invalid_webhook_url", param=param
+            ) from None
+        addresses = resolver(host, port)
+        if not addresses:
+            raise InvalidInput(
+                f"{param}: the host does not resolve.", code="webhook_url_unresolvable", param=param
+            )
+        if not all(outbound.is_public(address) for address in addresses):
             raise InvalidInput(f"{param}: not a public address.", code="webhook_url_not_public", param=param)
     return url
 
@@ -140,7 +148,11 @@ def create_endpoint(
     """The endpoint and its secret (``whsec_…``): returned this once, stored sealed."""
     checked = check_url(url, settings)
     types = _check_event_types(event_types)
-    existing = session.exec(select(WebhookEndpoint.id).where(WebhookEndpoint.partner_id == partner.id)).all()
+    existing = session.exec(
+        select(WebhookEndpoint.id).where(
+            WebhookEndpoint.partner_id == partner.id, col(WebhookEndpoint.deleted_at).is_(None)
+        )
+    ).all()
     if len(existing) >= MAX_ENDPOINTS_PER_PARTNER:
         raise Conflict(
             f"At most {MAX_ENDPOINTS_PER_PARTNER} endpoints per partner; delete one first.",
@@ -165,7 +177,7 @@ def create_endpoint(
 
 def get_endpoint(session: Session, partner_id: str, endpoint_id: str) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or endpoint.partner_id != partner_id:
+    if endpoint is None or endpoint.partner_id != partner_id or endpoint.deleted_at is not None:
         raise NotFound("No webhook endpoint with this id.", code="webhook_endpoint_not_found")
     return endpoint
 
@@ -173,7 +185,9 @@ def get_endpoint(session: Session, partner_id: str, endpoint_id: str) -> Webhook
 def list_endpoints(
     session: Session, partner_id: str, params: PageParams
 ) -> tuple[list[WebhookEndpoint], bool]:
-    statement = select(WebhookEndpoint).where(WebhookEndpoint.partner_id == partner_id)
+    statement = select(WebhookEndpoint).where(
+        WebhookEndpoint.partner_id == partner_id, col(WebhookEndpoint.deleted_at).is_(None)
+    )
     return fetch_page(session, statement, WebhookEndpoint.id, params)
 
 
@@ -203,10 +217,11 @@ def update_endpoint(
 
 
 def delete_endpoint(session: Session, partner: Principal, endpoint_id: str) -> WebhookEndpoint:
-    """Disables it for good: its deliveries and their log stay for the record; pending ones stop."""
+    """Deletes it for good: it is gone from every call (404), its deliveries and their log stay for the
+    record, pending ones stop."""
     endpoint = get_endpoint(session, partner.id, endpoint_id)
     endpoint.enabled = False
-    endpoint.updated_at = utcnow()
+    endpoint.deleted_at = endpoint.updated_at = utcnow()
     session.add(endpoint)
     pending = session.exec(
         select(WebhookDelivery).where(
@@ -221,7 +236,7 @@ def delete_endpoint(session: Session, partner: Principal, endpoint_id: str) -> W
         delivery.last_error = "endpoint disabled"
         session.add(delivery)
     session.flush()
-    _audit(session, partner, "webhook_endpoint.disabled", {"endpoint_id": endpoint.id})
+    _audit(session, partner, "webhook_endpoint.deleted", {"endpoint_id": endpoint.id})
     return endpoint
 
 

@@ -13,4 +13,9 @@ from app.webhooks.delivery import DeliverySummary, RetryPolicy, deliver_due
 
 def deliver(engine: Engine, _now: datetime) -> DeliverySummary:
     settings = get_settings()
-    return deliver_due(engine, Crypto(settings).cipher, RetryPolicy.from_settings(settings))
+    return deliver_due(
+        engine,
+        Crypto(settings).cipher,
+        RetryPolicy.from_settings(settings),
+        allow_private=settings.webhooks_may_target_private_urls,
+    )

@@ -1,7 +1,7 @@
 """partners' public face: display name, district, address and the scenarios they offer
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 23:00:00
 
 The resident app's "where can I use it" lists the partners that show themselves publicly (a display
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

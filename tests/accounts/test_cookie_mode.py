@@ -12,8 +12,10 @@ from tests.helpers import make_phone, table_snapshot
 
 def _cookie_sign_in(client: TestClient, sms: RecordingSender) -> tuple[dict, str]:
     phone = make_phone()
-    assert client.post("/v1/auth/otp", json={"phone": phone}).status_code == 202
-    response = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "cookie": True})
+    sent = client.post("/v1/auth/otp", json={"phone": phone})
+    assert sent.status_code == 202
+    answer = {"phone": phone, "code": sms.codes[phone], "challenge": sent.json()["challenge"], "cookie": True}
+    response = client.post("/v1/auth/token", json=answer)
     assert response.status_code == 200, response.text
     return response.json(), response.headers["set-cookie"]
 
@@ -75,8 +77,10 @@ def test_logout_by_cookie_ends_the_sign_in_and_clears_the_cookie(
 
 def test_the_body_token_still_wins_over_a_cookie(client: TestClient, sms: RecordingSender) -> None:
     phone = make_phone()
-    client.post("/v1/auth/otp", json={"phone": phone})
-    pair = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}).json()
+    challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
+    pair = client.post(
+        "/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "challenge": challenge}
+    ).json()
     assert pair["refresh_token"].startswith("rt_")
     assert "xinyi_refresh" not in client.cookies
     rotated = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})

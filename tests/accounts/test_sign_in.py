@@ -20,10 +20,17 @@ def test_first_sign_in_creates_the_account(client: TestClient, sms: RecordingSen
     phone = make_phone()
     sent = client.post("/v1/auth/otp", json={"phone": "+86 " + phone})
     assert sent.status_code == 202
-    assert sent.json() == {"phone": phone[:3] + "****" + phone[-4:], "expires_in": 300, "resend_after": 60}
+    challenge = sent.json()["challenge"]
+    assert challenge.startswith("otc_") and len(challenge) > 30
+    assert sent.json() == {
+        "phone": phone[:3] + "****" + phone[-4:],
+        "challenge": challenge,
+        "expires_in": 300,
+        "resend_after": 60,
+    }
     code = sms.codes[phone]
     assert code not in sent.text  # the code never travels over HTTP
-    response = client.post("/v1/auth/token", json={"phone": phone, "code": code})
+    response = client.post("/v1/auth/token", json={"phone": phone, "code": code, "challenge": challenge})
     assert response.status_code == 200
     pair = response.json()
     assert pair["token_type"] == "Bearer"
@@ -53,11 +60,14 @@ def test_malformed_phone_is_refused_and_nothing_is_sent(
 
 def test_wrong_code_is_refused_and_counts_down(client: TestClient, sms: RecordingSender, db: Session) -> None:
     phone = make_phone()
-    client.post("/v1/auth/otp", json={"phone": phone})
+    challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
     wrong = "000000" if sms.codes[phone] != "000000" else "111111"
     before = table_snapshot(db)
     body = assert_problem(
-        client.post("/v1/auth/token", json={"phone": phone, "code": wrong}), 422, "otp_invalid", "code"
+        client.post("/v1/auth/token", json={"phone": phone, "code": wrong, "challenge": challenge}),
+        422,
+        "otp_invalid",
+        "code",
     )
     assert body["attempts_left"] == 4
     assert table_snapshot(db) == before
@@ -65,16 +75,21 @@ def test_wrong_code_is_refused_and_counts_down(client: TestClient, sms: Recordin
 
 def test_five_wrong_codes_burn_the_code(client: TestClient, sms: RecordingSender, db: Session) -> None:
     phone = make_phone()
-    client.post("/v1/auth/otp", json={"phone": phone})
+    challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
     code = sms.codes[phone]
     wrong = "000000" if code != "000000" else "111111"
     for left in (4, 3, 2, 1, 0):
-        body = client.post("/v1/auth/token", json={"phone": phone, "code": wrong}).json()
+        body = client.post(
+            "/v1/auth/token", json={"phone": phone, "code": wrong, "challenge": challenge}
+        ).json()
         assert body["attempts_left"] == left
     before = table_snapshot(db)
     # Even the right code no longer works: it was burned after the fifth miss.
     assert_problem(
-        client.post("/v1/auth/token", json={"phone": phone, "code": code}), 422, "otp_expired", "code"
+        client.post("/v1/auth/token", json={"phone": phone, "code": code, "challenge": challenge}),
+        422,
+        "otp_expired",
+        "code",
     )
     assert table_snapshot(db) == before
 
@@ -82,17 +97,19 @@ def test_five_wrong_codes_burn_the_code(client: TestClient, sms: RecordingSender
 def test_code_expires(app, client: TestClient, sms: RecordingSender, db: Session) -> None:
     app.state.settings = app.state.settings.model_copy(update={"otp_ttl_seconds": 1})
     phone = make_phone()
-    client.post("/v1/auth/otp", json={"phone": phone})
+    challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
     deadline = time.monotonic() + 5
     while True:
-        response = client.post("/v1/auth/token", json={"phone": phone, "code": "x"})
+        response = client.post("/v1/auth/token", json={"phone": phone, "code": "x", "challenge": challenge})
         if response.json()["code"] == "otp_expired":
             break
         assert time.monotonic() < deadline, "the code never expired"
         time.sleep(0.05)
     before = table_snapshot(db)
     assert_problem(
-        client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}),
+        client.post(
+            "/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "challenge": challenge}
+        ),
         422,
         "otp_expired",
         "code",
@@ -103,7 +120,9 @@ def test_code_expires(app, client: TestClient, sms: RecordingSender, db: Session
 def test_code_for_a_number_that_never_asked_is_refused(client: TestClient, db: Session) -> None:
     before = table_snapshot(db)
     assert_problem(
-        client.post("/v1/auth/token", json={"phone": make_phone(), "code": "123456"}),
+        client.post(
+            "/v1/auth/token", json={"phone": make_phone(), "code": "123456", "challenge": "otc_never-sent"}
+        ),
         422,
         "otp_expired",
         "code",
@@ -133,11 +152,15 @@ def test_codes_are_rate_limited_per_client_ip(app, client: TestClient, sms: Reco
 def test_guesses_are_rate_limited_per_client_ip(app, client: TestClient, sms: RecordingSender) -> None:
     app.state.settings = app.state.settings.model_copy(update={"otp_verify_max_per_ip_per_hour": 2})
     phone = make_phone()
-    client.post("/v1/auth/otp", json={"phone": phone})
+    challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
     for _ in range(2):
-        client.post("/v1/auth/token", json={"phone": phone, "code": "999999"})
+        client.post("/v1/auth/token", json={"phone": phone, "code": "999999", "challenge": challenge})
     assert_problem(
-        client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]}), 429, "rate_limited"
+        client.post(
+            "/v1/auth/token", json={"phone": phone, "code": sms.codes[phone], "challenge": challenge}
+        ),
+        429,
+        "rate_limited",
     )
 
 

@@ -52,7 +52,7 @@ def test_verify_exits_0_on_an_intact_log(audit_db: tuple[str, Engine]) -> None:
 
     # then
     assert result.exit_code == 0, result.output
-    assert result.output == "audit log intact: 2 chain(s), 5 entries checked\n"
+    assert result.output == "audit log intact: 2 chain(s), 5 entries, 0 checkpoint(s) checked\n"
 
 
 def test_verify_exits_1_and_names_an_entry_edited_by_hand(audit_db: tuple[str, Engine]) -> None:
@@ -73,7 +73,7 @@ def test_verify_exits_1_and_names_an_entry_edited_by_hand(audit_db: tuple[str, E
     assert result.output.splitlines() == [
         f"altered: entry {entries[1].id} chain subject:{subject} seq 2: "
         "the stored hash does not match the entry's content",
-        "audit log NOT intact: 1 broken chain(s); 2 chain(s), 5 entries checked",
+        "audit log NOT intact: 1 problem(s); 2 chain(s), 5 entries, 0 checkpoint(s) checked",
     ]
 
 

@@ -230,6 +230,7 @@ def test_an_entry_slipped_into_another_subjects_chain_is_named(db: Session) -> N
         created_at=entries[1].created_at,
         prev_hash=entries[1].entry_hash,
         entry_hash="",
+        key_id=entries[1].key_id,  # someone who holds the audit key, too
     )
     forged.entry_hash = service.hash_of(forged)
     db.add(forged)

@@ -18,8 +18,6 @@ from tests.browser.camera import camera_args, y4m_of
 from tests.browser.conftest import TABLET, LaunchBrowser, LiveServer
 from tests.browser.resident import sign_in_verified
 
-FRAME_TO_RESULT_BUDGET_MS = 1500  # issue #20, section 5
-
 
 def open_pass(page: Page, sms: RecordingSender) -> bytes:
     """Sign in, bind, open 出示信用码; the QR as a screenshot of its element."""
@@ -28,13 +26,6 @@ def open_pass(page: Page, sms: RecordingSender) -> bytes:
     qr = page.get_by_role("img", name="信用码")
     expect(qr).to_have_attribute("src", re.compile("^data:image/svg"))
     return qr.screenshot()
-
-
-def frame_to_result_ms(scanner: Page) -> float:
-    """The page measures from grabbing the frame that held the code to showing the result."""
-    result = scanner.locator("#result")
-    expect(result).to_have_attribute("data-frame-to-result-ms", re.compile(r"^\d+$"))
-    return float(result.get_attribute("data-frame-to-result-ms") or "nan")
 
 
 def test_a_pass_shown_in_the_app_is_scanned_by_the_merchants_camera(
@@ -62,7 +53,9 @@ def test_a_pass_shown_in_the_app_is_scanned_by_the_merchants_camera(
 
         expect(scanner.locator("#result-verdict")).to_have_text("✓ 符合条件", timeout=10_000)
         expect(scanner.locator("#result-benefit")).to_have_text("免押金，最高 99 元")
-        assert frame_to_result_ms(scanner) <= FRAME_TO_RESULT_BUDGET_MS
+        # The page times frame -> result for make bench-web, which holds it to its 1.5 s budget (a loaded
+        # CI machine is no place for a timed assertion)
+        expect(scanner.locator("#result")).to_have_attribute("data-frame-to-result-ms", re.compile(r"^\d+$"))
         live = re.compile(rf"^{merchant['name']} 于 \d\d:\d\d 核验了您的信用码（信易租）— 符合条件$")
         expect(page.get_by_role("region", name="出示信用码").get_by_text(live)).to_be_visible()
 

@@ -103,6 +103,8 @@ def test_the_worker_refuses_as_of_in_production_with_one_clear_line(monkeypatch:
         "XINYI_ID_ENCRYPTION_KEYS": '{"p1": "cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHA="}',
         "XINYI_ID_ENCRYPTION_ACTIVE_KID": "p1",
         "XINYI_ID_HASH_KEY": "h" * 32,
+        "XINYI_AUDIT_HMAC_KEYS": '{"a1": "' + "a" * 40 + '"}',
+        "XINYI_AUDIT_HMAC_ACTIVE_KID": "a1",
     }
     for name, value in strong.items():
         monkeypatch.setenv(name, value)

@@ -48,7 +48,9 @@ def test_wrong_method_is_problem_json(client: TestClient) -> None:
 
 
 def test_validation_error_names_the_field_without_echoing_it(client: TestClient) -> None:
-    response = client.post("/v1/auth/token", json={"phone": "13800000001", "code": "1" * 50})
+    response = client.post(
+        "/v1/auth/token", json={"phone": "13800000001", "code": "1" * 50, "challenge": "otc_x"}
+    )
     body = assert_problem(response, 422, "invalid_request", "code")
     assert "1" * 50 not in response.text
     assert body["errors"][0]["param"] == "code"

@@ -16,6 +16,8 @@ STRONG = {
     "id_encryption_keys": {"k1": base64.urlsafe_b64encode(b"k" * 32).decode()},
     "id_encryption_active_kid": "k1",
     "id_hash_key": "h" * 32,
+    "audit_hmac_keys": {"a1": "a" * 40},
+    "audit_hmac_active_kid": "a1",
 }
 
 
@@ -35,13 +37,16 @@ def test_outside_development_default_secrets_are_refused(env: str) -> None:
     assert "XINYI_SECRET_KEY" in message
     assert "XINYI_ID_ENCRYPTION_KEYS" in message
     assert "XINYI_ID_HASH_KEY" in message
+    assert "XINYI_AUDIT_HMAC_KEYS" in message
 
 
-@pytest.mark.parametrize("missing", ["secret_key", "id_encryption_keys", "id_hash_key"])
+@pytest.mark.parametrize("missing", ["secret_key", "id_encryption_keys", "id_hash_key", "audit_hmac_keys"])
 def test_each_default_alone_is_refused_in_production(missing: str) -> None:
     values = {k: v for k, v in STRONG.items() if k != missing}
     if missing == "id_encryption_keys":
         values.pop("id_encryption_active_kid")
+    if missing == "audit_hmac_keys":
+        values.pop("audit_hmac_active_kid")
     with pytest.raises(InsecureSettingsError):
         make(env="production", **values)
 

@@ -9,7 +9,6 @@ delivered and the receiver applies each one exactly once (it dedupes by webhook-
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -28,13 +27,13 @@ from sqlmodel import Session, col, select
 from xinyi_partner import PartnerClient
 from xinyi_partner.bank import Answer, BankReceiver, CreditPolicy, serve
 
-from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore
 from app.loans.models import LoanReferral
 from app.main import create_app
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.helpers import process_env
 from tests.loans import helpers
 from tests.passes import helpers as pass_helpers
 
@@ -62,20 +61,11 @@ def platform_url(settings: Settings, store: KeyValueStore) -> Iterator[str]:
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}
+    env = process_env(settings)
     env.update(
-        XINYI_ENV="test",
-        XINYI_DATABASE_URL=settings.database_url,
-        XINYI_SECRET_KEY=settings.secret_key,
-        XINYI_ID_ENCRYPTION_KEYS=json.dumps(settings.id_encryption_keys),
-        XINYI_ID_ENCRYPTION_ACTIVE_KID=settings.id_encryption_active_kid,
-        XINYI_ID_HASH_KEY=settings.id_hash_key,
         XINYI_WEBHOOK_TIMEOUT_SECONDS="2",  # lease: 2 × 2 + 5 = 9 s
         XINYI_WEBHOOK_BACKOFF_BASE_SECONDS="0.5",
         XINYI_WEBHOOK_BACKOFF_MAX_SECONDS="2",
-        XINYI_LOG_JSON="true",
-        # The worker runs on the suite's pinned clock, not the machine's date (app.core.clock).
-        XINYI_CLOCK_AT=utcnow().isoformat(),
     )
     return env
 

@@ -84,12 +84,14 @@ def service(tmp_path: Path, at: datetime) -> Iterator[tuple[httpx.Client, Path]]
 
 
 def sign_in(client: httpx.Client, log: Path, phone: str) -> dict[str, str]:
-    assert client.post("/v1/auth/otp", json={"phone": phone}).status_code == 202
+    sent = client.post("/v1/auth/otp", json={"phone": phone})
+    assert sent.status_code == 202
     deadline = time.monotonic() + 10
     while not (codes := re.findall(r"sign-in code is (\d{6})", log.read_text())):
         assert time.monotonic() < deadline, "no development SMS in the log"
         time.sleep(0.05)
-    pair = client.post("/v1/auth/token", json={"phone": phone, "code": codes[-1]}).json()
+    answer = {"phone": phone, "code": codes[-1], "challenge": sent.json()["challenge"]}
+    pair = client.post("/v1/auth/token", json=answer).json()
     return {"Authorization": f"Bearer {pair['access_token']}"}
 
 

@@ -98,8 +98,9 @@ async function rotate() {
 
 export function requestCode(phone) { return post("/v1/auth/otp", { phone }); }
 
-export async function signIn(phone, code) {
-  return withLock(async () => accept(await post("/v1/auth/token", { phone, code, cookie: true })));
+// ``challenge``: what requestCode answered with; the code is accepted only together with it.
+export async function signIn(phone, code, challenge) {
+  return withLock(async () => accept(await post("/v1/auth/token", { phone, code, challenge, cookie: true })));
 }
 
 export async function signOut() {

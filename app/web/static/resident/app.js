@@ -69,10 +69,12 @@ function signInView() {
   });
   const message = h("p", { role: "status" });
   const send = h("button", { type: "button", class: "secondary" }, t("send_code"));
+  let challenge = "";
   send.addEventListener("click", async () => {
     message.replaceChildren();
     try {
       const sent = await api.requestCode(phone.value.trim());
+      challenge = sent.challenge;
       message.textContent = t("code_sent", { phone: sent.phone, minutes: Math.round(sent.expires_in / 60) });
       code.focus();
     } catch (error) {
@@ -84,7 +86,7 @@ function signInView() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await api.signIn(phone.value.trim(), code.value.trim());
+      await api.signIn(phone.value.trim(), code.value.trim(), challenge);
       await start();
     } catch (error) {
       message.replaceChildren(errorLine(error));
