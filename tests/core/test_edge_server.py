@@ -52,6 +52,8 @@ def server(
         "XINYI_ID_ENCRYPTION_KEYS": json.dumps(settings.id_encryption_keys),
         "XINYI_ID_ENCRYPTION_ACTIVE_KID": settings.id_encryption_active_kid,
         "XINYI_ID_HASH_KEY": settings.id_hash_key,
+        "XINYI_AUDIT_HMAC_KEYS": json.dumps(settings.audit_hmac_keys),
+        "XINYI_AUDIT_HMAC_ACTIVE_KID": settings.audit_hmac_active_kid,
         "XINYI_EVIDENCE_DIR": str(tmp_path),
     }
     log = (tmp_path / "server.log").open("wb")

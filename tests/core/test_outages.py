@@ -251,8 +251,12 @@ def test_postgresql_down_is_503_everywhere_then_service_resumes(
             )
             _unavailable(scan, "database_unavailable")
             phone = make_phone()
-            assert client.post("/v1/auth/otp", json={"phone": phone}).status_code == 202  # the store only
-            signing_in = client.post("/v1/auth/token", json={"phone": phone, "code": sms.codes[phone]})
+            requested = client.post("/v1/auth/otp", json={"phone": phone})  # the store only
+            assert requested.status_code == 202, requested.text
+            signing_in = client.post(
+                "/v1/auth/token",
+                json={"phone": phone, "code": sms.codes[phone], "challenge": requested.json()["challenge"]},
+            )
             _unavailable(signing_in, "database_unavailable")
             ready = client.get("/readyz")
             assert (ready.status_code, ready.json()["checks"]) == (
