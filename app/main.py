@@ -16,7 +16,7 @@ from app.accounts.router import router as accounts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import clock, hot_path, metrics
+from app.core import clock, edge, hot_path, metrics, openapi
 from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -148,11 +148,13 @@ def create_app(
         static_url="/docs/assets",
         redoc_url=None,
     )
+    app.add_middleware(edge.BodyLimitMiddleware)  # a refused body is access-logged, with its request id
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)  # the access line carries the request id
     # Outermost: the client address every limit and log line sees is the real one behind a trusted proxy.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
+    openapi.install(app)  # every error response documented as problem+json
     # FastAPI matches routes one by one, in this order: the partners' verification call, the hottest of
     # all, comes first, then the residents' passes (every phone showing its code asks every 60-90 s).
     # (No other path can match one of theirs, so the order changes nothing else.)

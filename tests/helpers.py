@@ -46,6 +46,20 @@ def sign_in(client: TestClient, sms: RecordingSender, phone: str) -> dict[str, A
     return pair
 
 
+def sign_in_with_role(client: TestClient, sms: RecordingSender, db: Session, role: str) -> dict[str, str]:
+    """A new user with ``role`` (operator, auditor), signed in: their ``Authorization`` headers."""
+    from app.accounts.models import User
+
+    pair = sign_in(client, sms, make_phone())
+    user = db.get(User, pair["user_id"])
+    assert user is not None
+    user.roles = [role]
+    db.add(user)
+    db.commit()  # releases the test's savepoint only; the outer transaction is still rolled back
+    headers: dict[str, str] = pair["headers"]
+    return headers
+
+
 def refresh(client: TestClient, who: dict[str, Any]) -> None:
     """Trade ``who``'s refresh token for a new pair and use it from now on, as the app does when it comes
     back after its 15-minute access token expired (a test that moves the clock by days)."""

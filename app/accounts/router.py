@@ -133,7 +133,7 @@ def refresh(
     return _pair(settings, outcome, request, response, from_cookie)
 
 
-@router.post("/v1/auth/logout", status_code=204)
+@router.post("/v1/auth/logout", status_code=204, responses={401: {"description": "missing_refresh_token"}})
 def logout(request: Request, session: SessionDep, body: RefreshRequest | None = None) -> Response:
     """End the sign-in of this refresh token (of the body, else of the cookie, which is cleared)."""
     token, from_cookie = _presented(body, request)

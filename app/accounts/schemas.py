@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 
 class OtpRequest(BaseModel):
@@ -24,7 +24,7 @@ class TokenRequest(BaseModel):
     phone: str = Field(max_length=20)
     code: str = Field(max_length=12, description="The 6-digit code from the SMS.")
     challenge: str = Field(max_length=64, description="The challenge returned with the code's request.")
-    cookie: bool = Field(
+    cookie: StrictBool = Field(
         default=False,
         description="For browsers: the refresh token is set as an HttpOnly cookie scoped to /v1/auth "
         "instead of being returned (refresh_token is null).",

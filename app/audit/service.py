@@ -22,9 +22,8 @@ from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
 from app.core.db import at_commit, defer_write, execute_core
-from app.core.errors import InvalidInput
 from app.core.ids import new_id
-from app.core.pagination import PageParams, fetch_page
+from app.core.pagination import InvalidCursor, PageParams, fetch_page
 from app.core.principal import Principal
 
 GENESIS_HASH = "0" * 64
@@ -367,11 +366,7 @@ def list_entries(
             select(AuditEntry.seq).where(AuditEntry.chain == chain, AuditEntry.id == params.starting_after)
         ).first()
         if cursor_seq is None:
-            raise InvalidInput(
-                "starting_after must be the id of an entry of this list.",
-                code="invalid_cursor",
-                param="starting_after",
-            )
+            raise InvalidCursor()
         statement = statement.where(seq_column < cursor_seq)
     rows = list(session.exec(statement.order_by(seq_column.desc()).limit(params.limit + 1)).all())
     return rows[: params.limit], len(rows) > params.limit

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     webhook_allow_private_urls: bool | None = None
     # Subject rights (issue 7). Evidence files live outside any served directory, under random names.
     evidence_dir: str = "./var/evidence"
-    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
     evidence_max_files: int = Field(default=10, ge=1, le=50)
     # Working days for the 3-working-day repair decision: Monday to Friday, minus these public holidays,
     # plus these make-up working days (调休). Both empty by default: set them from the State Council's

@@ -587,9 +587,18 @@ class _Prepared:
             except psycopg.Error as exc:
                 if not first:
                     raise
-                self._first_failed(exc, driver, names, preparing)
-                sql, preparing = _first_message(self, bound, driver, names, begin=begin)
-                cursor.execute(sql)
+                # Put right and send again, as often as PREPAREs fail (several may, on a database whose
+                # tables differ): each failure drops the statement that failed; one more for stale names.
+                for _ in range(len(preparing) + 1):
+                    self._first_failed(exc, driver, names, preparing)
+                    sql, preparing = _first_message(self, bound, driver, names, begin=begin)
+                    try:
+                        cursor.execute(sql)
+                        break
+                    except psycopg.Error as again:
+                        exc = again
+                else:
+                    raise exc
             names.update(preparing)
             for _ in range(len(preparing) + begin):  # the results of the message's PREPAREs and BEGIN
                 cursor.nextset()

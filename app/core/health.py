@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from app.core import outages
 from app.core.idempotency import AppRoute
 
 router = APIRouter(route_class=AppRoute, tags=["health"])
@@ -31,7 +32,11 @@ def readyz(request: Request) -> JSONResponse:
         checks["database"] = "unavailable"
     if not request.app.state.store.ping():
         checks["store"] = "unavailable"
-    ready = all(v == "ok" for v in checks.values())
+    if all(v == "ok" for v in checks.values()):
+        return JSONResponse({"status": "ok", "checks": checks})
+    # 503 naming what is down (``checks``), with the same Retry-After as every request's outage answer.
     return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        {"status": "unavailable", "checks": checks},
+        status_code=503,
+        headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
     )

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
+from app.core import edge
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, InvalidInput
 from app.core.store import KeyValueStore, Set, SetIfAbsent
@@ -258,12 +259,16 @@ IdempotencyRequiredDep = Annotated[IdempotencyContext | None, Depends(required_i
 
 
 class AppRoute(APIRoute):
-    """Every router uses this route class: it replays idempotent responses and records new ones."""
+    """Every router uses this route class: it checks the request's edge (:mod:`app.core.edge`), replays
+    idempotent responses and records new ones."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        json_route = edge.is_json_route(self)
+        max_body = edge.route_max_body(self)
 
         async def route_handler(request: Request) -> Response:
+            await edge.check(request, max_body, json_route)
             try:
                 response = await handler(request)
             except IdempotentReplay as replay:

@@ -12,7 +12,21 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.core.errors import AppError
+
 T = TypeVar("T")
+
+
+class InvalidCursor(AppError):
+    status = 400
+    code = "invalid_cursor"
+    title = "Invalid cursor"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "starting_after must be the id of an item of this list (from the previous page).",
+            param="starting_after",
+        )
 
 
 class PageParams(BaseModel):
@@ -49,9 +63,13 @@ def fetch_page(
     ``id_column`` is the model's id attribute (``Partner.id``); SQLModel types it as ``str``, hence ``Any``.
     """
     if params.starting_after:
+        # A cursor must name an item of this very list (this caller's, with these filters): one that names
+        # nothing would silently restart at the first page, and a client could loop forever.
+        if session.exec(statement.where(id_column == params.starting_after).limit(1)).first() is None:
+            raise InvalidCursor()
         statement = statement.where(id_column < params.starting_after)
     rows = list(session.exec(statement.order_by(id_column.desc()).limit(params.limit + 1)).all())
     return rows[: params.limit], len(rows) > params.limit
 
 
-__all__ = ["Page", "PageParams", "PageParamsDep", "fetch_page", "page_params", "select"]
+__all__ = ["InvalidCursor", "Page", "PageParams", "PageParamsDep", "fetch_page", "page_params", "select"]

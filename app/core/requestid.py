@@ -2,7 +2,7 @@
 
 The id is taken from a sane incoming ``X-Request-Id`` or made here. Unexpected exceptions are caught here,
 inside the id's scope, so even a 500 carries the request id (Starlette's own server-error handler runs
-outside every middleware).
+outside every middleware); a dependency that does not answer is a 503 instead (:mod:`app.core.outages`).
 """
 
 from __future__ import annotations
@@ -51,12 +51,18 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
-            if started:
-                raise
+            from app.core import outages
             from app.core.errors import internal_error_response
 
-            await internal_error_response()(scope, receive, send_with_id)
+            dependency = outages.unavailable_dependency(exc)
+            if dependency is None:
+                log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+            if started:
+                raise
+            if dependency is not None:
+                await outages.unavailable_response(dependency, exc)(scope, receive, send_with_id)
+            else:
+                await internal_error_response()(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from app.core import edge
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, InvalidInput
@@ -59,7 +60,8 @@ def _chunks(upload: UploadFile):  # type: ignore[no-untyped-def]
 @router.post(
     "/v1/me/evidence",
     status_code=201,
-    openapi_extra={
+    openapi_extra=edge.max_body(edge.EVIDENCE_MAX_BODY)
+    | {
         "requestBody": {
             "required": True,
             "content": {

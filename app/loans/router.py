@@ -26,17 +26,17 @@ from app.loans.schemas import (
     BankRef,
     BankReferralOut,
     ConsentSummary,
-    DecisionIn,
-    DecisionOut,
     EnterpriseRef,
     EnterpriseReferralOut,
     Labels,
+    LoanDecisionIn,
+    LoanDecisionOut,
+    LoanReasonOut,
     OutcomeIn,
     OutcomeOut,
     ProductIn,
     ProductOut,
     ProductPatch,
-    ReasonOut,
     ReportAccessOut,
     ReportOut,
     StatisticsOut,
@@ -61,7 +61,7 @@ def _product_out(session: Session, product: LoanProduct) -> ProductOut:
     return ProductOut(bank=_bank(session, product.partner_id), **product.model_dump(exclude={"partner_id"}))
 
 
-def _reason(code: str) -> ReasonOut:
+def _reason(code: str) -> LoanReasonOut:
     table = (
         MATCH_REASONS
         if code in MATCH_REASONS
@@ -72,7 +72,7 @@ def _reason(code: str) -> ReasonOut:
         else None
     )
     found = labels(table, code) if table is not None else scenarios_service.reason_labels(code)
-    return ReasonOut(code=code, labels=Labels(**found))
+    return LoanReasonOut(code=code, labels=Labels(**found))
 
 
 def _consent(consent: Consent) -> ConsentSummary:
@@ -85,8 +85,8 @@ def _consent(consent: Consent) -> ConsentSummary:
     )
 
 
-def _decision(referral: LoanReferral) -> DecisionOut:
-    return DecisionOut(
+def _decision(referral: LoanReferral) -> LoanDecisionOut:
+    return LoanDecisionOut(
         approved_amount_fen=referral.approved_amount_fen,
         annual_rate_bps=referral.approved_rate_bps,
         term_months=referral.approved_term_months,
@@ -283,7 +283,7 @@ def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> Rep
 
 @router.post("/v1/partner/referrals/{referral_id}/decision")
 def post_decision(
-    referral_id: str, body: DecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
+    referral_id: str, body: LoanDecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
 ) -> BankReferralOut:
     """Approve (amount_fen, annual_rate_bps, term_months) or decline (reason code), once."""
     referral = service.decide(

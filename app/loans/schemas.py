@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
+from app.loans.catalogue import DECLINE_REASONS
 from app.loans.models import ApplicationStatus, OutcomeKind, ReferralStatus
 
 Fen = Annotated[int, Field(gt=0, le=100_000_000_00, description="Money in fen (1 yuan = 100 fen).")]
@@ -36,7 +37,7 @@ class ProductIn(BaseModel):
     max_rate_bps: RateBps
     industries: list[Industry] = Field(default_factory=list, max_length=20, description="Empty: any.")
     regions: list[Region] = Field(default_factory=list, max_length=50, description="Empty: any.")
-    active: bool = True
+    active: StrictBool = True
 
 
 class ProductPatch(BaseModel):
@@ -51,7 +52,7 @@ class ProductPatch(BaseModel):
     max_rate_bps: RateBps | None = None
     industries: list[Industry] | None = Field(default=None, max_length=20)
     regions: list[Region] | None = Field(default=None, max_length=50)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class BankRef(BaseModel):
@@ -83,7 +84,7 @@ class ProductOut(BaseModel):
 
 
 class ConsentIn(BaseModel):
-    agreed: bool = Field(description="You agree that the banks named receive your credit report.")
+    agreed: StrictBool = Field(description="You agree that the banks named receive your credit report.")
     banks: list[PartnerId] = Field(min_length=1, max_length=10, description="The banks that may receive it.")
     expires_at: datetime | None = Field(description="When the consent ends: at most 90 days ahead; required.")
 
@@ -96,7 +97,7 @@ class ApplyIn(BaseModel):
     consent: ConsentIn
 
 
-class ReasonOut(BaseModel):
+class LoanReasonOut(BaseModel):
     code: str
     labels: Labels
 
@@ -105,7 +106,7 @@ class BankMatchOut(BaseModel):
     bank: BankRef
     matched: bool
     product_ids: list[str]
-    reasons: list[ReasonOut] = Field(description="Why no product of this bank matched.")
+    reasons: list[LoanReasonOut] = Field(description="Why no product of this bank matched.")
 
 
 class ReportAccessOut(BaseModel):
@@ -125,11 +126,11 @@ class OutcomeOut(BaseModel):
     reported_at: datetime
 
 
-class DecisionOut(BaseModel):
+class LoanDecisionOut(BaseModel):
     approved_amount_fen: int | None
     annual_rate_bps: int | None
     term_months: int | None
-    decline_reason: ReasonOut | None
+    decline_reason: LoanReasonOut | None
     decided_at: datetime | None
 
 
@@ -138,7 +139,7 @@ class EnterpriseReferralOut(BaseModel):
     bank: BankRef
     product_id: str
     status: ReferralStatus
-    decision: DecisionOut
+    decision: LoanDecisionOut
     report_accesses: list[ReportAccessOut]
     outcomes: list[OutcomeOut]
     created_at: datetime
@@ -162,7 +163,7 @@ class ApplicationOut(BaseModel):
     industry: str
     region: str
     status: ApplicationStatus
-    reason: ReasonOut = Field(description="Why: the scenario's reason code, or no_matching_product.")
+    reason: LoanReasonOut = Field(description="Why: the scenario's reason code, or no_matching_product.")
     report: dict[str, Any] = Field(description="id, score, level of the report snapshot taken.")
     consent: ConsentSummary
     matches: list[BankMatchOut]
@@ -192,17 +193,22 @@ class BankReferralOut(BaseModel):
     product_id: str
     product_ids: list[str]
     consent: ConsentSummary
-    decision: DecisionOut
+    decision: LoanDecisionOut
     outcomes: list[OutcomeOut]
     created_at: datetime
 
 
-class DecisionIn(BaseModel):
+class LoanDecisionIn(BaseModel):
     decision: Literal["approved", "declined"]
     amount_fen: Fen | None = None
     annual_rate_bps: RateBps | None = None
     term_months: Months | None = None
-    reason: str | None = Field(default=None, max_length=40, description="A decline's reason code.")
+    reason: str | None = Field(
+        default=None,
+        description="A decline's reason code.",
+        # A closed list: documented as an enum; the service names the field when a code is not on it.
+        json_schema_extra={"enum": [*DECLINE_REASONS, None]},
+    )
 
 
 class OutcomeIn(BaseModel):

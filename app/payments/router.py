@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 from sqlmodel import Session
 
+from app.core import edge
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
@@ -76,7 +77,11 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("/v1/stripe/webhook", responses={400: {"description": "invalid_stripe_signature"}})
+@router.post(
+    "/v1/stripe/webhook",
+    responses={400: {"description": "invalid_stripe_signature"}},
+    openapi_extra=edge.max_body(edge.LIST_MAX_BODY),
+)
 def stripe_webhook(
     session: SessionDep,
     settings: SettingsDep,

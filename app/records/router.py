@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
+from app.core import edge
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyRequiredDep
@@ -20,9 +22,13 @@ router = APIRouter(route_class=AppRoute, tags=["records"])
 RecordsWriter = Annotated[Principal, Depends(require_scope("records:write"))]
 
 
-@router.post("/v1/records/batches", status_code=201)
-def submit_batch(
-    body: RecordBatchIn,
+@router.post(
+    "/v1/records/batches",
+    status_code=201,
+    openapi_extra=edge.json_body_doc(RecordBatchIn) | edge.max_body(edge.RECORD_BATCH_MAX_BODY),
+)
+async def submit_batch(
+    request: Request,
     partner: RecordsWriter,
     idem: IdempotencyRequiredDep,
     session: SessionDep,
@@ -32,8 +38,9 @@ def submit_batch(
 
     Every row is validated on its own: valid rows land even when others are refused, and each refused row
     is reported with its row number, field and code. Idempotent on (your partner id, `source_record_id`).
-    Each subject touched is rescored before the response is sent."""
-    result = service.submit_batch(session, crypto, partner, body.records)
+    Each subject touched is rescored before the response is sent. At most 16 MiB of JSON."""
+    body = await edge.parse_json_body(request, RecordBatchIn)  # up to 16 MiB: off the event loop
+    result = await run_in_threadpool(service.submit_batch, session, crypto, partner, body.records)
     batch = result.batch
     return RecordBatchOut(
         id=batch.id,

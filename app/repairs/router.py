@@ -17,7 +17,7 @@ from app.records import service as records_service
 from app.repairs import commitment as commitments
 from app.repairs import service
 from app.repairs.models import RepairApplication, RepairStatus
-from app.repairs.schemas import CommitmentOut, DecisionIn, DecisionOut, RepairIn, RepairOut
+from app.repairs.schemas import CommitmentOut, RepairDecisionIn, RepairDecisionOut, RepairIn, RepairOut
 
 router = APIRouter(route_class=AppRoute, tags=["credit repair"])
 StatusFilter = Annotated[Literal["pending", "approved", "rejected", "lapsed"] | None, Query()]
@@ -121,14 +121,14 @@ def review_repair(repair_id: str, op: OperatorDep, session: SessionDep) -> Repai
 
 @router.post("/v1/admin/repairs/{repair_id}/decision")
 def decide_repair(
-    repair_id: str, body: DecisionIn, op: OperatorDep, idem: IdempotencyRequiredDep, session: SessionDep
-) -> DecisionOut:
+    repair_id: str, body: RepairDecisionIn, op: OperatorDep, idem: IdempotencyRequiredDep, session: SessionDep
+) -> RepairDecisionOut:
     """Approve (the record leaves publicity and scoring; the subject is rescored in this request) or
     reject with reasons."""
     outcome = service.decide(
         session, op, repair_id, decision=body.decision, reasons=body.reasons, today=business_date()
     )
-    return DecisionOut(
+    return RepairDecisionOut(
         application=repairs_out(session, [outcome.application])[0],
         score_before=outcome.score_before,
         level_before=outcome.level_before,

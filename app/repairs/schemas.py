@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.evidence.schemas import EvidenceRef
 
@@ -20,7 +20,7 @@ class SignedCommitmentIn(BaseModel):
 
     version: str = Field(max_length=16, description="The version you read (GET /v1/repairs/commitment).")
     signed_name: str = Field(min_length=1, max_length=200, description="The subject's registered name.")
-    accepted: bool = Field(description="true: I make this commitment.")
+    accepted: StrictBool = Field(description="true: I make this commitment.")
 
 
 class RepairIn(BaseModel):
@@ -34,7 +34,7 @@ class RepairIn(BaseModel):
     commitment: SignedCommitmentIn
 
 
-class DecisionIn(BaseModel):
+class RepairDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approved", "rejected"]
@@ -62,7 +62,7 @@ class RepairOut(BaseModel):
     decision_reasons: str | None
 
 
-class DecisionOut(BaseModel):
+class RepairDecisionOut(BaseModel):
     object: Literal["repair_decision"] = "repair_decision"
     application: RepairOut
     score_before: int

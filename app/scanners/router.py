@@ -123,7 +123,9 @@ def revoke_scanner_device(
     return _out(service.revoke_device(session, partner, _key(credentials), device_id))
 
 
-@router.post("/v1/scanner/enrolment", status_code=201)
+@router.post(
+    "/v1/scanner/enrolment", status_code=201, responses={401: {"description": "invalid_enrolment_code"}}
+)
 def enrol_scanner(
     body: EnrolIn, session: SessionDep, catalog: CatalogDep, response: Response
 ) -> EnrolledScanner:

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency, metrics
+from app.core import db, edge, hot_path, idempotency, metrics
 from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
@@ -270,7 +270,7 @@ def my_verifications_stream(
     )
 
 
-@router.post("/v1/offline/reports")
+@router.post("/v1/offline/reports", openapi_extra=edge.max_body(edge.LIST_MAX_BODY))
 def report_offline_uses(
     body: OfflineReportIn,
     partner: Verifier,

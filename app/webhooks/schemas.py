@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool
 
 from app.webhooks.models import AttemptOutcome, DeliveryStatus
 
@@ -20,7 +20,7 @@ class UpdateEndpoint(BaseModel):
     url: AnyHttpUrl | None = None
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] | None = Field(default=None, max_length=20)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class RotateSecret(BaseModel):

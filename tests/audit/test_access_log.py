@@ -266,5 +266,5 @@ def test_a_cursor_from_someone_elses_log_is_refused(
     response = client.get("/v1/me/access-log", params={"starting_after": foreign.id}, headers=headers)
 
     # then
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert (response.json()["code"], response.json()["param"]) == ("invalid_cursor", "starting_after")

@@ -328,3 +328,31 @@ def test_a_statement_the_server_cannot_prepare_runs_as_text_and_spoils_no_other_
     assert short_transaction(engine, row, row) == 0  # neither is PREPAREd again on the connection
     assert stored(settings, row) == [row]
     assert_back_to_normal(engine)
+
+
+def test_several_statements_the_server_can_no_longer_prepare_spoil_no_transaction(
+    engine: Engine, settings: Settings, committed_engine: Engine
+) -> None:
+    # given two statements prepared and registered, whose table then goes away (or a database without it)
+    table = f"short_trips_gone_{uuid.uuid4().hex[:8]}"
+    with committed_engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE {table} (id text PRIMARY KEY)"))
+    gone = (
+        text(f"SELECT count(*) FROM {table} WHERE id = :id"),  # noqa: S608 (our own name)
+        text(f"INSERT INTO {table} (id) VALUES (:id)"),  # noqa: S608
+    )
+    assert short_transaction(engine, "g", "g", gone) == 0
+    assert short_transaction(engine, "h", "h", gone) == 0  # both now registered
+    with committed_engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {table}"))
+
+    # when a new connection's first message PREPAREs every registered statement, both of those fail
+    fresh = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        row = f"r-{uuid.uuid4().hex}"
+        # then each is dropped in turn and the transaction runs
+        assert short_transaction(fresh, row, row) == 0
+        assert stored(settings, row) == [row]
+        assert_back_to_normal(fresh)
+    finally:
+        fresh.dispose()

@@ -218,9 +218,9 @@ def test_repair_is_free_there_is_no_fee_anywhere_in_the_flow():
         for model in (
             schemas.RepairIn,
             schemas.SignedCommitmentIn,
-            schemas.DecisionIn,
+            schemas.RepairDecisionIn,
             schemas.RepairOut,
-            schemas.DecisionOut,
+            schemas.RepairDecisionOut,
         )
         for name in model.model_fields
     ]
