@@ -84,6 +84,8 @@ def test_a_resident_signs_in_in_production_with_the_code_the_provider_delivered(
         "XINYI_ID_ENCRYPTION_KEYS": json.dumps(settings.id_encryption_keys),
         "XINYI_ID_ENCRYPTION_ACTIVE_KID": settings.id_encryption_active_kid,
         "XINYI_ID_HASH_KEY": "prod-id-hash-key-0123456789",
+        "XINYI_AUDIT_HMAC_KEYS": json.dumps({"p1": "prod-audit-hmac-key-0123456789abcdef"}),
+        "XINYI_AUDIT_HMAC_ACTIVE_KID": "p1",
         "XINYI_EVIDENCE_DIR": str(evidence_dir),
         "XINYI_SMS_PROVIDER": "tencent",
         "XINYI_SMS_TENCENT_SECRET_ID": standin.secret_id,
@@ -110,7 +112,9 @@ def test_a_resident_signs_in_in_production_with_the_code_the_provider_delivered(
         assert (message.template_id, message.sign_name, message.params) == ("1000001", "信易加", [code, "5"])
         assert re.fullmatch(r"\d{6}", code) and code not in asked.text
 
-        signed_in = client.post("/v1/auth/token", json={"phone": phone, "code": code})
+        signed_in = client.post(
+            "/v1/auth/token", json={"phone": phone, "code": code, "challenge": asked.json()["challenge"]}
+        )
         assert signed_in.status_code == 200, signed_in.text
         me = client.get("/v1/me", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"})
         assert me.status_code == 200
@@ -170,9 +174,8 @@ def test_the_providers_refusal_of_a_number_is_answered_as_something_to_act_on(
         assert response.headers.get("retry-after") == retry_after
         assert standin.codes_sent_to(phone) == []
         assert failures(reason) == before + 1
-        # Nothing was sent, so there is no code to guess and no cooldown to wait out.
-        guessed = client.post("/v1/auth/token", json={"phone": phone, "code": "123456"})
-        assert guessed.json()["code"] == "otp_expired"
+        # Nothing was sent, so there is no challenge to answer and no cooldown to wait out.
+        assert "challenge" not in response.json()
         del standin.refuse["+86" + phone]
         again = client.post("/v1/auth/otp", json={"phone": phone})
         assert again.status_code == 202

@@ -3,8 +3,6 @@ them counts the requests every process answered."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
 from app.core.config import Settings
+from tests.helpers import process_env
 
 PROCESS = """
 import sys
@@ -34,15 +33,9 @@ def test_a_scrape_of_one_process_counts_the_requests_of_all(
 ) -> None:
     token = "multiprocess-metrics-token-0123"
     environment = {
-        **os.environ,
+        # the test database's own keys (the signing keys in it are sealed with them), on the pinned clock
+        **process_env(settings),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        # the test database's own keys: the signing keys in it are sealed with them
-        "XINYI_ENV": "test",
-        "XINYI_DATABASE_URL": settings.database_url,
-        "XINYI_SECRET_KEY": settings.secret_key,
-        "XINYI_ID_ENCRYPTION_KEYS": json.dumps(settings.id_encryption_keys),
-        "XINYI_ID_ENCRYPTION_ACTIVE_KID": settings.id_encryption_active_kid,
-        "XINYI_ID_HASH_KEY": settings.id_hash_key,
         "XINYI_METRICS_TOKEN": token,
         "XINYI_LOG_LEVEL": "WARNING",
     }

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.core.sms import RecordingSender
 from app.core.store import EvictingStoreError, KeyValueStore, RedisStore, refuse_evicting_store
 from app.main import create_app
 from tests.conftest import EXTERNAL
@@ -47,7 +48,8 @@ def test_a_policy_that_can_evict_is_refused_at_start_up_in_production(
 def test_noeviction_starts(settings: Settings) -> None:
     refuse_evicting_store(RedisStore(RedisReporting("noeviction")))  # type: ignore[arg-type]
     production = settings.model_copy(update={"env": "production"})
-    with TestClient(create_app(production, store=RedisStore(RedisReporting("noeviction")))) as client:  # type: ignore[arg-type]
+    noeviction = RedisStore(RedisReporting("noeviction"))  # type: ignore[arg-type]
+    with TestClient(create_app(production, store=noeviction, sms_sender=RecordingSender())) as client:
         assert client.get("/healthz").status_code == 200
 
 
