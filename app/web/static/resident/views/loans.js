@@ -73,7 +73,8 @@ function applyForm(enterprise, banks, reload) {
 
 export async function loansView() {
   const render = renderer();
-  const [enterprises, products] = await Promise.all([api("/v1/me/enterprises"), api("/v1/loan-products")]);
+  const [mine, products] = await Promise.all([api("/v1/me/enterprises"), api("/v1/loan-products")]);
+  const enterprises = mine.data;
   const banks = [...new Map(products.data.map((p) => [p.bank.id, p.bank])).values()];
   const sections = [h("p", {}, h("a", { href: "#/more" }, t("back"))), h("h1", {}, t("loans_title"))];
   if (!enterprises.length) sections.push(card(null, h("p", {}, t("not_an_admin"))));
