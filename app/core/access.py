@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import metrics
+from app.core import metrics, outages
 
 log = structlog.get_logger("app.access")
 UNMATCHED = "<unmatched>"
@@ -55,7 +55,8 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         except Exception as exc:
-            status = 500
+            # What the request-id middleware outside will answer: 503 for an outage, else 500.
+            status = 503 if outages.unavailable_dependency(exc) else 500
             count_failure(exc)
             raise
         finally:

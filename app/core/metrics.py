@@ -58,10 +58,24 @@ DB_POOL_IN_USE = Gauge(
 )
 
 
+_IN_USE = "xinyi_metrics_in_use"
+
+
 def instrument_engine(engine: Engine) -> None:
-    """Follow the engine's pool: a connection counts as in use from checkout to checkin."""
-    event.listen(engine, "checkout", lambda *_: DB_POOL_IN_USE.inc())
-    event.listen(engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+    """Follow the engine's pool: a connection counts as in use from checkout to checkin. Each connection
+    notes its own checkout, so a checkin the gauge never saw go out (a connection taken before these
+    listeners, an invalidated one) cannot drive it below zero."""
+
+    def checked_out(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        record.info[_IN_USE] = True
+        DB_POOL_IN_USE.inc()
+
+    def checked_in(_dbapi: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_IN_USE, False):
+            DB_POOL_IN_USE.dec()
+
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "checkin", checked_in)
 
 
 def render(*extra: Collector) -> tuple[bytes, str]:

@@ -144,7 +144,11 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,  # the reading order of /docs
         )
         routes = {(r.path_format, m.lower()): r for r in _api_routes(app.routes) for m in r.methods or ()}
         for path, operations in schema.get("paths", {}).items():

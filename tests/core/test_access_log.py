@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import redis
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
@@ -37,9 +38,9 @@ def test_each_request_is_one_line_with_its_route_status_duration_and_request_id(
     assert "pas_0123456789ab" not in json.dumps([first, second])  # the template, never the path with its id
 
 
-def test_a_request_failing_on_the_database_or_redis_is_logged_as_500_and_counted(app, client) -> None:
+def test_a_request_failing_on_the_database_or_redis_is_logged_as_503_and_counted(app, client) -> None:
     def database_down() -> None:
-        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        raise OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed the connection"))
 
     def redis_down() -> None:
         raise redis.ConnectionError("Connection refused")
@@ -53,11 +54,11 @@ def test_a_request_failing_on_the_database_or_redis_is_logged_as_500_and_counted
     db_before = count("xinyi_db_errors_total", "OperationalError")
     redis_before = count("xinyi_redis_errors_total", "ConnectionError")
     logs = capture_json_logs()
-    assert client.get("/test/database-down").status_code == 500
-    assert client.get("/test/redis-down").status_code == 500
+    assert client.get("/test/database-down").status_code == 503  # an outage: retry, not a bug
+    assert client.get("/test/redis-down").status_code == 503
     assert [(x["route"], x["status"]) for x in access_lines(logs.getvalue())] == [
-        ("/test/database-down", 500),
-        ("/test/redis-down", 500),
+        ("/test/database-down", 503),
+        ("/test/redis-down", 503),
     ]
     assert count("xinyi_db_errors_total", "OperationalError") == db_before + 1
     assert count("xinyi_redis_errors_total", "ConnectionError") == redis_before + 1
