@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
+from app.audit import service as audit_service
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import get_session, make_engine
@@ -105,7 +106,7 @@ def evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, redis_url: str, evidence_dir: Path) -> Settings:
-    return Settings(
+    test_settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         env="test",
         database_url=database_url,
@@ -119,6 +120,10 @@ def settings(database_url: str, redis_url: str, evidence_dir: Path) -> Settings:
         log_json=True,
         evidence_dir=str(evidence_dir),
     )
+    # Services called without an app (CLI helpers, the tests' own sessions) key the audit chain as the
+    # apps and the processes the tests start do.
+    audit_service.configure(test_settings)
+    return test_settings
 
 
 @pytest.fixture(scope="session")
