@@ -56,6 +56,20 @@ def pinned_clock(time_machine: time_machine.TimeMachineFixture) -> Iterator[time
     clock.configure("test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _started_processes_on_the_real_clock() -> None:
+    """Under libfaketime (``faketime '2031-11-30 10:00:00' make test``: the suite means the same on any
+    date) the servers and workers the tests start would inherit it, and its faked timed waits stall them
+    (a restarted redis-server, a worker's lease). They run on the machine's clock instead; the xinyi
+    processes among them are given the suite's instant (``XINYI_CLOCK_AT``). Session fixtures run in
+    each pytest-xdist worker, never in the process that starts the workers, so those stay faked."""
+    preload = [p for p in os.environ.get("LD_PRELOAD", "").split() if "faketime" not in p]
+    if "LD_PRELOAD" in os.environ:
+        os.environ["LD_PRELOAD"] = " ".join(preload)
+    for name in ("FAKETIME", "FAKETIME_SHARED"):
+        os.environ.pop(name, None)
+
+
 def _xdist_worker(request: pytest.FixtureRequest) -> int | None:
     """The number of this pytest-xdist worker (``gw3`` -> 3), None when the suite runs in one process."""
     worker = getattr(request.config, "workerinput", {}).get("workerid")
