@@ -22,6 +22,12 @@ def wrk_executable() -> str:
     return found
 
 
+def wrk_version() -> str:
+    """E.g. ``wrk debian/4.1.0-3+b2``; stops the benchmark when wrk is missing."""
+    done = subprocess.run([wrk_executable(), "-v"], capture_output=True, text=True, check=False)  # noqa: S603
+    return done.stdout.split(" [")[0]
+
+
 @dataclass(frozen=True)
 class Round:
     """One wrk run against one server, with the server's CPU time over it."""
