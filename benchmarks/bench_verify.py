@@ -180,7 +180,7 @@ class Sides:
     def budget(self, side: str, seconds: float) -> int:
         if side not in self.best:
             return WARM_UP_TOKENS[side]
-        return int(self.best[side] * seconds * self.args.headroom) + 2 * self.args.connections
+        return int(self.best[side] * seconds * self.args.headroom + 2 * self.args.connections)
 
     def round(self, side: str, seconds: float, tag: str, profile: Path | None = None) -> load.Round:
         measured = self.app_round(seconds, tag, profile) if side == "app" else self.native_round(seconds)
@@ -200,17 +200,12 @@ class Sides:
                 "issuing a round's passes took too long for them to last it: lower BENCH_SECONDS"
             )
         with py_spy(self.app.pid, profile):
-            return load.run(
+            return self.drive(
                 self.app_base + "/v1/verifications",
-                self.tokens_file,
-                seconds=seconds,
-                connections=self.args.connections,
-                threads=self.args.threads,
-                expect=201,
-                scenario=SCENARIO,
+                self.app.pid,
+                seconds,
                 idempotency_prefix=tag,
                 authorization=f"Bearer {self.api_key}",
-                server_pid=self.app.pid,
             )
 
     def native_round(self, seconds: float) -> load.Round:
@@ -220,15 +215,20 @@ class Sides:
             self.tokens_file,
             [tokens.sign(self.native_key, random.choice(self.subject_ids), now) for _ in range(count)],
         )
+        return self.drive(self.native_base + "/v1/scans", self.native.pid, seconds)
+
+    def drive(self, url: str, pid: int, seconds: float, **headers: str) -> load.Round:
+        """wrk on ``url`` with the tokens just written, every answer expected to be 201."""
         return load.run(
-            self.native_base + "/v1/scans",
+            url,
             self.tokens_file,
             seconds=seconds,
             connections=self.args.connections,
             threads=self.args.threads,
             expect=201,
             scenario=SCENARIO,
-            server_pid=self.native.pid,
+            server_pid=pid,
+            **headers,
         )
 
     def time_issuance(self, count: int) -> None:
