@@ -19,6 +19,8 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -175,9 +177,11 @@ class Residents:
         for access in asyncio.run(run()):
             self.ready_at[access] = 0.0
 
-    def bearers(self, count: int) -> list[str]:
+    @contextmanager
+    def bearers(self, count: int) -> Iterator[list[str]]:
         """``count`` access tokens to ask a pass with, each resident's at most PASSES_PER_MINUTE times and
-        only once its last window is over; residents are signed in as more are needed."""
+        only once its last window is over (signing in more residents as needed). Their next window opens
+        a minute after the block ends, when their last pass has been asked for."""
         now = time.monotonic()
         ready = [access for access, at in self.ready_at.items() if at <= now]
         short = -(-count // PASSES_PER_MINUTE) - len(ready)
@@ -186,12 +190,15 @@ class Residents:
             now = time.monotonic()
             ready = [access for access, at in self.ready_at.items() if at <= now]
         out: list[str] = []
-        for access in ready:
-            if len(out) >= count:
-                break
+        taken = ready[: -(-count // PASSES_PER_MINUTE)]
+        for access in taken:
             out += [access] * min(PASSES_PER_MINUTE, count - len(out))
-            self.ready_at[access] = now + WINDOW_SECONDS
-        return out
+            self.ready_at[access] = float("inf")
+        try:
+            yield out
+        finally:
+            for access in taken:
+                self.ready_at[access] = time.monotonic() + WINDOW_SECONDS
 
 
 async def _issue_on(connection: Connection, bearers: list[str], latencies: list[float] | None) -> list[str]:

@@ -192,9 +192,9 @@ class Sides:
         return measured
 
     def app_round(self, seconds: float, tag: str, profile: Path | None) -> load.Round:
-        bearers = self.residents.bearers(self.budget("app", seconds))
-        asked = time.monotonic()
-        load.write_tokens(self.tokens_file, issue_passes(self.app_base, bearers))
+        with self.residents.bearers(self.budget("app", seconds)) as bearers:
+            asked = time.monotonic()
+            load.write_tokens(self.tokens_file, issue_passes(self.app_base, bearers))
         if time.monotonic() - asked + seconds > tokens.TTL_SECONDS - 10:
             raise SystemExit(
                 "issuing a round's passes took too long for them to last it: lower BENCH_SECONDS"
@@ -232,10 +232,10 @@ class Sides:
         )
 
     def time_issuance(self, count: int) -> None:
-        bearers = self.residents.bearers(count)
-        before = load.cpu_seconds(self.app.pid) or 0.0
-        self.issuance_ms.extend(time_issuance(self.app_base, bearers))
-        self.issuance_cpu += (load.cpu_seconds(self.app.pid) or 0.0) - before
+        with self.residents.bearers(count) as bearers:
+            before = load.cpu_seconds(self.app.pid) or 0.0
+            self.issuance_ms.extend(time_issuance(self.app_base, bearers))
+            self.issuance_cpu += (load.cpu_seconds(self.app.pid) or 0.0) - before
 
 
 def measure(sides: Sides) -> dict[str, list[load.Round]]:
