@@ -14,12 +14,15 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.cases import service as cases
-from app.cases.service import C, CaseKind
+from app.cases.models import CaseBase
+from app.cases.service import C, CaseKind, Decided
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CurrentUser, OperatorDep
 from app.enterprises import service as enterprises_service
+from app.evidence.models import EvidenceFile
+from app.evidence.router import evidence_refs
 from app.records import service as records_service
 
 Out = TypeVar("Out", bound=BaseModel)
@@ -39,6 +42,32 @@ def record_status(session: Session, record_id: str) -> str | None:
         return str(records_service.get_record(session, record_id).status)
     except NotFound:
         return None
+
+
+def case_out(
+    out: type[Out], session: Session, row: CaseBase, files: dict[str, list[EvidenceFile]], **computed: Any
+) -> Out:
+    """A case as the API shows it: the row's fields that the response names, its record's status now,
+    its evidence, and what the kind computes (``overdue``…)."""
+    fields = {name: getattr(row, name) for name in out.model_fields if hasattr(row, name)}
+    return out.model_validate(
+        {
+            **fields,
+            "record_status": record_status(session, row.record_id),
+            "evidence": evidence_refs(files[row.id]),
+            **computed,
+        }
+    )
+
+
+def scores(outcome: Decided[Any]) -> dict[str, Any]:
+    """The subject's score and level before and after a decision, rescored in the same request."""
+    return {
+        "score_before": outcome.score_before,
+        "level_before": outcome.level_before,
+        "score_after": outcome.score_after,
+        "level_after": outcome.level_after,
+    }
 
 
 def add_review_routes(

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.cases import deadlines
 from app.cases import service as cases
-from app.cases.router import QueueFilter, add_review_routes, record_status
+from app.cases.router import QueueFilter, add_review_routes, case_out, scores
 from app.core.clock import business_date, utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -16,7 +16,7 @@ from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDe
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
-from app.evidence.router import evidence_refs, file_response
+from app.evidence.router import file_response
 from app.objections import service
 from app.objections.models import Objection, ObjectionStatus
 from app.objections.schemas import (
@@ -38,25 +38,23 @@ def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut
     files = cases.evidence_of(session, rows)
     now = utcnow()
     return [
-        ObjectionOut(
-            id=row.id,
-            subject_id=row.subject_id,
-            record_id=row.record_id,
-            record_status=record_status(session, row.record_id),
-            status=row.status,
-            reason=row.reason,
-            evidence=evidence_refs(files[row.id]),
-            filed_at=row.filed_at,
-            answer_due_at=row.answer_due_at,
+        case_out(
+            ObjectionOut,
+            session,
+            row,
+            files,
             overdue=row.status == ObjectionStatus.open and deadlines.answer_overdue(row.answer_due_at, now),
-            escalations=row.escalations,
-            answered_at=row.answered_at,
-            answer=row.answer,
-            resolution=row.resolution,
-            corrected_fields=list(row.corrected_fields),
         )
         for row in rows
     ]
+
+
+def _source_record_id(session: Session, row: Objection) -> str | None:
+    """The department's own id for the disputed record, or None once retention deleted it."""
+    try:
+        return records_service.get_record(session, row.record_id).source_record_id
+    except NotFound:
+        return None
 
 
 def queue_filter(
@@ -108,13 +106,7 @@ def answer_objection(
         changes=body.corrections.model_dump(exclude_unset=True) if body.corrections else None,
         today=business_date(),
     )
-    return AnswerOut(
-        objection=objections_out(session, [outcome.case])[0],
-        score_before=outcome.score_before,
-        level_before=outcome.level_before,
-        score_after=outcome.score_after,
-        level_after=outcome.level_after,
-    )
+    return AnswerOut(objection=objections_out(session, [outcome.case])[0], **scores(outcome))
 
 
 @router.get("/v1/partner/objections")
@@ -125,27 +117,10 @@ def source_objections(
     listed is recorded in its subject's access log."""
     rows, has_more = service.list_for_source(session, partner, page, status=status)
     files = cases.evidence_of(session, rows)
-    data = []
-    for row in rows:
-        try:
-            source_record_id: str | None = records_service.get_record(session, row.record_id).source_record_id
-        except NotFound:
-            source_record_id = None
-        data.append(
-            SourceObjectionOut(
-                id=row.id,
-                record_id=row.record_id,
-                source_record_id=source_record_id,
-                status=row.status,
-                reason=row.reason,
-                evidence=evidence_refs(files[row.id]),
-                filed_at=row.filed_at,
-                answer_due_at=row.answer_due_at,
-                answered_at=row.answered_at,
-                resolution=row.resolution,
-                corrected_fields=list(row.corrected_fields),
-            )
-        )
+    data = [
+        case_out(SourceObjectionOut, session, row, files, source_record_id=_source_record_id(session, row))
+        for row in rows
+    ]
     return Page(data=data, has_more=has_more)
 
 

@@ -7,12 +7,11 @@ from sqlmodel import Session
 
 from app.cases import deadlines
 from app.cases import service as cases
-from app.cases.router import QueueFilter, add_review_routes, record_status
+from app.cases.router import QueueFilter, add_review_routes, case_out, scores
 from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
 from app.deps import CurrentUser, OperatorDep, SettingsDep
-from app.evidence.router import evidence_refs
 from app.repairs import commitment as commitments
 from app.repairs import service
 from app.repairs.models import RepairApplication, RepairStatus
@@ -25,27 +24,16 @@ def repairs_out(session: Session, rows: list[RepairApplication]) -> list[RepairO
     files = cases.evidence_of(session, rows)
     today = business_date()
     return [
-        RepairOut(
-            id=row.id,
-            subject_id=row.subject_id,
-            record_id=row.record_id,
-            record_status=record_status(session, row.record_id),
-            status=row.status,
-            correction_statement=row.correction_statement,
-            evidence=evidence_refs(files[row.id]),
-            commitment_version=row.commitment_version,
-            commitment_sha256=row.commitment_sha256,
-            commitment_signed_name=row.commitment_signed_name,
-            commitment_signed_at=row.commitment_signed_at,
-            received_at=row.received_at,
-            decision_due_on=row.decision_due_on,
+        case_out(
+            RepairOut,
+            session,
+            row,
+            files,
             overdue=row.status == RepairStatus.pending
             and deadlines.decision_overdue(row.decision_due_on, today),
-            decided_at=row.decided_at,
             decided_within_deadline=(
                 None if row.decided_at is None else business_date(row.decided_at) <= row.decision_due_on
             ),
-            decision_reasons=row.decision_reasons,
         )
         for row in rows
     ]
@@ -99,10 +87,4 @@ def decide_repair(
     outcome = service.decide(
         session, op, repair_id, decision=body.decision, reasons=body.reasons, today=business_date()
     )
-    return RepairDecisionOut(
-        application=repairs_out(session, [outcome.case])[0],
-        score_before=outcome.score_before,
-        level_before=outcome.level_before,
-        score_after=outcome.score_after,
-        level_after=outcome.level_after,
-    )
+    return RepairDecisionOut(application=repairs_out(session, [outcome.case])[0], **scores(outcome))
