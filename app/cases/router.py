@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.cases import service as cases
-from app.cases.models import CaseBase
 from app.cases.service import C, CaseKind, Decided
+from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.pagination import Page, PageParamsDep
@@ -45,19 +45,36 @@ def record_status(session: Session, record_id: str) -> str | None:
 
 
 def case_out(
-    out: type[Out], session: Session, row: CaseBase, files: dict[str, list[EvidenceFile]], **computed: Any
+    kind: CaseKind[C],
+    out: type[Out],
+    session: Session,
+    row: C,
+    files: dict[str, list[EvidenceFile]],
+    **computed: Any,
 ) -> Out:
     """A case as the API shows it: the row's fields that the response names, its record's status now,
-    its evidence, and what the kind computes (``overdue``…)."""
+    its evidence, whether it is late, and what the kind computes besides."""
     fields = {name: getattr(row, name) for name in out.model_fields if hasattr(row, name)}
     return out.model_validate(
         {
             **fields,
             "record_status": record_status(session, row.record_id),
             "evidence": evidence_refs(files[row.id]),
+            "overdue": kind.is_overdue(row, utcnow()),
             **computed,
         }
     )
+
+
+def cases_out(
+    kind: CaseKind[C],
+    out: type[Out],
+    session: Session,
+    rows: list[C],
+    computed: Callable[[C], dict[str, Any]] = lambda row: {},
+) -> list[Out]:
+    files = cases.evidence_of(session, rows)
+    return [case_out(kind, out, session, row, files, **computed(row)) for row in rows]
 
 
 def scores(outcome: Decided[Any]) -> dict[str, Any]:

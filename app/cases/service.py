@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
@@ -50,7 +50,10 @@ class CaseKind(Generic[C]):
     legal_basis: str
     queue_purpose: str  # why an operator lists the queue
     read_purpose: str  # why an operator reads one case
-    late: Callable[[datetime], Any]  # the SQL condition "past its deadline at this instant"
+    due_field: str  # the column holding the deadline: answer_due_at | decision_due_on
+    # The kind's deadline rule, (due, now) -> late. Applied to the column it gives the queue's SQL filter,
+    # so the flag on a case and the ``overdue`` queue always agree.
+    overdue_rule: Callable[[Any, datetime], Any]
 
     @property
     def id_param(self) -> str:
@@ -59,6 +62,15 @@ class CaseKind(Generic[C]):
     @property
     def id_column(self) -> InstrumentedAttribute[str]:
         return cast(InstrumentedAttribute[str], self.model.id)
+
+    def is_overdue(self, case: C, now: datetime) -> bool:
+        return case.status == self.open_status and bool(self.overdue_rule(getattr(case, self.due_field), now))
+
+    def overdue_clause(self, now: datetime) -> Any:
+        return and_(
+            col(self.model.status) == self.open_status,
+            self.overdue_rule(getattr(self.model, self.due_field), now),
+        )
 
 
 @dataclass
@@ -252,7 +264,7 @@ def list_for_review(
     if status is not None:
         statement = statement.where(kind.model.status == status)
     if overdue:
-        statement = statement.where(kind.model.status == kind.open_status, kind.late(utcnow()))
+        statement = statement.where(kind.overdue_clause(utcnow()))
     rows, has_more = fetch_page(session, statement, kind.id_column, params)
     audit_service.record(
         session,

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.cases import deadlines
 from app.cases import service as cases
-from app.cases.router import QueueFilter, add_review_routes, case_out, scores
-from app.core.clock import business_date, utcnow
+from app.cases.router import QueueFilter, add_review_routes, case_out, cases_out, scores
+from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
@@ -18,7 +17,7 @@ from app.core.principal import Principal
 from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
 from app.evidence.router import file_response
 from app.objections import service
-from app.objections.models import Objection, ObjectionStatus
+from app.objections.models import Objection
 from app.objections.schemas import (
     AnswerIn,
     AnswerOut,
@@ -35,18 +34,7 @@ StatusFilter = Annotated[Literal["open", "upheld", "rejected"] | None, Query()]
 
 
 def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut]:
-    files = cases.evidence_of(session, rows)
-    now = utcnow()
-    return [
-        case_out(
-            ObjectionOut,
-            session,
-            row,
-            files,
-            overdue=row.status == ObjectionStatus.open and deadlines.answer_overdue(row.answer_due_at, now),
-        )
-        for row in rows
-    ]
+    return cases_out(service.KIND, ObjectionOut, session, rows)
 
 
 def _source_record_id(session: Session, row: Objection) -> str | None:
@@ -118,7 +106,14 @@ def source_objections(
     rows, has_more = service.list_for_source(session, partner, page, status=status)
     files = cases.evidence_of(session, rows)
     data = [
-        case_out(SourceObjectionOut, session, row, files, source_record_id=_source_record_id(session, row))
+        case_out(
+            service.KIND,
+            SourceObjectionOut,
+            session,
+            row,
+            files,
+            source_record_id=_source_record_id(session, row),
+        )
         for row in rows
     ]
     return Page(data=data, has_more=has_more)

@@ -51,8 +51,8 @@ KIND = CaseKind(
     legal_basis=LEGAL_BASIS,
     queue_purpose="review of objections",
     read_purpose="review of an objection",
-    # the deadline rule applied to the column: the queue's SQL filter
-    late=lambda now: deadlines.answer_overdue(Objection.answer_due_at, now),
+    due_field="answer_due_at",
+    overdue_rule=deadlines.answer_overdue,
 )
 Answered = Decided[Objection]
 

@@ -6,37 +6,31 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from app.cases import deadlines
-from app.cases import service as cases
-from app.cases.router import QueueFilter, add_review_routes, case_out, scores
+from app.cases.router import QueueFilter, add_review_routes, cases_out, scores
 from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
 from app.deps import CurrentUser, OperatorDep, SettingsDep
 from app.repairs import commitment as commitments
 from app.repairs import service
-from app.repairs.models import RepairApplication, RepairStatus
+from app.repairs.models import RepairApplication
 from app.repairs.schemas import CommitmentOut, RepairDecisionIn, RepairDecisionOut, RepairIn, RepairOut
 
 router = APIRouter(route_class=AppRoute, tags=["credit repair"])
 
 
 def repairs_out(session: Session, rows: list[RepairApplication]) -> list[RepairOut]:
-    files = cases.evidence_of(session, rows)
-    today = business_date()
-    return [
-        case_out(
-            RepairOut,
-            session,
-            row,
-            files,
-            overdue=row.status == RepairStatus.pending
-            and deadlines.decision_overdue(row.decision_due_on, today),
-            decided_within_deadline=(
-                None if row.decided_at is None else business_date(row.decided_at) <= row.decision_due_on
-            ),
+    return cases_out(service.KIND, RepairOut, session, rows, _decided_within_deadline)
+
+
+def _decided_within_deadline(row: RepairApplication) -> dict[str, bool | None]:
+    if row.decided_at is None:
+        return {"decided_within_deadline": None}
+    return {
+        "decided_within_deadline": not deadlines.decision_overdue(
+            row.decision_due_on, business_date(row.decided_at)
         )
-        for row in rows
-    ]
+    }
 
 
 def queue_filter(

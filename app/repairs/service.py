@@ -41,8 +41,8 @@ KIND = CaseKind(
     legal_basis=LEGAL_BASIS,
     queue_purpose="review of credit repair applications",
     read_purpose="review of a credit repair application",
-    # the deadline rule applied to the column: the queue's SQL filter
-    late=lambda now: deadlines.decision_overdue(RepairApplication.decision_due_on, business_date(now)),
+    due_field="decision_due_on",
+    overdue_rule=lambda due_on, now: deadlines.decision_overdue(due_on, business_date(now)),
 )
 
 
