@@ -43,7 +43,6 @@ class CaseKind(Generic[C]):
     model: type[C]
     name: str  # objection | repair: audit actions, error codes, the evidence purpose, ``{name}_id``
     label: str  # what a reader calls one: "objection", "repair application"
-    short_label: str  # the same in a sentence about the case itself: "objection", "application"
     open_status: str  # open | pending
     closed_verb: str  # answered | decided
     opened_elsewhere: str  # the start of the "filed at the same moment" refusal
@@ -152,7 +151,8 @@ def get_open(session: Session, kind: CaseKind[C], case_id: str) -> C:
     case = get(session, kind, case_id)
     if case.status != kind.open_status:
         raise Conflict(
-            f"This {kind.short_label} was already {kind.closed_verb} ({case.status}).",
+            # "This objection…", "This application…": the label's last word
+            f"This {kind.label.split()[-1]} was already {kind.closed_verb} ({case.status}).",
             code=f"{kind.name}_already_{kind.closed_verb}",
             param=kind.id_param,
         )

@@ -44,7 +44,6 @@ KIND = CaseKind(
     model=Objection,
     name="objection",
     label="objection",
-    short_label="objection",
     open_status=ObjectionStatus.open,
     closed_verb="answered",
     opened_elsewhere="An objection to this record",

@@ -34,7 +34,6 @@ KIND = CaseKind(
     model=RepairApplication,
     name="repair",
     label="repair application",
-    short_label="application",
     open_status=RepairStatus.pending,
     closed_verb="decided",
     opened_elsewhere="A repair application for this record",
