@@ -24,13 +24,11 @@ def repairs_out(session: Session, rows: list[RepairApplication]) -> list[RepairO
 
 
 def _decided_within_deadline(row: RepairApplication) -> dict[str, bool | None]:
+    """Decided before the deadline rule made it late; None while it waits."""
     if row.decided_at is None:
         return {"decided_within_deadline": None}
-    return {
-        "decided_within_deadline": not deadlines.decision_overdue(
-            row.decision_due_on, business_date(row.decided_at)
-        )
-    }
+    late = deadlines.decision_overdue(row.decision_due_on, business_date(row.decided_at))
+    return {"decided_within_deadline": not late}
 
 
 def queue_filter(

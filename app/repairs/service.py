@@ -181,9 +181,10 @@ def decide(
         status = RepairStatus.rejected
     application.status = status
     application.decision_reasons = (reasons or "").strip() or None
+    late = deadlines.decision_overdue(application.decision_due_on, business_date())
     return cases.close(
         session, KIND, actor, application, record, before, purpose=f"credit repair decision ({status})",
-        details={"decision": str(status), "within_deadline": business_date() <= application.decision_due_on},
+        details={"decision": str(status), "within_deadline": not late},
     )  # fmt: skip
 
 
