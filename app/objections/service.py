@@ -5,9 +5,11 @@ department and the operators are told, and an operator answers in writing within
   in the same transaction;
 - rejected: the record counts as before, and the answer gives the reasons.
 
-How a disputed record counts meanwhile is the scoring model's ``disputed_record_weight``. Nothing here is
-written to the audit log beyond ids and codes: the reason and the answer are the subject's and the
-reviewer's words, kept in this table only.
+The review steps (queue, deadline, audit entries, evidence) are the shared ones of ``app.cases``; this
+module keeps what is an objection's own: the record disputed at once, the source department told, and
+what an answer does to the record. How a disputed record counts meanwhile is the scoring model's
+``disputed_record_weight``. Nothing here is written to the audit log beyond ids and codes: the reason and
+the answer are the subject's and the reviewer's words, kept in this table only.
 """
 
 from __future__ import annotations
@@ -201,16 +203,9 @@ def answer(
     objection.answer = answer_text.strip()
     objection.resolution = resolution
     objection.corrected_fields = fields
-    outcome = cases.close(
-        session, KIND, actor, objection, record, before, purpose=purpose,
-        details={"decision": decision, "resolution": resolution, "fields": fields},
-    )  # fmt: skip
-    _events(
-        session,
-        objection,
-        "objection.answered",
-        {"decision": decision, "resolution": resolution, "fields": fields},
-    )
+    said = {"decision": decision, "resolution": resolution, "fields": fields}
+    outcome = cases.close(session, KIND, actor, objection, record, before, purpose=purpose, details=said)
+    _events(session, objection, "objection.answered", said)
     return outcome
 
 

@@ -4,7 +4,8 @@ proof of correction and a signed credit commitment; a reviewer decides within 3 
 Approval ends the record's publicity and scoring (status ``repaired``) and rescores the subject in the same
 transaction. A record that reaches its maximum publicity leaves by itself (``xinyi records expire``, the
 worker's ``records.expire`` job); a pending application on it then lapses. Repair is free: nothing in this
-flow asks for, records or mentions a fee.
+flow asks for, records or mentions a fee. The review steps are the shared ones of ``app.cases``; this
+module keeps a repair's own: who may apply when, the signed commitment, and what approval does.
 """
 
 from __future__ import annotations
