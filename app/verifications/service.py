@@ -182,6 +182,8 @@ def verify(
     scenario_id: str,
     now: datetime | None = None,
 ) -> Verification:
+    """The five steps of the module's docstring, in the caller's transaction. A refusal after the
+    handle's claim gives the claim back (the pass may be scanned again), except a replay."""
     now = now or utcnow()
     claims = tokens.read(keyring, session, token, now)
     scenario = scenario_for(catalog, partner, scenario_id)
