@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -16,7 +15,7 @@ from app.accounts.router import router as accounts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import clock, edge, hot_path, metrics, openapi
+from app.core import clock, edge, metrics, openapi
 from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -33,7 +32,6 @@ from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
 from app.monitoring import router as monitoring_router
 from app.objections.router import router as objections_router
-from app.partners.keycache import KeyCache
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
 from app.payments.router import router as payments_router
@@ -106,7 +104,7 @@ def create_app(
         configure_logging(settings)
         clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         audit_service.configure(settings)  # the audit chain's HMAC keys
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pooler=settings.database_pooler)
         metrics.instrument_engine(engine)
         app.state.settings = settings
         app.state.engine = engine
@@ -118,8 +116,6 @@ def create_app(
         app.state.keyring = Keyring(app.state.crypto.cipher)
         app.state.keyring.warm(engine)
         app.state.sms_sender = sms_sender or make_sender(settings)  # production: a provider, or no start
-        setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
-        app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
         app.state.streams = streams = Streams(
             settings.sse_max_streams_per_user, settings.sse_max_streams_per_process, settings.sse_idle_seconds
         )

@@ -4,7 +4,7 @@ A partner (with a key that may verify) issues a device: a one-time enrolment cod
 within :data:`ENROLMENT_TTL`. The device exchanges it for an API key of its own whose scopes are only
 ``verifications:write`` (and ``rentals:counter``, open and return, when the issuing key could rent): every
 other endpoint refuses it for want of a scope, and a device's key cannot issue or revoke devices. Revoking
-the device revokes its key, which every process notices with the next call (the auth epoch).
+the device revokes its key, refused from the next call on (keys are read on every call).
 """
 
 from __future__ import annotations
