@@ -53,7 +53,7 @@ class Backoff:
         self.initial, self.cap, self.rng = initial, cap, rng
 
     def __call__(self, state: RetryCallState) -> float:
-        ceiling = min(self.cap, self.initial * 2 ** (state.attempt_number - 1))
+        ceiling = min(self.cap, self.initial * 2.0 ** (state.attempt_number - 1))
         wait = ceiling * (0.5 + self.rng() / 2)
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, APIError) and exc.retry_after is not None:
