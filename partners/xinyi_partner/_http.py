@@ -7,7 +7,8 @@ default), or in tests ``fastapi.testclient.TestClient(app)`` / ``httpx.Client(tr
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import httpx
@@ -99,10 +100,8 @@ class Http(_Endpoint):
     ) -> HttpResponse:
         """One attempt. Raises :class:`APIConnectionError` or an :class:`APIError` subclass for ≥ 400."""
         url, content, all_headers = self.prepare(path, body, headers)
-        try:
+        with connection_errors(method, path):
             response: HttpResponse = self._client.request(method, url, content=content, headers=all_headers)
-        except TRANSPORT_ERRORS as exc:
-            raise APIConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         return checked(response)
 
     def close(self) -> None:
@@ -131,10 +130,8 @@ class AsyncHttp(_Endpoint):
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
         url, content, all_headers = self.prepare(path, body, headers)
-        try:
+        with connection_errors(method, path):
             response = await self._client.request(method, url, content=content, headers=all_headers)
-        except TRANSPORT_ERRORS as exc:
-            raise APIConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         return checked(response)
 
     async def aclose(self) -> None:
@@ -148,6 +145,15 @@ def default_async_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
+
+
+@contextmanager
+def connection_errors(method: str, path: str) -> Iterator[None]:
+    """A network failure of the client in use becomes :class:`APIConnectionError`."""
+    try:
+        yield
+    except TRANSPORT_ERRORS as exc:
+        raise APIConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
 
 
 def checked(response: HttpResponse) -> HttpResponse:

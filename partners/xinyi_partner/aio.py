@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying
 
 from xinyi_partner._http import DEFAULT_TIMEOUT, AsyncHttp, HttpResponse
 from xinyi_partner.calls import AsyncPager, Call, ListCall
-from xinyi_partner.online import Backoff, auth_headers, check_client_options, is_retryable
+from xinyi_partner.online import RetryPolicy
 from xinyi_partner.resources import PartnerAPI, data_providers
 
 T = TypeVar("T")
@@ -42,16 +42,10 @@ class AsyncPartnerClient(PartnerAPI):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        check_client_options(api_key, max_attempts)
+        self._policy = RetryPolicy(api_key, max_attempts, backoff_initial, backoff_max, rng)
         self._http = AsyncHttp(base_url, http=http, timeout=timeout)
-        self._api_key = api_key
-        self.max_attempts = max_attempts
-        self._backoff = Backoff(backoff_initial, backoff_max, rng)
         self._sleep = sleep
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
+        self.base_url = self._http.base_url
 
     async def __aenter__(self) -> AsyncPartnerClient:
         return self
@@ -63,7 +57,7 @@ class AsyncPartnerClient(PartnerAPI):
         await self._http.aclose()
 
     def __repr__(self) -> str:  # never show the key
-        return f"AsyncPartnerClient({self.base_url!r}, api_key='{self._api_key[:12]}…')"
+        return self._policy.describe("AsyncPartnerClient", self.base_url)
 
     async def run(self, call: Call[T]) -> T:
         response = await self.request(
@@ -97,15 +91,8 @@ class AsyncPartnerClient(PartnerAPI):
         retry: bool = True,
     ) -> HttpResponse:
         """As :meth:`PartnerClient.request`, awaited."""
-        headers = auth_headers(self._api_key, method, idempotency_key)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts if retry else 1),
-            wait=self._backoff,
-            retry=retry_if_exception(is_retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        async for attempt in retrying:
+        headers = self._policy.headers(method, idempotency_key)
+        async for attempt in AsyncRetrying(sleep=self._sleep, **self._policy.retrying(retry)):
             with attempt:
                 return await self._http.send(method, path, body=json, headers=headers)
         raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises or returns

@@ -61,21 +61,45 @@ class Backoff:
         return min(wait, self.cap)
 
 
-def check_client_options(api_key: str, max_attempts: int) -> None:
-    if not api_key or not api_key.startswith("xyk_"):
-        raise ValueError("api_key must be a partner API key (xyk_…)")
-    if max_attempts < 1:
-        raise ValueError("max_attempts must be at least 1")
+class RetryPolicy:
+    """What both clients share: the key (checked here, never shown), the retry rule and its backoff."""
 
+    def __init__(
+        self,
+        api_key: str,
+        max_attempts: int,
+        backoff_initial: float,
+        backoff_max: float,
+        rng: Callable[[], float],
+    ) -> None:
+        if not api_key or not api_key.startswith("xyk_"):
+            raise ValueError("api_key must be a partner API key (xyk_…)")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.api_key = api_key
+        self.max_attempts = max_attempts
+        self.backoff = Backoff(backoff_initial, backoff_max, rng)
 
-def auth_headers(api_key: str, method: str, idempotency_key: str | None) -> dict[str, str]:
-    """The key, and an ``Idempotency-Key`` on every POST (a fresh one unless given)."""
-    headers = {"Authorization": f"Bearer {api_key}"}
-    if method.upper() == "POST":
-        headers["Idempotency-Key"] = idempotency_key or new_idempotency_key()
-    elif idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
-    return headers
+    def headers(self, method: str, idempotency_key: str | None) -> dict[str, str]:
+        """The key, and an ``Idempotency-Key`` on every POST (a fresh one unless given)."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if method.upper() == "POST":
+            headers["Idempotency-Key"] = idempotency_key or new_idempotency_key()
+        elif idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        return headers
+
+    def retrying(self, retry: bool) -> dict[str, Any]:
+        """Keyword arguments of tenacity's ``Retrying`` / ``AsyncRetrying`` (``sleep`` aside)."""
+        return {
+            "stop": stop_after_attempt(self.max_attempts if retry else 1),
+            "wait": self.backoff,
+            "retry": retry_if_exception(is_retryable),
+            "reraise": True,
+        }
+
+    def describe(self, client: str, base_url: str) -> str:
+        return f"{client}({base_url!r}, api_key='{self.api_key[:12]}…')"
 
 
 class PartnerClient(PartnerAPI):
@@ -100,16 +124,10 @@ class PartnerClient(PartnerAPI):
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        check_client_options(api_key, max_attempts)
+        self._policy = RetryPolicy(api_key, max_attempts, backoff_initial, backoff_max, rng)
         self._http = Http(base_url, http=http, timeout=timeout)
-        self._api_key = api_key
-        self.max_attempts = max_attempts
-        self._backoff = Backoff(backoff_initial, backoff_max, rng)
         self._sleep = sleep
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
+        self.base_url = self._http.base_url
 
     def __enter__(self) -> PartnerClient:
         return self
@@ -121,7 +139,7 @@ class PartnerClient(PartnerAPI):
         self._http.close()
 
     def __repr__(self) -> str:  # never show the key
-        return f"PartnerClient({self.base_url!r}, api_key='{self._api_key[:12]}…')"
+        return self._policy.describe("PartnerClient", self.base_url)
 
     def run(self, call: Call[T]) -> T:
         """Send one described request (with retries) and read its answer."""
@@ -158,15 +176,8 @@ class PartnerClient(PartnerAPI):
     ) -> HttpResponse:
         """One authenticated call with retries. A POST without ``idempotency_key`` gets a fresh one, reused
         for each retry. Raises :class:`APIError` / :class:`APIConnectionError`."""
-        headers = auth_headers(self._api_key, method, idempotency_key)
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts if retry else 1),
-            wait=self._backoff,
-            retry=retry_if_exception(is_retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        for attempt in retrying:
+        headers = self._policy.headers(method, idempotency_key)
+        for attempt in Retrying(sleep=self._sleep, **self._policy.retrying(retry)):
             with attempt:
                 return self._http.send(method, path, body=json, headers=headers)
         raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises or returns

@@ -66,34 +66,21 @@ class FileUpload:
     file_name: str
     batches: list[RecordBatch] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
 
     def add(self, batch: FileBatch, result: RecordBatch) -> None:
         self.batches.append(result)
         offset = batch.first_row - 1
         self.errors.extend(error.model_copy(update={"row": error.row + offset}) for error in result.errors)
-
-    def _total(self, name: str) -> int:
-        return sum(int(getattr(batch, name)) for batch in self.batches)
-
-    @property
-    def received(self) -> int:
-        return self._total("received")
-
-    @property
-    def created(self) -> int:
-        return self._total("created")
-
-    @property
-    def updated(self) -> int:
-        return self._total("updated")
-
-    @property
-    def unchanged(self) -> int:
-        return self._total("unchanged")
-
-    @property
-    def rejected(self) -> int:
-        return self._total("rejected")
+        self.received += result.received
+        self.created += result.created
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.rejected += result.rejected
 
 
 def file_batches(
