@@ -176,6 +176,16 @@ class AsyncPager(Generic[T]):
                 yield item
 
 
+def bind(build: Callable[..., Any], send: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The method a client sees: describe the request with ``build``, hand it to ``send``."""
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return send(build(*args, **kwargs))
+
+    method.__doc__ = build.__doc__
+    return method
+
+
 class operation(Generic[P, T]):
     """A method that sends one :class:`Call`: its answer (sync client) or an awaitable of it (async)."""
 
@@ -190,15 +200,7 @@ class operation(Generic[P, T]):
     @overload
     def __get__(self, client: None, owner: Any) -> operation[P, T]: ...
     def __get__(self, client: Any, owner: Any) -> Any:
-        if client is None:
-            return self
-        build = self.build
-
-        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return client.run(build(*args, **kwargs))
-
-        method.__doc__ = build.__doc__
-        return method
+        return self if client is None else bind(self.build, client.run)
 
 
 class listing(Generic[P, T]):
@@ -215,12 +217,4 @@ class listing(Generic[P, T]):
     @overload
     def __get__(self, client: None, owner: Any) -> listing[P, T]: ...
     def __get__(self, client: Any, owner: Any) -> Any:
-        if client is None:
-            return self
-        build = self.build
-
-        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return client.pager(build(*args, **kwargs))
-
-        method.__doc__ = build.__doc__
-        return method
+        return self if client is None else bind(self.build, client.pager)
