@@ -112,10 +112,15 @@ def _database(tmp: Path, worker: str | None) -> tuple[str, str]:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{own.database}"'))
     admin.dispose()
+    # The Redis database of this worker, as tests/conftest.py counts them (its keys carry a prefix; the
+    # server's are random handles and the demo phones' limits).
     redis = os.environ["XINYI_TEST_REDIS_URL"]
+    if worker is None:
+        return own.render_as_string(hide_password=False), redis
     base, _, number = redis.rpartition("/")
-    offset = int(worker.removeprefix("gw")) if worker else 0
-    return own.render_as_string(hide_password=False), f"{base}/{(int(number or 0) + 8 + offset) % 16}"
+    return own.render_as_string(
+        hide_password=False
+    ), f"{base}/{(int(number or 0) + int(worker[2:]) + 1) % 16}"
 
 
 def environment(tmp: Path, database_url: str, redis_url: str) -> dict[str, str]:
