@@ -34,10 +34,10 @@ def verify(token: str, scenario: str, *, idempotency_key: str | None = None) -> 
     """
     key = idempotency_key or new_idempotency_key()
     body = {"token": token.strip(), "scenario": scenario}
-    return Call.post(VERIFICATIONS_PATH, lambda response: _online_result(response, key), body, key)
+    return Call.post(VERIFICATIONS_PATH, lambda response: _online_result(response, scenario, key), body, key)
 
 
-def _online_result(response: HttpResponse, idempotency_key: str) -> OnlineResult:
+def _online_result(response: HttpResponse, scenario: str, idempotency_key: str) -> OnlineResult:
     body = json_body(response)
     if not isinstance(body, dict) or body.get("decision") not in ("eligible", "not_eligible"):
         raise unexpected("The verification answer has no decision.", body, response.status_code)
@@ -47,7 +47,7 @@ def _online_result(response: HttpResponse, idempotency_key: str) -> OnlineResult
     return OnlineResult(
         id=str(body.get("id", "")),
         decision=body["decision"],
-        scenario=str(body.get("scenario", "")),
+        scenario=str(body.get("scenario", scenario)),
         reason=reason if isinstance(reason, str) else None,
         benefit=body.get("benefit"),
         subject=body.get("subject") if isinstance(body.get("subject"), str) else None,
