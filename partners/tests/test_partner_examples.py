@@ -4,7 +4,6 @@ Then the async client and webhook deliveries against the same server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import time_machine
 from live_platform import LivePlatform
+from partner_testkit import run_async
 from xinyi_partner import AsyncPartnerClient, PermissionDeniedError, WebhookMessage, WebhookVerifier
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -160,7 +160,7 @@ def test_the_async_client_reads_the_same_and_refuses_another_kinds_calls(live: L
         return products, me.kind, refused.value.code
 
     with time_machine.travel(live.now(), tick=True):
-        products, kind, code = asyncio.run(run())
+        products, kind, code = run_async(run())
 
     assert (products, kind) == (["天山农村商业银行·小微信用贷"], "bank")
     assert code == "scope_required"

@@ -4,7 +4,6 @@ record file's refused rows come back numbered as in the file."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from partner_testkit import API_KEY, problem
+from partner_testkit import API_KEY, problem, run_async
 from xinyi_partner import (
     APIError,
     AsyncPartnerClient,
@@ -137,7 +136,7 @@ def test_the_async_client_pages_the_same_way():
         async with platform.asynchronous() as client:
             return [r.id async for r in client.list_referrals(limit=2)]
 
-    assert asyncio.run(run()) == ["ref_0005", "ref_0004", "ref_0003", "ref_0002", "ref_0001"]
+    assert run_async(run()) == ["ref_0005", "ref_0004", "ref_0003", "ref_0002", "ref_0001"]
     assert [r.url.params.get("starting_after") for r in platform.requests] == [None, "ref_0004", "ref_0002"]
 
 
@@ -163,7 +162,7 @@ def test_a_withdrawn_consent_is_a_typed_refusal_sync_and_async():
             await client.get_referral_report("ref_0001")
 
     with pytest.raises(PermissionDeniedError) as async_refusal:
-        asyncio.run(run())
+        run_async(run())
     for refusal in (sync_refusal.value, async_refusal.value):
         assert (refusal.status, refusal.code, refusal.request_id) == (
             403,
@@ -185,7 +184,7 @@ def test_a_decision_retried_after_a_503_keeps_its_idempotency_key():
         async with platform.asynchronous() as client:
             return await client.decline_referral("ref_0001", reason="credit_history")
 
-    declined = asyncio.run(run())
+    declined = run_async(run())
 
     assert declined.status == "declined"
     first, second = platform.requests
