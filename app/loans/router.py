@@ -242,10 +242,7 @@ def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) 
 def update_product(
     product_id: str, body: ProductPatch, bank: ProductManager, session: SessionDep
 ) -> ProductOut:
-    changes = {
-        k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "description"
-    }
-    return product_out(session, products.update(session, bank, product_id, changes))
+    return product_out(session, products.update(session, bank, product_id, body.changes()))
 
 
 # --- banks: referrals ------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from app.scanners import service as scanners_service
 from app.scanners.router import device_out
 from app.scanners.schemas import CreateScannerDevice, IssuedScannerDevice, ScannerDeviceOut
 from app.webhooks import service as webhooks_service
-from app.webhooks.router import endpoint_out
+from app.webhooks.router import endpoint_out, with_secret
 from app.webhooks.schemas import CreateEndpoint, EndpointOut, EndpointWithSecret, RotateSecret, UpdateEndpoint
 
 router = APIRouter(route_class=AppRoute, tags=["partner members"])
@@ -127,8 +127,7 @@ def create_webhook_endpoint(
         description=body.description,
         event_types=body.event_types,
     )
-    response.headers["Cache-Control"] = _NO_STORE
-    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 @router.get("/v1/partners/{partner_id}/webhook-endpoints")
@@ -147,11 +146,9 @@ def update_webhook_endpoint(
     session: SessionDep,
     settings: SettingsDep,
 ) -> EndpointOut:
-    changes = body.model_dump(exclude_unset=True)
-    if changes.get("url") is not None:
-        changes["url"] = str(body.url)
-    changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
-    return endpoint_out(webhooks_service.update_endpoint(session, settings, member, endpoint_id, changes))
+    return endpoint_out(
+        webhooks_service.update_endpoint(session, settings, member, endpoint_id, body.changes())
+    )
 
 
 @router.delete("/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}")
@@ -174,8 +171,7 @@ def rotate_webhook_secret(
     endpoint, secret = webhooks_service.rotate_secret(
         session, crypto.cipher, member, endpoint_id, timedelta(seconds=body.grace_period_seconds)
     )
-    response.headers["Cache-Control"] = _NO_STORE
-    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 # --- loan products (banks) ------------------------------------------------------------------------------
@@ -199,7 +195,4 @@ def list_loan_products(member: ProductsReader, session: SessionDep, page: PagePa
 def update_loan_product(
     product_id: str, body: ProductPatch, member: ProductsManager, session: SessionDep
 ) -> ProductOut:
-    changes = {
-        k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "description"
-    }
-    return product_out(session, products.update(session, member, product_id, changes))
+    return product_out(session, products.update(session, member, product_id, body.changes()))

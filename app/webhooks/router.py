@@ -42,6 +42,12 @@ def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
     )
 
 
+def with_secret(endpoint: WebhookEndpoint, secret: str, response: Response) -> EndpointWithSecret:
+    """The endpoint and its new secret, shown this once: never kept by a cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+
+
 def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bool = False) -> DeliveryOut:
     out = DeliveryOut(
         id=delivery.id,
@@ -90,8 +96,7 @@ def create_endpoint(
         description=body.description,
         event_types=body.event_types,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 @router.get("/v1/partner/webhook-endpoints")
@@ -113,11 +118,7 @@ def update_endpoint(
     session: SessionDep,
     settings: SettingsDep,
 ) -> EndpointOut:
-    changes = body.model_dump(exclude_unset=True)
-    if "url" in changes and changes["url"] is not None:
-        changes["url"] = str(body.url)
-    changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
-    return endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, changes))
+    return endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, body.changes()))
 
 
 @router.delete("/v1/partner/webhook-endpoints/{endpoint_id}")
@@ -142,8 +143,7 @@ def rotate_secret(
     endpoint, secret = service.rotate_secret(
         session, crypto.cipher, partner, endpoint_id, timedelta(seconds=body.grace_period_seconds)
     )
-    response.headers["Cache-Control"] = "no-store"
-    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 @router.get("/v1/partner/webhook-deliveries")
