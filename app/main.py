@@ -92,9 +92,8 @@ def tune_gc() -> None:
     (modules, models, the scenario catalog, compiled statements) live as long as the process: frozen out
     of the collector's generations, they are no longer traversed by every full collection. A request
     makes thousands of short-lived objects, most freed by reference counting; a higher first threshold
-    makes collections rarer. On ``make bench-verify`` this cut the server's user CPU per verification
-    by about a fifth (1.55 -> 1.20 ms; the reference endpoint 0.92 -> 0.68 ms). Not in tests, which
-    start many apps in one process."""
+    makes collections rarer: about a fifth less user CPU per verification under load (measured in
+    docs/benchmarks.md, round 4). Not in tests, which start many apps in one process."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
