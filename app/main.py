@@ -30,6 +30,8 @@ from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
+from app.members.managed import router as members_managed_router
+from app.members.router import router as members_router
 from app.monitoring import router as monitoring_router
 from app.objections.router import router as objections_router
 from app.partners.router import router as partners_router
@@ -71,6 +73,10 @@ OPENAPI_TAGS = [
     {"name": "evidence", "description": "Rights: files attached to objections and repairs."},
     {"name": "audit", "description": "Rights: who read a subject's data; the hash-chained audit log."},
     {"name": "partners", "description": "Partner organisations, members, devices and API keys."},
+    {
+        "name": "partner members",
+        "description": "People who act for a partner: invitations, roles, what they manage.",
+    },
     {"name": "scanner devices", "description": "Counter scanners a partner's member enrols and revokes."},
     {"name": "webhooks", "description": "Outbound webhooks to partners: endpoints and deliveries."},
     {"name": "records", "description": "Ingestion of public credit records and red/black lists."},
@@ -179,6 +185,8 @@ def create_app(
         rentals_router,
         scanners_router,
         scenario_stats_router,
+        members_router,
+        members_managed_router,
     ):
         app.include_router(router)
     pages.mount(app)  # /scan, /app, /stats and their static files

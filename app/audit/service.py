@@ -220,7 +220,7 @@ def record(
         "id": new_id("aud"),
         "chain": chain_for(subject_id),
         "actor_type": actor.actor_type,
-        "actor_id": actor.id,
+        "actor_id": actor.actor_id,
         "subject_id": subject_id,
         "action": action,
         "purpose": purpose,

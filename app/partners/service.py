@@ -253,7 +253,7 @@ def create_api_key(
         prefix=prefix,
         secret_hash=sha256_hex(secret),
         scopes=granted,
-        created_by=actor.id,
+        created_by=actor.actor_id,
     )
     session.add(api_key)
     session.flush()
