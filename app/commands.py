@@ -19,7 +19,7 @@ from app.loans.cli import stats_command
 from app.partners.cli import app as partners_app
 from app.payments.cli import app as payments_app
 from app.records.cli import app as records_app
-from app.records.cli import scores_app
+from app.scoring.cli import app as scores_app
 from app.signing.cli import app as keys_app
 
 app = typer.Typer(no_args_is_help=True, help="信易+ operator commands.")

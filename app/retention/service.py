@@ -21,8 +21,8 @@ from app.core.principal import Principal
 from app.evidence import service as evidence_service
 from app.objections import service as objections_service
 from app.records import retention as records_retention
-from app.records import scoring_inputs
 from app.repairs import service as repairs_service
+from app.scoring import inputs as scoring_inputs
 from app.scoring import service as scoring_service
 
 ACTOR = Principal(type="system", id="retention")

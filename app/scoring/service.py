@@ -77,7 +77,7 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
     computing and writing altogether (a rebuild with nothing new is a read)."""
     counting = engine.COUNTING_STATUSES
-    # A rebuild has the database make these lines (records.scoring_inputs.counted_between): keep both alike.
+    # A rebuild has the database make these lines (scoring.inputs.counted_between): keep both alike.
     records = [
         f"r|{record_id}|{key}|{status}|{_day_text(until)}|{_day_text(repairable_from)}"
         for record_id, key, status, until, repairable_from in inputs.records
@@ -99,7 +99,7 @@ def _digest(version: str, records: list[str], lists: tuple[ListInput, ...], as_o
 
 class Counted(NamedTuple):
     """A subject's inputs as the database summarises them for a rebuild
-    (``records.scoring_inputs.counted_between``): what :func:`rebuild_many` needs, without a tuple per
+    (``scoring.inputs.counted_between``): what :func:`rebuild_many` needs, without a tuple per
     record. Lines and tokens come in any order."""
 
     # The digest lines (see inputs_digest) of the records that count, "\n"-joined; None: no record counts.
@@ -186,7 +186,7 @@ def recompute_many(
 ) -> int:
     """Score each subject whose inputs changed and store the result; returns how many scores changed.
 
-    The caller holds the subjects' locks (``records.scoring_inputs.lock_subjects``) so that two
+    The caller holds the subjects' locks (``scoring.inputs.lock_subjects``) so that two
     transactions changing one subject's records cannot both store a score computed without the other's
     change. ``stored``: the subjects' stored headlines if the caller read them already
     (:func:`stored_headlines_between` for a rebuild batch)."""

@@ -1,7 +1,7 @@
 """The score rebuild: rescore every subject with the active model, in batches, resumably.
 
-Its own module (re-exported by :mod:`app.records.tasks`) so that ``xinyi scores rebuild`` imports only
-what it needs: a rebuild is timed including its start-up.
+Kept apart from the other commands so that ``xinyi scores rebuild`` imports only what it needs: a rebuild
+is timed including its start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from app.core.bulk import fetch_tuples, few_collections
 from app.core.clock import business_date
-from app.records import scoring_inputs
+from app.scoring import inputs
 from app.scoring import service as scoring_service
 from app.scoring.models import ScoreRebuild
 from app.subjects.models import Subject
@@ -72,7 +72,7 @@ def run_rebuild(
         with few_collections(), Session(engine, expire_on_commit=False) as session:
             run = session.get(ScoreRebuild, summary.run_id)
             assert run is not None
-            seen, last, changed = scoring_inputs.rescore_batch(
+            seen, last, changed = inputs.rescore_batch(
                 session, after=after, limit=batch_size, today=business_date()
             )
             if last is None:
@@ -108,7 +108,7 @@ def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
     """In a worker process: one batch, one transaction."""
     assert _worker_engine is not None
     with few_collections(), Session(_worker_engine, expire_on_commit=False) as session:
-        seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
+        seen, changed = inputs.rescore_range(session, first, last, today=today)
         session.commit()
     return seen, changed
 
