@@ -19,7 +19,6 @@ from app.core.clock import business_date
 from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.core.validators import id_number_check_char, uscc_check_char
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
 from app.loans import products as loan_products
@@ -31,6 +30,7 @@ from app.records import service as records_service
 from app.records.catalogue import RecordStatus, add_months
 from app.records.models import CreditRecord
 from app.scenarios.catalog import load_catalog
+from app.subjects.identifiers import id_number_check_char, uscc_check_char
 
 DEMO_KEY_NAME = "demo"
 LOADER = Principal(type="system", id="demo-loader")

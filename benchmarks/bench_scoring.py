@@ -45,8 +45,8 @@ from sqlmodel import Session
 
 from app.core.db import make_engine
 from app.core.migrate import upgrade
-from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
 from app.records import retention, service
+from app.subjects.identifiers import USCC_ALPHABET, id_number_check_char, uscc_check_char
 from benchmarks.common import BIN, ROOT, machine, psycopg_url, recreate_database, run_child
 
 COLUMNS = [

@@ -120,7 +120,7 @@ class Seeded:
 
 
 def _id_number(rng: secrets.SystemRandom) -> str:
-    from app.core.validators import id_number_check_char
+    from app.subjects.identifiers import id_number_check_char
 
     first17 = f"6501{rng.randrange(10, 99)}19{rng.randrange(50, 99)}0{rng.randrange(1, 9)}1{rng.randrange(0, 9)}{rng.randrange(1000):03d}"
     return first17 + id_number_check_char(first17)

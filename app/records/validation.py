@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.core.validators import IdentifierError, validate_id_number, validate_uscc
+from app.core.validators import IdentifierError
 from app.records.catalogue import CATEGORIES, PERSON, Category, Severity
+from app.subjects.identifiers import validate_id_number, validate_uscc
 
 SUBJECT_FIELDS = ("id_number", "uscc", "subject_id")
 RECORD_DATE_FIELDS = ("decision_date", "conduct_end_date")
