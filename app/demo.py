@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts_service
 from app.accounts.models import User
-from app.core.clock import business_date
+from app.core.clock import add_months, business_date
 from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -27,7 +27,7 @@ from app.partners import places
 from app.partners import service as partners_service
 from app.partners.models import ApiKey, Partner, PartnerKind
 from app.records import service as records_service
-from app.records.catalogue import RecordStatus, add_months
+from app.records.catalogue import RecordStatus
 from app.records.models import CreditRecord
 from app.scenarios.catalog import load_catalog
 from app.subjects.identifiers import id_number_check_char, uscc_check_char

@@ -14,11 +14,10 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from app.core.clock import business_date
+from app.core.clock import add_months, business_date
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrate import upgrade
-from app.records.catalogue import add_months
 from app.records.cli import app as records_app
 from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.cli import app as scores_app
