@@ -27,7 +27,7 @@ from app.partners import places
 from app.partners import service as partners_service
 from app.partners.models import ApiKey, Partner, PartnerKind
 from app.records import service as records_service
-from app.records.catalogue import RecordStatus
+from app.records.catalog import RecordStatus
 from app.records.models import CreditRecord
 from app.scenarios.catalog import load_catalog
 from app.subjects.identifiers import id_number_check_char, uscc_check_char

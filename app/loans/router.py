@@ -17,7 +17,7 @@ from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
 from app.loans import products, service, stats
-from app.loans.catalogue import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
+from app.loans.catalog import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
 from app.loans.models import LoanApplication, LoanProduct, LoanReferral, ReferralStatus
 from app.loans.schemas import (
     ApplicationOut,

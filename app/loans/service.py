@@ -26,7 +26,7 @@ from app.core.security import Crypto
 from app.enterprises.models import Enterprise
 from app.loans import products as products_service
 from app.loans import reports
-from app.loans.catalogue import DECLINE_REASONS, INDUSTRIES
+from app.loans.catalog import DECLINE_REASONS, INDUSTRIES
 from app.loans.models import (
     ApplicationStatus,
     CreditReport,
@@ -40,10 +40,10 @@ from app.loans.models import (
 )
 from app.partners.models import Partner, PartnerKind, PartnerStatus
 from app.records import platform as platform_records
-from app.records.catalogue import Severity
+from app.records.catalog import Severity
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
-from app.scenarios.schema import LEVEL_RANK
+from app.scenarios.schemas import LEVEL_RANK
 from app.webhooks import service as webhooks_service
 
 SCENARIO = "xinyidai"

@@ -15,7 +15,7 @@ from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
-from app.records.catalogue import RecordStatus, window
+from app.records.catalog import RecordStatus, window
 from app.records.ingest import RECORD_CONTENT, content_hash
 from app.records.models import CreditRecord
 from app.records.service import get_record

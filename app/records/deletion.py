@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Date, delete, literal_column, select, text
 from sqlmodel import Session, col
 
-from app.records.catalogue import factor_key
+from app.records.catalog import factor_key
 from app.records.models import CreditRecord
 from app.retention import rules as retention_rules
 

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime
 from app.core.ids import new_id
-from app.records.catalogue import ListStatus, ListType, RecordStatus, Severity
+from app.records.catalog import ListStatus, ListType, RecordStatus, Severity
 from app.retention import rules as retention_rules
 
 # Partial indexes for the scheduled jobs, so that a run finds what is due without reading what is not:

@@ -24,7 +24,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.records.catalogue import ListStatus, ListType, RecordStatus
+from app.records.catalog import ListStatus, ListType, RecordStatus
 from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow

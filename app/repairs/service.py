@@ -28,7 +28,7 @@ from app.enterprises import service as enterprises_service
 from app.evidence import service as evidence_service
 from app.evidence.models import EvidenceFile
 from app.records import service as records_service
-from app.records.catalogue import RecordStatus
+from app.records.catalog import RecordStatus
 from app.records.models import CreditRecord
 from app.repairs import commitment as commitments
 from app.repairs.models import RepairApplication, RepairStatus

@@ -2,7 +2,7 @@
 
 - Negative (失信) credit information is kept at most 5 years from the end of the conduct (DESIGN.md,
   "Domain facts"); the decision date stands in when the source gave no conduct end. Until then it still
-  stops counting at the end of its publicity (:func:`app.records.catalogue.window` asks
+  stops counting at the end of its publicity (:func:`app.records.catalog.window` asks
   :func:`retention_ends_on`); after it the row is deleted (:mod:`app.retention.service`).
 - An evidence upload never attached to a case is removed after :data:`UNATTACHED_EVIDENCE_KEPT_FOR`
   (:func:`app.evidence.service.sweep`).

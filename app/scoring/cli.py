@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.scoring.model import active_model
 from app.scoring.rebuild_cli import rebuild_scores
+from app.scoring.scoring_model import active_model
 
 app = typer.Typer(no_args_is_help=True, help="Credit scores: the published model, rebuilds.")
 app.command("rebuild")(rebuild_scores)

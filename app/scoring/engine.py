@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from app.scoring.model import (
+from app.scoring.scoring_model import (
     ADJUSTMENT_DIMENSION,
     BLACK_LIST,
     BLACK_LIST_LEVEL,
@@ -33,7 +33,7 @@ MAX_HEADROOM_HINTS = 3
 
 
 class UnknownFactor(ValueError):
-    """A record kind the model has no points for: the model and the record catalogue disagree."""
+    """A record kind the model has no points for: the model and the record catalog disagree."""
 
 
 class RecordInput(NamedTuple):

@@ -16,12 +16,12 @@ from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlmodel import Session, SQLModel, col
 
 from app.core.bulk import fetch_tuples, in_chunks, is_postgresql, one_of
-from app.records.catalogue import ListStatus, RecordStatus
+from app.records.catalog import ListStatus, RecordStatus
 from app.records.models import CreditRecord, ListEntry
 from app.scoring import engine
 from app.scoring import service as scoring_service
 from app.scoring.engine import ListInput, RecordInput, ScoringInputs
-from app.scoring.model import active_model
+from app.scoring.scoring_model import active_model
 from app.subjects.models import Subject
 
 _COUNTING = (RecordStatus.active.value, RecordStatus.disputed.value)
@@ -40,7 +40,7 @@ def lock_subjects(session: Session, subject_ids: Iterable[str]) -> None:
 
 _RECORDS: Table = SQLModel.metadata.tables[str(CreditRecord.__tablename__)]
 _LISTS: Table = SQLModel.metadata.tables[str(ListEntry.__tablename__)]
-# The factor key (catalogue.factor_key) built by the database: category, then outcome, grade, severity.
+# The factor key (catalog.factor_key) built by the database: category, then outcome, grade, severity.
 _FACTOR_KEY = (
     _RECORDS.c.category
     + func.coalesce("." + _RECORDS.c.outcome, "")

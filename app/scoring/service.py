@@ -35,8 +35,8 @@ from app.core.clock import business_date, utcnow
 from app.core.principal import Principal
 from app.scoring import engine
 from app.scoring.engine import ListInput, RecordInput, ScoreResult, ScoringInputs
-from app.scoring.model import BLACK_LIST, ScoringModel, active_model, get_model
 from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
+from app.scoring.scoring_model import BLACK_LIST, ScoringModel, active_model, get_model
 from app.subjects.models import Subject
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from app.scoring.engine import (
     UnknownFactor,
     compute,
 )
-from app.scoring.model import active_model
+from app.scoring.scoring_model import active_model
 from tests.clock import TODAY, days_ahead
 
 MODEL = active_model()

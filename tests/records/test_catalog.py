@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.core.clock import add_months
-from app.records.catalogue import CATEGORIES, Window, factor_key, window
+from app.records.catalog import CATEGORIES, Window, factor_key, window
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ class Category:
     list_type: ListType | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
-        # A category pickles (a file import's reader process) as a reference to the catalogue's own.
+        # A category pickles (a file import's reader process) as a reference to the catalog's own.
         return category_by_code, (self.code,)
 
 
@@ -195,7 +195,7 @@ def factor_key(category: str, outcome: str | None, grade: str | None, severity: 
 
 
 def all_factor_keys() -> list[str]:
-    """Every record kind the catalogue can produce (the scoring model must price each one)."""
+    """Every record kind the catalog can produce (the scoring model must price each one)."""
     keys: list[str] = []
     severities = [s.value for s in Severity]
     for category in CATEGORIES.values():
