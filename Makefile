@@ -44,7 +44,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy app scripts/compose_smoke.py $(wildcard partners/xinyi_partner)
+	$(BIN)/mypy app demo scripts/compose_smoke.py $(wildcard partners/xinyi_partner)
 
 # In parallel (one worker per core, each with its own database and Redis db) and in random order
 # (pytest-randomly prints the seed; PYTEST_ARGS="-n auto --randomly-seed=N" replays an order).
