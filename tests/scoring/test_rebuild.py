@@ -144,6 +144,7 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     from app.core.bulk import is_postgresql
     from app.records.models import ListEntry
     from app.scoring import inputs as scoring_inputs
+    from app.scoring import rebuild_batch
     from app.scoring import service as scoring_service
 
     if not is_postgresql(db):
@@ -212,8 +213,8 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     forget()
 
     db.execute(text("SET LOCAL datestyle TO 'SQL, DMY'"))  # the read does not depend on it
-    counted = scoring_inputs.counted_between(db, ids, today)
-    assert scoring_service.rebuild_many(db, counted, as_of=today, stored={}, now=now) == 40
+    counted = rebuild_batch.counted_between(db, ids, today)
+    assert rebuild_batch.rebuild_many(db, counted, as_of=today, stored={}, now=now) == 40
     assert written() == expected
 
     # Stored scores whose digests differ are updated in place, and history is written where the
@@ -226,9 +227,9 @@ def test_the_rebuild_read_gives_what_the_per_subject_path_gives(db):
     scoring_service.recompute_many(
         db, scoring_inputs.inputs_between(db, ids, today), trigger="rebuild", as_of=today, now=now, stored={}
     )
-    assert scoring_service.rebuild_many(db, counted, as_of=today, stored=stale, now=now) == 40
+    assert rebuild_batch.rebuild_many(db, counted, as_of=today, stored=stale, now=now) == 40
     scores, history = written()
     assert scores == expected[0] and len(history) == 60
 
     # Nothing changed: nothing written.
-    assert scoring_service.rebuild_many(db, counted, as_of=today, stored=stored, now=now) == 0
+    assert rebuild_batch.rebuild_many(db, counted, as_of=today, stored=stored, now=now) == 0
