@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.rentals import service
 from app.rentals.models import Rental
@@ -114,10 +115,10 @@ def load(
     )
     service.end_dispute_window(session, crypto, settings, third.id, now)  # the window ended undisputed
     service.capture_for_default(session, provider, third.id)
-    for payment_id in payments_service.due_collections(session, now):
+    for payment_id in payment_collections.due_collections(session, now):
         payment = payments_service.lock_payment(session, payment_id)
         if payment is not None:
-            payments_service.attempt_collection(session, provider, payment, now)
+            payment_collections.attempt_collection(session, provider, payment, now)
     loaded.append(
         DemoRental(wang, third.id, third.status, "default undisputed: negative record, 99 元 collected")
     )

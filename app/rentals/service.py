@@ -36,6 +36,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Crypto
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.payments.models import Payment
 from app.payments.provider import PaymentsProvider
@@ -448,7 +449,7 @@ def _default(
     rental.record_id = record.id
     rest = amount - rental.hold_capture_fen
     if rest > 0:
-        collection = payments_service.create_collection(
+        collection = payment_collections.create_collection(
             session, settings, subject_id=rental.subject_id, rental_id=rental.id, amount_fen=rest, now=now
         )
         rental.collection_payment_id = collection.id

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
 from app.core.security import Crypto
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.payments.provider import PaymentError
 from app.rentals import service
@@ -50,7 +51,7 @@ def settle_defaults(engine: Engine, settings: Settings, now: datetime) -> Settle
     summary = SettleSummary()
     with Session(engine) as session:
         holds = service.holds_to_capture(session)
-        collections = payments_service.due_collections(session, now)
+        collections = payment_collections.due_collections(session, now)
     for rental_id in holds:
         try:
             with Session(engine, expire_on_commit=False) as session:
@@ -66,7 +67,7 @@ def settle_defaults(engine: Engine, settings: Settings, now: datetime) -> Settle
             payment = payments_service.lock_payment(session, payment_id)
             if payment is not None:
                 provider = payments_service.provider_for(settings, session)
-                payments_service.attempt_collection(session, provider, payment, now)
+                payment_collections.attempt_collection(session, provider, payment, now)
                 summary.collections_attempted += 1
             session.commit()
     return summary

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.payments.models import LocalPaymentObject, Payment
 from app.records.models import CreditRecord
@@ -31,10 +32,10 @@ def settle(app: Any, db: Session, now: datetime) -> None:
     provider = payments_service.provider_for(settings, db)
     for rental_id in service.holds_to_capture(db):
         service.capture_for_default(db, provider, rental_id)
-    for payment_id in payments_service.due_collections(db, now):
+    for payment_id in payment_collections.due_collections(db, now):
         payment = payments_service.lock_payment(db, payment_id)
         assert payment is not None
-        payments_service.attempt_collection(db, provider, payment, now)
+        payment_collections.attempt_collection(db, provider, payment, now)
     db.commit()
 
 

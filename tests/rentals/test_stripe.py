@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from app.core.clock import utcnow
+from app.payments import collections as payment_collections
+from app.payments import reconcile as reconciliation
 from app.payments import service as payments_service
 from app.payments.models import Payment, StripeEvent
 from app.rentals import service
@@ -189,7 +191,7 @@ def test_a_crash_between_the_charge_and_the_commit_charges_once(
     with db.begin_nested() as step:  # the charge succeeds at Stripe, then the process dies
         payment = payments_service.lock_payment(db, payment_id)
         assert payment is not None
-        payments_service.attempt_collection(db, provider, payment, clock.now)
+        payment_collections.attempt_collection(db, provider, payment, clock.now)
         step.rollback()
     assert [i["status"] for i in intents(standin, rental["id"])] == ["succeeded"]
     assert db.get(Payment, payment_id).status == "pending"  # type: ignore[union-attr]
@@ -253,20 +255,20 @@ def test_reconcile_releases_a_hold_left_by_a_crash_once_its_verification_expired
     ]
     provider = payments_service.provider_for(stripe_app.state.settings, db)
 
-    early = payments_service.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
+    early = reconciliation.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
     assert (early.waiting, early.orphan_holds_released, orphan["status"]) == (
         [orphan["id"]],
         [],
         "requires_capture",
     )
 
-    later = payments_service.reconcile(
+    later = reconciliation.reconcile(
         db, provider, now=utcnow() + timedelta(minutes=11), lookback=timedelta(hours=1)
     )
 
     assert later.orphan_holds_released == [orphan["id"]]
     assert orphan["status"] == "canceled"
-    again = payments_service.reconcile(
+    again = reconciliation.reconcile(
         db, provider, now=utcnow() + timedelta(minutes=12), lookback=timedelta(hours=1)
     )
     assert again.orphan_holds_released == []
@@ -282,7 +284,7 @@ def test_reconcile_brings_a_row_up_to_date_when_a_response_was_lost(
     intent.update(status="canceled", amount_capturable=0)  # cancelled at Stripe; we never heard
     provider = payments_service.provider_for(stripe_app.state.settings, db)
 
-    report = payments_service.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
+    report = reconciliation.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
 
     assert report.rows_synced == ["pay_" + rental["id"].removeprefix("rnt_")]
     assert stripe.get(f"/v1/rentals/{rental['id']}", headers=merchant["headers"]).json()["hold"][
