@@ -18,7 +18,7 @@ from app.deps import CryptoDep, CurrentUser, OperatorDep, PartnerDep, SettingsDe
 from app.partners import service as partners_service
 from app.payments.models import Payment
 from app.payments.router import ProviderDep
-from app.rentals import service
+from app.rentals import defaults, service
 from app.rentals.models import Rental, RentalStatus
 from app.rentals.schemas import (
     DefaultIn,
@@ -215,7 +215,7 @@ def report_default(
     """Report an overdue rental as defaulted, with evidence. The resident is notified and may dispute
     it within the window; only then, if undisputed or the dispute is rejected, is a negative record
     written and the amount (at most the deposit) collected. Reporting again changes nothing."""
-    rental = service.report_default(
+    rental = defaults.report_default(
         session,
         settings,
         partner,
@@ -246,7 +246,7 @@ def dispute_default(
 ) -> MyRentalOut:
     """Dispute a reported default before ``can_dispute_until``. Nothing is recorded or charged until an
     operator decides."""
-    return my_rental_out(session, service.dispute(session, user, rental_id, body.reason))
+    return my_rental_out(session, defaults.dispute(session, user, rental_id, body.reason))
 
 
 @router.post("/v1/admin/rentals/{rental_id}/dispute-resolution")
@@ -262,7 +262,7 @@ def resolve_dispute(
 ) -> MyRentalOut:
     """Decide a disputed default. ``upheld``: no record, no charge, the hold is released. ``rejected``:
     the negative record is written (the score drops at once) and the collection starts."""
-    rental = service.resolve_dispute(
+    rental = defaults.resolve_dispute(
         session, provider, crypto, settings, op, rental_id, outcome=body.outcome, note=body.note
     )
     return my_rental_out(session, rental)

@@ -14,7 +14,7 @@ from app.payments import collections as payment_collections
 from app.payments import reconcile as reconciliation
 from app.payments import service as payments_service
 from app.payments.models import Payment, StripeEvent
-from app.rentals import service
+from app.rentals import defaults
 from tests.helpers import refresh, table_snapshot
 from tests.passes import helpers as passes
 from tests.records.helpers import make_operator
@@ -182,7 +182,7 @@ def test_a_crash_between_the_charge_and_the_commit_charges_once(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
     crypto, settings = stripe_app.state.crypto, stripe_app.state.settings
-    service.end_dispute_window(db, crypto, settings, rental["id"], clock.advance(timedelta(days=7)))
+    defaults.end_dispute_window(db, crypto, settings, rental["id"], clock.advance(timedelta(days=7)))
     refresh(stripe, holder)
     db.commit()  # the collection row is written (and committed) before any charge
     payment_id = db.exec(select(Payment.id).where(Payment.rental_id == rental["id"])).one()
