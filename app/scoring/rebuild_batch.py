@@ -23,7 +23,7 @@ from app.core.bulk import (
     update_rows,
 )
 from app.core.clock import utcnow
-from app.scoring import engine
+from app.scoring import engine, reasons
 from app.scoring import service as scoring_service
 from app.scoring.engine import ListInput, RecordInput
 from app.scoring.inputs import COUNTING, collect_lists, inputs_between
@@ -76,7 +76,7 @@ def _core_texts(core: Any) -> tuple[Any, str, str, str]:
         found = _CORE_TEXTS[id(core)] = (
             core,
             copy_escaped(core.contributions_json),
-            copy_escaped(engine.explanation_text(core.reasons_json, core.headroom)),
+            copy_escaped(reasons.explanation_text(core.reasons_json, core.headroom)),
             copy_escaped(dumps(top_reasons(core.reasons))),
         )
     return found
@@ -109,7 +109,7 @@ def rebuild_many(
     history: list[str] = []  # each row but its id
     changed_rows: list[dict[str, Any]] = []
     compute_counted, digest_of, negative_record = engine.compute_counted, digest_of_lines, _negative_record
-    explanation_text, core_texts = engine.explanation_text, _core_texts
+    explanation_text, core_texts = reasons.explanation_text, _core_texts
     no_lists: tuple[ListInput, ...] = ()
     for subject_id, (lines, tokens, negative, lists) in counted.items():
         digest = digest_of(version, lines.split("\n") if lines else [], lists, as_of)

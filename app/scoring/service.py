@@ -30,7 +30,7 @@ from app.core.bulk import (
 )
 from app.core.clock import business_date, utcnow
 from app.core.principal import Principal
-from app.scoring import engine
+from app.scoring import engine, reasons
 from app.scoring.engine import ListInput, ScoreResult, ScoringInputs
 from app.scoring.models import CreditScore, ScoreHistory
 from app.scoring.scoring_model import BLACK_LIST, ScoringModel, active_model, get_model
@@ -208,9 +208,9 @@ def recompute_many(
     return len(new_rows) + len(changed_rows)
 
 
-def top_reasons(reasons: tuple[engine.Reason, ...]) -> list[str]:
+def top_reasons(given: tuple[reasons.Reason, ...]) -> list[str]:
     """The reason codes a history row keeps: the first three that moved the score, or the black list."""
-    return [r.code for r in reasons if r.points or r.code == BLACK_LIST][:3]
+    return [r.code for r in given if r.points or r.code == BLACK_LIST][:3]
 
 
 def recompute(
@@ -231,8 +231,8 @@ def _result_of(row: CreditScore) -> ScoreResult:
         level=row.level,
         blocked=row.blocked,
         contributions=dict(row.contributions),
-        reasons=tuple(engine.reasons_from_json(row.explanation)),
-        improvements=tuple(engine.improvements_from_json(row.explanation)),
+        reasons=tuple(reasons.reasons_from_json(row.explanation)),
+        improvements=tuple(reasons.improvements_from_json(row.explanation)),
     )
 
 
@@ -289,7 +289,7 @@ def headline_of(row: Row[Any], as_of: date | None = None) -> tuple[Headline, tup
     also, (level, blocked, explanation) = values[:-3], values[-3:]
     if level is None:  # never scored: the model's verdict on an empty file, as current_score gives it
         return _unscored_headline(as_of or business_date(utcnow()), active_model().version), also
-    codes = frozenset(reason.code for reason in engine.reasons_from_json(explanation))
+    codes = frozenset(reason.code for reason in reasons.reasons_from_json(explanation))
     return Headline(level, bool(blocked), codes), also
 
 
