@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -14,32 +12,7 @@ from app.core.security import Crypto
 from app.records import tasks
 from app.records.files import open_record_file
 from app.records.models import CreditRecord
-from app.scoring.models import CreditScore, ScoreHistory
-from tests.records.helpers import new_id_number, uid
-
-
-def write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=["source_record_id", "category", "id_number", "severity", "decision_date"]
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def scores_of(engine, subject_ids: set[str]) -> dict[str, tuple]:
-    with Session(engine) as session:
-        rows = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
-        return {r.subject_id: (r.score, r.level, r.contributions, r.explanation, r.digest) for r in rows}
-
-
-def written_at(engine, subject_ids: set[str]) -> tuple[dict[str, object], int]:
-    """When each score was last written, and how many history rows the subjects have."""
-    with Session(engine) as session:
-        scores = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
-        history = session.exec(select(ScoreHistory).where(ScoreHistory.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
-        return {r.subject_id: r.computed_at for r in scores}, len(history)
+from tests.records.helpers import new_id_number, scores_of, uid, write
 
 
 def test_a_file_lands_in_chunks_and_a_duplicate_in_a_later_chunk_is_caught(
