@@ -45,7 +45,7 @@ lint: install
 
 # The partner kit is a published library: its types are checked with --strict.
 typecheck: install
-	$(BIN)/mypy app scripts/compose_smoke.py
+	$(BIN)/mypy app demo scripts/compose_smoke.py
 	$(BIN)/mypy --strict partners/xinyi_partner
 
 # In parallel (one worker per core, each with its own database and Redis db) and in random order

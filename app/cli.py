@@ -49,7 +49,7 @@ def _run(args: list[str]) -> None:
     if args[:2] == ["scores", "rebuild"]:
         # A rebuild is timed including its start-up: import what it needs, not every command (a third of
         # a second saved).
-        from app.records.rebuild_cli import main as rebuild
+        from app.scoring.rebuild_cli import main as rebuild
 
         rebuild(args[2:])
         return

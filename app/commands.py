@@ -19,7 +19,7 @@ from app.loans.cli import stats_command
 from app.partners.cli import app as partners_app
 from app.payments.cli import app as payments_app
 from app.records.cli import app as records_app
-from app.records.cli import scores_app
+from app.scoring.cli import app as scores_app
 from app.signing.cli import app as keys_app
 
 app = typer.Typer(no_args_is_help=True, help="信易+ operator commands.")
@@ -206,7 +206,7 @@ def demo_load(
 ) -> None:
     """Load the demo city (idempotent) and print how to sign in as each user. Refuses, changing nothing,
     when the port is taken: a demo already serving there keeps its partner keys."""
-    from app.demo import load
+    from demo.city import load
 
     if _port_taken(host, port):
         typer.echo(
@@ -245,7 +245,7 @@ def demo_load(
 @demo_app.command("rights")
 def demo_rights() -> None:
     """After `demo load`: an objection upheld (the score rises) and a credit repair approved."""
-    from app.demo import rights_story
+    from demo.rights import rights_story
 
     settings = get_settings()
     with session_scope(settings.database_url) as session:

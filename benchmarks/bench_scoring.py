@@ -45,8 +45,8 @@ from sqlmodel import Session
 
 from app.core.db import make_engine
 from app.core.migrate import upgrade
-from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
-from app.records import retention, service
+from app.records import deletion, service
+from app.subjects.identifiers import USCC_ALPHABET, id_number_check_char, uscc_check_char
 from benchmarks.common import BIN, ROOT, machine, psycopg_url, recreate_database, run_child
 
 COLUMNS = [
@@ -183,7 +183,7 @@ def scheduled_jobs(url: str) -> dict[str, float]:
     engine = make_engine(url)
     timed = {
         "expire_nothing_due": lambda session: service.expire_due(session, TODAY, service.EXPIRE_BATCH),
-        "retention_nothing_due": lambda session: retention.due_for_deletion(session, TODAY, limit=500),
+        "retention_nothing_due": lambda session: deletion.due_for_deletion(session, TODAY, limit=500),
         "expire_due_in_90_days": lambda session: service.expire_due(
             session, TODAY + timedelta(days=90), service.EXPIRE_BATCH
         ),

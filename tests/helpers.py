@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
-from app.core.validators import USCC_ALPHABET, id_number_check_char, uscc_check_char
+from app.subjects.identifiers import USCC_ALPHABET, id_number_check_char, uscc_check_char
 
 
 def make_id_number(region: str = "650102", born: str = "19900307", seq: str | None = None) -> str:

@@ -13,6 +13,7 @@ date in Asia/Shanghai from the same clock. Timing and metrics code measures dura
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -93,3 +94,10 @@ def configure(env: str, *, offset: str = "", at: str = "") -> None:
     nothing asked is the wall clock."""
     global _offset
     _offset = check_override(env, offset=offset, at=at)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the end of a shorter month (30 Nov + 3 months = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

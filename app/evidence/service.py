@@ -3,7 +3,8 @@
 A file belongs to its uploader until it is attached to an objection or a repair application; from then
 on it is readable by the subject of that case (the resident, or any admin of the enterprise) and by
 operators (each operator read is audited). A data provider reads the evidence of objections routed to it
-through ``app.objections``. Files never attached are removed after :data:`UNATTACHED_TTL`.
+through ``app.objections``. Files never attached are removed after
+:data:`app.retention.rules.UNATTACHED_EVIDENCE_KEPT_FOR`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from app.core.principal import Principal
 from app.enterprises import service as enterprises_service
 from app.evidence.models import EvidenceFile
 from app.evidence.storage import ALLOWED_TYPES, EvidenceStore, TooLarge, WrongType
+from app.retention import rules as retention_rules
 
 PURPOSES = ("objection", "repair")
-UNATTACHED_TTL = timedelta(hours=24)
 MAX_UNATTACHED_PER_USER = 20
 ORPHAN_GRACE = timedelta(hours=1)  # a file written by a request whose transaction then failed
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -201,13 +202,14 @@ def delete_for_cases(session: Session, case_ids: list[str]) -> list[str]:
 
 
 def sweep(engine: Engine, store: EvidenceStore, now: datetime | None = None) -> tuple[int, int]:
-    """Remove uploads never attached within a day, then files on disk that no row names (their request
+    """Remove uploads never attached in time (:mod:`app.retention.rules`), then files on disk that no row names (their request
     failed after writing them). Returns (rows removed, files removed)."""
     now = now or utcnow()
     with Session(engine, expire_on_commit=False) as session:
         stale = session.exec(
             select(EvidenceFile).where(
-                col(EvidenceFile.attached_to).is_(None), col(EvidenceFile.created_at) < now - UNATTACHED_TTL
+                col(EvidenceFile.attached_to).is_(None),
+                col(EvidenceFile.created_at) < now - retention_rules.UNATTACHED_EVIDENCE_KEPT_FOR,
             )
         ).all()
         names = [row.storage_name for row in stale]

@@ -11,10 +11,10 @@ from app.core.clock import utcnow
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
-from app.loans.catalogue import INDUSTRIES
+from app.loans.catalog import INDUSTRIES
 from app.loans.models import LoanProduct
 from app.partners.models import Partner, PartnerStatus
-from app.scenarios.schema import LEVEL_RANK
+from app.scenarios.schemas import LEVEL_RANK
 
 FIELDS = (
     "name",
@@ -91,7 +91,7 @@ def _audit(session: Session, bank: Principal, action: str, product: LoanProduct)
         actor=bank,
         subject_id=None,
         action=action,
-        purpose="信易贷 product catalogue",
+        purpose="信易贷 product catalog",
         legal_basis="platform operation: partner agreement",
         details={"product_id": product.id, "active": product.active},
     )

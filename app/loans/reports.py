@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from app.core.clock import business_date
 from app.loans.models import CreditReport
-from app.records.catalogue import CATEGORIES, ListStatus, RecordStatus
+from app.records.catalog import CATEGORIES, ListStatus, RecordStatus
 from app.records.models import CreditRecord, ListEntry
 from app.scoring import explain
 from app.scoring import service as scoring_service

@@ -16,8 +16,8 @@ from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
-from app.loans import products, service, stats
-from app.loans.catalogue import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
+from app.loans import products, referrals, service, stats
+from app.loans.catalog import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
 from app.loans.models import LoanApplication, LoanProduct, LoanReferral, ReferralStatus
 from app.loans.schemas import (
     ApplicationOut,
@@ -253,13 +253,13 @@ def list_referrals(
     bank: ReferralReader, session: SessionDep, page: PageParamsDep, status: ReferralStatus | None = None
 ) -> Page[BankReferralOut]:
     """Your referrals, newest first (cursor pagination)."""
-    rows, has_more = service.list_referrals(session, bank.id, page, status)
+    rows, has_more = referrals.list_referrals(session, bank.id, page, status)
     return Page(data=[_bank_referral_out(session, r) for r in rows], has_more=has_more)
 
 
 @router.get("/v1/partner/referrals/{referral_id}")
 def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) -> BankReferralOut:
-    return _bank_referral_out(session, service.get_referral(session, bank.id, referral_id))
+    return _bank_referral_out(session, referrals.get_referral(session, bank.id, referral_id))
 
 
 @router.get(
@@ -272,7 +272,7 @@ def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) ->
 def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> ReportOut:
     """The credit report of your referral, while the enterprise's consent is valid. Each fetch is recorded
     in the enterprise's audit log and shown on its application."""
-    report, _ = service.fetch_report(session, bank, referral_id)
+    report, _ = referrals.fetch_report(session, bank, referral_id)
     return ReportOut(
         id=report.id, referral_id=referral_id, generated_at=report.generated_at, content=report.content
     )
@@ -283,11 +283,13 @@ def post_decision(
     referral_id: str, body: LoanDecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
 ) -> BankReferralOut:
     """Approve (amount_fen, annual_rate_bps, term_months) or decline (reason code), once."""
-    referral = service.decide(
+    referral = referrals.decide(
         session,
         bank,
         referral_id,
-        service.Decision(body.decision, body.amount_fen, body.annual_rate_bps, body.term_months, body.reason),
+        referrals.Decision(
+            body.decision, body.amount_fen, body.annual_rate_bps, body.term_months, body.reason
+        ),
     )
     return _bank_referral_out(session, referral)
 
@@ -303,7 +305,7 @@ def post_outcome(
 ) -> OutcomeOut:
     """A repayment outcome of an approved loan: on_time, overdue (days_overdue) or settled. It becomes a
     platform-behaviour record and the enterprise's score moves at once."""
-    outcome = service.report_outcome(
+    outcome = referrals.report_outcome(
         session,
         crypto,
         bank,

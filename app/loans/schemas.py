@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from app.loans.catalogue import DECLINE_REASONS
+from app.loans.catalog import DECLINE_REASONS
 from app.loans.models import ApplicationStatus, OutcomeKind, ReferralStatus
 
 Fen = Annotated[int, Field(gt=0, le=100_000_000_00, description="Money in fen (1 yuan = 100 fen).")]

@@ -35,7 +35,7 @@ from app.objections.models import Objection, ObjectionEvent, ObjectionStatus
 from app.partners.models import Partner
 from app.records import corrections
 from app.records import service as records_service
-from app.records.catalogue import RecordStatus
+from app.records.catalog import RecordStatus
 from app.webhooks import service as webhooks_service
 
 ESCALATE_EVERY = timedelta(days=1)

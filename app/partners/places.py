@@ -13,7 +13,7 @@ from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.partners.models import Partner, PartnerStatus
 from app.partners.service import get_partner, kind_of
-from app.scenarios.schema import Scenario
+from app.scenarios.schemas import Scenario
 
 _LIMITS = {"display_name": 100, "district": 50, "address": 200}
 

@@ -14,7 +14,7 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CurrentUser, OperatorDep, SettingsDep
-from app.payments import events, service
+from app.payments import events, refunds, service
 from app.payments.models import PaymentKind, PaymentStatus
 from app.payments.provider import PaymentsProvider
 from app.payments.schemas import (
@@ -128,5 +128,5 @@ def refund_payment(
     provider: ProviderDep,
 ) -> RefundOut:
     """Give back (part of) a captured deposit or a collected default. Recorded in the resident's log."""
-    row = service.refund(session, provider, op, payment_id, body.amount_fen, body.reason)
+    row = refunds.refund(session, provider, op, payment_id, body.amount_fen, body.reason)
     return RefundOut.model_validate(row, from_attributes=True)

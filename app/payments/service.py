@@ -1,4 +1,6 @@
-"""Payments: customers and saved methods, deposit holds, collections, refunds. Never commits.
+"""Payments: customers and saved methods, deposit holds, reading payments. Never commits. Collections,
+refunds and reconciliation: :mod:`app.payments.collections`, :mod:`~app.payments.refunds`,
+:mod:`~app.payments.reconcile`.
 
 Crash safety. A call to the provider and the commit of our own rows are two steps; a crash can fall
 between them. Two rules close that gap:
@@ -15,18 +17,15 @@ between them. Two rules close that gap:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import structlog
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.errors import AppError, Conflict, InvalidInput, NotFound
+from app.core.errors import AppError, Conflict, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
@@ -35,7 +34,6 @@ from app.payments.models import (
     Payment,
     PaymentCustomer,
     PaymentKind,
-    PaymentRefund,
     PaymentStatus,
 )
 from app.payments.provider import (
@@ -46,19 +44,14 @@ from app.payments.provider import (
     ProviderConflict,
     ProviderIntent,
     ProviderSetup,
-    ProviderUnavailable,
 )
-from app.verifications.models import Verification
 
 log = structlog.get_logger("app.payments")
 
-# Declined collections are tried again after these waits, then left for an operator.
-COLLECTION_BACKOFF = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
-MAX_COLLECTION_ATTEMPTS = len(COLLECTION_BACKOFF) + 1
-_FINAL = frozenset(
+FINAL_STATUSES = frozenset(
     {PaymentStatus.released, PaymentStatus.captured, PaymentStatus.succeeded, PaymentStatus.canceled}
 )
-_LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
+LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
 
 
 class PaymentRequired(AppError):
@@ -224,7 +217,7 @@ def place_hold(
             payment_method_id=str(customer.payment_method_id),
             amount_fen=amount_fen,
             currency=settings.payments_currency,
-            metadata=_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
+            metadata=payment_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
             idempotency_key=key,
         )
     except PaymentError as exc:
@@ -249,7 +242,7 @@ def place_hold(
     return payment
 
 
-def _metadata(
+def payment_metadata(
     kind: PaymentKind, payment_id: str, rental_id: str | None, verification_id: str | None
 ) -> dict[str, str]:
     data = {"xinyi_kind": kind.value, "xinyi_payment": payment_id}
@@ -269,7 +262,7 @@ def get_payment(session: Session, payment_id: str) -> Payment:
 
 def release_hold(session: Session, provider: PaymentsProvider, payment: Payment) -> Payment:
     """Cancel the hold: nothing is taken. Safe to call again."""
-    if payment.status in _FINAL:
+    if payment.status in FINAL_STATUSES:
         return payment
     assert payment.provider_intent_id is not None
     try:
@@ -281,7 +274,7 @@ def release_hold(session: Session, provider: PaymentsProvider, payment: Payment)
 
 def capture_hold(session: Session, provider: PaymentsProvider, payment: Payment, amount_fen: int) -> Payment:
     """Take ``amount_fen`` of the hold (the rest is released); zero releases it."""
-    if payment.status in _FINAL:
+    if payment.status in FINAL_STATUSES:
         return payment
     if amount_fen <= 0:
         return release_hold(session, provider, payment)
@@ -295,7 +288,7 @@ def capture_hold(session: Session, provider: PaymentsProvider, payment: Payment,
 def apply_intent(session: Session, payment: Payment, intent: ProviderIntent) -> Payment:
     """Bring our row to what the provider says, never from a final state back to an open one."""
     status = _status_from(payment.kind, intent)
-    if status is not None and (payment.status not in _FINAL or status in _FINAL):
+    if status is not None and (payment.status not in FINAL_STATUSES or status in FINAL_STATUSES):
         payment.status = status
     if payment.provider_intent_id is None:
         payment.provider_intent_id = intent.id
@@ -319,126 +312,14 @@ def _status_from(kind: str, intent: ProviderIntent) -> PaymentStatus | None:
     return None
 
 
-# --- collections -------------------------------------------------------------------------------------------
+# --- payments: reading, locking -------------------------------------------------------------------------------------------
 
 
-def create_collection(
-    session: Session, settings: Settings, *, subject_id: str, rental_id: str, amount_fen: int, now: datetime
-) -> Payment:
-    """Write the collection owed, to be attempted by :func:`attempt_collection` after the commit."""
-    if amount_fen <= 0:
-        raise InvalidInput(
-            "A collection must be a positive amount.", code="invalid_amount", param="amount_fen"
-        )
-    payment_id = new_id("pay")
-    payment = Payment(
-        id=payment_id,
-        kind=PaymentKind.collection,
-        provider=provider_name(settings),
-        subject_id=subject_id,
-        rental_id=rental_id,
-        amount_fen=amount_fen,
-        currency=settings.payments_currency,
-        status=PaymentStatus.pending,
-        idempotency_key=f"xinyi-collect-{payment_id}-1",
-        next_attempt_at=now,
-    )
-    session.add(payment)
-    session.flush()
-    return payment
-
-
-def due_collections(session: Session, now: datetime, limit: int = 50) -> list[str]:
-    statement = (
-        select(col(Payment.id))
-        .where(
-            Payment.kind == PaymentKind.collection,
-            col(Payment.status).in_([PaymentStatus.pending, PaymentStatus.failed]),
-            col(Payment.next_attempt_at) <= now,
-        )
-        .order_by(col(Payment.next_attempt_at))
-        .limit(limit)
-    )
-    return list(session.exec(statement).all())
-
-
-def lock_payment(session: Session, payment_id: str) -> Payment | None:
-    statement = select(Payment).where(Payment.id == payment_id).with_for_update()
-    return session.exec(statement.execution_options(populate_existing=True)).first()
-
-
-def attempt_collection(
-    session: Session, provider: PaymentsProvider, payment: Payment, now: datetime
-) -> Payment:
-    """One off-session charge attempt. A decline is retried later with backoff; authentication required
-    becomes a collection task for the resident (``action_required``) and an operator; a provider outage
-    keeps the same key for the next run. Never raises for the card's answer."""
-    if payment.status in _FINAL or payment.status == PaymentStatus.action_required:
-        return payment
-    customer = customer_of(session, payment.subject_id)
-    if customer is None or customer.payment_method_id is None or customer.provider != provider.name:
-        return _task(session, payment, "no_payment_method")
-    attempt = payment.attempts + 1
-    key = f"xinyi-collect-{payment.id}-{attempt}"
-    payment.idempotency_key = key
-    try:
-        intent = provider.charge_off_session(
-            customer_id=customer.provider_customer_id,
-            payment_method_id=customer.payment_method_id,
-            amount_fen=payment.amount_fen,
-            currency=payment.currency,
-            metadata=_metadata(PaymentKind.collection, payment.id, payment.rental_id, None),
-            idempotency_key=key,
-        )
-    except AuthenticationRequired as exc:
-        payment.attempts = attempt
-        if exc.intent is not None:
-            payment.provider_intent_id = exc.intent.id
-        return _task(session, payment, exc.code)
-    except CardDeclined as exc:
-        payment.attempts = attempt
-        if exc.intent is not None:
-            payment.provider_intent_id = exc.intent.id
-        payment.status, payment.last_error_code = PaymentStatus.failed, exc.code[:64]
-        payment.next_attempt_at = (
-            now + COLLECTION_BACKOFF[attempt - 1] if attempt <= len(COLLECTION_BACKOFF) else None
-        )
-        return _touch(session, payment)
-    except ProviderUnavailable as exc:
-        payment.last_error_code = exc.code
-        payment.next_attempt_at = now + timedelta(minutes=5)
-        return _touch(session, payment)
-    except ProviderConflict as exc:
-        payment.attempts = attempt
-        return _task(session, payment, exc.code)
-    payment.attempts = attempt
-    payment.last_error_code = None
-    payment.next_attempt_at = None
-    return apply_intent(session, payment, intent)
-
-
-def _task(session: Session, payment: Payment, code: str) -> Payment:
-    payment.status, payment.last_error_code, payment.next_attempt_at = (
-        PaymentStatus.action_required,
-        code[:64],
-        None,
-    )
-    log.info("collection_needs_action", payment_id=payment.id, code=code)
-    return _touch(session, payment)
-
-
-def _touch(session: Session, payment: Payment) -> Payment:
+def touch(session: Session, payment: Payment) -> Payment:
     payment.updated_at = utcnow()
     session.add(payment)
     session.flush()
     return payment
-
-
-def cancel_collection(session: Session, payment: Payment) -> Payment:
-    if payment.status in _FINAL:
-        return payment
-    payment.status, payment.next_attempt_at = PaymentStatus.canceled, None
-    return _touch(session, payment)
 
 
 def payments_of_rental(session: Session, rental_id: str) -> list[Payment]:
@@ -458,141 +339,6 @@ def list_payments(
     return fetch_page(session, statement, Payment.id, params)
 
 
-# --- refunds -----------------------------------------------------------------------------------------------
-
-
-def refund(
-    session: Session,
-    provider: PaymentsProvider,
-    actor: Principal,
-    payment_id: str,
-    amount_fen: int,
-    reason: str,
-) -> PaymentRefund:
-    payment = lock_payment(session, payment_id)
-    if payment is None:
-        raise NotFound("No payment with this id.", code="payment_not_found", param="payment_id")
-    taken = payment.captured_fen
-    if payment.status not in {PaymentStatus.captured, PaymentStatus.succeeded} or taken <= 0:
-        raise Conflict("Only money that was taken can be refunded.", code="payment_not_refundable")
-    if amount_fen > taken - payment.refunded_fen:
-        raise InvalidInput(
-            f"amount_fen: at most {taken - payment.refunded_fen} fen is left to refund.",
-            code="refund_too_large",
-            param="amount_fen",
-        )
-    assert payment.provider_intent_id is not None
-    count = len(session.exec(select(PaymentRefund.id).where(PaymentRefund.payment_id == payment.id)).all())
-    try:
-        done = provider.refund(
-            payment.provider_intent_id,
-            amount_fen=amount_fen,
-            idempotency_key=f"xinyi-refund-{payment.id}-{count + 1}",
-        )
-    except PaymentError as exc:
-        raise as_app_error(exc) from None
-    row = PaymentRefund(
-        payment_id=payment.id,
-        amount_fen=amount_fen,
-        status=done.status,
-        provider_refund_id=done.id,
-        reason=reason,
-        created_by=f"{actor.type}:{actor.id}",
-    )
-    payment.refunded_fen += amount_fen
-    payment.updated_at = utcnow()
-    session.add(row)
-    session.add(payment)
-    session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=payment.subject_id,
-        action="payment.refunded",
-        purpose="refund of a rental payment",
-        legal_basis=_LEGAL_BASIS,
-        details={"payment_id": payment.id, "refund_id": row.id, "amount_fen": amount_fen},
-    )
-    return row
-
-
-# --- reconciliation ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class ReconcileReport:
-    examined: int = 0
-    orphan_holds_released: list[str] = field(default_factory=list)
-    orphan_charges_refunded: list[str] = field(default_factory=list)
-    rows_synced: list[str] = field(default_factory=list)
-    holds_released_again: list[str] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # orphans whose verification may still open a rental
-
-
-def reconcile(
-    session: Session,
-    provider: PaymentsProvider,
-    *,
-    now: datetime,
-    lookback: timedelta,
-) -> ReconcileReport:
-    """Compare the provider's intents of the last ``lookback`` with our rows and settle the difference:
-
-    - a hold no committed payment row points to (a crash between the provider call and the commit) is
-      released once its verification has expired (a retried open can no longer claim it);
-    - a charge no row points to is refunded (it cannot happen with rows written first; checked anyway);
-    - a row whose provider state moved without us (a lost response, a missed webhook) is brought up to
-      date; a hold we released but the provider still holds is released again.
-
-    Safe to run at any time and as often as wanted: each action carries an idempotency key from our ids.
-    """
-    report = ReconcileReport()
-    for intent in provider.list_intents(created_after=int((now - lookback).timestamp())):
-        kind = intent.metadata.get("xinyi_kind")
-        payment_id = intent.metadata.get("xinyi_payment")
-        if kind is None or payment_id is None:
-            continue  # not ours
-        report.examined += 1
-        payment = session.get(Payment, payment_id)
-        if payment is None:
-            _settle_orphan(session, provider, intent, payment_id, report, now)
-            continue
-        if payment.provider_intent_id not in (None, intent.id):
-            continue  # an earlier attempt's intent (a declined collection); its row moved on
-        if payment.status == PaymentStatus.released and intent.status == "requires_capture":
-            provider.cancel(intent.id, idempotency_key=f"xinyi-release-{payment.id}")
-            report.holds_released_again.append(payment.id)
-            continue
-        before = (payment.status, payment.captured_fen, payment.provider_intent_id)
-        apply_intent(session, payment, intent)
-        if (payment.status, payment.captured_fen, payment.provider_intent_id) != before:
-            report.rows_synced.append(payment.id)
-    return report
-
-
-def _settle_orphan(
-    session: Session,
-    provider: PaymentsProvider,
-    intent: ProviderIntent,
-    payment_id: str,
-    report: ReconcileReport,
-    now: datetime,
-) -> None:
-    if intent.status == "succeeded":
-        provider.refund(
-            intent.id,
-            amount_fen=intent.amount_received_fen,
-            idempotency_key=f"xinyi-orphan-refund-{payment_id}",
-        )
-        report.orphan_charges_refunded.append(intent.id)
-        return
-    if intent.status == "canceled":
-        return
-    verification_id = intent.metadata.get("xinyi_verification")
-    verification = session.get(Verification, verification_id) if verification_id else None
-    if verification is not None and now < verification.expires_at:
-        report.waiting.append(intent.id)
-        return
-    provider.cancel(intent.id, idempotency_key=f"xinyi-orphan-release-{payment_id}")
-    report.orphan_holds_released.append(intent.id)
-    log.warning("orphan_hold_released", intent_id=intent.id, payment_id=payment_id)
+def lock_payment(session: Session, payment_id: str) -> Payment | None:
+    statement = select(Payment).where(Payment.id == payment_id).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).first()

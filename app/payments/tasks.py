@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
 from app.payments import events, service
+from app.payments import reconcile as reconciliation
 
 
 def process_events(engine: Engine, settings: Settings) -> int:
@@ -22,9 +23,9 @@ def process_events(engine: Engine, settings: Settings) -> int:
 
 def reconcile(
     engine: Engine, settings: Settings, now: datetime, lookback: timedelta = timedelta(hours=48)
-) -> service.ReconcileReport:
+) -> reconciliation.ReconcileReport:
     with Session(engine, expire_on_commit=False) as session:
-        report = service.reconcile(
+        report = reconciliation.reconcile(
             session, service.provider_for(settings, session), now=now, lookback=lookback
         )
         session.commit()

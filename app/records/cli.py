@@ -1,4 +1,4 @@
-"""``xinyi records …`` (import files, expire) and ``xinyi scores rebuild``.
+"""``xinyi records …``: import files, expire.
 
 Each command opens its own engine on ``XINYI_DATABASE_URL`` and commits chunk by chunk. Exit codes:
 0 done; 1 done, but some rows were refused (they are listed; the others landed); 2 refused before anything
@@ -32,9 +32,7 @@ from app.core.security import Crypto
 from app.records import file_format, tasks
 from app.records.files import FileRefused, open_record_file
 from app.records.ingest import ChunkOutcome
-from app.records.rebuild_cli import rebuild_scores
 from app.records.validation import RowError
-from app.scoring.cli import app as scores_app
 
 app = typer.Typer(no_args_is_help=True, help="Public credit records and red/black lists.")
 
@@ -158,6 +156,3 @@ def expire_records(
         f"expired {summary.records} records and {summary.list_entries} list entries; "
         f"{summary.rescored} scores changed"
     )
-
-
-scores_app.command("rebuild")(rebuild_scores)

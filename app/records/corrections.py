@@ -15,12 +15,12 @@ from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
-from app.records import scoring_inputs
-from app.records.catalogue import RecordStatus, window
+from app.records.catalog import RecordStatus, window
 from app.records.ingest import RECORD_CONTENT, content_hash
 from app.records.models import CreditRecord
 from app.records.service import get_record
 from app.records.validation import RowValidator, ValidRow
+from app.scoring import inputs as scoring_inputs
 
 # What a reviewer may correct. The category and the subject are not corrections: a record about the wrong
 # person or of the wrong kind is withdrawn, and the source sends the right one.

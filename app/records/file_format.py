@@ -1,10 +1,10 @@
 """The import file's format, written once for ``xinyi records import --help`` and checked against the
-README (tests/records): the columns come from the validator and the categories from the catalogue, so
+README (tests/records): the columns come from the validator and the categories from the catalog, so
 the text cannot drift from what the importer accepts."""
 
 from __future__ import annotations
 
-from app.records.catalogue import CATEGORIES
+from app.records.catalog import CATEGORIES
 
 _RECORDS = [c for c in CATEGORIES.values() if c.list_type is None]
 _DISHONEST = ", ".join(c.code for c in _RECORDS if c.dishonest)

@@ -25,10 +25,10 @@ from app.core.bulk import each_of, in_chunks, insert_rows, is_postgresql, new_id
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.records import scoring_inputs
-from app.records.catalogue import CATEGORIES, ListStatus, RecordStatus, Window, window
+from app.records.catalog import CATEGORIES, ListStatus, RecordStatus, Window, window
 from app.records.models import CreditRecord, ListEntry
 from app.records.validation import RowError, ValidRow
+from app.scoring import inputs as scoring_inputs
 from app.subjects import bulk as subjects_bulk
 
 _RECORDS: Table = SQLModel.metadata.tables[str(CreditRecord.__tablename__)]

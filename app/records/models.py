@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime
 from app.core.ids import new_id
-from app.records.catalogue import ListStatus, ListType, RecordStatus, Severity
+from app.records.catalog import ListStatus, ListType, RecordStatus, Severity
+from app.retention import rules as retention_rules
 
 # Partial indexes for the scheduled jobs, so that a run finds what is due without reading what is not:
 # expiry looks only at records that still count (of 10M records, 4M already expired cost a no-op run
@@ -25,8 +26,6 @@ from app.records.catalogue import ListStatus, ListType, RecordStatus, Severity
 RECORD_DUE_WHERE = (
     f"status IN ('{RecordStatus.active.value}', '{RecordStatus.disputed.value}') AND counts_until IS NOT NULL"
 )
-RECORD_RETAINED_WHERE = "severity IS NOT NULL"
-RECORD_RETAINED_UNTIL = "coalesce(conduct_end_date, decision_date)"  # + 5 years: see app.records.retention
 LIST_ENTRY_DUE_WHERE = f"status = '{ListStatus.active.value}' AND ends_on IS NOT NULL"
 
 
@@ -43,10 +42,10 @@ class CreditRecord(SQLModel, table=True):
         ),
         Index(
             "ix_credit_records_retained",
-            text(RECORD_RETAINED_UNTIL),
+            text(retention_rules.RETAINED_RECORDS_FROM),
             "id",
-            postgresql_where=text(RECORD_RETAINED_WHERE),
-            sqlite_where=text(RECORD_RETAINED_WHERE),
+            postgresql_where=text(retention_rules.RETAINED_RECORDS_WHERE),
+            sqlite_where=text(retention_rules.RETAINED_RECORDS_WHERE),
         ),
     )
 
@@ -63,7 +62,7 @@ class CreditRecord(SQLModel, table=True):
     publicity_starts_on: date
     publicity_min_ends_on: date | None = None  # credit repair may be asked from this day
     publicity_ends_on: date | None = None  # maximum publicity
-    counts_until: date | None = None  # min(maximum publicity, conduct end + 5 years); None: no end
+    counts_until: date | None = None  # min(maximum publicity, retention end); None: no end
     status: RecordStatus = Field(default=RecordStatus.active, sa_type=String(16))
     source: str = Field(max_length=64)
     source_record_id: str = Field(max_length=128)

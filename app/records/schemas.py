@@ -5,7 +5,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
-from app.records.catalogue import CATEGORIES, factor_key
+from app.records.catalog import CATEGORIES, factor_key
 from app.records.models import CreditRecord
 
 _ROW_DOC = (

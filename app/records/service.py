@@ -2,7 +2,7 @@
 scenario asks, status changes, expiry, and the scoring inputs of a subject.
 
 Every change of a subject's records or list entries rescores it in the same transaction
-(:func:`app.records.scoring_inputs.recompute_subjects`).
+(:func:`app.scoring.inputs.recompute_subjects`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.records import scoring_inputs
-from app.records.catalogue import ListStatus, ListType, RecordStatus
+from app.records.catalog import ListStatus, ListType, RecordStatus
 from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
+from app.scoring import inputs as scoring_inputs
 from app.scoring.engine import ScoringInputs
 
 MAX_BATCH_ROWS = 10_000

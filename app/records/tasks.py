@@ -1,8 +1,9 @@
-"""Long-running record work outside a request: file imports, expiry, score rebuilds.
+"""Long-running record work outside a request: file imports and expiry (the score rebuild:
+:mod:`app.scoring.rebuild`).
 
 Each opens its own sessions and commits chunk by chunk, so memory stays bounded and progress is real;
-each chunk is one transaction that also rescores the subjects it touched. All three are safe to run
-again: an import re-sends nothing twice, expiry finds nothing left, a rebuild resumes at its checkpoint.
+each chunk is one transaction that also rescores the subjects it touched. Both are safe to run
+again: an import re-sends nothing twice, expiry finds nothing left.
 """
 
 from __future__ import annotations
@@ -28,10 +29,7 @@ from app.records import service
 from app.records.files import RecordFile
 from app.records.ingest import ChunkOutcome, ConcurrentIngestion, prepare
 from app.records.models import RecordBatch
-from app.records.rebuild import RebuildSummary, run_rebuild, start_rebuild
 from app.records.validation import RowError, RowValidator, ValidRow
-
-__all__ = ["RebuildSummary", "run_rebuild", "start_rebuild"]  # the score rebuild: app.records.rebuild
 
 CLI_ACTOR = Principal(type="system", id="cli")
 T = TypeVar("T")
@@ -124,7 +122,7 @@ def _read_ahead(
     engine: Engine, record_file: RecordFile, validator: RowValidator, size: int
 ) -> Generator[Checked, None, None]:
     if engine.dialect.name == "postgresql" and record_file.size >= READER_PROCESS_MIN_BYTES:
-        engine.dispose()  # as for the parallel rebuild: no connection of ours open across the fork
+        engine.dispose()  # as for the parallel score rebuild: no connection of ours open across the fork
         return _checked_in_process(record_file, validator, size)
     return _prefetched(_checked_chunks(record_file, validator, size))
 

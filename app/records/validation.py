@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.core.validators import IdentifierError, validate_id_number, validate_uscc
-from app.records.catalogue import CATEGORIES, PERSON, Category, Severity
+from app.core.validators import IdentifierError
+from app.records.catalog import CATEGORIES, PERSON, Category, Severity
+from app.subjects.identifiers import validate_id_number, validate_uscc
 
 SUBJECT_FIELDS = ("id_number", "uscc", "subject_id")
 RECORD_DATE_FIELDS = ("decision_date", "conduct_end_date")
@@ -71,7 +72,7 @@ class ValidRow:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled by a file import's reader process: positional arguments (the category pickles as a
-        # reference to the catalogue's, once per chunk: Category.__reduce__).
+        # reference to the catalog's, once per chunk: Category.__reduce__).
         return ValidRow, (
             self.row,
             self.source_record_id,

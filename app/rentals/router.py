@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
@@ -18,7 +18,7 @@ from app.deps import CryptoDep, CurrentUser, OperatorDep, PartnerDep, SettingsDe
 from app.partners import service as partners_service
 from app.payments.models import Payment
 from app.payments.router import ProviderDep
-from app.rentals import service
+from app.rentals import defaults, service
 from app.rentals.models import Rental, RentalStatus
 from app.rentals.schemas import (
     DefaultIn,
@@ -83,45 +83,39 @@ def _default(rental: Rental) -> DefaultOut | None:
     )
 
 
-def rental_out(session: Session, hasher: Hasher, rental: Rental) -> RentalOut:
+def _common(session: Session, rental: Rental) -> dict[str, Any]:
+    """What the merchant's and the resident's view of a rental both show."""
     hold, collection = service.payments_of(session, rental)
+    return {
+        "id": rental.id,
+        "status": rental.status,
+        "item": ItemOut(kind=rental.item_kind, reference=rental.item_reference),
+        "deposit_fen": rental.deposit_fen,
+        "credit_amount": rental.credit_amount_fen,
+        "fund_amount": rental.fund_amount_fen,
+        "hold": _money(hold),
+        "collection": _money(collection),
+        "opened_at": rental.opened_at,
+        "due_at": rental.due_at,
+        "returned_at": rental.returned_at,
+        "returned_on_time": rental.returned_on_time,
+        "default": _default(rental),
+    }
+
+
+def rental_out(session: Session, hasher: Hasher, rental: Rental) -> RentalOut:
     return RentalOut(
-        id=rental.id,
-        status=rental.status,
+        **_common(session, rental),
         verification_id=rental.verification_id,
         subject=verifications_service.pseudonym(hasher, rental.partner_id, rental.subject_id),
-        item=ItemOut(kind=rental.item_kind, reference=rental.item_reference),
-        deposit_fen=rental.deposit_fen,
-        credit_amount=rental.credit_amount_fen,
-        fund_amount=rental.fund_amount_fen,
-        hold=_money(hold),
-        collection=_money(collection),
-        opened_at=rental.opened_at,
-        due_at=rental.due_at,
-        returned_at=rental.returned_at,
-        returned_on_time=rental.returned_on_time,
-        default=_default(rental),
     )
 
 
 def my_rental_out(session: Session, rental: Rental) -> MyRentalOut:
-    hold, collection = service.payments_of(session, rental)
     partner = partners_service.get_partner(session, rental.partner_id)
     return MyRentalOut(
-        id=rental.id,
-        status=rental.status,
+        **_common(session, rental),
         partner=RentalPartner(id=partner.id, name=partner.name),
-        item=ItemOut(kind=rental.item_kind, reference=rental.item_reference),
-        deposit_fen=rental.deposit_fen,
-        credit_amount=rental.credit_amount_fen,
-        fund_amount=rental.fund_amount_fen,
-        hold=_money(hold),
-        collection=_money(collection),
-        opened_at=rental.opened_at,
-        due_at=rental.due_at,
-        returned_at=rental.returned_at,
-        returned_on_time=rental.returned_on_time,
-        default=_default(rental),
         record_id=rental.record_id,
         can_dispute_until=rental.dispute_window_ends_at
         if rental.status == RentalStatus.default_reported
@@ -215,7 +209,7 @@ def report_default(
     """Report an overdue rental as defaulted, with evidence. The resident is notified and may dispute
     it within the window; only then, if undisputed or the dispute is rejected, is a negative record
     written and the amount (at most the deposit) collected. Reporting again changes nothing."""
-    rental = service.report_default(
+    rental = defaults.report_default(
         session,
         settings,
         partner,
@@ -246,7 +240,7 @@ def dispute_default(
 ) -> MyRentalOut:
     """Dispute a reported default before ``can_dispute_until``. Nothing is recorded or charged until an
     operator decides."""
-    return my_rental_out(session, service.dispute(session, user, rental_id, body.reason))
+    return my_rental_out(session, defaults.dispute(session, user, rental_id, body.reason))
 
 
 @router.post("/v1/admin/rentals/{rental_id}/dispute-resolution")
@@ -262,7 +256,7 @@ def resolve_dispute(
 ) -> MyRentalOut:
     """Decide a disputed default. ``upheld``: no record, no charge, the hold is released. ``rejected``:
     the negative record is written (the score drops at once) and the collection starts."""
-    rental = service.resolve_dispute(
+    rental = defaults.resolve_dispute(
         session, provider, crypto, settings, op, rental_id, outcome=body.outcome, note=body.note
     )
     return my_rental_out(session, rental)

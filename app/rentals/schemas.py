@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
-from app.scenarios.schema import ItemKind
+from app.scenarios.schemas import ItemKind
 
 
 class ItemIn(BaseModel):

@@ -19,9 +19,10 @@ from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
 from app.core.security import Crypto
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.payments.provider import PaymentError
-from app.rentals import service
+from app.rentals import defaults
 
 log = structlog.get_logger("app.rentals.tasks")
 
@@ -29,11 +30,11 @@ log = structlog.get_logger("app.rentals.tasks")
 def end_dispute_windows(engine: Engine, settings: Settings, now: datetime) -> int:
     crypto = Crypto(settings)
     with Session(engine) as session:
-        due = service.due_defaults(session, now)
+        due = defaults.due_defaults(session, now)
     done = 0
     for rental_id in due:
         with Session(engine, expire_on_commit=False) as session:
-            if service.end_dispute_window(session, crypto, settings, rental_id, now) is not None:
+            if defaults.end_dispute_window(session, crypto, settings, rental_id, now) is not None:
                 done += 1
             session.commit()
     return done
@@ -49,13 +50,13 @@ class SettleSummary:
 def settle_defaults(engine: Engine, settings: Settings, now: datetime) -> SettleSummary:
     summary = SettleSummary()
     with Session(engine) as session:
-        holds = service.holds_to_capture(session)
-        collections = payments_service.due_collections(session, now)
+        holds = defaults.holds_to_capture(session)
+        collections = payment_collections.due_collections(session, now)
     for rental_id in holds:
         try:
             with Session(engine, expire_on_commit=False) as session:
                 provider = payments_service.provider_for(settings, session)
-                if service.capture_for_default(session, provider, rental_id) is not None:
+                if defaults.capture_for_default(session, provider, rental_id) is not None:
                     summary.holds_captured += 1
                 session.commit()
         except PaymentError as exc:  # unknown outcome: the next run asks again with the same key
@@ -66,7 +67,7 @@ def settle_defaults(engine: Engine, settings: Settings, now: datetime) -> Settle
             payment = payments_service.lock_payment(session, payment_id)
             if payment is not None:
                 provider = payments_service.provider_for(settings, session)
-                payments_service.attempt_collection(session, provider, payment, now)
+                payment_collections.attempt_collection(session, provider, payment, now)
                 summary.collections_attempted += 1
             session.commit()
     return summary

@@ -24,7 +24,7 @@ from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
 from app.records import service as records_service
-from app.records.catalogue import RecordStatus
+from app.records.catalog import RecordStatus
 from app.records.models import CreditRecord
 from app.repairs import commitment as commitments
 from app.repairs.models import RepairApplication, RepairStatus

@@ -1,5 +1,5 @@
-"""Retention: a negative (失信) record is deleted — the row, not a status — 5 years after its conduct
-ended, whatever its status and whether or not its subject still has an account.
+"""Retention: a negative (失信) record is deleted — the row, not a status — when its retention ends
+(:mod:`app.retention.rules`), whatever its status and whether or not its subject still has an account.
 
 In one transaction per batch: the objections and repair applications about the record and their evidence
 rows go with it (their text describes the record), score-history reason codes that only it explains are
@@ -20,13 +20,13 @@ from app.audit import service as audit_service
 from app.core.principal import Principal
 from app.evidence import service as evidence_service
 from app.objections import service as objections_service
-from app.records import retention as records_retention
-from app.records import scoring_inputs
+from app.records import deletion as records_deletion
 from app.repairs import service as repairs_service
+from app.retention import rules
+from app.scoring import inputs as scoring_inputs
 from app.scoring import service as scoring_service
 
 ACTOR = Principal(type="system", id="retention")
-LEGAL_BASIS = "negative credit information is kept at most 5 years after the conduct ended"
 
 
 @dataclass
@@ -41,7 +41,7 @@ class RetentionOutcome:
 def delete_due(session: Session, today: date, limit: int = 500) -> RetentionOutcome:
     """Delete up to ``limit`` records past their retention end. Run until it deletes fewer than
     ``limit``; running it again changes nothing."""
-    due = records_retention.due_for_deletion(session, today, limit=limit)
+    due = records_deletion.due_for_deletion(session, today, limit=limit)
     outcome = RetentionOutcome()
     if not due:
         return outcome
@@ -58,20 +58,20 @@ def delete_due(session: Session, today: date, limit: int = 500) -> RetentionOutc
             actor=ACTOR,
             subject_id=item.subject_id,
             action="record.deleted",
-            purpose="retention period of negative credit information ended",
-            legal_basis=LEGAL_BASIS,
+            purpose=rules.PURPOSE,
+            legal_basis=rules.LEGAL_BASIS,
             details={
                 "record_id": item.record_id,
                 "objections_deleted": len(objection_ids),
                 "repairs_deleted": len(repair_ids),
             },
         )
-    records_retention.delete_records(session, [item.record_id for item in due])
+    records_deletion.delete_records(session, [item.record_id for item in due])
     session.flush()
     for subject_id in subjects:
         gone = {item.factor_key for item in due if item.subject_id == subject_id}
         scoring_service.forget_reason_codes(
-            session, subject_id, gone - records_retention.factor_keys_of(session, subject_id)
+            session, subject_id, gone - records_deletion.factor_keys_of(session, subject_id)
         )
     outcome.records = len(due)
     outcome.rescored = scoring_inputs.recompute_subjects(session, subjects, trigger="retention", today=today)

@@ -25,7 +25,7 @@ from app.partners import service as partners_service
 from app.partners.models import ApiKey, PartnerStatus
 from app.scanners.models import ScannerDevice
 from app.scenarios.catalog import Catalog
-from app.scenarios.schema import Scenario
+from app.scenarios.schemas import Scenario
 from app.verifications import service as verifications_service
 
 ENROLMENT_TTL = timedelta(hours=24)

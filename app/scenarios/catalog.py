@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import ValidationError
 
-from app.scenarios.schema import Scenario
+from app.scenarios.schemas import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = ROOT / "scenarios"

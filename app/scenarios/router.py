@@ -10,11 +10,11 @@ from app.core.idempotency import AppRoute
 from app.deps import CurrentUser
 from app.scenarios import service
 from app.scenarios.catalog import CatalogDep
-from app.scenarios.schema import Scenario
 from app.scenarios.schemas import (
     MyScenarioList,
     MyScenarioOut,
     Names,
+    Scenario,
     ScenarioList,
     ScenarioOut,
     ScenarioRef,

@@ -13,9 +13,9 @@ from typing import Any, Literal
 from sqlmodel import Session
 
 from app.records import service as records_service
-from app.scenarios.schema import LEVEL_RANK, Scenario
+from app.scenarios.schemas import LEVEL_RANK, Scenario
 from app.scoring import service as scoring_service
-from app.scoring.model import RED_LIST
+from app.scoring.scoring_model import RED_LIST
 
 Decision = Literal["eligible", "not_eligible"]
 

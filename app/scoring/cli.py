@@ -1,8 +1,4 @@
-"""``xinyi scores …``: the published model.
-
-``xinyi scores rebuild`` needs the records as well, and scoring must not import records, so that command
-is added to this app by :mod:`app.records.cli` (records may import scoring). Mount both.
-"""
+"""``xinyi scores …``: the published model, and the rebuild (:mod:`app.scoring.rebuild_cli`)."""
 
 from __future__ import annotations
 
@@ -13,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.scoring.model import active_model
+from app.scoring.rebuild_cli import rebuild_scores
+from app.scoring.scoring_model import active_model
 
 app = typer.Typer(no_args_is_help=True, help="Credit scores: the published model, rebuilds.")
+app.command("rebuild")(rebuild_scores)
 
 
 @app.command("model")

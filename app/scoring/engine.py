@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from app.scoring.model import (
+from app.scoring.reasons import Improvement, Reason, explanation_text, improvement_json
+from app.scoring.scoring_model import (
     ADJUSTMENT_DIMENSION,
     BLACK_LIST,
     BLACK_LIST_LEVEL,
@@ -33,7 +34,7 @@ MAX_HEADROOM_HINTS = 3
 
 
 class UnknownFactor(ValueError):
-    """A record kind the model has no points for: the model and the record catalogue disagree."""
+    """A record kind the model has no points for: the model and the record catalog disagree."""
 
 
 class RecordInput(NamedTuple):
@@ -57,24 +58,6 @@ class ScoringInputs:
     lists: tuple[ListInput, ...] = ()
 
 
-class Reason(NamedTuple):
-    code: str
-    dimension: str
-    points: int
-    count: int  # type: ignore[assignment]  # the field hides tuple.count(), which nothing here calls
-
-
-class Improvement(NamedTuple):
-    """Something that would raise the score. ``kind``: repair | expiry | list_end | headroom."""
-
-    kind: str
-    code: str  # the reason code (repair, expiry, list_end) or the dimension (headroom)
-    points: int  # at most this many points back
-    ref: str | None = None  # record or list entry id
-    available_from: date | None = None  # repair: the day it may be asked
-    until: date | None = None  # the day it stops counting by itself
-
-
 @dataclass(frozen=True)
 class ScoreResult:
     model_version: str
@@ -91,7 +74,7 @@ class ScoreResult:
         """The JSON stored beside the score: compact, readable, enough to render both languages."""
         return {
             "reasons": [list(reason) for reason in self.reasons],
-            "improvements": [_improvement_json(i) for i in self.improvements],
+            "improvements": [improvement_json(i) for i in self.improvements],
         }
 
     def contributions_json(self) -> str:
@@ -108,52 +91,6 @@ class ScoreResult:
         else:
             reasons = orjson.dumps([list(reason) for reason in self.reasons]).decode()
         return explanation_text(reasons, self.improvements)
-
-
-def explanation_text(reasons_json: str, improvements: tuple[Improvement, ...]) -> str:
-    """The stored explanation's JSON text from the reasons' JSON text and the improvements."""
-    # orjson writes a date as its ISO text, as _improvement_json does.
-    return f'{{"reasons":{reasons_json},"improvements":{orjson.dumps([_improvement_raw(i) for i in improvements]).decode()}}}'
-
-
-def _improvement_json(item: Improvement) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": item.kind, "code": item.code, "points": item.points}
-    if item.ref is not None:
-        data["ref"] = item.ref
-    if item.available_from is not None:
-        data["available_from"] = item.available_from.isoformat()
-    if item.until is not None:
-        data["until"] = item.until.isoformat()
-    return data
-
-
-def _improvement_raw(item: Improvement) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": item.kind, "code": item.code, "points": item.points}
-    if item.ref is not None:
-        data["ref"] = item.ref
-    if item.available_from is not None:
-        data["available_from"] = item.available_from
-    if item.until is not None:
-        data["until"] = item.until
-    return data
-
-
-def reasons_from_json(data: dict[str, Any]) -> list[Reason]:
-    return [Reason(code, dimension, points, count) for code, dimension, points, count in data["reasons"]]
-
-
-def improvements_from_json(data: dict[str, Any]) -> list[Improvement]:
-    return [
-        Improvement(
-            kind=item["kind"],
-            code=item["code"],
-            points=item["points"],
-            ref=item.get("ref"),
-            available_from=date.fromisoformat(item["available_from"]) if "available_from" in item else None,
-            until=date.fromisoformat(item["until"]) if "until" in item else None,
-        )
-        for item in data["improvements"]
-    ]
 
 
 def record_counts(record: RecordInput, as_of: date) -> bool:

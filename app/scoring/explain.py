@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.scoring.engine import Improvement, Reason
-from app.scoring.model import BLACK_LIST, ScoringModel, get_model
+from app.scoring.reasons import Improvement, Reason
 from app.scoring.schemas import DimensionOut, ImprovementOut, Labels, Language, ReasonOut, ScoreOut
+from app.scoring.scoring_model import BLACK_LIST, ScoringModel, get_model
 from app.scoring.service import StoredScore
 
 

@@ -11,8 +11,8 @@ from app.core.idempotency import AppRoute
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CurrentUser, OperatorDep
 from app.scoring import explain, service
-from app.scoring.model import ScoringModel, active_model
 from app.scoring.schemas import ScoreHistoryItem, ScoreOut
+from app.scoring.scoring_model import ScoringModel, active_model
 
 router = APIRouter(route_class=AppRoute, tags=["scoring"])
 

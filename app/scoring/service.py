@@ -12,18 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from app.core.bulk import (
     JSONText,
-    copy_escaped,
-    copy_lines,
-    dumps,
     fetch_tuples,
     in_chunks,
     insert_tuples,
@@ -33,17 +30,17 @@ from app.core.bulk import (
 )
 from app.core.clock import business_date, utcnow
 from app.core.principal import Principal
-from app.scoring import engine
-from app.scoring.engine import ListInput, RecordInput, ScoreResult, ScoringInputs
-from app.scoring.model import BLACK_LIST, ScoringModel, active_model, get_model
-from app.scoring.models import CreditScore, ScoreHistory, ScoreRebuild
+from app.scoring import engine, reasons
+from app.scoring.engine import ListInput, ScoreResult, ScoringInputs
+from app.scoring.models import CreditScore, ScoreHistory
+from app.scoring.scoring_model import BLACK_LIST, ScoringModel, active_model, get_model
 from app.subjects.models import Subject
 
 if TYPE_CHECKING:
     from app.core.pagination import PageParams
 
-_SCORES: Table = SQLModel.metadata.tables[str(CreditScore.__tablename__)]
-_HISTORY: Table = SQLModel.metadata.tables[str(ScoreHistory.__tablename__)]
+SCORES: Table = SQLModel.metadata.tables[str(CreditScore.__tablename__)]
+HISTORY: Table = SQLModel.metadata.tables[str(ScoreHistory.__tablename__)]
 
 
 @dataclass(frozen=True)
@@ -77,16 +74,16 @@ def inputs_digest(version: str, inputs: ScoringInputs, as_of: date) -> str:
     ``as_of``. Equal digests mean an equal score, so a rescore that finds the digest unchanged skips
     computing and writing altogether (a rebuild with nothing new is a read)."""
     counting = engine.COUNTING_STATUSES
-    # A rebuild has the database make these lines (records.scoring_inputs.counted_between): keep both alike.
+    # A rebuild has the database make these lines (scoring.rebuild_batch.counted_between): keep both alike.
     records = [
         f"r|{record_id}|{key}|{status}|{_day_text(until)}|{_day_text(repairable_from)}"
         for record_id, key, status, until, repairable_from in inputs.records
         if status in counting and (until is None or until > as_of)
     ]
-    return _digest(version, records, inputs.lists, as_of)
+    return digest_of_lines(version, records, inputs.lists, as_of)
 
 
-def _digest(version: str, records: list[str], lists: tuple[ListInput, ...], as_of: date) -> str:
+def digest_of_lines(version: str, records: list[str], lists: tuple[ListInput, ...], as_of: date) -> str:
     """The digest of the record lines ``records`` (any order) and the list entries ``lists``."""
     records.sort()
     parts = [version, engine.ENGINE_REVISION, *records]
@@ -97,44 +94,21 @@ def _digest(version: str, records: list[str], lists: tuple[ListInput, ...], as_o
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-class Counted(NamedTuple):
-    """A subject's inputs as the database summarises them for a rebuild
-    (``records.scoring_inputs.counted_between``): what :func:`rebuild_many` needs, without a tuple per
-    record. Lines and tokens come in any order."""
-
-    # The digest lines (see inputs_digest) of the records that count, "\n"-joined; None: no record counts.
-    lines: str | None
-    tokens: str | None  # their factor tokens (engine.compute_counted), " "-joined
-    negative: str | None  # the lines of those whose key is one of engine.negative_keys, "\n"-joined
-    lists: tuple[ListInput, ...]  # the list entries that apply
-
-
-def _negative_record(line: str) -> RecordInput:
-    _, record_id, key, status, until, repairable_from = line.split("|")
-    return RecordInput(
-        record_id,
-        key,
-        status,
-        None if until == "None" else date.fromisoformat(until),
-        None if repairable_from == "None" else date.fromisoformat(repairable_from),
-    )
-
-
 StoredHeadline = tuple[str, int, str, bool, str]  # digest, score, level, blocked, model version
 _HEADLINE_COLUMNS = (
-    _SCORES.c.subject_id,
-    _SCORES.c.digest,
-    _SCORES.c.score,
-    _SCORES.c.level,
-    _SCORES.c.blocked,
-    _SCORES.c.model_version,
+    SCORES.c.subject_id,
+    SCORES.c.digest,
+    SCORES.c.score,
+    SCORES.c.level,
+    SCORES.c.blocked,
+    SCORES.c.model_version,
 )
 
 
 def _stored_headlines(session: Session, subject_ids: list[str]) -> dict[str, StoredHeadline]:
     found: dict[str, StoredHeadline] = {}
     for chunk in in_chunks(session, subject_ids):
-        statement = sa_select(*_HEADLINE_COLUMNS).where(one_of(session, _SCORES.c.subject_id, chunk))
+        statement = sa_select(*_HEADLINE_COLUMNS).where(one_of(session, SCORES.c.subject_id, chunk))
         for sid, digest, score, level, blocked, version in fetch_tuples(session, statement):
             found[sid] = (digest, score, level, bool(blocked), version)
     return found
@@ -143,14 +117,14 @@ def _stored_headlines(session: Session, subject_ids: list[str]) -> dict[str, Sto
 def stored_headlines_between(session: Session, first: str, last: str) -> dict[str, StoredHeadline]:
     """What :func:`recompute_many` compares against, for the subjects with ids from ``first`` to
     ``last``: one range scan (a rebuild batch)."""
-    statement = sa_select(*_HEADLINE_COLUMNS).where(_SCORES.c.subject_id.between(first, last))
+    statement = sa_select(*_HEADLINE_COLUMNS).where(SCORES.c.subject_id.between(first, last))
     return {
         sid: (digest, score, level, bool(blocked), version)
         for sid, digest, score, level, blocked, version in fetch_tuples(session, statement)
     }
 
 
-_SCORE_COLUMNS = (
+SCORE_COLUMNS = (
     "subject_id",
     "score",
     "level",
@@ -162,7 +136,7 @@ _SCORE_COLUMNS = (
     "computed_at",
     "trigger",
 )
-_HISTORY_COLUMNS = (
+HISTORY_COLUMNS = (
     "id",
     "subject_id",
     "score",
@@ -186,7 +160,7 @@ def recompute_many(
 ) -> int:
     """Score each subject whose inputs changed and store the result; returns how many scores changed.
 
-    The caller holds the subjects' locks (``records.scoring_inputs.lock_subjects``) so that two
+    The caller holds the subjects' locks (``scoring.inputs.lock_subjects``) so that two
     transactions changing one subject's records cannot both store a score computed without the other's
     change. ``stored``: the subjects' stored headlines if the caller read them already
     (:func:`stored_headlines_between` for a rebuild batch)."""
@@ -222,122 +196,21 @@ def recompute_many(
         if old is None:
             new_rows.append(row)
         else:
-            changed_rows.append(dict(zip(_SCORE_COLUMNS, row, strict=True)))
+            changed_rows.append(dict(zip(SCORE_COLUMNS, row, strict=True)))
         if old is None or old[1:] != (score, level, blocked, version):
-            top = _top_reasons(result.reasons)
+            top = top_reasons(result.reasons)
             history_rows.append([None, subject_id, score, level, blocked, version, top, trigger, now])
     for history_row, history_id in zip(history_rows, new_ids("sch", len(history_rows)), strict=True):
         history_row[0] = history_id
-    insert_tuples(session, _SCORES, _SCORE_COLUMNS, new_rows)
-    update_rows(session, _SCORES, "subject_id", changed_rows)
-    insert_tuples(session, _HISTORY, _HISTORY_COLUMNS, history_rows)
+    insert_tuples(session, SCORES, SCORE_COLUMNS, new_rows)
+    update_rows(session, SCORES, "subject_id", changed_rows)
+    insert_tuples(session, HISTORY, HISTORY_COLUMNS, history_rows)
     return len(new_rows) + len(changed_rows)
 
 
-def _top_reasons(reasons: tuple[engine.Reason, ...]) -> list[str]:
+def top_reasons(given: tuple[reasons.Reason, ...]) -> list[str]:
     """The reason codes a history row keeps: the first three that moved the score, or the black list."""
-    return [r.code for r in reasons if r.points or r.code == BLACK_LIST][:3]
-
-
-# id(core) -> (the core, then as COPY fields: its contributions, the explanation of a subject whose only
-# hints are the core's own, its history top reasons). Thousands of subjects share a core.
-_CORE_TEXTS: dict[int, tuple[Any, str, str, str]] = {}
-
-
-def _core_texts(core: Any) -> tuple[Any, str, str, str]:
-    found = _CORE_TEXTS.get(id(core))
-    if found is None or found[0] is not core:
-        if len(_CORE_TEXTS) > engine.CORE_CACHE_SIZE:
-            _CORE_TEXTS.clear()
-        found = _CORE_TEXTS[id(core)] = (
-            core,
-            copy_escaped(core.contributions_json),
-            copy_escaped(engine.explanation_text(core.reasons_json, core.headroom)),
-            copy_escaped(dumps(_top_reasons(core.reasons))),
-        )
-    return found
-
-
-def rebuild_many(
-    session: Session,
-    counted: Mapping[str, Counted],
-    *,
-    as_of: date,
-    stored: Mapping[str, StoredHeadline],
-    trigger: str = "rebuild",
-    now: datetime | None = None,
-) -> int:
-    """:func:`recompute_many` for a rebuild batch on PostgreSQL, from the database's summary of each
-    subject's inputs: the same digests, scores, reasons and history rows, with no object per record
-    and the new rows written as COPY text. Returns how many scores changed."""
-    if not counted:
-        return 0
-    model = active_model()
-    version = model.version
-    now = now or utcnow()
-    if now.tzinfo is None:
-        raise ValueError("naive datetime given to a bulk write")
-    # The fields every row of this batch shares, as COPY text (what insert_tuples would make of them).
-    tail = f"\t{copy_escaped(version)}"
-    score_end = f"\t{now.isoformat()}\t{copy_escaped(trigger)}\n"
-    history_end = f"\t{copy_escaped(trigger)}\t{now.isoformat()}\n"
-    scores: list[str] = []
-    history: list[str] = []  # each row but its id
-    changed_rows: list[dict[str, Any]] = []
-    compute_counted, digest_of, negative_record = engine.compute_counted, _digest, _negative_record
-    explanation_text, core_texts = engine.explanation_text, _core_texts
-    no_lists: tuple[ListInput, ...] = ()
-    for subject_id, (lines, tokens, negative, lists) in counted.items():
-        digest = digest_of(version, lines.split("\n") if lines else [], lists, as_of)
-        old = stored.get(subject_id)
-        if old is not None and old[0] == digest:
-            continue
-        core, improvements = compute_counted(
-            model,
-            tuple(sorted(tokens.split(" "))) if tokens else (),
-            [negative_record(line) for line in negative.split("\n")] if negative else [],
-            lists or no_lists,
-            as_of,
-        )
-        score, level, blocked = core.score, core.level, core.blocked
-        _, contributions, own_hints_only, top = core_texts(core)
-        if old is None:
-            explanation = (
-                own_hints_only
-                if improvements is core.headroom
-                else copy_escaped(explanation_text(core.reasons_json, improvements))
-            )
-            scores.append(
-                f"{subject_id}\t{score}\t{level}\t{'t' if blocked else 'f'}{tail}"
-                f"\t{contributions}\t{explanation}\t{digest}{score_end}"
-            )
-        else:
-            row = (
-                subject_id,
-                score,
-                level,
-                blocked,
-                version,
-                JSONText(core.contributions_json),
-                JSONText(explanation_text(core.reasons_json, improvements)),
-                digest,
-                now,
-                trigger,
-            )
-            changed_rows.append(dict(zip(_SCORE_COLUMNS, row, strict=True)))
-        if old is None or old[1:] != (score, level, blocked, version):
-            history.append(
-                f"\t{subject_id}\t{score}\t{level}\t{'t' if blocked else 'f'}{tail}\t{top}{history_end}"
-            )
-    copy_lines(session, _SCORES, _SCORE_COLUMNS, "".join(scores))
-    update_rows(session, _SCORES, "subject_id", changed_rows)
-    copy_lines(
-        session,
-        _HISTORY,
-        _HISTORY_COLUMNS,
-        "".join([hid + row for hid, row in zip(new_ids("sch", len(history)), history, strict=True)]),
-    )
-    return len(scores) + len(changed_rows)
+    return [r.code for r in given if r.points or r.code == BLACK_LIST][:3]
 
 
 def recompute(
@@ -358,8 +231,8 @@ def _result_of(row: CreditScore) -> ScoreResult:
         level=row.level,
         blocked=row.blocked,
         contributions=dict(row.contributions),
-        reasons=tuple(engine.reasons_from_json(row.explanation)),
-        improvements=tuple(engine.improvements_from_json(row.explanation)),
+        reasons=tuple(reasons.reasons_from_json(row.explanation)),
+        improvements=tuple(reasons.improvements_from_json(row.explanation)),
     )
 
 
@@ -401,13 +274,13 @@ def _unscored_headline(as_of: date, model_version: str) -> Headline:
 
 def headline(session: Session, subject_id: str, as_of: date | None = None) -> Headline:
     """The subject's current score as a decision reads it (as :func:`current_score` reads it)."""
-    statement = sa_select(_SCORES.c.level, _SCORES.c.blocked, _SCORES.c.explanation).where(
-        _SCORES.c.subject_id == subject_id
+    statement = sa_select(SCORES.c.level, SCORES.c.blocked, SCORES.c.explanation).where(
+        SCORES.c.subject_id == subject_id
     )
     row = session.execute(statement).first()
     if row is None:  # never scored: the model's verdict on an empty file, as current_score gives it
         return _unscored_headline(as_of or business_date(utcnow()), active_model().version)
-    codes = frozenset(reason.code for reason in engine.reasons_from_json(row.explanation))
+    codes = frozenset(reason.code for reason in reasons.reasons_from_json(row.explanation))
     return Headline(row.level, bool(row.blocked), codes)
 
 
@@ -447,44 +320,6 @@ def model_for(result: ScoreResult) -> ScoringModel:
 
 
 # --- rebuilds -----------------------------------------------------------------------------------------
-
-
-def start_rebuild(session: Session, as_of: date, *, restart: bool = False) -> ScoreRebuild:
-    """The unfinished rebuild for the active model, or a new one (always new with ``restart``)."""
-    version = active_model().version
-    running = session.exec(
-        select(ScoreRebuild)
-        .where(ScoreRebuild.status == "running", ScoreRebuild.model_version == version)
-        .order_by(col(ScoreRebuild.started_at).desc())
-    ).first()
-    if running is not None and not restart:
-        return running
-    if running is not None:
-        running.status = "abandoned"
-        running.updated_at = utcnow()
-        session.add(running)
-    run = ScoreRebuild(model_version=version, as_of=as_of)
-    session.add(run)
-    session.flush()
-    return run
-
-
-def checkpoint_rebuild(
-    session: Session, run: ScoreRebuild, last_subject_id: str, processed: int, changed: int
-) -> None:
-    run.last_subject_id = last_subject_id
-    run.processed += processed
-    run.changed += changed
-    run.updated_at = utcnow()
-    session.add(run)
-    session.flush()
-
-
-def finish_rebuild(session: Session, run: ScoreRebuild) -> None:
-    run.status = "completed"
-    run.finished_at = run.updated_at = utcnow()
-    session.add(run)
-    session.flush()
 
 
 def forget_reason_codes(session: Session, subject_id: str, codes: set[str]) -> int:

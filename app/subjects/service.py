@@ -9,7 +9,8 @@ from app.core.errors import InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.reseal import SealedColumn
 from app.core.security import Crypto, mask_id_number
-from app.core.validators import IdentifierError, validate_id_number, validate_uscc
+from app.core.validators import IdentifierError
+from app.subjects.identifiers import validate_id_number, validate_uscc
 from app.subjects.models import Subject, SubjectKind
 
 ID_NUMBER_PURPOSE = "subjects.id_number"

@@ -37,7 +37,7 @@ from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
-from app.scenarios.schema import Scenario
+from app.scenarios.schemas import Scenario
 from app.scenarios.service import Evaluation
 from app.signing.keyring import Keyring
 from app.verifications.models import ONLINE_PASS_UNIQUE, Verification

@@ -13,7 +13,7 @@ from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
-from app.webhooks import service
+from app.webhooks import history, service
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import (
     AttemptOut,
@@ -70,7 +70,7 @@ def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bo
     if with_attempts:
         out.attempt_log = [
             AttemptOut.model_validate(a, from_attributes=True)
-            for a in service.attempts_of(session, delivery.id)
+            for a in history.attempts_of(session, delivery.id)
         ]
     return out
 
@@ -155,7 +155,7 @@ def partner_deliveries(
     status: DeliveryStatus | None = None,
 ) -> Page[DeliveryOut]:
     """Your delivery log, newest first."""
-    rows, has_more = service.list_deliveries(
+    rows, has_more = history.list_deliveries(
         session, page, partner_id=partner.id, endpoint_id=endpoint_id, status=status
     )
     return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
@@ -164,7 +164,7 @@ def partner_deliveries(
 @router.get("/v1/partner/webhook-deliveries/{delivery_id}")
 def partner_delivery(delivery_id: str, partner: WebhookManager, session: SessionDep) -> DeliveryOut:
     """One delivery with every attempt: when, the outcome, your status code and the start of your answer."""
-    return _delivery_out(session, service.get_delivery(session, delivery_id, partner.id), with_attempts=True)
+    return _delivery_out(session, history.get_delivery(session, delivery_id, partner.id), with_attempts=True)
 
 
 @router.get("/v1/admin/webhook-deliveries")
@@ -177,7 +177,7 @@ def admin_deliveries(
     event_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Page[DeliveryOut]:
     """Every delivery, newest first; ``status=failed`` lists what needs a replay."""
-    rows, has_more = service.list_deliveries(
+    rows, has_more = history.list_deliveries(
         session, page, partner_id=partner_id, status=status, event_id=event_id
     )
     return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
@@ -185,11 +185,11 @@ def admin_deliveries(
 
 @router.get("/v1/admin/webhook-deliveries/{delivery_id}")
 def admin_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
-    return _delivery_out(session, service.get_delivery(session, delivery_id), with_attempts=True)
+    return _delivery_out(session, history.get_delivery(session, delivery_id), with_attempts=True)
 
 
 @router.post("/v1/admin/webhook-deliveries/{delivery_id}/replay")
 def replay_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
     """Queue a failed (or delivered) delivery again at once, with the same webhook-id and a fresh set of
     attempts. 409 ``delivery_in_progress`` while it is still being attempted."""
-    return _delivery_out(session, service.replay(session, op, delivery_id), with_attempts=True)
+    return _delivery_out(session, history.replay(session, op, delivery_id), with_attempts=True)

@@ -1,4 +1,5 @@
-"""Webhook endpoints (partner-managed), the outbox (:func:`emit`), delivery logs and operator replay.
+"""Webhook endpoints (partner-managed) and the outbox (:func:`emit`); delivery logs and operator replay:
+:mod:`app.webhooks.history`.
 
 Delivery itself runs in the worker (:mod:`app.webhooks.delivery`). Everything here runs in the caller's
 transaction: :func:`emit` writes the event and one delivery per subscribed endpoint beside the change it
@@ -25,7 +26,6 @@ from app.core.security import FieldCipher, Sealed
 from app.webhooks import outbound, signing
 from app.webhooks.models import (
     DeliveryStatus,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -134,7 +134,7 @@ def _check_event_types(types: list[str] | None, param: str = "event_types") -> l
     return chosen
 
 
-def _audit(session: Session, actor: Principal, action: str, details: dict[str, Any]) -> None:
+def audit(session: Session, actor: Principal, action: str, details: dict[str, Any]) -> None:
     audit_service.record(
         session,
         actor=actor,
@@ -182,7 +182,7 @@ def create_endpoint(
     endpoint.secret_ciphertext, endpoint.secret_kid = sealed.ciphertext, sealed.kid
     session.add(endpoint)
     session.flush()
-    _audit(session, partner, "webhook_endpoint.created", {"endpoint_id": endpoint.id, "event_types": types})
+    audit(session, partner, "webhook_endpoint.created", {"endpoint_id": endpoint.id, "event_types": types})
     return endpoint, secret
 
 
@@ -221,7 +221,7 @@ def update_endpoint(
     endpoint.updated_at = utcnow()
     session.add(endpoint)
     session.flush()
-    _audit(
+    audit(
         session, partner, "webhook_endpoint.updated", {"endpoint_id": endpoint.id, "fields": sorted(changes)}
     )
     return endpoint
@@ -247,7 +247,7 @@ def delete_endpoint(session: Session, partner: Principal, endpoint_id: str) -> W
         delivery.last_error = "endpoint disabled"
         session.add(delivery)
     session.flush()
-    _audit(session, partner, "webhook_endpoint.deleted", {"endpoint_id": endpoint.id})
+    audit(session, partner, "webhook_endpoint.deleted", {"endpoint_id": endpoint.id})
     return endpoint
 
 
@@ -282,7 +282,7 @@ def rotate_secret(
     endpoint.updated_at = now
     session.add(endpoint)
     session.flush()
-    _audit(
+    audit(
         session,
         partner,
         "webhook_endpoint.secret_rotated",
@@ -329,84 +329,3 @@ def emit(
         )
     session.flush()
     return event
-
-
-# --- delivery logs and replay -------------------------------------------------------------------------
-
-
-def get_delivery(session: Session, delivery_id: str, partner_id: str | None = None) -> WebhookDelivery:
-    delivery = session.exec(
-        select(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    if delivery is None or (partner_id is not None and delivery.partner_id != partner_id):
-        raise NotFound("No webhook delivery with this id.", code="webhook_delivery_not_found")
-    return delivery
-
-
-def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
-    statement = (
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id == delivery_id)
-        .order_by(col(WebhookAttempt.number))
-        .execution_options(populate_existing=True)
-    )
-    return list(session.exec(statement).all())
-
-
-def list_deliveries(
-    session: Session,
-    params: PageParams,
-    *,
-    partner_id: str | None = None,
-    endpoint_id: str | None = None,
-    status: DeliveryStatus | None = None,
-    event_id: str | None = None,
-) -> tuple[list[WebhookDelivery], bool]:
-    statement = select(WebhookDelivery).execution_options(populate_existing=True)
-    if partner_id is not None:
-        statement = statement.where(WebhookDelivery.partner_id == partner_id)
-    if endpoint_id is not None:
-        statement = statement.where(WebhookDelivery.endpoint_id == endpoint_id)
-    if status is not None:
-        statement = statement.where(WebhookDelivery.status == status)
-    if event_id is not None:
-        statement = statement.where(WebhookDelivery.event_id == event_id)
-    return fetch_page(session, statement, WebhookDelivery.id, params)
-
-
-def replay(
-    session: Session, actor: Principal, delivery_id: str, now: datetime | None = None
-) -> WebhookDelivery:
-    """Send a failed (or delivered) delivery again, with the same ``webhook-id`` and a fresh set of
-    attempts. One that is still pending or in flight is left alone (409)."""
-    delivery = get_delivery(session, delivery_id)
-    if delivery.status not in (DeliveryStatus.failed, DeliveryStatus.succeeded):
-        raise Conflict(
-            "This delivery is still being attempted; replay it once it failed or succeeded.",
-            code="delivery_in_progress",
-            param="delivery_id",
-        )
-    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
-    if endpoint is None or not endpoint.enabled:
-        raise Conflict(
-            "The endpoint of this delivery is disabled.",
-            code="webhook_endpoint_disabled",
-            param="delivery_id",
-        )
-    delivery.status = DeliveryStatus.pending
-    delivery.cycle_attempts = 0
-    delivery.replays += 1
-    delivery.next_attempt_at = now or utcnow()
-    delivery.failed_at = None
-    delivery.lease_until = None
-    session.add(delivery)
-    session.flush()
-    _audit(
-        session,
-        actor,
-        "webhook_delivery.replayed",
-        {"delivery_id": delivery.id, "event_id": delivery.event_id, "partner_id": delivery.partner_id},
-    )
-    return delivery

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.sms import RecordingSender
-from app.core.validators import id_number_check_char
+from app.subjects.identifiers import id_number_check_char
 from app.subjects.models import Subject
 from tests.core.test_errors import assert_problem
 from tests.helpers import make_id_number, make_phone, sign_in, table_snapshot

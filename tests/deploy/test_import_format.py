@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from app.core.clock import utcnow
-from app.records.catalogue import CATEGORIES
+from app.records.catalog import CATEGORIES
 from app.records.cli import app as records_cli
 from app.records.file_format import COLUMNS, EXAMPLE_CSV
 from app.records.files import open_record_file

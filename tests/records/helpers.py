@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import secrets
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.core.security import random_token, sha256_hex
 from app.core.sms import RecordingSender
 from app.partners.models import ApiKey, Partner
+from app.scoring.models import CreditScore, ScoreHistory
 from tests.clock import days_ago
 from tests.helpers import make_id_number, make_phone, sign_in
 
@@ -115,3 +118,27 @@ def black_list(
         "start_date": start_date,
         **fields,
     }
+
+
+def write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=["source_record_id", "category", "id_number", "severity", "decision_date"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def scores_of(engine, subject_ids: set[str]) -> dict[str, tuple]:
+    with Session(engine) as session:
+        rows = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
+        return {r.subject_id: (r.score, r.level, r.contributions, r.explanation, r.digest) for r in rows}
+
+
+def written_at(engine, subject_ids: set[str]) -> tuple[dict[str, object], int]:
+    """When each score was last written, and how many history rows the subjects have."""
+    with Session(engine) as session:
+        scores = session.exec(select(CreditScore).where(CreditScore.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
+        history = session.exec(select(ScoreHistory).where(ScoreHistory.subject_id.in_(subject_ids))).all()  # type: ignore[attr-defined]
+        return {r.subject_id: r.computed_at for r in scores}, len(history)

@@ -14,11 +14,10 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from app.core.clock import business_date
+from app.core.clock import add_months, business_date
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrate import upgrade
-from app.records.catalogue import add_months
 from app.records.cli import app as records_app
 from app.records.models import CreditRecord, ListEntry, RecordBatch
 from app.scoring.cli import app as scores_app
@@ -329,11 +328,11 @@ def test_rebuild_scores_every_subject_and_resumes_after_an_interruption(cli_db, 
     engine.dispose()
 
     # An interrupted rebuild: two batches of 5 committed, then the process died.
-    from app.records import tasks
+    from app.scoring import rebuild
 
     engine = make_engine(cli_db)
-    summary = tasks.start_rebuild(engine)
-    tasks.run_rebuild(engine, summary, batch_size=5, max_batches=2)
+    summary = rebuild.start_rebuild(engine)
+    rebuild.run_rebuild(engine, summary, batch_size=5, max_batches=2)
     engine.dispose()
     assert count(cli_db, CreditScore) == 10
     checkpoint = query(cli_db, select(ScoreRebuild))[0]

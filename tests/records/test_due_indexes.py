@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.records import retention, service
+from app.records import deletion, service
 
 
 def _selects_run_by(session: Session, job: Callable[[], Any]) -> list[tuple[str, Any]]:
@@ -56,7 +56,7 @@ LONG_AGO = date(2000, 1, 1)
             ["ix_credit_records_due", "ix_credit_list_entries_due"],
         ),
         (
-            lambda db: retention.due_for_deletion(db, LONG_AGO, limit=100),
+            lambda db: deletion.due_for_deletion(db, LONG_AGO, limit=100),
             ["ix_credit_records_retained"],
         ),
     ],

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
 from app.payments.models import LocalPaymentObject, Payment
 from app.records.models import CreditRecord
-from app.rentals import service
+from app.rentals import defaults
 from tests.helpers import refresh, table_snapshot
 from tests.passes import helpers as passes
 from tests.records.helpers import make_operator
@@ -26,15 +27,15 @@ EVIDENCE = {
 def settle(app: Any, db: Session, now: datetime) -> None:
     """What the worker's rental jobs do, in the test's transaction."""
     settings, crypto = app.state.settings, app.state.crypto
-    for rental_id in service.due_defaults(db, now):
-        service.end_dispute_window(db, crypto, settings, rental_id, now)
+    for rental_id in defaults.due_defaults(db, now):
+        defaults.end_dispute_window(db, crypto, settings, rental_id, now)
     provider = payments_service.provider_for(settings, db)
-    for rental_id in service.holds_to_capture(db):
-        service.capture_for_default(db, provider, rental_id)
-    for payment_id in payments_service.due_collections(db, now):
+    for rental_id in defaults.holds_to_capture(db):
+        defaults.capture_for_default(db, provider, rental_id)
+    for payment_id in payment_collections.due_collections(db, now):
         payment = payments_service.lock_payment(db, payment_id)
         assert payment is not None
-        payments_service.attempt_collection(db, provider, payment, now)
+        payment_collections.attempt_collection(db, provider, payment, now)
     db.commit()
 
 

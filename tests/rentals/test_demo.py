@@ -6,10 +6,10 @@ from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.core.security import Crypto
-from app.demo import load
 from app.payments.models import Payment
 from app.records.models import CreditRecord
 from app.records.platform import PLATFORM_SOURCE
+from demo.city import load
 
 
 def test_the_demo_merchant_has_a_waived_a_held_and_a_defaulted_rental(db, settings, monkeypatch):

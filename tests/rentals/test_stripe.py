@@ -10,9 +10,11 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from app.core.clock import utcnow
+from app.payments import collections as payment_collections
+from app.payments import reconcile as reconciliation
 from app.payments import service as payments_service
 from app.payments.models import Payment, StripeEvent
-from app.rentals import service
+from app.rentals import defaults
 from tests.helpers import refresh, table_snapshot
 from tests.passes import helpers as passes
 from tests.records.helpers import make_operator
@@ -180,7 +182,7 @@ def test_a_crash_between_the_charge_and_the_commit_charges_once(
         f"/v1/rentals/{rental['id']}/default", json={"evidence": EVIDENCE}, headers=merchant["headers"]
     )
     crypto, settings = stripe_app.state.crypto, stripe_app.state.settings
-    service.end_dispute_window(db, crypto, settings, rental["id"], clock.advance(timedelta(days=7)))
+    defaults.end_dispute_window(db, crypto, settings, rental["id"], clock.advance(timedelta(days=7)))
     refresh(stripe, holder)
     db.commit()  # the collection row is written (and committed) before any charge
     payment_id = db.exec(select(Payment.id).where(Payment.rental_id == rental["id"])).one()
@@ -189,7 +191,7 @@ def test_a_crash_between_the_charge_and_the_commit_charges_once(
     with db.begin_nested() as step:  # the charge succeeds at Stripe, then the process dies
         payment = payments_service.lock_payment(db, payment_id)
         assert payment is not None
-        payments_service.attempt_collection(db, provider, payment, clock.now)
+        payment_collections.attempt_collection(db, provider, payment, clock.now)
         step.rollback()
     assert [i["status"] for i in intents(standin, rental["id"])] == ["succeeded"]
     assert db.get(Payment, payment_id).status == "pending"  # type: ignore[union-attr]
@@ -253,20 +255,20 @@ def test_reconcile_releases_a_hold_left_by_a_crash_once_its_verification_expired
     ]
     provider = payments_service.provider_for(stripe_app.state.settings, db)
 
-    early = payments_service.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
+    early = reconciliation.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
     assert (early.waiting, early.orphan_holds_released, orphan["status"]) == (
         [orphan["id"]],
         [],
         "requires_capture",
     )
 
-    later = payments_service.reconcile(
+    later = reconciliation.reconcile(
         db, provider, now=utcnow() + timedelta(minutes=11), lookback=timedelta(hours=1)
     )
 
     assert later.orphan_holds_released == [orphan["id"]]
     assert orphan["status"] == "canceled"
-    again = payments_service.reconcile(
+    again = reconciliation.reconcile(
         db, provider, now=utcnow() + timedelta(minutes=12), lookback=timedelta(hours=1)
     )
     assert again.orphan_holds_released == []
@@ -282,7 +284,7 @@ def test_reconcile_brings_a_row_up_to_date_when_a_response_was_lost(
     intent.update(status="canceled", amount_capturable=0)  # cancelled at Stripe; we never heard
     provider = payments_service.provider_for(stripe_app.state.settings, db)
 
-    report = payments_service.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
+    report = reconciliation.reconcile(db, provider, now=utcnow(), lookback=timedelta(hours=1))
 
     assert report.rows_synced == ["pay_" + rental["id"].removeprefix("rnt_")]
     assert stripe.get(f"/v1/rentals/{rental['id']}", headers=merchant["headers"]).json()["hold"][

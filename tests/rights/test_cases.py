@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.core.clock import utcnow
+from app.core.clock import add_months, utcnow
 from app.objections.models import Objection
-from app.records.catalogue import add_months
 from app.repairs.models import RepairApplication
 from tests.clock import TODAY
 from tests.rights.helpers import a_penalty, evidence_id, object_to

@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from app.objections import service as objections_service
 from app.objections.models import Objection, ObjectionEvent
 from app.scoring.engine import RecordInput, ScoringInputs, compute
-from app.scoring.model import active_model
+from app.scoring.scoring_model import active_model
 from tests.clock import days_ago, days_ahead
 from tests.helpers import table_snapshot
 from tests.rights.helpers import a_penalty, answer, evidence_id, object_to, record_now, score_of

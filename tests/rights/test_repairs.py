@@ -9,9 +9,8 @@ from sqlmodel import SQLModel, select
 
 from app.audit.models import AuditEntry
 from app.cases.deadlines import add_working_days
-from app.core.clock import utcnow
+from app.core.clock import add_months, utcnow
 from app.records import service as records_service
-from app.records.catalogue import add_months
 from app.repairs import commitment, schemas
 from app.repairs import service as repairs_service
 from app.repairs.models import RepairApplication

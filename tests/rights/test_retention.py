@@ -11,9 +11,9 @@ from app.audit import verify
 from app.audit.models import AuditEntry
 from app.evidence.models import EvidenceFile
 from app.objections.models import Objection, ObjectionEvent
-from app.records.retention import latest_deletable_end, retention_ends_on
 from app.repairs.models import RepairApplication
 from app.retention import service as retention_service
+from app.retention.rules import latest_deletable_end, retention_ends_on
 from app.scoring.models import ScoreHistory
 from app.worker import JOBS
 from tests.clock import days_ago, days_ahead

@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.scenarios import catalog as catalog_module
 from app.scenarios.catalog import SCENARIOS_DIR, ScenarioCatalogError, load_catalog
-from app.scenarios.schema import LEVEL_RANK
+from app.scenarios.schemas import LEVEL_RANK
 from app.scenarios.service import Standing, evaluate
 
 SHIPPED = {

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.core.clock import business_date
 from app.core.sms import RecordingSender
 from app.records import service as records_service
-from app.records.catalogue import ListStatus, ListType
+from app.records.catalog import ListStatus, ListType
 from app.records.models import ListEntry
 from app.scenarios import service as scenarios_service
 from app.scoring import service as scoring_service

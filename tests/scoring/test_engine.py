@@ -8,15 +8,14 @@ import pytest
 
 from app.core.clock import business_date
 from app.scoring.engine import (
-    Improvement,
     ListInput,
-    Reason,
     RecordInput,
     ScoringInputs,
     UnknownFactor,
     compute,
 )
-from app.scoring.model import active_model
+from app.scoring.reasons import Improvement, Reason
+from app.scoring.scoring_model import active_model
 from tests.clock import TODAY, days_ahead
 
 MODEL = active_model()

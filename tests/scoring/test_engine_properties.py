@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.scoring import engine as engine_module
 from app.scoring.engine import ListInput, RecordInput, ScoringInputs, _compile, compute
-from app.scoring.model import ADJUSTMENT_DIMENSION, BLACK_LIST, RED_LIST, active_model
+from app.scoring.scoring_model import ADJUSTMENT_DIMENSION, BLACK_LIST, RED_LIST, active_model
 from tests.clock import TODAY
 
 MODEL = active_model()

@@ -7,8 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
-from app.core.clock import business_date
-from app.records.catalogue import add_months
+from app.core.clock import add_months, business_date
 from tests.clock import days_ago
 from tests.helpers import make_phone, sign_in, table_snapshot
 from tests.records.helpers import penalty, post_batch

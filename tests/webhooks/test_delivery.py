@@ -22,7 +22,7 @@ from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.partners import service as partners_service
-from app.webhooks import delivery, service, signing
+from app.webhooks import delivery, history, service, signing
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.webhooks.receiver import receiver
 
@@ -77,7 +77,7 @@ def _emit(engine: Engine, partner_id: str, now: datetime) -> tuple[str, str]:
 
 def _delivery(engine: Engine, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
     with Session(engine) as session:
-        return service.get_delivery(session, delivery_id), service.attempts_of(session, delivery_id)
+        return history.get_delivery(session, delivery_id), history.attempts_of(session, delivery_id)
 
 
 def _deliver(engine: Engine, settings: Settings, at: datetime, policy: delivery.RetryPolicy = POLICY):
@@ -151,7 +151,7 @@ def test_a_down_receiver_gets_retries_then_fails_and_an_operator_replays_it(
         with Session(committed_engine) as session:
             principal = Principal(type="partner", id=partner_id, partner_kind="bank")
             service.update_endpoint(session, settings, principal, endpoint_id, {"url": new_url})
-            service.replay(session, Principal(type="user", id="usr_op", roles=frozenset({"operator"})), delivery_id,
+            history.replay(session, Principal(type="user", id="usr_op", roles=frozenset({"operator"})), delivery_id,
                            now=T0 + timedelta(days=1))  # fmt: skip
             session.commit()
         _deliver(committed_engine, settings, T0 + timedelta(days=1))

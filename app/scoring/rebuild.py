@@ -1,7 +1,7 @@
 """The score rebuild: rescore every subject with the active model, in batches, resumably.
 
-Its own module (re-exported by :mod:`app.records.tasks`) so that ``xinyi scores rebuild`` imports only
-what it needs: a rebuild is timed including its start-up.
+Kept apart from the other commands so that ``xinyi scores rebuild`` imports only what it needs: a rebuild
+is timed including its start-up.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from app.core.bulk import fetch_tuples, few_collections
-from app.core.clock import business_date
-from app.records import scoring_inputs
-from app.scoring import service as scoring_service
+from app.core.clock import business_date, utcnow
+from app.scoring import rebuild_batch
 from app.scoring.models import ScoreRebuild
+from app.scoring.scoring_model import active_model
 from app.subjects.models import Subject
 
 
@@ -38,7 +38,7 @@ class RebuildSummary:
 def start_rebuild(engine: Engine, *, restart: bool = False) -> RebuildSummary:
     """The rebuild to run: the unfinished one of the active model (resumed), or a new one."""
     with Session(engine, expire_on_commit=False) as session:
-        run = scoring_service.start_rebuild(session, business_date(), restart=restart)
+        run = _open_run(session, business_date(), restart=restart)
         statement = select(func.count()).select_from(Subject)
         if run.last_subject_id is not None:
             statement = statement.where(col(Subject.id) > run.last_subject_id)
@@ -72,14 +72,14 @@ def run_rebuild(
         with few_collections(), Session(engine, expire_on_commit=False) as session:
             run = session.get(ScoreRebuild, summary.run_id)
             assert run is not None
-            seen, last, changed = scoring_inputs.rescore_batch(
+            seen, last, changed = rebuild_batch.rescore_batch(
                 session, after=after, limit=batch_size, today=business_date()
             )
             if last is None:
-                scoring_service.finish_rebuild(session, run)
+                _finish(session, run)
                 session.commit()
                 return summary
-            scoring_service.checkpoint_rebuild(session, run, last, seen, changed)
+            _checkpoint(session, run, last, seen, changed)
             session.commit()
         after = last
         batches += 1
@@ -108,7 +108,7 @@ def _rescore_range(first: str, last: str, today: date) -> tuple[int, int]:
     """In a worker process: one batch, one transaction."""
     assert _worker_engine is not None
     with few_collections(), Session(_worker_engine, expire_on_commit=False) as session:
-        seen, changed = scoring_inputs.rescore_range(session, first, last, today=today)
+        seen, changed = rebuild_batch.rescore_range(session, first, last, today=today)
         session.commit()
     return seen, changed
 
@@ -151,7 +151,7 @@ def _run_parallel(
             with Session(engine, expire_on_commit=False) as session:
                 run = session.get(ScoreRebuild, summary.run_id)
                 assert run is not None
-                scoring_service.checkpoint_rebuild(session, run, last, seen, changed)
+                _checkpoint(session, run, last, seen, changed)
                 session.commit()
             summary.processed += seen
             summary.changed += changed
@@ -170,6 +170,51 @@ def _run_parallel(
     with Session(engine, expire_on_commit=False) as session:
         run = session.get(ScoreRebuild, summary.run_id)
         assert run is not None
-        scoring_service.finish_rebuild(session, run)
+        _finish(session, run)
         session.commit()
     return summary
+
+
+# --- the run and its checkpoint --------------------------------------------------------------------------
+
+
+def _open_run(session: Session, as_of: date, *, restart: bool = False) -> ScoreRebuild:
+    """The unfinished rebuild for the active model, or a new one (always new with ``restart``)."""
+    version = active_model().version
+    running = (
+        session.execute(
+            select(ScoreRebuild)
+            .where(col(ScoreRebuild.status) == "running", col(ScoreRebuild.model_version) == version)
+            .order_by(col(ScoreRebuild.started_at).desc())
+        )
+        .scalars()
+        .first()
+    )
+    if running is not None and not restart:
+        return running
+    if running is not None:
+        running.status = "abandoned"
+        running.updated_at = utcnow()
+        session.add(running)
+    run = ScoreRebuild(model_version=version, as_of=as_of)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _checkpoint(
+    session: Session, run: ScoreRebuild, last_subject_id: str, processed: int, changed: int
+) -> None:
+    run.last_subject_id = last_subject_id
+    run.processed += processed
+    run.changed += changed
+    run.updated_at = utcnow()
+    session.add(run)
+    session.flush()
+
+
+def _finish(session: Session, run: ScoreRebuild) -> None:
+    run.status = "completed"
+    run.finished_at = run.updated_at = utcnow()
+    session.add(run)
+    session.flush()

@@ -15,16 +15,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlmodel import Session, SQLModel, col
 
-from app.core.bulk import fetch_tuples, in_chunks, is_postgresql, one_of
-from app.records.catalogue import ListStatus, RecordStatus
+from app.core.bulk import fetch_tuples, in_chunks, one_of
+from app.records.catalog import ListStatus, RecordStatus
 from app.records.models import CreditRecord, ListEntry
-from app.scoring import engine
 from app.scoring import service as scoring_service
 from app.scoring.engine import ListInput, RecordInput, ScoringInputs
-from app.scoring.model import active_model
 from app.subjects.models import Subject
 
-_COUNTING = (RecordStatus.active.value, RecordStatus.disputed.value)
+COUNTING = (RecordStatus.active.value, RecordStatus.disputed.value)
 
 
 def lock_subjects(session: Session, subject_ids: Iterable[str]) -> None:
@@ -40,7 +38,7 @@ def lock_subjects(session: Session, subject_ids: Iterable[str]) -> None:
 
 _RECORDS: Table = SQLModel.metadata.tables[str(CreditRecord.__tablename__)]
 _LISTS: Table = SQLModel.metadata.tables[str(ListEntry.__tablename__)]
-# The factor key (catalogue.factor_key) built by the database: category, then outcome, grade, severity.
+# The factor key (catalog.factor_key) built by the database: category, then outcome, grade, severity.
 _FACTOR_KEY = (
     _RECORDS.c.category
     + func.coalesce("." + _RECORDS.c.outcome, "")
@@ -65,16 +63,16 @@ def _collect(
         _RECORDS.c.publicity_min_ends_on,  # set for 失信 records only: repair may be asked from then
     ).where(
         which(_RECORDS.c.subject_id),
-        _RECORDS.c.status.in_(_COUNTING),
+        _RECORDS.c.status.in_(COUNTING),
         or_(_RECORDS.c.counts_until.is_(None), _RECORDS.c.counts_until > as_of),
     )
     make = RecordInput._make  # a rebuild reads every record: build the tuples without keyword handling
     for row in fetch_tuples(session, statement, binary=True):
         records.setdefault(row[0], []).append(make(row[1:]))
-    return records, _collect_lists(session, which, as_of)
+    return records, collect_lists(session, which, as_of)
 
 
-def _collect_lists(session: Session, which: _SubjectFilter, as_of: date) -> dict[str, list[ListInput]]:
+def collect_lists(session: Session, which: _SubjectFilter, as_of: date) -> dict[str, list[ListInput]]:
     lists: dict[str, list[ListInput]] = {}
     list_statement = select(_LISTS.c.subject_id, _LISTS.c.id, _LISTS.c.list_type, _LISTS.c.ends_on).where(
         which(_LISTS.c.subject_id),
@@ -86,60 +84,6 @@ def _collect_lists(session: Session, which: _SubjectFilter, as_of: date) -> dict
             ListInput(entry_id, list_type, ListStatus.active.value, ends_on)
         )
     return lists
-
-
-# A rebuild's read (PostgreSQL): per subject, the records that count summarised by the database, so that
-# no tuple is made per record. ``line`` is the record's line of scoring.service.inputs_digest (a date as
-# text is str(date) in the ISO DateStyle, set for the transaction: several times cheaper than to_char),
-# ``token`` its engine token (engine.compute_counted).
-_COUNTED = """
-SELECT subject_id, string_agg(line, E'\\n'), string_agg(token, ' '),
-       string_agg(line, E'\\n') FILTER (WHERE negative)
-FROM (
-    SELECT subject_id,
-           'r|' || id || '|' || key || '|' || status
-               || '|' || coalesce(counts_until::text, 'None')
-               || '|' || coalesce(publicity_min_ends_on::text, 'None') AS line,
-           CASE WHEN status = 'active' THEN key ELSE key || '|disputed' END AS token,
-           key = ANY(%(negative)s) AS negative
-    FROM (
-        SELECT subject_id, id, status, counts_until, publicity_min_ends_on,
-               category || coalesce('.' || outcome, '') || coalesce('.' || grade, '')
-                   || coalesce('.' || severity, '') AS key
-        FROM credit_records
-        WHERE subject_id BETWEEN %(first)s AND %(last)s
-          AND status = ANY(%(counting)s)
-          AND (counts_until IS NULL OR counts_until > %(as_of)s)
-    ) AS counting_records
-) AS summarised
-GROUP BY subject_id
-"""
-
-
-def counted_between(
-    session: Session, subject_ids: list[str], as_of: date
-) -> dict[str, scoring_service.Counted]:
-    """PostgreSQL: :func:`inputs_between` as the database's summary of each subject's records
-    (:class:`app.scoring.service.Counted`), for :func:`app.scoring.service.rebuild_many`."""
-    first, last = subject_ids[0], subject_ids[-1]
-    negative = sorted(engine.negative_keys(active_model()))
-    driver = session.connection().connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute("SET LOCAL datestyle TO 'ISO'")
-        cursor.execute(
-            _COUNTED,
-            {"first": first, "last": last, "as_of": as_of, "negative": negative, "counting": list(_COUNTING)},
-        )
-        records = {row[0]: row for row in cursor.fetchall()}
-    lists = _collect_lists(session, lambda column: column.between(first, last), as_of)
-    counted = scoring_service.Counted
-    none = (None, None, None, None)
-    result: dict[str, scoring_service.Counted] = {}
-    for subject_id in subject_ids:
-        _, lines, tokens, negative_lines = records.get(subject_id, none)
-        entries = lists.get(subject_id)
-        result[subject_id] = counted(lines, tokens, negative_lines, tuple(entries) if entries else ())
-    return result
 
 
 def _inputs(records: list[RecordInput] | None, lists: list[ListInput] | None) -> ScoringInputs:
@@ -180,44 +124,3 @@ def recompute_subjects(
     return scoring_service.recompute_many(
         session, inputs_for(session, ids, today), trigger=trigger, as_of=today, now=now
     )
-
-
-def rescore_range(session: Session, first: str, last: str, *, today: date) -> tuple[int, int]:
-    """A parallel rebuild step: lock and rescore the subjects with ids from ``first`` to ``last``.
-    Returns (subjects seen, scores changed)."""
-    statement = (
-        select(col(Subject.id))
-        .where(col(Subject.id).between(first, last))
-        .order_by(col(Subject.id))
-        .with_for_update(key_share=True)
-    )
-    ids = [row[0] for row in fetch_tuples(session, statement)]
-    if not ids:
-        return 0, 0
-    return len(ids), _rescore_run(session, ids, today)
-
-
-def _rescore_run(session: Session, ids: list[str], today: date) -> int:
-    """Rescore a sorted run of consecutive subject ids whose locks are held; returns how many changed."""
-    stored = scoring_service.stored_headlines_between(session, ids[0], ids[-1])
-    if is_postgresql(session):
-        return scoring_service.rebuild_many(
-            session, counted_between(session, ids, today), as_of=today, stored=stored
-        )
-    return scoring_service.recompute_many(
-        session, inputs_between(session, ids, today), trigger="rebuild", as_of=today, stored=stored
-    )
-
-
-def rescore_batch(
-    session: Session, *, after: str | None, limit: int, today: date
-) -> tuple[int, str | None, int]:
-    """A rebuild step: lock and rescore the ``limit`` subjects after ``after`` in id order. Returns
-    (subjects seen, the last one's id, scores changed)."""
-    statement = select(col(Subject.id)).order_by(col(Subject.id)).limit(limit).with_for_update(key_share=True)
-    if after is not None:
-        statement = statement.where(col(Subject.id) > after)
-    ids = list(session.execute(statement).scalars())
-    if not ids:
-        return 0, None, 0
-    return len(ids), ids[-1], _rescore_run(session, ids, today)

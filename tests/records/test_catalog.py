@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from app.records.catalogue import CATEGORIES, Window, add_months, factor_key, window
+from app.core.clock import add_months
+from app.records.catalog import CATEGORIES, Window, factor_key, window
 
 
 @pytest.mark.parametrize(

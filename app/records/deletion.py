@@ -1,32 +1,18 @@
-"""Negative information is kept at most 5 years from the end of the conduct (DESIGN.md): which 失信
-records are past that, and deleting them (rows, not a status). The caller (``app.retention``) removes what
-refers to them first and writes the audit entry; see there."""
+"""Finding the 失信 records whose retention has ended (:mod:`app.retention.rules`) and deleting them
+(rows, not a status). The caller (:mod:`app.retention.service`) removes what refers to them first and
+writes the audit entry; see there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Date, delete, literal_column, select, text
 from sqlmodel import Session, col
 
-from app.records.catalogue import RETENTION_MONTHS, add_months, factor_key
-from app.records.models import RECORD_RETAINED_UNTIL, RECORD_RETAINED_WHERE, CreditRecord
-
-
-def retention_ends_on(conduct_end_date: date | None, decision_date: date) -> date:
-    """The day a 失信 record must be gone: 5 years after its conduct ended (the decision date when the
-    source gave no conduct end)."""
-    return add_months(conduct_end_date or decision_date, RETENTION_MONTHS)
-
-
-def latest_deletable_end(today: date) -> date:
-    """The latest conduct end whose retention has ended by ``today`` (month-end clamping makes the inverse
-    of add_months a few days wide, so step forward to the last one that still qualifies)."""
-    end = add_months(today, -RETENTION_MONTHS)
-    while add_months(end + timedelta(days=1), RETENTION_MONTHS) <= today:
-        end += timedelta(days=1)
-    return end
+from app.records.catalog import factor_key
+from app.records.models import CreditRecord
+from app.retention import rules as retention_rules
 
 
 @dataclass(frozen=True)
@@ -38,7 +24,8 @@ class Due:
 
 def due_for_deletion(session: Session, today: date, *, limit: int) -> list[Due]:
     """失信 records (those with a severity) whatever their status, past their retention end."""
-    ended = literal_column(RECORD_RETAINED_UNTIL, Date)  # as in ix_credit_records_retained, which this reads
+    # As ix_credit_records_retained states them, so that this reads that index.
+    ended = literal_column(retention_rules.RETAINED_RECORDS_FROM, Date)
     rows = session.execute(
         select(
             col(CreditRecord.id),
@@ -48,7 +35,9 @@ def due_for_deletion(session: Session, today: date, *, limit: int) -> list[Due]:
             col(CreditRecord.grade),
             col(CreditRecord.severity),
         )
-        .where(text(RECORD_RETAINED_WHERE), ended <= latest_deletable_end(today))
+        .where(
+            text(retention_rules.RETAINED_RECORDS_WHERE), ended <= retention_rules.latest_deletable_end(today)
+        )
         .order_by(ended, col(CreditRecord.id))
         .limit(limit)
     ).all()

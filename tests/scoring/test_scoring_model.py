@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.records.catalogue import all_factor_keys
-from app.scoring.model import MODEL_DIR, ScoringModel, active_model, get_model
+from app.records.catalog import all_factor_keys
+from app.scoring.scoring_model import MODEL_DIR, ScoringModel, active_model, get_model
 
 
 def raw_model() -> dict[str, Any]:
@@ -40,7 +40,7 @@ def test_the_active_model_is_v1_with_six_bands_over_0_to_1000():
     }
 
 
-def test_every_kind_of_record_the_catalogue_accepts_has_a_price_and_nothing_else_does():
+def test_every_kind_of_record_the_catalog_accepts_has_a_price_and_nothing_else_does():
     assert set(all_factor_keys()) == set(active_model().factors)
 
 

@@ -21,8 +21,9 @@ from app.core.config import Settings
 from app.core.ids import new_id
 from app.core.principal import Principal
 from app.core.security import Crypto
+from app.payments import collections as payment_collections
 from app.payments import service as payments_service
-from app.rentals import service
+from app.rentals import defaults, service
 from app.rentals.models import Rental
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import default_catalog
@@ -103,7 +104,7 @@ def load(
     loaded.append(DemoRental(li, second.id, second.status, held))
 
     third = _open(session, settings, merchant, wang_id, "TS-PB-0003", now - timedelta(days=12))
-    service.report_default(
+    defaults.report_default(
         session,
         settings,
         merchant,
@@ -112,12 +113,12 @@ def load(
         evidence={"description": "充电宝逾期未归还，柜机无归还记录", "photo_urls": []},
         now=now - timedelta(days=11),
     )
-    service.end_dispute_window(session, crypto, settings, third.id, now)  # the window ended undisputed
-    service.capture_for_default(session, provider, third.id)
-    for payment_id in payments_service.due_collections(session, now):
+    defaults.end_dispute_window(session, crypto, settings, third.id, now)  # the window ended undisputed
+    defaults.capture_for_default(session, provider, third.id)
+    for payment_id in payment_collections.due_collections(session, now):
         payment = payments_service.lock_payment(session, payment_id)
         if payment is not None:
-            payments_service.attempt_collection(session, provider, payment, now)
+            payment_collections.attempt_collection(session, provider, payment, now)
     loaded.append(
         DemoRental(wang, third.id, third.status, "default undisputed: negative record, 99 元 collected")
     )

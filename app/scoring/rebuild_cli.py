@@ -1,5 +1,5 @@
 """``xinyi scores rebuild``, in a module of its own: :func:`app.cli.main` runs it without importing the
-other commands (a rebuild is timed including its start-up). :mod:`app.records.cli` mounts the same
+other commands (a rebuild is timed including its start-up). :mod:`app.scoring.cli` mounts the same
 function on ``xinyi scores``.
 """
 
@@ -14,7 +14,7 @@ import typer
 
 from app.core.config import get_settings
 from app.core.db import make_engine
-from app.records import rebuild
+from app.scoring import rebuild
 
 OnBatch = Callable[[int, int], None]
 

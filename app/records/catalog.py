@@ -3,16 +3,19 @@
 
 Publicity of a 失信 record (DESIGN.md, "Domain facts"): minor at most 3 months; general 3 months to a year;
 serious 1 to 3 years, counted from the decision. Credit repair may be asked after the minimum; publicity
-stops at the maximum; negative information is kept at most 5 years from the end of the conduct.
+stops at the maximum; negative information is kept at most 5 years from the end of the conduct
+(:mod:`app.retention.rules`).
 """
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
+
+from app.core.clock import add_months
+from app.retention import rules as retention_rules
 
 
 class Severity(StrEnum):
@@ -50,7 +53,6 @@ PUBLICITY_MONTHS: dict[Severity, tuple[int, int]] = {
     Severity.general: (3, 12),
     Severity.serious: (12, 36),
 }
-RETENTION_MONTHS = 60  # negative information: at most 5 years after the conduct ended
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Category:
     list_type: ListType | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
-        # A category pickles (a file import's reader process) as a reference to the catalogue's own.
+        # A category pickles (a file import's reader process) as a reference to the catalog's own.
         return category_by_code, (self.code,)
 
 
@@ -164,13 +166,6 @@ CATEGORIES: dict[str, Category] = {
 }
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months, clamped to the end of a shorter month (30 Nov + 3 months = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
     publicity_starts_on: date
@@ -186,7 +181,7 @@ def window(
         minimum, maximum = PUBLICITY_MONTHS[Severity(severity)]
         min_end = add_months(decision_date, minimum)
         max_end = add_months(decision_date, maximum)
-        retention_end = add_months(conduct_end_date or decision_date, RETENTION_MONTHS)
+        retention_end = retention_rules.retention_ends_on(conduct_end_date, decision_date)
         return Window(decision_date, min_end, max_end, min(max_end, retention_end))
     if category.counts_for_months is None:
         return Window(decision_date, None, None, None)
@@ -200,7 +195,7 @@ def factor_key(category: str, outcome: str | None, grade: str | None, severity: 
 
 
 def all_factor_keys() -> list[str]:
-    """Every record kind the catalogue can produce (the scoring model must price each one)."""
+    """Every record kind the catalog can produce (the scoring model must price each one)."""
     keys: list[str] = []
     severities = [s.value for s in Severity]
     for category in CATEGORIES.values():
