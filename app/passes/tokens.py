@@ -19,8 +19,9 @@ Offline code (pre-issued, single use, for one low-value scenario, at most 24 h):
 
 A token without ``sc`` is online-only: the partner SDK refuses to accept it offline.
 
-Checks (:func:`read`): ``alg`` and ``kid`` and the signature (PyJWT, :mod:`app.signing.keyring`), the claims' shape,
-then ``exp``/``nbf`` with ``LEEWAY_SECONDS`` (at most 60 s, DESIGN.md). Each refusal has its own code.
+Checks (:func:`read`): ``alg`` and ``kid`` and the signature (PyJWT, in :mod:`app.signing.keyring`), the
+claims' shape, then ``exp``/``nbf`` with ``LEEWAY_SECONDS`` (at most 60 s, DESIGN.md). Each refusal has its
+own code.
 """
 
 from __future__ import annotations
