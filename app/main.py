@@ -49,6 +49,7 @@ from app.signing.keyring import Keyring
 from app.signing.router import router as signing_router
 from app.subjects.router import router as subjects_router
 from app.verifications.router import router as verifications_router
+from app.verifications.stats import router as scenario_stats_router
 from app.verifications.stream import Streams
 from app.web import pages
 from app.webhooks.router import router as webhooks_router
@@ -182,7 +183,8 @@ def create_app(
         payments_router,
         rentals_router,
         scanners_router,
+        scenario_stats_router,
     ):
         app.include_router(router)
-    pages.mount(app)  # /scan, /app and their static files
+    pages.mount(app)  # /scan, /app, /stats and their static files
     return app

@@ -1,4 +1,5 @@
-"""``make screens``: a screenshot of each main screen, on a phone (360×640), into docs/screens/.
+"""``make screens``: a screenshot of each main screen, on a phone (360×640; the statistics page on a
+desktop), into docs/screens/.
 
 A fresh service (tests/browser/world.py: its own SQLite database, the app on a free port, Debian's
 chromium) and the people of each scene made through the API, as in the browser tests.
@@ -20,6 +21,7 @@ from tests.browser.world import World, world
 from tests.passes import helpers as passes
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screens"
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def scan_scenes(w: World, out: Path) -> list[Path]:
@@ -73,7 +75,21 @@ def scan_scenes(w: World, out: Path) -> list[Path]:
     return shots
 
 
-SCENES: list[Callable[[World, Path], list[Path]]] = [resident_scenes, scan_scenes]
+def stats_scenes(w: World, out: Path) -> list[Path]:
+    """The public statistics page on a desktop, after the scans of the scenes before it."""
+    browser = w.browser()
+    context = w.context(browser, viewport=DESKTOP)
+    page = context.new_page()
+    page.goto("/stats")
+    expect(page.locator("#stats")).to_have_attribute("data-charts", "ready")
+    path = out / "stats.png"
+    page.screenshot(path=str(path), full_page=True)
+    context.close()
+    browser.close()
+    return [path]
+
+
+SCENES: list[Callable[[World, Path], list[Path]]] = [resident_scenes, scan_scenes, stats_scenes]
 
 
 def ensure_cjk_font() -> None:

@@ -62,12 +62,14 @@ def _started_processes_on_the_real_clock() -> None:
     date) the servers and workers the tests start would inherit it, and its faked timed waits stall them
     (a restarted redis-server, a worker's lease). They run on the machine's clock instead; the xinyi
     processes among them are given the suite's instant (``XINYI_CLOCK_AT``). Session fixtures run in
-    each pytest-xdist worker, never in the process that starts the workers, so those stay faked."""
+    each pytest-xdist worker, never in the process that starts the workers, so those stay faked.
+
+    Only ``LD_PRELOAD`` is changed: libfaketime in this process re-reads ``FAKETIME`` every few seconds,
+    and without it would fall back to the real date in the middle of a test (the pinned clock then jumped
+    back by the distance between the two dates)."""
     preload = [p for p in os.environ.get("LD_PRELOAD", "").split() if "faketime" not in p]
     if "LD_PRELOAD" in os.environ:
         os.environ["LD_PRELOAD"] = " ".join(preload)
-    for name in ("FAKETIME", "FAKETIME_SHARED"):
-        os.environ.pop(name, None)
 
 
 def _xdist_worker(request: pytest.FixtureRequest) -> int | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.core.months import FIRST_COLUMN, china_month
 from app.loans.models import CreditReport, LoanApplication, LoanReferral, ReferralStatus
 from app.partners.models import Partner
 from app.scoring.models import CreditScore, ScoreHistory
@@ -51,17 +52,6 @@ class Statistics:
     totals: Totals
     by_bank: list[BankFigures] = field(default_factory=list)
     by_month: list[MonthFigures] = field(default_factory=list)
-
-
-def _month(session: Session, column: Any) -> ColumnElement[str]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+8 hours")
-
-
-# Group by the first selected column by position: the month expression carries bound parameters, and
-# PostgreSQL does not see two renderings of it (with their own parameters) as one expression.
-_FIRST: ColumnElement[Any] = literal_column("1")
 
 
 def _count(session: Session, statement: Any) -> int:
@@ -109,18 +99,18 @@ def compute(session: Session) -> Statistics:
         .group_by(col(ScoreHistory.subject_id))
         .subquery()
     )
-    first_month = _month(session, first_scored.c.at)
-    for key, count in session.execute(select(first_month, func.count()).group_by(_FIRST)).all():
+    first_month = china_month(session, first_scored.c.at)
+    for key, count in session.execute(select(first_month, func.count()).group_by(FIRST_COLUMN)).all():
         month(key).subjects_rated = int(count)
-    report_month = _month(session, col(CreditReport.generated_at))
-    for key, count in session.execute(select(report_month, func.count()).group_by(_FIRST)).all():
+    report_month = china_month(session, col(CreditReport.generated_at))
+    for key, count in session.execute(select(report_month, func.count()).group_by(FIRST_COLUMN)).all():
         month(key).reports_generated = int(count)
-    referral_month = _month(session, col(LoanReferral.created_at))
-    for key, count in session.execute(select(referral_month, func.count()).group_by(_FIRST)).all():
+    referral_month = china_month(session, col(LoanReferral.created_at))
+    for key, count in session.execute(select(referral_month, func.count()).group_by(FIRST_COLUMN)).all():
         month(key).referrals = int(count)
-    decided_month = _month(session, col(LoanReferral.decided_at))
+    decided_month = china_month(session, col(LoanReferral.decided_at))
     for key, count, total in session.execute(
-        select(decided_month, func.count(), amount).where(approved).group_by(_FIRST)
+        select(decided_month, func.count(), amount).where(approved).group_by(FIRST_COLUMN)
     ).all():
         month(key).approvals = int(count)
         month(key).approved_amount_fen = int(total or 0)

@@ -75,6 +75,8 @@ def settings_in(directory: Path) -> Settings:
         id_encryption_keys={"w1": base64.urlsafe_b64encode(b"w" * 32).decode()},
         id_encryption_active_kid="w1",
         id_hash_key="web-scenes-id-hash-key-0123456789",
+        audit_hmac_keys={"wa1": "web-scenes-audit-hmac-key-0123456789"},
+        audit_hmac_active_kid="wa1",
         log_level="WARNING",
         evidence_dir=str(directory / "evidence"),
     )
