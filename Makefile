@@ -43,8 +43,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The partner kit is a published library: its types are checked with --strict.
 typecheck: install
-	$(BIN)/mypy app scripts/compose_smoke.py $(wildcard partners/xinyi_partner)
+	$(BIN)/mypy app scripts/compose_smoke.py
+	$(BIN)/mypy --strict partners/xinyi_partner
 
 # In parallel (one worker per core, each with its own database and Redis db) and in random order
 # (pytest-randomly prints the seed; PYTEST_ARGS="-n auto --randomly-seed=N" replays an order).
@@ -67,7 +69,7 @@ clean:
 bench-scoring: install
 	$(BIN)/python -m benchmarks.bench_scoring $(BENCH_ARGS)
 
-## make bench-verify: one uvicorn worker on PostgreSQL + Redis (db 13), 64 connections: POST /v1/verifications vs a bare reference, and pass issuance (BENCH_ARGS=--duration 10)
+## make bench-verify: the app's POST /v1/verifications vs a native reference (FastAPI + asyncpg + redis.asyncio + PyJWT), one uvicorn worker each, wrk at 64 connections in alternating rounds, and pass issuance. Needs wrk (apt-get install wrk). Knobs, as Make or environment variables: BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=64 BENCH_THREADS=2 BENCH_ISSUANCE=300 BENCH_HEADROOM=1.5 BENCH_ACCESS_LOG=1 BENCH_NATIVE_POOL=10 BENCH_DATABASE_URL BENCH_REDIS_URL (db 13, emptied) BENCH_PROFILE=dir
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
 

@@ -57,13 +57,8 @@ def authenticate(
     session: Session,
     settings: Settings,
     credentials: HTTPAuthorizationCredentials | None,
-    *,
-    alone: bool = False,
 ) -> Principal:
-    """The caller behind ``Authorization: Bearer …``, read in the request's session. Also a plain
-    function, for a hot path that authenticates on the worker thread it does everything else on;
-    ``alone``: a user's account is read outside the session's transaction (a request that reads
-    nothing else, see ``db.read_alone``)."""
+    """The caller behind ``Authorization: Bearer …``, read in the request's session."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated(
             "Send 'Authorization: Bearer <token>'.",
@@ -75,7 +70,7 @@ def authenticate(
     if token.startswith(partners_service.API_KEY_PREFIX):
         principal = partners_service.principal_from_api_key(session, token)
     else:
-        principal = accounts_service.principal_from_access_token(session, settings, token, alone=alone)
+        principal = accounts_service.principal_from_access_token(session, settings, token)
     request.state.principal_id = f"{principal.type}:{principal.id}"
     return principal
 

@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -16,7 +15,7 @@ from app.accounts.router import router as accounts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.consents.router import router as consents_router
-from app.core import clock, edge, hot_path, metrics, openapi
+from app.core import clock, edge, metrics, openapi
 from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -31,9 +30,10 @@ from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.loans.router import router as loans_router
+from app.members.managed import router as members_managed_router
+from app.members.router import router as members_router
 from app.monitoring import router as monitoring_router
 from app.objections.router import router as objections_router
-from app.partners.keycache import KeyCache
 from app.partners.router import router as partners_router
 from app.passes.router import router as passes_router
 from app.payments.router import router as payments_router
@@ -73,6 +73,10 @@ OPENAPI_TAGS = [
     {"name": "evidence", "description": "Rights: files attached to objections and repairs."},
     {"name": "audit", "description": "Rights: who read a subject's data; the hash-chained audit log."},
     {"name": "partners", "description": "Partner organisations, members, devices and API keys."},
+    {
+        "name": "partner members",
+        "description": "People who act for a partner: invitations, roles, what they manage.",
+    },
     {"name": "scanner devices", "description": "Counter scanners a partner's member enrols and revokes."},
     {"name": "webhooks", "description": "Outbound webhooks to partners: endpoints and deliveries."},
     {"name": "records", "description": "Ingestion of public credit records and red/black lists."},
@@ -86,9 +90,8 @@ def tune_gc() -> None:
     (modules, models, the scenario catalog, compiled statements) live as long as the process: frozen out
     of the collector's generations, they are no longer traversed by every full collection. A request
     makes thousands of short-lived objects, most freed by reference counting; a higher first threshold
-    makes collections rarer. On ``make bench-verify`` this cut the server's user CPU per verification
-    by about a fifth (1.55 -> 1.20 ms; the reference endpoint 0.92 -> 0.68 ms). Not in tests, which
-    start many apps in one process."""
+    makes collections rarer: about a fifth less user CPU per verification under load (measured in
+    docs/benchmarks.md, round 4). Not in tests, which start many apps in one process."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
@@ -107,7 +110,7 @@ def create_app(
         configure_logging(settings)
         clock.configure(settings.env, offset=settings.clock_offset, at=settings.clock_at)
         audit_service.configure(settings)  # the audit chain's HMAC keys
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pooler=settings.database_pooler)
         metrics.instrument_engine(engine)
         app.state.settings = settings
         app.state.engine = engine
@@ -119,8 +122,6 @@ def create_app(
         app.state.keyring = Keyring(app.state.crypto.cipher)
         app.state.keyring.warm(engine)
         app.state.sms_sender = sms_sender or make_sender(settings)  # production: a provider, or no start
-        setattr(app.state, hot_path.STATE, CapacityLimiter(settings.hot_path_threads))
-        app.state.api_keys = KeyCache()  # API keys checked by this process (app.partners.keycache)
         app.state.streams = streams = Streams(
             settings.sse_max_streams_per_user, settings.sse_max_streams_per_process, settings.sse_idle_seconds
         )
@@ -184,6 +185,8 @@ def create_app(
         rentals_router,
         scanners_router,
         scenario_stats_router,
+        members_router,
+        members_managed_router,
     ):
         app.include_router(router)
     pages.mount(app)  # /scan, /app, /stats and their static files

@@ -14,6 +14,7 @@ from app.loans.models import (
     LoanReferral,
     ReportAccess,
 )
+from app.members.models import PartnerInvitation, PartnerMember
 from app.objections.models import Objection, ObjectionEvent
 from app.partners.models import ApiKey, Partner
 from app.passes.models import OfflineCode
@@ -54,6 +55,8 @@ __all__ = [
     "ObjectionEvent",
     "OfflineCode",
     "Partner",
+    "PartnerInvitation",
+    "PartnerMember",
     "Payment",
     "PaymentCustomer",
     "PaymentRefund",

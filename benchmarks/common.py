@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import redis
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +72,21 @@ def machine() -> str:
     except (OSError, ValueError):
         pass
     return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def service_versions(sqlalchemy_url: str, redis_url: str) -> str:
+    """The PostgreSQL and Redis servers the benchmark runs on, as they report themselves."""
+    with psycopg.connect(psycopg_url(sqlalchemy_url)) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        version = client.info("server")["redis_version"]
+    finally:
+        client.close()
+    return f"PostgreSQL {row[0] if row else '?'}, Redis {version}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

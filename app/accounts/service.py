@@ -24,7 +24,6 @@ from sqlmodel import Session, col, select, update
 from app.accounts.models import RefreshToken, User
 from app.core.clock import timestamp, utcnow
 from app.core.config import Settings
-from app.core.db import execute_core, read_alone
 from app.core.errors import AppError, Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from app.core.ids import new_id
 from app.core.principal import Principal
@@ -329,12 +328,9 @@ def _access_claims(token: str, secret: str) -> tuple[str, int, str | None]:
     return str(claims["sub"]), exp, sid if isinstance(sid, str) else None
 
 
-def principal_from_access_token(
-    session: Session, settings: Settings, token: str, *, alone: bool = False
-) -> Principal:
+def principal_from_access_token(session: Session, settings: Settings, token: str) -> Principal:
     """The signed-in user behind an access token; the account is read every time (a closed account is
-    refused at once). ``alone``: read by itself, outside the session's transaction (``db.read_alone``),
-    for a request that reads nothing else."""
+    refused at once)."""
     try:
         user_id, exp, sid = _access_claims(token, settings.secret_key)
     except jwt.InvalidTokenError:
@@ -349,8 +345,7 @@ def principal_from_access_token(
             code="access_token_expired",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    read = read_alone if alone else execute_core
-    found = read(session, _SIGNED_IN_USER, {"user_id": user_id, "sid": sid}).first()
+    found = session.execute(_SIGNED_IN_USER, {"user_id": user_id, "sid": sid}).first()
     if found is None or found.closed_at is not None:
         raise Unauthenticated("This account no longer exists.", code="invalid_access_token")
     if found.session_ended:

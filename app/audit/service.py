@@ -6,6 +6,7 @@ inside the same transaction as the read or change it describes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -14,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import insert, text, update
+from sqlmodel import Session, col, select
 
 from app.audit.models import AuditChainHead, AuditEntry
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
-from app.core.db import at_commit, defer_write, execute_core
+from app.core.db import at_commit
 from app.core.ids import new_id
 from app.core.pagination import InvalidCursor, PageParams, fetch_page
 from app.core.principal import Principal
@@ -138,8 +138,8 @@ class ChainedEntry(Protocol):
 
 @dataclass(frozen=True)
 class RecordedEntry:
-    """What :func:`record` wrote (the stored row has the same fields). Not an ORM instance: the entry is
-    never changed, and making one costs more than the rest of a hot path's audit write."""
+    """What :func:`record` wrote (the stored row has the same fields), written past the unit of work:
+    an entry is never changed."""
 
     id: str
     chain: str
@@ -187,71 +187,12 @@ def hash_of(entry: ChainedEntry) -> str:
     )
 
 
-_ENTRIES: Table = SQLModel.metadata.tables[str(AuditEntry.__tablename__)]
-_HEADS: Table = SQLModel.metadata.tables[str(AuditChainHead.__tablename__)]
-_ENTRY_COLUMNS = (
-    "id", "chain", "seq", "actor_type", "actor_id", "subject_id", "action", "purpose", "legal_basis",
-    "details", "created_at", "prev_hash", "entry_hash", "key_id",
-)  # fmt: skip
-
-
-def head_claim_columns() -> tuple[ColumnElement[int], ColumnElement[str]]:
-    """PostgreSQL only: the claim of a chain head (the upsert of :func:`record`, as a data-modifying
-    ``WITH``, run exactly once per statement) as two columns (the claimed seq, the previous hash) for a
-    caller that reads other facts in the same statement and then passes them to :func:`record` as
-    ``claimed``. The chain is bound by :func:`head_params`. Build the statement once."""
-    upsert = pg_insert(_HEADS).values(
-        chain=bindparam("audit_chain"), last_seq=1, last_hash=bindparam("audit_genesis")
-    )
-    claim = upsert.on_conflict_do_update(
-        index_elements=[_HEADS.c.chain], set_={"last_seq": _HEADS.c.last_seq + 1}
-    ).returning(_HEADS.c.last_seq, _HEADS.c.last_hash)
-    head = claim.cte("claimed_head")
-    return (
-        select(head.c.last_seq).scalar_subquery().label("audit_seq"),
-        select(head.c.last_hash).scalar_subquery().label("audit_prev_hash"),
-    )
-
-
-def head_params(subject_id: str | None) -> dict[str, str]:
-    return {"audit_chain": chain_for(subject_id), "audit_genesis": GENESIS_HASH}
-
-
-# The statements are built once: every verification writes an entry, and a prebuilt statement skips
-# SQLAlchemy's construction and cache-key work.
+# At commit, per entry: claim the chain's head (its row lock is held until the commit), then append.
 _CLAIM_HEAD = text(
     "INSERT INTO audit_chain_heads (chain, last_seq, last_hash) VALUES (:chain, 1, :genesis) "
     "ON CONFLICT (chain) DO UPDATE SET last_seq = audit_chain_heads.last_seq + 1 "
     "RETURNING last_seq, last_hash"
 )
-_INSERT_ENTRY = insert(_ENTRIES).values({name: bindparam(f"e_{name}") for name in _ENTRY_COLUMNS})
-_SET_HEAD_HASH = (
-    update(_HEADS).where(_HEADS.c.chain == bindparam("e_chain")).values(last_hash=bindparam("e_entry_hash"))
-)
-# PostgreSQL: the entry and the head's new hash in one statement (a data-modifying WITH).
-_APPEND_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_ENTRY.cte("appended"))
-# ... and, for a caller that writes one row with its entry, that row too (see ``with_row``), built once
-# per table and set of columns.
-_APPEND_WITH_ROW: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-
-_ROW_INSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-
-def _row_insert(table: Table, columns: tuple[str, ...]) -> Any:
-    statement = _ROW_INSERTS.get((table.name, columns))
-    if statement is None:
-        statement = insert(table).values({name: bindparam(f"r_{name}") for name in columns})
-        _ROW_INSERTS[(table.name, columns)] = statement
-    return statement
-
-
-def _append_with_row(table: Table, columns: tuple[str, ...]) -> Any:
-    statement = _APPEND_WITH_ROW.get((table.name, columns))
-    if statement is None:
-        statement = _APPEND_AND_SET_HEAD.add_cte(_row_insert(table, columns).cte("written"))
-        _APPEND_WITH_ROW[(table.name, columns)] = statement
-    return statement
 
 
 def record(
@@ -263,8 +204,6 @@ def record(
     purpose: str,
     legal_basis: str,
     details: dict[str, Any] | None = None,
-    with_row: tuple[Table, dict[str, Any]] | None = None,
-    claimed: tuple[int, str] | None = None,
 ) -> EntryRef:
     """Append one entry to the subject's chain, in this transaction. ``details`` must hold ids and codes
     only, never personal data: the log outlives the records it describes.
@@ -273,24 +212,15 @@ def record(
     entries of the transaction in the order they were recorded, and not written if it rolls back (or
     the savepoint it was recorded in does). Claiming a chain's head takes its row lock until commit
     (PostgreSQL; SQLite's write lock is taken at BEGIN), and the ``system`` chain is shared by every
-    operator read: claimed at commit, the lock is held only for the commit's own round trips, never
-    while the request waits for a worker thread (response validation, the commit), which with more
-    waiting requests than threads would hang the process. A reader in the same transaction does not see
-    the entry; its id and time are fixed now and returned, for a row that names the entry.
-
-    ``with_row`` = (table, values): a plain INSERT of one row that the entry describes (a row never
-    changed afterwards, written past the unit of work), made now.
-
-    ``claimed`` = (seq, previous hash) from :func:`head_claim_columns`, read in this transaction by a
-    caller that needs the lock anyway and ends its transaction in the same thread (a verification):
-    the entry, and ``with_row`` with it (on PostgreSQL in the same statement, one round trip fewer),
-    are written now — or, with short trips, with the COMMIT.
+    operator read: claimed at commit, the lock is held only for the commit's own round trips. A reader
+    in the same transaction does not see the entry; its id and time are fixed now and returned, for a
+    row that names the entry.
     """
     fields: dict[str, Any] = {
         "id": new_id("aud"),
         "chain": chain_for(subject_id),
         "actor_type": actor.actor_type,
-        "actor_id": actor.id,
+        "actor_id": actor.actor_id,
         "subject_id": subject_id,
         "action": action,
         "purpose": purpose,
@@ -299,50 +229,25 @@ def record(
         "created_at": utcnow(),
         "key_id": active_key_id(),
     }
-    if claimed is None:
-        if with_row is not None:
-            row = with_row[1]
-            execute_core(session, _row_insert(with_row[0], tuple(row)), {f"r_{k}": v for k, v in row.items()})
-        at_commit(session, "audit", _append_all).append(fields)
-    else:
-        _append(session, fields, claimed, with_row)
+    at_commit(session, "audit", _append_all).append(fields)
     return EntryRef(id=fields["id"], created_at=fields["created_at"])
 
 
 def _append_all(session: Session, entries: list[dict[str, Any]]) -> None:
-    """At commit: each entry recorded in the transaction claims its chain's head and is appended."""
+    """At commit: each entry recorded in the transaction claims its chain's head and is appended. The
+    entry is written past the unit of work: it is never changed afterwards."""
     for fields in entries:
-        head: Any = execute_core(
-            session, _CLAIM_HEAD, {"chain": fields["chain"], "genesis": GENESIS_HASH}
+        seq, prev_hash = session.execute(
+            _CLAIM_HEAD, {"chain": fields["chain"], "genesis": GENESIS_HASH}
         ).one()
-        _append(session, fields, (head[0], head[1]), None)
-
-
-def _append(
-    session: Session,
-    fields: dict[str, Any],
-    claimed: tuple[int, str],
-    with_row: tuple[Table, dict[str, Any]] | None,
-) -> RecordedEntry:
-    seq, prev_hash = claimed
-    chained = {**fields, "seq": seq, "prev_hash": prev_hash}
-    entry = RecordedEntry(**chained, entry_hash=hash_of_fields(chained))
-    # Written past the unit of work (the entry is never changed afterwards), with the head's new hash.
-    params = {f"e_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
-    columns: tuple[str, ...] = ()
-    if with_row is not None:
-        columns = tuple(with_row[1])
-        params.update({f"r_{name}": value for name, value in with_row[1].items()})
-    if session.get_bind().dialect.name == "postgresql":
-        statement = _APPEND_AND_SET_HEAD if with_row is None else _append_with_row(with_row[0], columns)
-        # Nothing is read back: in a transaction with short trips it travels with the COMMIT.
-        defer_write(session, statement, params)
-    else:
-        if with_row is not None:
-            execute_core(session, _row_insert(with_row[0], columns), params)
-        execute_core(session, _INSERT_ENTRY, params)
-        execute_core(session, _SET_HEAD_HASH, params)
-    return entry
+        chained = {**fields, "seq": seq, "prev_hash": prev_hash}
+        entry = RecordedEntry(**chained, entry_hash=hash_of_fields(chained))
+        session.execute(insert(AuditEntry).values(**dataclasses.asdict(entry)))
+        session.execute(
+            update(AuditChainHead)
+            .where(col(AuditChainHead.chain) == entry.chain)
+            .values(last_hash=entry.entry_hash)
+        )
 
 
 def list_entries(

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     env: Environment = "development"
     database_url: str = "sqlite:///./var/xinyi.db"
+    # "pgbouncer" when PostgreSQL is reached through PgBouncer in transaction mode (deploy/pgbouncer.ini):
+    # the driver then keeps no prepared statements between transactions.
+    database_pooler: Literal["", "pgbouncer"] = ""
     # Empty means the embedded in-process store (single process only).
     redis_url: str = ""
 
@@ -122,10 +125,6 @@ class Settings(BaseSettings):
 
     # /metrics answers only with "Authorization: Bearer <this>"; empty: /metrics is not served.
     metrics_token: SecretStr = SecretStr("")
-
-    # Worker threads of the hot path (a verification, a pass) per API process; see app.core.hot_path.
-    # At most 10: the PostgreSQL pool (45 + 5) covers these and anyio's default 40 together.
-    hot_path_threads: int = Field(default=8, ge=1, le=10)
 
     # Outside production only: run this process ahead of the wall clock ("+8d") or from an instant
     # ("2026-12-20T10:00+08:00"), to play a dispute window or a deadline through without waiting.

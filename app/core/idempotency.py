@@ -106,8 +106,7 @@ class IdempotencyContext:
 @dataclass
 class PendingClaim:
     """An ``Idempotency-Key`` checked and fingerprinted but not yet claimed: :meth:`claim` is the store
-    write that claims it, for a caller that sends it in a batch with its own writes; :meth:`settle`
-    reads that write's result."""
+    write that claims it; :meth:`settle` reads that write's result."""
 
     store: KeyValueStore
     store_key: str
@@ -133,12 +132,6 @@ class PendingClaim:
                 "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
             )
         raise self._twin(existing)
-
-    def twin(self) -> BaseException | None:
-        """What a request refused before its claim owes a retry: the stored replay (or problem) of an
-        earlier request with this key, None when there is none. Reads, never writes."""
-        existing = self.store.get(self.store_key)
-        return None if existing is None else self._twin(existing)
 
     def _twin(self, existing: str) -> BaseException:
         record = json.loads(existing)
@@ -214,8 +207,7 @@ def begin(
 ) -> IdempotencyContext | None:
     """Claim ``key`` for this request: a context to complete or release, None without a key. Raises
     :class:`IdempotentReplay` with the stored response of a completed twin, and the problems above.
-    The dependencies below call it; a hot path may call it on its own worker thread, or use
-    :func:`prepare` to send the claim in one batch with its own store writes."""
+    The dependencies below call it."""
     pending = prepare(store, settings, principal_id, key, method, path, body, required=required)
     if pending is None:
         return None

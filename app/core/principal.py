@@ -17,15 +17,25 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     # For users: the credit subject their account is bound to (after binding an ID number).
     subject_id: str | None = None
+    # For a partner member acting for the partner ``id`` (app.members): the person's user id. The
+    # partner's services see the partner, as with an API key; the audit log names the person.
+    member_user_id: str | None = None
 
     @property
     def actor_type(self) -> str:
         """How the audit log names this actor: staff roles are recorded as such."""
+        if self.member_user_id is not None:
+            return "member"
         if self.type == "user" and "operator" in self.roles:
             return "operator"
         if self.type == "user" and "auditor" in self.roles:
             return "auditor"
         return "resident" if self.type == "user" else self.type
+
+    @property
+    def actor_id(self) -> str:
+        """Who the audit log and ``created_by`` name: the member acting for a partner, else the caller."""
+        return self.member_user_id or self.id
 
 
 SYSTEM = Principal(type="system", id="system")

@@ -242,27 +242,28 @@ class RedisStore:
         return int(self._incr(keys=[self._prefix + key], args=[self._ms(ttl_seconds)]))
 
     def batch(self, operations: Sequence[Operation]) -> list[Any]:
-        commands: list[tuple[Any, ...]] = []
+        for operation in operations:  # every ttl is checked before anything is sent
+            if isinstance(operation, SetIfAbsent | Set | Incr):
+                _check_ttl(operation.ttl_seconds)
+        pipe = self._client.pipeline(transaction=False)  # one round trip, not a MULTI
         for operation in operations:
             key = self._prefix + operation.key
             match operation:
                 case SetIfAbsent(_, value, ttl):
-                    commands.append(("SET", key, value, "PX", self._ms(ttl), "NX"))
+                    pipe.set(key, value, nx=True, px=self._ms(ttl))
                 case Set(_, value, ttl):
-                    commands.append(("SET", key, value, "PX", self._ms(ttl)))
+                    pipe.set(key, value, px=self._ms(ttl))
                 case Get():
-                    commands.append(("GET", key))
+                    pipe.get(key)
                 case Delete():
-                    commands.append(("DEL", key))
+                    pipe.delete(key)
                 case Incr(_, ttl):
-                    # EVAL, not the registered script's EVALSHA, which might first need a SCRIPT LOAD; the
-                    # server caches the script either way.
-                    commands.append(("EVAL", _INCR_WITH_TTL, 1, key, self._ms(ttl)))
+                    # EVAL, not the registered script: a pipeline with scripts first asks SCRIPT EXISTS.
+                    pipe.eval(_INCR_WITH_TTL, 1, key, self._ms(ttl))
                 case _:  # pragma: no cover
                     raise TypeError(f"not a store operation: {operation!r}")
-        raw = self._exchange(commands)
         out: list[Any] = []
-        for operation, value in zip(operations, raw, strict=True):
+        for operation, value in zip(operations, pipe.execute(), strict=True):
             match operation:
                 case SetIfAbsent() | Delete():
                     out.append(bool(value))
@@ -273,38 +274,6 @@ class RedisStore:
                 case Incr():
                     out.append(int(value))
         return out
-
-    def _exchange(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """The commands in one write and their replies, on one pooled connection: what redis-py's
-        pipeline does (the same retry on a dropped connection, every reply read before an error is
-        raised), without its per-command bookkeeping, which was a tenth of a verification's CPU."""
-        pool = self._client.connection_pool
-        connection = pool.get_connection()
-
-        def exchange() -> list[Any]:
-            connection.send_packed_command(connection.pack_commands(commands))
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(connection.read_response())
-                except redis.ResponseError as error:
-                    replies.append(error)
-            return replies
-
-        def failed(_error: Exception) -> None:
-            connection.disconnect()
-
-        try:
-            replies = connection.retry.call_with_retry(exchange, failed)
-        except BaseException:
-            connection.disconnect()  # replies may be left unread: never hand it out again as it is
-            raise
-        finally:
-            pool.release(connection)
-        for reply in replies:
-            if isinstance(reply, redis.ResponseError):
-                raise reply
-        return replies
 
     def ttl(self, key: str) -> float | None:
         ms = int(self._client.pttl(self._prefix + key))  # -2 missing, -1 no expiry

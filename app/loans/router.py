@@ -57,7 +57,7 @@ def _bank(session: Session, bank_id: str) -> BankRef:
     return BankRef(id=partner.id, name=partner.name)
 
 
-def _product_out(session: Session, product: LoanProduct) -> ProductOut:
+def product_out(session: Session, product: LoanProduct) -> ProductOut:
     return ProductOut(bank=_bank(session, product.partner_id), **product.model_dump(exclude={"partner_id"}))
 
 
@@ -196,12 +196,12 @@ def list_products(
     rows, has_more = products.list_public(
         session, page, bank_id=bank_id, amount_fen=amount_fen, term_months=term_months, industry=industry
     )
-    return Page(data=[_product_out(session, p) for p in rows], has_more=has_more)
+    return Page(data=[product_out(session, p) for p in rows], has_more=has_more)
 
 
 @router.get("/v1/loan-products/{product_id}")
 def get_product(product_id: str, session: SessionDep) -> ProductOut:
-    return _product_out(session, products.get_public(session, product_id))
+    return product_out(session, products.get_public(session, product_id))
 
 
 def _stats_out(session: Session) -> StatisticsOut:
@@ -229,23 +229,20 @@ def create_product(
     body: ProductIn, bank: ProductManager, idem: IdempotencyDep, session: SessionDep
 ) -> ProductOut:
     """Publish a loan product (listed publicly while active)."""
-    return _product_out(session, products.create(session, bank, body.model_dump()))
+    return product_out(session, products.create(session, bank, body.model_dump()))
 
 
 @router.get("/v1/partner/loan-products")
 def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) -> Page[ProductOut]:
     rows, has_more = products.list_own(session, bank.id, page)
-    return Page(data=[_product_out(session, p) for p in rows], has_more=has_more)
+    return Page(data=[product_out(session, p) for p in rows], has_more=has_more)
 
 
 @router.patch("/v1/partner/loan-products/{product_id}")
 def update_product(
     product_id: str, body: ProductPatch, bank: ProductManager, session: SessionDep
 ) -> ProductOut:
-    changes = {
-        k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "description"
-    }
-    return _product_out(session, products.update(session, bank, product_id, changes))
+    return product_out(session, products.update(session, bank, product_id, body.changes()))
 
 
 # --- banks: referrals ------------------------------------------------------------------------------------------

@@ -54,6 +54,11 @@ class ProductPatch(BaseModel):
     regions: list[Region] | None = Field(default=None, max_length=50)
     active: StrictBool | None = None
 
+    def changes(self) -> dict[str, Any]:
+        """The fields sent; a null clears only the description (the others cannot be empty)."""
+        sent = self.model_dump(exclude_unset=True)
+        return {k: v for k, v in sent.items() if v is not None or k == "description"}
+
 
 class BankRef(BaseModel):
     id: str

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlmodel import Field, SQLModel
 
+from app.cases.models import CaseBase
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime
 from app.core.ids import new_id
@@ -20,13 +21,11 @@ class ObjectionStatus(StrEnum):
     rejected = "rejected"
 
 
-class Objection(SQLModel, table=True):
+class Objection(CaseBase, table=True):
     __tablename__ = "objections"
     __table_args__ = (Index("ix_objections_status_answer_due_at", "status", "answer_due_at"),)
 
     id: str = Field(default_factory=lambda: new_id("obj"), primary_key=True, max_length=32)
-    subject_id: str = Field(foreign_key="subjects.id", index=True, max_length=32)
-    record_id: str = Field(foreign_key="credit_records.id", index=True, max_length=32)
     # The record id while the objection is open, NULL once answered: the unique index allows one open
     # objection per record even when two are filed at the same moment.
     open_record_id: str | None = Field(default=None, unique=True, max_length=32)
@@ -36,13 +35,15 @@ class Objection(SQLModel, table=True):
     status: ObjectionStatus = Field(default=ObjectionStatus.open, sa_type=String(16))
     filed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     answer_due_at: datetime = Field(sa_type=UTCDateTime)
-    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last escalation
     escalations: int = 0
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     answered_by: str | None = Field(default=None, foreign_key="users.id", max_length=32)
     answer: str | None = Field(default=None, sa_type=Text)  # the written answer, with its reasons
     resolution: str | None = Field(default=None, sa_type=String(16))  # upheld: corrected | withdrawn
     corrected_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+
+    def close(self, by: str | None, at: datetime) -> None:
+        self.answered_by, self.answered_at, self.open_record_id = by, at, None
 
 
 class ObjectionEvent(SQLModel, table=True):

@@ -6,17 +6,18 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.core.clock import business_date, utcnow
+from app.cases import service as cases
+from app.cases.router import QueueFilter, add_review_routes, case_out, cases_out, scores
+from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
-from app.enterprises import service as enterprises_service
-from app.evidence.router import evidence_refs, file_response
+from app.evidence.router import file_response
 from app.objections import service
-from app.objections.models import Objection, ObjectionStatus
+from app.objections.models import Objection
 from app.objections.schemas import (
     AnswerIn,
     AnswerOut,
@@ -32,36 +33,23 @@ ObjectionsReader = Annotated[Principal, Depends(require_scope("objections:read")
 StatusFilter = Annotated[Literal["open", "upheld", "rejected"] | None, Query()]
 
 
-def _record_status(session: Session, record_id: str) -> str | None:
+def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut]:
+    return cases_out(service.KIND, ObjectionOut, session, rows)
+
+
+def _source_record_id(session: Session, row: Objection) -> str | None:
+    """The department's own id for the disputed record, or None once retention deleted it."""
     try:
-        return str(records_service.get_record(session, record_id).status)
+        return records_service.get_record(session, row.record_id).source_record_id
     except NotFound:
         return None
 
 
-def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut]:
-    files = service.evidence_of(session, rows)
-    now = utcnow()
-    return [
-        ObjectionOut(
-            id=row.id,
-            subject_id=row.subject_id,
-            record_id=row.record_id,
-            record_status=_record_status(session, row.record_id),
-            status=row.status,
-            reason=row.reason,
-            evidence=evidence_refs(files[row.id]),
-            filed_at=row.filed_at,
-            answer_due_at=row.answer_due_at,
-            overdue=row.status == ObjectionStatus.open and row.answer_due_at <= now,
-            escalations=row.escalations,
-            answered_at=row.answered_at,
-            answer=row.answer,
-            resolution=row.resolution,
-            corrected_fields=list(row.corrected_fields),
-        )
-        for row in rows
-    ]
+def queue_filter(
+    status: StatusFilter = None,
+    overdue: Annotated[bool, Query(description="Only open objections past their 20 days.")] = False,
+) -> QueueFilter:
+    return QueueFilter(status, overdue)
 
 
 @router.post("/v1/me/objections", status_code=201)
@@ -87,37 +75,7 @@ def file_objection(
     return objections_out(session, [objection])[0]
 
 
-@router.get("/v1/me/objections")
-def my_objections(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[ObjectionOut]:
-    """Your objections and those of the enterprises you administer, newest first."""
-    rows, has_more = service.list_for_subjects(
-        session, enterprises_service.subjects_acted_for(session, user), page
-    )
-    return Page(data=objections_out(session, rows), has_more=has_more)
-
-
-@router.get("/v1/me/objections/{objection_id}")
-def my_objection(objection_id: str, user: CurrentUser, session: SessionDep) -> ObjectionOut:
-    return objections_out(session, [service.get_for_user(session, user, objection_id)])[0]
-
-
-@router.get("/v1/admin/objections")
-def review_objections(
-    op: OperatorDep,
-    session: SessionDep,
-    page: PageParamsDep,
-    status: StatusFilter = None,
-    overdue: Annotated[bool, Query(description="Only open objections past their 20 days.")] = False,
-) -> Page[ObjectionOut]:
-    """The objection queue (operators), newest first."""
-    rows, has_more = service.list_for_review(session, op, page, status=status, overdue=overdue)
-    return Page(data=objections_out(session, rows), has_more=has_more)
-
-
-@router.get("/v1/admin/objections/{objection_id}")
-def review_objection(objection_id: str, op: OperatorDep, session: SessionDep) -> ObjectionOut:
-    """One objection with its reason and files (the read is recorded in the subject's access log)."""
-    return objections_out(session, [service.read_for_review(session, op, objection_id)])[0]
+add_review_routes(router, service.KIND, objections_out, ObjectionOut, queue_filter)
 
 
 @router.post("/v1/admin/objections/{objection_id}/answer")
@@ -136,13 +94,7 @@ def answer_objection(
         changes=body.corrections.model_dump(exclude_unset=True) if body.corrections else None,
         today=business_date(),
     )
-    return AnswerOut(
-        objection=objections_out(session, [outcome.objection])[0],
-        score_before=outcome.score_before,
-        level_before=outcome.level_before,
-        score_after=outcome.score_after,
-        level_after=outcome.level_after,
-    )
+    return AnswerOut(objection=objections_out(session, [outcome.case])[0], **scores(outcome))
 
 
 @router.get("/v1/partner/objections")
@@ -152,28 +104,18 @@ def source_objections(
     """Objections to the records you sent (data providers, `objections:read`), newest first. Each one
     listed is recorded in its subject's access log."""
     rows, has_more = service.list_for_source(session, partner, page, status=status)
-    files = service.evidence_of(session, rows)
-    data = []
-    for row in rows:
-        try:
-            source_record_id: str | None = records_service.get_record(session, row.record_id).source_record_id
-        except NotFound:
-            source_record_id = None
-        data.append(
-            SourceObjectionOut(
-                id=row.id,
-                record_id=row.record_id,
-                source_record_id=source_record_id,
-                status=row.status,
-                reason=row.reason,
-                evidence=evidence_refs(files[row.id]),
-                filed_at=row.filed_at,
-                answer_due_at=row.answer_due_at,
-                answered_at=row.answered_at,
-                resolution=row.resolution,
-                corrected_fields=list(row.corrected_fields),
-            )
+    files = cases.evidence_of(session, rows)
+    data = [
+        case_out(
+            service.KIND,
+            SourceObjectionOut,
+            session,
+            row,
+            files,
+            source_record_id=_source_record_id(session, row),
         )
+        for row in rows
+    ]
     return Page(data=data, has_more=has_more)
 
 

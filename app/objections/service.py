@@ -5,30 +5,30 @@ department and the operators are told, and an operator answers in writing within
   in the same transaction;
 - rejected: the record counts as before, and the answer gives the reasons.
 
-How a disputed record counts meanwhile is the scoring model's ``disputed_record_weight``. Nothing here is
-written to the audit log beyond ids and codes: the reason and the answer are the subject's and the
-reviewer's words, kept in this table only.
+The review steps (queue, deadline, audit entries, evidence) are the shared ones of ``app.cases``; this
+module keeps what is an objection's own: the record disputed at once, the source department told, and
+what an answer does to the record. How a disputed record counts meanwhile is the scoring model's
+``disputed_record_weight``. Nothing here is written to the audit log beyond ids and codes: the reason and
+the answer are the subject's and the reviewer's words, kept in this table only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit_service
+from app.cases import deadlines
+from app.cases import service as cases
+from app.cases.service import CaseKind, Decided
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
-from app.enterprises import service as enterprises_service
 from app.evidence import service as evidence_service
 from app.evidence.models import EvidenceFile
 from app.objections.models import Objection, ObjectionEvent, ObjectionStatus
@@ -36,30 +36,26 @@ from app.partners.models import Partner
 from app.records import corrections
 from app.records import service as records_service
 from app.records.catalogue import RecordStatus
-from app.records.models import CreditRecord
-from app.scoring import service as scoring_service
 from app.webhooks import service as webhooks_service
 
-ANSWER_WITHIN = timedelta(days=20)
 ESCALATE_EVERY = timedelta(days=1)
 OPERATORS = "operators"
 LEGAL_BASIS = "the subject's right to object (异议权) to public credit information"
-_ID = cast(InstrumentedAttribute[str], Objection.id)
-
-
-def _record_of_subject(session: Session, actor: Principal, record_id: str) -> CreditRecord:
-    try:
-        record = records_service.get_record(session, record_id)
-    except NotFound:
-        record = None
-    if record is None or not enterprises_service.acts_for(session, actor, record.subject_id):
-        # Someone else's record answers like a missing one: ids reveal nothing.
-        raise NotFound("No record with this id among yours.", code="record_not_found", param="record_id")
-    return record
-
-
-def _open_for(session: Session, record_id: str) -> Objection | None:
-    return session.exec(select(Objection).where(Objection.open_record_id == record_id)).first()
+SOURCE_CHECK = "verification of the disputed record by its source department"
+KIND = CaseKind(
+    model=Objection,
+    name="objection",
+    label="objection",
+    open_status=ObjectionStatus.open,
+    closed_verb="answered",
+    opened_elsewhere="An objection to this record",
+    legal_basis=LEGAL_BASIS,
+    queue_purpose="review of objections",
+    read_purpose="review of an objection",
+    due_field="answer_due_at",
+    overdue_rule=deadlines.answer_overdue,
+)
+Answered = Decided[Objection]
 
 
 def _source_partner(session: Session, source: str) -> str | None:
@@ -97,8 +93,8 @@ def file(
 ) -> Objection:
     """File an objection on one's own record (or an administered enterprise's); every check runs before
     anything is written, so a refused objection changes nothing."""
-    record = _record_of_subject(session, actor, record_id)
-    if record.status == RecordStatus.disputed or _open_for(session, record.id) is not None:
+    record = cases.own_record(session, actor, record_id)
+    if record.status == RecordStatus.disputed or cases.open_on(session, KIND, record.id) is not None:
         raise Conflict(
             "An objection to this record is already open; it will be answered before another can be filed.",
             code="objection_already_open",
@@ -110,9 +106,7 @@ def file(
             code="record_not_objectable",
             param="record_id",
         )
-    files = evidence_service.take_for_case(
-        session, actor, evidence_ids, "objection", settings.evidence_max_files, "evidence_ids"
-    )
+    files = cases.take_evidence(session, settings, actor, KIND, evidence_ids)
     now = utcnow()
     objection = Objection(
         subject_id=record.subject_id,
@@ -122,68 +116,27 @@ def file(
         filed_by=actor.id,
         reason=reason.strip(),
         filed_at=now,
-        answer_due_at=now + ANSWER_WITHIN,
+        answer_due_at=deadlines.answer_due_at(now),
     )
-    session.add(objection)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "An objection to this record was filed at the same moment.",
-            code="objection_already_open",
-            param="record_id",
-        ) from None
+    purpose = "objection filed by the subject"
+    cases.insert(session, KIND, objection)
     records_service.set_record_status(
         session,
         actor,
         record.id,
         RecordStatus.disputed,
-        purpose="objection filed by the subject",
+        purpose=purpose,
         legal_basis=LEGAL_BASIS,
         today=today,
     )
-    evidence_service.attach(session, files, objection.id, record.subject_id)
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=record.subject_id,
-        action="objection.filed",
-        purpose="objection filed by the subject",
-        legal_basis=LEGAL_BASIS,
-        details={"objection_id": objection.id, "record_id": record.id, "evidence_files": len(files)},
+    cases.opened(
+        session, KIND, actor, objection, files, action="objection.filed", purpose=purpose, details={}
     )
     _events(session, objection, "objection.filed", {"answer_due_at": objection.answer_due_at.isoformat()})
     return objection
 
 
-@dataclass
-class Answered:
-    objection: Objection
-    record: CreditRecord
-    score_before: int
-    level_before: str
-    score_after: int
-    level_after: str
-
-
-def answer(
-    session: Session,
-    actor: Principal,
-    objection_id: str,
-    *,
-    decision: str,
-    answer_text: str,
-    resolution: str | None,
-    changes: dict[str, Any] | None,
-    today: date,
-) -> Answered:
-    objection = get(session, objection_id)
-    if objection.status != ObjectionStatus.open:
-        raise Conflict(
-            f"This objection was already answered ({objection.status}).",
-            code="objection_already_answered",
-            param="objection_id",
-        )
+def _check_answer(decision: str, resolution: str | None, changes: dict[str, Any] | None) -> None:
     if decision == ObjectionStatus.upheld:
         if resolution not in ("corrected", "withdrawn"):
             raise InvalidInput(
@@ -209,24 +162,29 @@ def answer(
             code="resolution_not_applicable",
             param="resolution",
         )
-    before = scoring_service.current_score(session, objection.subject_id).result
+
+
+def answer(
+    session: Session,
+    actor: Principal,
+    objection_id: str,
+    *,
+    decision: str,
+    answer_text: str,
+    resolution: str | None,
+    changes: dict[str, Any] | None,
+    today: date,
+) -> Answered:
+    objection = cases.get_open(session, KIND, objection_id)
+    _check_answer(decision, resolution, changes)
+    before = cases.score_now(session, objection.subject_id)
     record = records_service.get_record(session, objection.record_id)
     fields: list[str] = []
     purpose = f"answer to objection ({decision})"
     # The record may have left publicity (expiry) or been repaired meanwhile: then the answer is given
     # and stored, and the record stays as it now is.
     if record.status == RecordStatus.disputed:
-        if decision == ObjectionStatus.rejected:
-            record = records_service.set_record_status(
-                session, actor, record.id, RecordStatus.active, purpose=purpose, legal_basis=LEGAL_BASIS,
-                today=today,
-            )  # fmt: skip
-        elif resolution == "withdrawn":
-            record = records_service.set_record_status(
-                session, actor, record.id, RecordStatus.withdrawn, purpose=purpose, legal_basis=LEGAL_BASIS,
-                today=today,
-            )  # fmt: skip
-        else:
+        if decision == ObjectionStatus.upheld and resolution == "corrected":
             record, fields = corrections.correct_record(
                 session,
                 actor,
@@ -236,111 +194,30 @@ def answer(
                 legal_basis=LEGAL_BASIS,
                 today=today,
             )
+        else:
+            status = RecordStatus.withdrawn if decision == ObjectionStatus.upheld else RecordStatus.active
+            record = records_service.set_record_status(
+                session, actor, record.id, status, purpose=purpose, legal_basis=LEGAL_BASIS, today=today
+            )
     objection.status = ObjectionStatus(decision)
     objection.answer = answer_text.strip()
     objection.resolution = resolution
     objection.corrected_fields = fields
-    objection.answered_at = utcnow()
-    objection.answered_by = actor.id
-    objection.open_record_id = None
-    session.add(objection)
-    session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=objection.subject_id,
-        action="objection.answered",
-        purpose=purpose,
-        legal_basis=LEGAL_BASIS,
-        details={
-            "objection_id": objection.id,
-            "record_id": objection.record_id,
-            "decision": decision,
-            "resolution": resolution,
-            "fields": fields,
-        },
-    )
-    _events(
-        session,
-        objection,
-        "objection.answered",
-        {"decision": decision, "resolution": resolution, "fields": fields},
-    )
-    after = scoring_service.current_score(session, objection.subject_id).result
-    return Answered(objection, record, before.score, before.level, after.score, after.level)
+    said = {"decision": decision, "resolution": resolution, "fields": fields}
+    outcome = cases.close(session, KIND, actor, objection, record, before, purpose=purpose, details=said)
+    _events(session, objection, "objection.answered", said)
+    return outcome
 
 
 # --- reading ------------------------------------------------------------------------------------------
 
 
 def get(session: Session, objection_id: str) -> Objection:
-    objection = session.get(Objection, objection_id)
-    if objection is None:
-        raise NotFound("No objection with this id.", code="objection_not_found", param="objection_id")
-    return objection
-
-
-def get_for_user(session: Session, actor: Principal, objection_id: str) -> Objection:
-    objection = session.get(Objection, objection_id)
-    if objection is None or not enterprises_service.acts_for(session, actor, objection.subject_id):
-        raise NotFound("No objection with this id among yours.", code="objection_not_found")
-    return objection
-
-
-def list_for_subjects(
-    session: Session, subject_ids: list[str], params: PageParams
-) -> tuple[list[Objection], bool]:
-    statement = select(Objection).where(col(Objection.subject_id).in_(subject_ids))
-    return fetch_page(session, statement, _ID, params)
+    return cases.get(session, KIND, objection_id)
 
 
 def list_for_subject(session: Session, subject_id: str) -> list[Objection]:
-    statement = select(Objection).where(Objection.subject_id == subject_id).order_by(col(Objection.id).desc())
-    return list(session.exec(statement).all())
-
-
-def list_for_review(
-    session: Session,
-    reviewer: Principal,
-    params: PageParams,
-    *,
-    status: str | None,
-    overdue: bool,
-    now: datetime | None = None,
-) -> tuple[list[Objection], bool]:
-    """Operators' queue; ``overdue``: open past their 20 days. The read is recorded on the system chain."""
-    statement = select(Objection)
-    if status is not None:
-        statement = statement.where(Objection.status == status)
-    if overdue:
-        statement = statement.where(
-            Objection.status == ObjectionStatus.open, col(Objection.answer_due_at) <= (now or utcnow())
-        )
-    rows, has_more = fetch_page(session, statement, _ID, params)
-    audit_service.record(
-        session,
-        actor=reviewer,
-        subject_id=None,
-        action="objections.listed",
-        purpose="review of objections",
-        legal_basis="platform supervision by authorised staff",
-        details={"status": status, "overdue": overdue, "returned": len(rows)},
-    )
-    return rows, has_more
-
-
-def read_for_review(session: Session, reviewer: Principal, objection_id: str) -> Objection:
-    objection = get(session, objection_id)
-    audit_service.record(
-        session,
-        actor=reviewer,
-        subject_id=objection.subject_id,
-        action="objection.read",
-        purpose="review of an objection",
-        legal_basis=LEGAL_BASIS,
-        details={"objection_id": objection.id, "record_id": objection.record_id},
-    )
-    return objection
+    return cases.list_for_subject(session, KIND, subject_id)
 
 
 def list_for_source(
@@ -351,17 +228,9 @@ def list_for_source(
     statement = select(Objection).where(Objection.source == partner.id)
     if status is not None:
         statement = statement.where(Objection.status == status)
-    rows, has_more = fetch_page(session, statement, _ID, params)
+    rows, has_more = fetch_page(session, statement, KIND.id_column, params)
     for row in rows:
-        audit_service.record(
-            session,
-            actor=partner,
-            subject_id=row.subject_id,
-            action="objection.disclosed_to_source",
-            purpose="verification of the disputed record by its source department",
-            legal_basis=LEGAL_BASIS,
-            details={"objection_id": row.id, "record_id": row.record_id},
-        )
+        cases.audit(session, KIND, partner, row, "objection.disclosed_to_source", SOURCE_CHECK)
     return rows, has_more
 
 
@@ -374,14 +243,8 @@ def evidence_for_source(
     evidence = session.get(EvidenceFile, evidence_id)
     if evidence is None or evidence.attached_to != objection.id:
         raise NotFound("No such file in this objection.", code="evidence_not_found", param="evidence_id")
-    evidence_service.disclose(
-        session, partner, evidence, purpose="verification of the disputed record by its source department"
-    )
+    evidence_service.disclose(session, partner, evidence, purpose=SOURCE_CHECK)
     return evidence
-
-
-def evidence_of(session: Session, objections: Iterable[Objection]) -> dict[str, list[EvidenceFile]]:
-    return evidence_service.for_cases(session, [o.id for o in objections])
 
 
 def events_for(session: Session, recipient: str, params: PageParams) -> tuple[list[ObjectionEvent], bool]:
@@ -407,29 +270,17 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for objection in due:
-        objection.escalated_at = now
         objection.escalations += 1
-        session.add(objection)
-        overdue_days = (now - objection.answer_due_at).days
         _events(
             session,
             objection,
             "objection.overdue",
             {"answer_due_at": objection.answer_due_at.isoformat(), "escalations": objection.escalations},
         )
-        audit_service.record(
-            session,
-            actor=Principal(type="system", id="worker"),
-            subject_id=objection.subject_id,
-            action="objection.escalated",
-            purpose="objection not answered within 20 days",
-            legal_basis=LEGAL_BASIS,
-            details={
-                "objection_id": objection.id,
-                "overdue_days": overdue_days,
-                "escalations": objection.escalations,
-            },
-        )
+        cases.escalate(
+            session, KIND, objection, now, "objection not answered within 20 days",
+            overdue_days=(now - objection.answer_due_at).days, escalations=objection.escalations,
+        )  # fmt: skip
     return len(due)
 
 
@@ -439,10 +290,8 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> int:
 def delete_for_records(session: Session, record_ids: list[str]) -> list[str]:
     """Delete the objections to these records (and their events); returns their ids so that the caller
     removes their evidence too. Used only when the records themselves are deleted."""
-    if not record_ids:
-        return []
-    ids = list(session.exec(select(Objection.id).where(col(Objection.record_id).in_(record_ids))).all())
+    ids = cases.ids_for_records(session, KIND, record_ids)
     if ids:
         session.execute(delete(ObjectionEvent).where(col(ObjectionEvent.objection_id).in_(ids)))
-        session.execute(delete(Objection).where(col(Objection.id).in_(ids)))
+        cases.delete_cases(session, KIND, ids)
     return ids

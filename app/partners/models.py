@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, String
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -59,15 +59,3 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class PartnerAuthEpoch(SQLModel, table=True):
-    """One row, one number: raised in the transaction that revokes a key or suspends or reactivates a
-    partner. A process that keeps API keys it checked (the verification's hot path,
-    :mod:`app.partners.keycache`) reads it with every verification and checks a key again when it
-    moved, so a revocation or a suspension takes effect with the next call, in every process."""
-
-    __tablename__ = "partner_auth_epoch"
-
-    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    value: int = Field(default=0, sa_type=BigInteger)

@@ -43,7 +43,7 @@ def _partner_out(partner: Partner) -> PartnerOut:
     )
 
 
-def _key_out(api_key: ApiKey) -> ApiKeyOut:
+def key_out(api_key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
         id=api_key.id,
         partner_id=api_key.partner_id,
@@ -137,7 +137,7 @@ def create_api_key(
     derived from the ``Idempotency-Key``, which the store never holds)."""
     issued = service.create_api_key(session, op, partner_id, body.name, body.scopes)
     response.headers["Cache-Control"] = "no-store"
-    return CreatedApiKey(**_key_out(issued.api_key).model_dump(), secret=issued.secret)
+    return CreatedApiKey(**key_out(issued.api_key).model_dump(), secret=issued.secret)
 
 
 @router.get("/v1/admin/partners/{partner_id}/api-keys")
@@ -146,13 +146,13 @@ def list_api_keys(
 ) -> Page[ApiKeyOut]:
     """Newest first, revoked keys included. Secrets are never shown again."""
     rows, has_more = service.list_api_keys(session, partner_id, page)
-    return Page(data=[_key_out(k) for k in rows], has_more=has_more)
+    return Page(data=[key_out(k) for k in rows], has_more=has_more)
 
 
 @router.post("/v1/admin/partners/{partner_id}/api-keys/{key_id}/revoke")
 def revoke_api_key(partner_id: str, key_id: str, op: OperatorDep, session: SessionDep) -> ApiKeyOut:
     """The key stops authenticating with the next request. Revoking it again changes nothing."""
-    return _key_out(service.revoke_api_key(session, op, key_id, partner_id=partner_id))
+    return key_out(service.revoke_api_key(session, op, key_id, partner_id=partner_id))
 
 
 @router.get("/v1/partner/me")

@@ -20,18 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select, update
+from sqlmodel import Session, col, select, update
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
-from app.core.db import execute_core
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import constant_time_equal, random_token, sha256_hex
-from app.partners.models import ApiKey, Partner, PartnerAuthEpoch, PartnerKind, PartnerStatus
+from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
 
 API_KEY_PREFIX = "xyk_"
 _PREFIX_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # app.core.ids: no I, L, O, U
@@ -157,26 +155,6 @@ def list_partners(
     return fetch_page(session, statement, Partner.id, params)
 
 
-# --- the auth epoch: what tells a process that keeps checked keys to check them again ------------------
-
-_AUTH_EPOCH_TABLE = SQLModel.metadata.tables[str(PartnerAuthEpoch.__tablename__)]
-# The current value, as a column for a statement that reads other things (one round trip).
-AUTH_EPOCH = (
-    sa_select(_AUTH_EPOCH_TABLE.c.value)
-    .where(_AUTH_EPOCH_TABLE.c.id == 1)
-    .scalar_subquery()
-    .label("auth_epoch")
-)
-_RAISE_AUTH_EPOCH = (
-    update(_AUTH_EPOCH_TABLE).where(_AUTH_EPOCH_TABLE.c.id == 1).values(value=_AUTH_EPOCH_TABLE.c.value + 1)
-)
-
-
-def _raise_auth_epoch(session: Session) -> None:
-    """In the transaction that revokes a key or changes a partner's status (see PartnerAuthEpoch)."""
-    execute_core(session, _RAISE_AUTH_EPOCH, {})
-
-
 def _set_status(session: Session, actor: Principal, partner_id: str, status: PartnerStatus) -> Partner:
     partner = get_partner(session, partner_id)
     if partner.status == status:
@@ -184,7 +162,6 @@ def _set_status(session: Session, actor: Principal, partner_id: str, status: Par
     partner.status = status
     session.add(partner)
     session.flush()
-    _raise_auth_epoch(session)
     audit_service.record(
         session,
         actor=actor,
@@ -276,7 +253,7 @@ def create_api_key(
         prefix=prefix,
         secret_hash=sha256_hex(secret),
         scopes=granted,
-        created_by=actor.id,
+        created_by=actor.actor_id,
     )
     session.add(api_key)
     session.flush()
@@ -312,7 +289,6 @@ def revoke_api_key(session: Session, actor: Principal, key_id: str, partner_id: 
     api_key.revoked_at = utcnow()
     session.add(api_key)
     session.flush()
-    _raise_auth_epoch(session)
     audit_service.record(
         session,
         actor=actor,
@@ -331,53 +307,25 @@ def prefix_of(key: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True)
-class _KeyOnFile:
-    """What authenticating a call needs of a key and its partner, read in one statement."""
-
-    key_id: str
-    secret_hash: str
-    scopes: list[str]
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-    partner_id: str
-    partner_kind: str
-    partner_status: str
-
-
-# Built once: every partner call runs it, and a prebuilt statement skips SQLAlchemy's construction and
-# cache-key work. Plain columns, not entities: nothing here is changed through the ORM.
-_KEY_ON_FILE = (
-    sa_select(
-        col(ApiKey.id),
-        col(ApiKey.secret_hash),
-        col(ApiKey.scopes),
-        col(ApiKey.last_used_at),
-        col(ApiKey.revoked_at),
-        col(Partner.id),
-        col(Partner.kind),
-        col(Partner.status),
-    )
-    .join_from(ApiKey, Partner, col(ApiKey.partner_id) == col(Partner.id))
-    .where(col(ApiKey.prefix) == bindparam("prefix"))
-)
-
-
-_KEY_ON_FILE_AND_EPOCH = _KEY_ON_FILE.add_columns(AUTH_EPOCH)
-
-
-def _authenticate(session: Session, key: str) -> _KeyOnFile:
-    return _checked(key, _read_key(session, key, _KEY_ON_FILE))
-
-
-def _read_key(session: Session, key: str, statement: Any) -> tuple[Any, ...] | None:
+def principal_from_api_key(session: Session, key: str) -> Principal:
+    """The partner calling with ``key``, read with the key in one statement (plain columns: nothing
+    here is changed through the ORM); the key's use is recorded."""
     prefix = prefix_of(key)
-    row = execute_core(session, statement, {"prefix": prefix}).first() if prefix is not None else None
-    return tuple(row) if row is not None else None
-
-
-def _checked(key: str, row: tuple[Any, ...] | None) -> _KeyOnFile:
-    found = _KeyOnFile(*row) if row is not None else None
+    statement: Any = (
+        sa_select(
+            col(ApiKey.id).label("key_id"),
+            col(ApiKey.secret_hash),
+            col(ApiKey.scopes),
+            col(ApiKey.last_used_at),
+            col(ApiKey.revoked_at),
+            col(Partner.id).label("partner_id"),
+            col(Partner.kind).label("partner_kind"),
+            col(Partner.status).label("partner_status"),
+        )
+        .join_from(ApiKey, Partner, col(ApiKey.partner_id) == col(Partner.id))
+        .where(col(ApiKey.prefix) == prefix)
+    )
+    found = session.execute(statement).first() if prefix is not None else None
     # The revocation is told only to someone holding the whole key, not to someone who saw a prefix.
     if found is None or not constant_time_equal(found.secret_hash, sha256_hex(key)):
         raise _unauthenticated("Unknown API key.", "invalid_api_key")
@@ -385,22 +333,25 @@ def _checked(key: str, row: tuple[Any, ...] | None) -> _KeyOnFile:
         raise _unauthenticated("This API key was revoked.", "api_key_revoked")
     if found.partner_status != PartnerStatus.active:
         raise Forbidden("This partner is suspended.", code="partner_suspended")
-    return found
+    _touch(session, found.key_id, found.last_used_at)
+    return Principal(
+        type="partner",
+        id=found.partner_id,
+        partner_kind=PartnerKind(found.partner_kind).value,
+        scopes=frozenset(found.scopes),
+    )
 
 
-def _touch(session: Session, found: _KeyOnFile) -> None:
+def _touch(session: Session, key_id: str, last_used_at: datetime | None) -> None:
     """Record the use, at most once per ``LAST_USED_RESOLUTION``. The row is claimed with SKIP LOCKED
     (PostgreSQL; SQLite ignores it) so concurrent requests with one key never wait for each other."""
     now = utcnow()
     cutoff = now - LAST_USED_RESOLUTION
-    if found.last_used_at is not None and found.last_used_at > cutoff:
+    if last_used_at is not None and last_used_at > cutoff:
         return
     stale = (
         select(ApiKey.id)
-        .where(
-            ApiKey.id == found.key_id,
-            col(ApiKey.last_used_at).is_(None) | (col(ApiKey.last_used_at) <= cutoff),
-        )
+        .where(ApiKey.id == key_id, col(ApiKey.last_used_at).is_(None) | (col(ApiKey.last_used_at) <= cutoff))
         .with_for_update(skip_locked=True)
     )
     session.execute(
@@ -408,31 +359,6 @@ def _touch(session: Session, found: _KeyOnFile) -> None:
         .where(col(ApiKey.id).in_(stale.scalar_subquery()))
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
-    )
-
-
-def principal_from_api_key(session: Session, key: str) -> Principal:
-    found = _authenticate(session, key)
-    _touch(session, found)
-    return _principal_of(found)
-
-
-def principal_and_epoch(session: Session, key: str) -> tuple[Principal, int]:
-    """:func:`principal_from_api_key` and the auth epoch as of the same read, for a process that keeps
-    the answer (:mod:`app.partners.keycache`)."""
-    row = _read_key(session, key, _KEY_ON_FILE_AND_EPOCH)
-    found = _checked(key, row[:-1] if row is not None else None)
-    _touch(session, found)
-    assert row is not None  # a key that passed the check was read
-    return _principal_of(found), int(row[-1])
-
-
-def _principal_of(found: _KeyOnFile) -> Principal:
-    return Principal(
-        type="partner",
-        id=found.partner_id,
-        partner_kind=PartnerKind(found.partner_kind).value,
-        scopes=frozenset(found.scopes),
     )
 
 

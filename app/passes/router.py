@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials
-from sqlmodel import Session
 
-from app.core import db, hot_path, idempotency, metrics
+from app.core import metrics
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.store import KeyValueStore
-from app.deps import BearerDep, CurrentUser, StoreDep, authenticate, ensure_user
+from app.deps import CryptoDep, CurrentUser, StoreDep
 from app.passes import qr, service
 from app.passes.models import OfflineCode
 from app.passes.schemas import (
@@ -76,45 +73,22 @@ def _code_out(code: OfflineCode) -> OfflineCodeOut:
     )
 
 
-@router.post("/v1/me/passes", status_code=201, response_model=PassOut)
-async def create_pass(request: Request, session: SessionDep, credentials: BearerDep) -> Response:
+@router.post("/v1/me/passes", status_code=201)
+def create_pass(
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    request: Request,
+    session: SessionDep,
+    store: StoreDep,
+    crypto: CryptoDep,
+    response: Response,
+) -> PassOut:
     """A fresh credit pass: a single-use token valid for 90 seconds and its QR code (version 10-M).
     Show the QR; ask again after ``refresh_after``. The token holds no personal data."""
-    raw = await request.body()  # for the idempotency fingerprint (the body is empty or ignored)
-    return await hot_path.run(request, _create_pass, request, session, credentials, raw)
-
-
-def _create_pass(
-    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None, raw: bytes
-) -> Response:
-    """On one worker thread, as the verification is (a phone asks every 60-90 s, and one request mostly
-    waited for threads): the user's access token and account (closed accounts and the bound subject are
-    read, not taken from the token), the ``Idempotency-Key`` claim, the pass, the commit, the response."""
-    state = request.app.state
-    store: KeyValueStore = state.store
-    # The account is read by itself (no transaction: the session has nothing to commit after it)
-    user = ensure_user(authenticate(request, session, state.settings, credentials, alone=True))
-    idem = idempotency.begin(
-        store,
-        state.settings,
-        request.state.principal_id,
-        request.headers.get(idempotency.HEADER),
-        request.method,
-        request.url.path,
-        raw,
-    )
-    try:
-        issued = service.issue_online(session, store, get_keyring(request), state.crypto.hasher, user)
-        db.commit(session)
-        metrics.PASSES_ISSUED.labels("online").inc()
-        content = _pass_out(issued).model_dump_json().encode()
-        if idem is not None:
-            store.batch([idem.completion(201, _JSON, content)])
-    except BaseException:
-        if idem is not None:
-            idem.release()
-        raise
-    return Response(content, status_code=201, media_type=_JSON, headers=_NO_STORE)
+    issued = service.issue_online(session, store, get_keyring(request), crypto.hasher, user)
+    metrics.PASSES_ISSUED.labels("online").inc()
+    response.headers.update(_NO_STORE)
+    return _pass_out(issued)
 
 
 @router.post("/v1/me/passes/offline", status_code=201)

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, bindparam, exists, or_, text, update
+from sqlalchemy import ColumnElement, exists, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import business_date, utcnow
-from app.core.db import execute_core
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
@@ -35,10 +34,11 @@ MAX_BATCH_ROWS = 10_000
 EXPIRE_BATCH = 5_000
 
 
-def black_list_in_force(subject_id: ColumnElement[str], today: ColumnElement[date]) -> ColumnElement[bool]:
-    """The condition behind :func:`is_blocked` as an SQL expression (``EXISTS``), for a reader that asks
-    it in the same statement as other facts about the subject (the scenario rule reads it beside the
-    score, in one round trip)."""
+def black_list_in_force(
+    subject_id: ColumnElement[str] | str, today: ColumnElement[date] | date
+) -> ColumnElement[bool]:
+    """The condition behind :func:`is_blocked` as an SQL expression (``EXISTS``), also for a reader that
+    asks it of many subjects at once (the offline deny list)."""
     return exists().where(
         col(ListEntry.subject_id) == subject_id,
         col(ListEntry.list_type) == ListType.black,
@@ -47,14 +47,12 @@ def black_list_in_force(subject_id: ColumnElement[str], today: ColumnElement[dat
     )
 
 
-_IS_BLOCKED = sa_select(black_list_in_force(bindparam("subject_id"), bindparam("today", type_=Date())))
-
-
 def is_blocked(session: Session, subject_id: str, today: date | None = None) -> bool:
     """True while the subject has a black-list entry in force. Every scenario asks this before granting
     anything (一处失信、处处受限); it reads the lists themselves, not the stored score."""
-    params = {"subject_id": subject_id, "today": today or business_date()}
-    return bool(execute_core(session, _IS_BLOCKED, params).scalar())
+    return bool(
+        session.execute(sa_select(black_list_in_force(subject_id, today or business_date()))).scalar()
+    )
 
 
 def scoring_inputs_for(session: Session, subject_id: str, today: date | None = None) -> ScoringInputs:

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Index, String, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from app.cases.models import CaseBase
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime
 from app.core.ids import new_id
@@ -20,13 +21,11 @@ class RepairStatus(StrEnum):
     lapsed = "lapsed"  # the record left publicity by itself (its maximum period) before a decision
 
 
-class RepairApplication(SQLModel, table=True):
+class RepairApplication(CaseBase, table=True):
     __tablename__ = "repair_applications"
     __table_args__ = (Index("ix_repair_applications_status_decision_due_on", "status", "decision_due_on"),)
 
     id: str = Field(default_factory=lambda: new_id("rep"), primary_key=True, max_length=32)
-    subject_id: str = Field(foreign_key="subjects.id", index=True, max_length=32)
-    record_id: str = Field(foreign_key="credit_records.id", index=True, max_length=32)
     # The record id while pending, NULL once decided: one pending application per record.
     pending_record_id: str | None = Field(default=None, unique=True, max_length=32)
     applied_by: str = Field(foreign_key="users.id", max_length=32)
@@ -40,7 +39,9 @@ class RepairApplication(SQLModel, table=True):
     status: RepairStatus = Field(default=RepairStatus.pending, sa_type=String(16))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decision_due_on: date  # 3 working days after the day of receipt (China Standard Time)
-    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: str | None = Field(default=None, foreign_key="users.id", max_length=32)
     decision_reasons: str | None = Field(default=None, sa_type=Text)
+
+    def close(self, by: str | None, at: datetime) -> None:
+        self.decided_by, self.decided_at, self.pending_record_id = by, at, None

@@ -38,7 +38,7 @@ def _key(credentials: BearerDep) -> str:
     return credentials.credentials
 
 
-def _out(device: ScannerDevice) -> ScannerDeviceOut:
+def device_out(device: ScannerDevice) -> ScannerDeviceOut:
     if device.revoked_at is not None:
         status = "revoked"
     elif device.enrolled_at is not None:
@@ -99,7 +99,7 @@ def create_scanner_device(
     issued = service.create_device(session, partner, _key(credentials), body.name)
     response.headers["Cache-Control"] = _NO_STORE
     return IssuedScannerDevice(
-        **_out(issued.device).model_dump(),
+        **device_out(issued.device).model_dump(),
         enrolment_code=issued.enrolment_code,
         enrolment_page=str(request.url_for("scan_page")),
     )
@@ -112,7 +112,7 @@ def list_scanner_devices(
     """Your scanner devices, newest first, revoked ones included."""
     service.ensure_partner_key(session, partner, _key(credentials))
     rows, has_more = service.list_devices(session, partner.id, page)
-    return Page(data=[_out(d) for d in rows], has_more=has_more)
+    return Page(data=[device_out(d) for d in rows], has_more=has_more)
 
 
 @router.post("/v1/partner/scanner-devices/{device_id}/revoke")
@@ -120,7 +120,7 @@ def revoke_scanner_device(
     device_id: str, partner: PartnerDep, credentials: BearerDep, session: SessionDep
 ) -> ScannerDeviceOut:
     """The device's next scan is refused (its key is revoked). Revoking again changes nothing."""
-    return _out(service.revoke_device(session, partner, _key(credentials), device_id))
+    return device_out(service.revoke_device(session, partner, _key(credentials), device_id))
 
 
 @router.post(

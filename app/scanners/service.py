@@ -4,7 +4,7 @@ A partner (with a key that may verify) issues a device: a one-time enrolment cod
 within :data:`ENROLMENT_TTL`. The device exchanges it for an API key of its own whose scopes are only
 ``verifications:write`` (and ``rentals:counter``, open and return, when the issuing key could rent): every
 other endpoint refuses it for want of a scope, and a device's key cannot issue or revoke devices. Revoking
-the device revokes its key, which every process notices with the next call (the auth epoch).
+the device revokes its key, refused from the next call on (keys are read on every call).
 """
 
 from __future__ import annotations
@@ -102,22 +102,27 @@ def ensure_partner_key(session: Session, partner: Principal, key: str) -> ApiKey
 
 def create_device(session: Session, partner: Principal, key: str, name: str) -> IssuedDevice:
     ensure_partner_key(session, partner, key)
+    return issue_device(session, partner, name, can_rent="rentals:write" in partner.scopes)
+
+
+def issue_device(session: Session, actor: Principal, name: str, *, can_rent: bool) -> IssuedDevice:
+    """A device of the partner ``actor.id``, issued by its key or by one of its members (app.members)."""
     clean = name.strip()
     if not clean or len(clean) > 100:
         raise InvalidInput("name: 1 to 100 characters.", code="invalid_name", param="name")
-    scopes = [VERIFY_SCOPE] + ([RENT_SCOPE] if "rentals:write" in partner.scopes else [])
+    scopes = [VERIFY_SCOPE] + ([RENT_SCOPE] if can_rent else [])
     code = _new_code()
     device = ScannerDevice(
-        partner_id=partner.id,
+        partner_id=actor.id,
         name=clean,
         enrolment_hash=sha256_hex(_normalise(code)),
         enrolment_expires_at=utcnow() + ENROLMENT_TTL,
         scopes=scopes,
-        created_by=partner.id,
+        created_by=actor.actor_id,
     )
     session.add(device)
     session.flush()
-    _audit(session, partner, "scanner_device.created", device)
+    _audit(session, actor, "scanner_device.created", device)
     return IssuedDevice(device, code)
 
 
@@ -163,18 +168,22 @@ def list_devices(session: Session, partner_id: str, params: PageParams) -> tuple
 
 
 def revoke_device(session: Session, partner: Principal, key: str, device_id: str) -> ScannerDevice:
-    """The device's next call is refused, in every process. Revoking again changes nothing."""
     ensure_partner_key(session, partner, key)
-    device = get_device(session, partner.id, device_id)
+    return revoke(session, partner, device_id)
+
+
+def revoke(session: Session, actor: Principal, device_id: str) -> ScannerDevice:
+    """The device's next call is refused, in every process. Revoking again changes nothing."""
+    device = get_device(session, actor.id, device_id)
     if device.revoked_at is not None:
         return device
     device.revoked_at = utcnow()
     device.enrolment_hash = None
     session.add(device)
     if device.api_key_id is not None:
-        partners_service.revoke_api_key(session, partner, device.api_key_id, partner_id=partner.id)
+        partners_service.revoke_api_key(session, actor, device.api_key_id, partner_id=actor.id)
     session.flush()
-    _audit(session, partner, "scanner_device.revoked", device)
+    _audit(session, actor, "scanner_device.revoked", device)
     return device
 
 

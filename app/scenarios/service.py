@@ -10,11 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, Row, Select, bindparam
 from sqlmodel import Session
 
-from app.core.clock import business_date
-from app.core.db import execute_core
 from app.records import service as records_service
 from app.scenarios.schema import LEVEL_RANK, Scenario
 from app.scoring import service as scoring_service
@@ -64,38 +61,17 @@ def reason_labels(code: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
-def standing_select(*also: ColumnElement[Any]) -> Select[Any]:
-    """A statement for :func:`standing_of`: the black list in force (the lists themselves, not the stored
-    score) beside the stored score's level, block and reason codes of the subject bound as
-    ``subject_id`` on the business date bound as ``today`` (see :func:`standing_params`), plus the
-    caller's own columns ``also``, in one round trip. Build it once."""
-    listed = records_service.black_list_in_force(bindparam("subject_id"), bindparam("today", type_=Date()))
-    return scoring_service.headline_select(listed.label("listed"), *also)
-
-
-def standing_params(subject_id: str) -> dict[str, Any]:
-    return {"subject_id": subject_id, "today": business_date()}
-
-
-def standing_of(row: Row[Any]) -> tuple[Standing, tuple[Any, ...]]:
-    """(the standing, the values of the caller's ``also`` columns) from a row of :func:`standing_select`."""
-    current, (listed, *also) = scoring_service.headline_of(row)
-    standing = Standing(
+def subject_standing(session: Session, subject_id: str) -> Standing:
+    """The black list in force (the lists themselves, not the stored score) and the stored score's
+    level, red list and defaults on file."""
+    blocked = records_service.is_blocked(session, subject_id)
+    current = scoring_service.headline(session, subject_id)
+    return Standing(
         level=current.level,
-        blocked=bool(listed) or current.blocked,
+        blocked=blocked or current.blocked,
         red_listed=RED_LIST in current.reason_codes,
         open_default=any(code.startswith(_DEFAULT_REASON_PREFIX) for code in current.reason_codes),
     )
-    return standing, tuple(also)
-
-
-# Built once; it runs on every verification.
-_STANDING = standing_select()
-
-
-def subject_standing(session: Session, subject_id: str) -> Standing:
-    """The black list in force and the stored score (level, red list, defaults on file), read together."""
-    return standing_of(execute_core(session, _STANDING, standing_params(subject_id)).one())[0]
 
 
 def _not_eligible(reason: str) -> Evaluation:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, literal
+from sqlalchemy import Table
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
@@ -399,25 +399,16 @@ def _unscored_headline(as_of: date, model_version: str) -> Headline:
     return Headline(result.level, result.blocked, frozenset(reason.code for reason in result.reasons))
 
 
-def headline_select(*also: ColumnElement[Any]) -> Select[Any]:
-    """A statement for :func:`headline_of`: the stored headline of the subject bound as ``subject_id``
-    (as :func:`current_score` reads it), plus the caller's own columns ``also`` about that subject, in
-    one round trip. It always returns one row, also for a subject never scored. Build it once."""
-    one = sa_select(literal(1).label("one")).subquery("one")
-    scores = _SCORES.alias("current_score")
-    return sa_select(*also, scores.c.level, scores.c.blocked, scores.c.explanation).select_from(
-        one.outerjoin(scores, scores.c.subject_id == bindparam("subject_id"))
+def headline(session: Session, subject_id: str, as_of: date | None = None) -> Headline:
+    """The subject's current score as a decision reads it (as :func:`current_score` reads it)."""
+    statement = sa_select(_SCORES.c.level, _SCORES.c.blocked, _SCORES.c.explanation).where(
+        _SCORES.c.subject_id == subject_id
     )
-
-
-def headline_of(row: Row[Any], as_of: date | None = None) -> tuple[Headline, tuple[Any, ...]]:
-    """(the headline, the values of the caller's ``also`` columns) from a row of :func:`headline_select`."""
-    values = tuple(row)
-    also, (level, blocked, explanation) = values[:-3], values[-3:]
-    if level is None:  # never scored: the model's verdict on an empty file, as current_score gives it
-        return _unscored_headline(as_of or business_date(utcnow()), active_model().version), also
-    codes = frozenset(reason.code for reason in engine.reasons_from_json(explanation))
-    return Headline(level, bool(blocked), codes), also
+    row = session.execute(statement).first()
+    if row is None:  # never scored: the model's verdict on an empty file, as current_score gives it
+        return _unscored_headline(as_of or business_date(utcnow()), active_model().version)
+    codes = frozenset(reason.code for reason in engine.reasons_from_json(row.explanation))
+    return Headline(row.level, bool(row.blocked), codes)
 
 
 def history(session: Session, subject_id: str, params: PageParams) -> tuple[list[ScoreHistory], bool]:

@@ -7,31 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core import db, edge, hot_path, idempotency, metrics
+from app.core import edge, metrics
 from app.core.db import SessionDep
-from app.core.errors import AppError
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
-from app.core.security import Crypto
-from app.core.store import KeyValueStore, Operation
 from app.deps import (
-    BearerDep,
     CryptoDep,
     CurrentUser,
     OperatorDep,
     StoreDep,
-    authenticate,
-    ensure_partner,
-    ensure_scope,
     require_scope,
 )
 from app.partners import service as partners_service
-from app.partners.keycache import KeyCache
 from app.passes import denylist
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog, CatalogDep
@@ -64,134 +54,44 @@ def _labels(code: str) -> ReasonLabels:
 @router.post(
     "/v1/verifications",
     status_code=201,
-    response_model=VerificationOut,
     responses={
         409: {"description": "token_replayed"},
         422: {"description": "token_* refusals, unknown_scenario"},
         403: {"description": "scenario_not_allowed_for_partner"},
     },
 )
-async def verify_pass(
-    body: VerifyIn, request: Request, session: SessionDep, credentials: BearerDep
-) -> Response:
+def verify_pass(
+    body: VerifyIn,
+    partner: Verifier,
+    idem: IdempotencyDep,
+    request: Request,
+    session: SessionDep,
+    store: StoreDep,
+    crypto: CryptoDep,
+    catalog: CatalogDep,
+    background: BackgroundTasks,
+) -> VerificationOut:
     """Check a scanned pass for a scenario: signature and expiry, your kind of partner, single use, the
     subject's standing now, the scenario's rule. Refusals of the token are problems with their own code
     (token_invalid_signature, token_malformed, token_algorithm_not_allowed, token_unknown_key,
     token_expired, token_not_yet_valid, token_replayed, token_scenario_mismatch); a decision, eligible or
     not, is recorded and shown to the resident at once. Send an ``Idempotency-Key`` to retry safely."""
-    raw = await request.body()  # already read to parse ``body``: for the idempotency fingerprint
-    return await hot_path.run(request, _verify_pass, request, session, credentials, body, raw)
-
-
-def _verify_pass(
-    request: Request,
-    session: Session,
-    credentials: HTTPAuthorizationCredentials | None,
-    body: VerifyIn,
-    raw: bytes,
-) -> Response:
-    """The hottest partner call, on one worker thread from the API key to the response bytes: the
-    same steps as the dependencies and the route class of other endpoints (authenticate, check kind
-    and scope, claim the ``Idempotency-Key``, commit, record the response) without a thread hop, a
-    dependency or a round trip each: the key is claimed in the same store round trip as the pass, and
-    the transaction has short trips (``db.short_trips``: BEGIN and COMMIT ride with statements). The request's transaction is committed here, before the response
-    exists (``get_session`` then has nothing left to do); the idempotency record and the resident's
-    live-feed bump go to the store together, in one round trip."""
-    state = request.app.state
-    store: KeyValueStore = state.store
-    crypto: Crypto = state.crypto
-    # BEGIN with the first statement (the API key's read, or else the standing's), the decision's rows
-    # with the COMMIT
-    trips = db.short_trips(session)
-    partner, partner_check = _partner(request, session, credentials, kept=trips)
-    pending = idempotency.prepare(
-        store,
-        state.settings,
-        request.state.principal_id,
-        request.headers.get(idempotency.HEADER),
-        request.method,
-        request.url.path,
-        raw,
+    verification = service.verify(
+        session, store, get_keyring(request), crypto.hasher, catalog, partner, body.token, body.scenario
     )
-    verification, idem = service.verify_once(
-        session,
-        store,
-        get_keyring(request),
-        crypto.hasher,
-        state.scenarios,
-        partner,
-        body.token,
-        body.scenario,
-        pending,
-        partner_check=partner_check,
+    metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
+    background.add_task(stream.notify, store, verification.subject_id)
+    return VerificationOut(
+        id=verification.id,
+        decision=verification.decision,
+        reason=verification.reason,
+        reason_labels=_labels(verification.reason),
+        benefit=verification.benefit,
+        subject=service.pseudonym(crypto.hasher, partner.id, verification.subject_id),
+        scenario=verification.scenario,
+        created_at=verification.created_at,
+        expires_at=verification.expires_at,
     )
-    try:
-        try:
-            db.commit(session)
-        except IntegrityError as exc:
-            # The store's claim of the handle was lost (evicted, a failover): the database's unique
-            # index on the online pass's verification still holds single use.
-            if not service.is_second_use(exc):
-                raise
-            raise service.replayed() from None
-        metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
-        out = VerificationOut(
-            id=verification.id,
-            decision=verification.decision,
-            reason=verification.reason,
-            reason_labels=_labels(verification.reason),
-            benefit=verification.benefit,
-            subject=service.pseudonym(crypto.hasher, partner.id, verification.subject_id),
-            scenario=verification.scenario,
-            created_at=verification.created_at,
-            expires_at=verification.expires_at,
-        )
-        content = out.model_dump_json().encode()
-        writes: list[Operation] = [stream.notification(verification.subject_id)]
-        if idem is not None:
-            writes.append(idem.completion(201, _JSON, content))
-        store.batch(writes)
-    except BaseException:
-        if idem is not None:
-            idem.release()
-        raise
-    return Response(content, status_code=201, media_type=_JSON)
-
-
-def _partner(
-    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None, *, kept: bool
-) -> tuple[Principal, service.PartnerCheck | None]:
-    """The calling partner (API key, ``verifications:write``). With ``kept`` (PostgreSQL, short trips), a
-    key this process checked before is not read again: it is checked by the auth epoch the verification
-    reads with the subject's standing (app.partners.keycache)."""
-    state = request.app.state
-    key = (
-        credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else ""
-    )
-    if not kept or not key.startswith(partners_service.API_KEY_PREFIX):
-        principal = authenticate(request, session, state.settings, credentials)
-        return ensure_scope(ensure_partner(principal), "verifications:write"), None
-    cache: KeyCache = state.api_keys
-
-    def check() -> tuple[Principal, int]:
-        try:
-            principal, epoch = partners_service.principal_and_epoch(session, key)
-            ensure_scope(ensure_partner(principal), "verifications:write")
-        except AppError:
-            cache.forget(key)
-            raise
-        cache.put(key, principal, epoch)
-        return principal, epoch
-
-    kept_key = cache.get(key)
-    if kept_key is None:
-        principal, _ = check()
-        partner_check = None
-    else:
-        principal = kept_key.principal
-        partner_check = service.PartnerCheck(kept_key.epoch, lambda: check()[0])
-    request.state.principal_id = f"{principal.type}:{principal.id}"
-    return principal, partner_check
 
 
 def _scans(session: Session, catalog: Catalog, rows: list[Verification]) -> list[ScanOut]:

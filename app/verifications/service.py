@@ -17,34 +17,28 @@ The partner learns the decision, a reason code, the benefit and a pairwise pseud
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
-from app.core.db import execute_core
-from app.core.errors import AppError, Forbidden, InvalidInput
-from app.core.idempotency import IdempotencyContext, PendingClaim
+from app.core.errors import Forbidden, InvalidInput
 from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import Delete, Get, KeyValueStore, Operation, SetIfAbsent
-from app.partners import service as partners_service
+from app.core.store import Get, KeyValueStore, Operation, SetIfAbsent
 from app.passes import service as passes_service
 from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import Catalog
 from app.scenarios.schema import Scenario
-from app.scenarios.service import Evaluation, Standing
+from app.scenarios.service import Evaluation
 from app.signing.keyring import Keyring
 from app.verifications.models import ONLINE_PASS_UNIQUE, Verification
 
@@ -52,7 +46,6 @@ LEGAL_BASIS = "the resident presented the pass (主体出示信用码)"
 ONLINE_ACTION = "pass.verified"
 OFFLINE_ACTION = "pass.used_offline"
 _ID_COLUMN = cast(InstrumentedAttribute[str], Verification.id)
-_TABLE: Table = SQLModel.metadata.tables[str(Verification.__tablename__)]
 
 
 def pseudonym(hasher: Hasher, partner_id: str, subject_id: str) -> str:
@@ -88,28 +81,27 @@ def record(
     now: datetime,
     used_at: datetime | None = None,
     flagged: bool = False,
-    claimed: tuple[int, str] | None = None,
 ) -> Verification:
     """Store the decision and write it to the subject's audit chain (actor: the partner; purpose: the
-    scenario; legal basis: the resident's presentation of the pass), in the caller's transaction."""
-    values: dict[str, Any] = {
-        "id": new_id("ver"),
-        "mode": mode,
-        "partner_id": partner.id,
-        "subject_id": subject_id,
-        "pass_id": pass_id,
-        "scenario": scenario.id,
-        "decision": evaluation.decision,
-        "reason": evaluation.reason,
-        "benefit": evaluation.benefit,
-        "created_at": now,
-        "expires_at": now + timedelta(seconds=scenario.decision_ttl_seconds),
-        "used_at": used_at,
-        "flagged": flagged,
-    }
-    verification = Verification(**values)
-    # A plain INSERT (the row is never changed afterwards, so the unit of work would only add cost here),
-    # made with the audit entry: on PostgreSQL one statement for both.
+    scenario; legal basis: the resident's presentation of the pass), in the caller's transaction. The
+    row is flushed at once: a second online use of one pass fails here, on the unique index."""
+    verification = Verification(
+        id=new_id("ver"),
+        mode=mode,
+        partner_id=partner.id,
+        subject_id=subject_id,
+        pass_id=pass_id,
+        scenario=scenario.id,
+        decision=evaluation.decision,
+        reason=evaluation.reason,
+        benefit=evaluation.benefit,
+        created_at=now,
+        expires_at=now + timedelta(seconds=scenario.decision_ttl_seconds),
+        used_at=used_at,
+        flagged=flagged,
+    )
+    session.add(verification)
+    session.flush()
     audit_service.record(
         session,
         actor=partner,
@@ -123,48 +115,14 @@ def record(
             "decision": evaluation.decision,
             "reason": evaluation.reason,
         },
-        with_row=(_TABLE, values),
-        claimed=claimed,
     )
     return verification
-
-
-# PostgreSQL: the subject's standing and the claim of its audit chain's head (the decision's entry is
-# written next, whatever the decision) in one statement, one round trip fewer on every verification.
-# The claim takes the head's row lock a moment earlier than a separate statement would; the standing is
-# read as of the same moment as before, just before the decision.
-# The partners' auth epoch rides along too (see PartnerCheck).
-_STANDING_AND_HEAD = scenarios_service.standing_select(
-    *audit_service.head_claim_columns(), partners_service.AUTH_EPOCH
-)
-
-
-def _standing_and_audit_head(session: Session, subject_id: str) -> tuple[Standing, tuple[int, str], int]:
-    params = scenarios_service.standing_params(subject_id) | audit_service.head_params(subject_id)
-    standing, (seq, prev_hash, epoch) = scenarios_service.standing_of(
-        execute_core(session, _STANDING_AND_HEAD, params).one()
-    )
-    return standing, (seq, prev_hash), int(epoch)
-
-
-@dataclass(frozen=True)
-class PartnerCheck:
-    """The caller's API key was checked earlier, not in this transaction (app.partners.keycache), as of
-    auth epoch ``epoch``. If the epoch has moved by the time the subject's standing is read, ``again``
-    checks the key in this transaction (raising if it is now refused) before anything is decided."""
-
-    epoch: int
-    again: Callable[[], Principal]
 
 
 def is_second_use(exc: IntegrityError) -> bool:
     """The database refused a second online verification of one pass (its store claim was lost)."""
     message = str(exc.orig)
     return ONLINE_PASS_UNIQUE in message or "verifications.pass_id" in message
-
-
-def replayed() -> TokenRefused:
-    return _replayed()
 
 
 def _replayed() -> TokenRefused:
@@ -174,51 +132,29 @@ def _replayed() -> TokenRefused:
 
 
 def _claim(
-    store: KeyValueStore,
-    hasher: Hasher,
-    partner: Principal,
-    claims: PassClaims,
-    now_s: int,
-    idempotency: PendingClaim | None,
-) -> tuple[str, passes_service.OnlinePass | None, IdempotencyContext | None]:
-    """Claim the handle (single use) and, in the same round trip, the request's ``Idempotency-Key`` and,
-    for an online pass, its record (wasted only when a claim fails). Returns the handle's claim key, the
-    online pass (None for offline codes) and the idempotency context to complete after the commit."""
+    store: KeyValueStore, hasher: Hasher, partner: Principal, claims: PassClaims, now_s: int
+) -> tuple[str, passes_service.OnlinePass | None]:
+    """Claim the handle (single use) and, in the same round trip, read an online pass's record (wasted
+    only when the claim fails). Returns the handle's claim key and the online pass (None for offline
+    codes)."""
     claim_key = f"pass:{claims.handle}"
     ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
-    operations: list[Operation] = [] if idempotency is None else [idempotency.claim()]
-    operations.append(SetIfAbsent(claim_key, partner.id, ttl))
+    operations: list[Operation] = [SetIfAbsent(claim_key, partner.id, ttl)]
     pass_id = record_key = ""
     if not claims.offline:
         pass_id, record_key = passes_service.online_record_key(hasher, claims.handle)
         operations.append(Get(record_key))
     results = store.batch(operations)
-    context: IdempotencyContext | None = None
-    if idempotency is not None:
-        if not results[0]:
-            # A twin with this key came first: it answers this request (replay, in progress, reused), so
-            # this request uses nothing, not even the handle it may just have claimed.
-            if results[1]:
-                store.delete(claim_key)
-            idempotency.settle(False)
-        context = idempotency.settle(True)
-        results = results[1:]
     if not results[0]:
-        if context is not None:
-            context.release()
         raise _replayed()
     if claims.offline:
-        return claim_key, None, context
+        return claim_key, None
     online = passes_service.parse_online(pass_id, results[1])
     if online is None:
         # Nothing was decided: the pass may be scanned again once the store knows it.
-        _unclaim(store, claim_key, context)
+        store.delete(claim_key)
         raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
-    return claim_key, online, context
-
-
-def _unclaim(store: KeyValueStore, claim_key: str, context: IdempotencyContext | None) -> None:
-    store.batch([Delete(claim_key)] if context is None else [Delete(claim_key), Delete(context.store_key)])
+    return claim_key, online
 
 
 def _holder(
@@ -246,62 +182,26 @@ def verify(
     scenario_id: str,
     now: datetime | None = None,
 ) -> Verification:
-    return verify_once(session, store, keyring, hasher, catalog, partner, token, scenario_id, None, now)[0]
-
-
-def verify_once(
-    session: Session,
-    store: KeyValueStore,
-    keyring: Keyring,
-    hasher: Hasher,
-    catalog: Catalog,
-    partner: Principal,
-    token: str,
-    scenario_id: str,
-    idempotency: PendingClaim | None,
-    now: datetime | None = None,
-    partner_check: PartnerCheck | None = None,
-) -> tuple[Verification, IdempotencyContext | None]:
-    """:func:`verify` for a request with an ``Idempotency-Key``: the key is claimed with the handle, in
-    one round trip; the context returned is the caller's to complete after its commit (or release). A
-    request refused before the claim (steps 1-2) still gets what an earlier twin with its key got.
-    ``partner_check``: see :class:`PartnerCheck`."""
+    """The five steps of the module's docstring, in the caller's transaction. A refusal after the
+    handle's claim gives the claim back (the pass may be scanned again), except a replay."""
     now = now or utcnow()
-    now_s = int(now.timestamp())
-    try:
-        claims = tokens.read(keyring, session, token, now)
-        scenario = scenario_for(catalog, partner, scenario_id)
-        if claims.scenario is not None and claims.scenario != scenario.id:
-            raise TokenRefused(
-                f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
-            )
-    except AppError:
-        # e.g. a retry of a verification that succeeded, sent after its token expired: the replay.
-        twin = idempotency.twin() if idempotency is not None else None
-        if twin is not None:
-            raise twin from None
-        raise
-    claim_key, online, context = _claim(store, hasher, partner, claims, now_s, idempotency)
+    claims = tokens.read(keyring, session, token, now)
+    scenario = scenario_for(catalog, partner, scenario_id)
+    if claims.scenario is not None and claims.scenario != scenario.id:
+        raise TokenRefused(
+            f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
+        )
+    claim_key, online = _claim(store, hasher, partner, claims, int(now.timestamp()))
     try:
         subject_id, pass_id, revoked = _holder(session, online, claims, now)
-        claimed: tuple[int, str] | None = None
-        epoch: int | None = None
         if revoked:
             evaluation = scenarios_service.revoked()
-        elif session.get_bind().dialect.name == "postgresql":
-            standing, claimed, epoch = _standing_and_audit_head(session, subject_id)
-            evaluation = scenarios_service.evaluate(scenario, standing)
         else:
             evaluation = scenarios_service.evaluate(
                 scenario, scenarios_service.subject_standing(session, subject_id)
             )
-        if partner_check is not None and epoch != partner_check.epoch:
-            # A key was revoked or a partner's status changed since this key was checked: check it again
-            # now, in this transaction (a refusal takes the claim back, below).
-            partner = partner_check.again()
-            scenario = scenario_for(catalog, partner, scenario_id)
         try:
-            verification = record(
+            return record(
                 session,
                 partner,
                 subject_id=subject_id,
@@ -310,25 +210,21 @@ def verify_once(
                 evaluation=evaluation,
                 mode="offline" if claims.offline else "online",
                 now=now,
-                claimed=claimed,
             )
         except IntegrityError as exc:
-            # SQLite writes the row now (PostgreSQL with the COMMIT: see the router): the pass was used.
+            # The store's claim of the handle was lost (evicted, a failover): the database's unique
+            # index on the online pass's verification still holds single use.
             if not is_second_use(exc):
                 raise
-            if context is not None:
-                context.release()
             raise _replayed() from None
     except TokenRefused as refused:
         if refused.code != "token_replayed":
-            _unclaim(store, claim_key, context)
+            store.delete(claim_key)
         raise
     except BaseException:
-        # Nothing was decided: the pass may be scanned again. (A failed commit after this point keeps it
-        # claimed; the phone shows a fresh pass within 90 seconds.)
-        _unclaim(store, claim_key, context)
+        # Nothing was decided: the pass may be scanned again.
+        store.delete(claim_key)
         raise
-    return verification, context
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.errors import RateLimited
-from app.core.store import Incr, KeyValueStore
+from app.core.store import KeyValueStore
 from app.verifications import service
 from app.verifications.models import Verification
 
@@ -50,11 +50,6 @@ COUNTER_TTL_SECONDS = 24 * 3600
 
 def counter_key(subject_id: str) -> str:
     return f"scans:{subject_id}"
-
-
-def notification(subject_id: str) -> Incr:
-    """The bump, for a caller that sends it to the store with other writes, after the commit."""
-    return Incr(counter_key(subject_id), COUNTER_TTL_SECONDS)
 
 
 def notify(store: KeyValueStore, subject_id: str) -> None:

@@ -29,7 +29,7 @@ router = APIRouter(route_class=AppRoute, tags=["webhooks"])
 WebhookManager = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
 
 
-def _endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
+def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
     return EndpointOut(
         id=endpoint.id,
         url=endpoint.url,
@@ -40,6 +40,12 @@ def _endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
+
+
+def with_secret(endpoint: WebhookEndpoint, secret: str, response: Response) -> EndpointWithSecret:
+    """The endpoint and its new secret, shown this once: never kept by a cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
 
 
 def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bool = False) -> DeliveryOut:
@@ -90,19 +96,18 @@ def create_endpoint(
         description=body.description,
         event_types=body.event_types,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return EndpointWithSecret(**_endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 @router.get("/v1/partner/webhook-endpoints")
 def list_endpoints(partner: WebhookManager, session: SessionDep, page: PageParamsDep) -> Page[EndpointOut]:
     rows, has_more = service.list_endpoints(session, partner.id, page)
-    return Page(data=[_endpoint_out(e) for e in rows], has_more=has_more)
+    return Page(data=[endpoint_out(e) for e in rows], has_more=has_more)
 
 
 @router.get("/v1/partner/webhook-endpoints/{endpoint_id}")
 def get_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
-    return _endpoint_out(service.get_endpoint(session, partner.id, endpoint_id))
+    return endpoint_out(service.get_endpoint(session, partner.id, endpoint_id))
 
 
 @router.patch("/v1/partner/webhook-endpoints/{endpoint_id}")
@@ -113,17 +118,13 @@ def update_endpoint(
     session: SessionDep,
     settings: SettingsDep,
 ) -> EndpointOut:
-    changes = body.model_dump(exclude_unset=True)
-    if "url" in changes and changes["url"] is not None:
-        changes["url"] = str(body.url)
-    changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
-    return _endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, changes))
+    return endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, body.changes()))
 
 
 @router.delete("/v1/partner/webhook-endpoints/{endpoint_id}")
 def delete_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
     """Disable the endpoint for good; pending deliveries to it stop."""
-    return _endpoint_out(service.delete_endpoint(session, partner, endpoint_id))
+    return endpoint_out(service.delete_endpoint(session, partner, endpoint_id))
 
 
 @router.post("/v1/partner/webhook-endpoints/{endpoint_id}/rotate-secret")
@@ -142,8 +143,7 @@ def rotate_secret(
     endpoint, secret = service.rotate_secret(
         session, crypto.cipher, partner, endpoint_id, timedelta(seconds=body.grace_period_seconds)
     )
-    response.headers["Cache-Control"] = "no-store"
-    return EndpointWithSecret(**_endpoint_out(endpoint).model_dump(), secret=secret)
+    return with_secret(endpoint, secret, response)
 
 
 @router.get("/v1/partner/webhook-deliveries")

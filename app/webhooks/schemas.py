@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool
 
@@ -21,6 +21,13 @@ class UpdateEndpoint(BaseModel):
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] | None = Field(default=None, max_length=20)
     enabled: StrictBool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent; a null clears only the description (the others cannot be empty)."""
+        sent = self.model_dump(exclude_unset=True)
+        if sent.get("url") is not None:
+            sent["url"] = str(self.url)
+        return {k: v for k, v in sent.items() if v is not None or k == "description"}
 
 
 class RotateSecret(BaseModel):

@@ -4,17 +4,18 @@ offline-report endpoints, with every request recorded. Served through ``httpx.Mo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from xinyi_partner.keys import public_jwk
 
+T = TypeVar("T")
 API_KEY = "xyk_3F9K2M7Q_" + "a" * 43
 SCENARIO = "deposit_free_rental"
 
@@ -309,3 +311,23 @@ def problem(status: int, code: str, title: str, detail: str = "", param: str | N
 def _json(status: int, body: Any, extra: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     content_type = "application/problem+json" if status >= 400 else "application/json"
     return status, {"content-type": content_type, **(extra or {})}, json.dumps(body).encode()
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` on a thread of its own: a test run in a process whose thread already has an
+    event loop going (Playwright's sync API leaves one) cannot start another there."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(asyncio.run(main))
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="run-async")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -121,3 +121,27 @@ def test_secret_must_be_whsec_base64():
         WebhookVerifier("whsec_not base64!")
     with pytest.raises(ValueError, match="16 bytes"):
         WebhookVerifier("whsec_" + base64.b64encode(b"short").decode())
+
+
+def test_what_the_reference_library_signs_is_accepted_and_the_other_way_round(clock: FakeClock):
+    """The platform signs with ``standardwebhooks``; a receiver using that library instead of this SDK
+    accepts what ``sign`` makes."""
+    from datetime import UTC, datetime
+
+    from standardwebhooks.webhooks import Webhook
+
+    now = int(clock())
+    reference = Webhook(NEW_SECRET).sign(MSG_ID, datetime.fromtimestamp(now, UTC), BODY)
+    message = WebhookVerifier([OLD_SECRET, NEW_SECRET], clock=clock).verify(BODY, _headers(now, reference))
+    assert message.payload["data"]["referral_id"] == "ref_1"
+
+    # The library reads the system clock: it is moved to the test's instant.
+    import time_machine
+    from standardwebhooks.webhooks import WebhookVerificationError as ReferenceError
+
+    ours = _headers(now, sign(NEW_SECRET, MSG_ID, now, BODY))
+    forged = _headers(now, sign(OLD_SECRET, MSG_ID, now, BODY))
+    with time_machine.travel(datetime.fromtimestamp(now, UTC), tick=False):
+        assert Webhook(NEW_SECRET).verify(BODY, ours) == message.payload
+        with pytest.raises(ReferenceError, match="No matching signature"):
+            Webhook(NEW_SECRET).verify(BODY, forged)

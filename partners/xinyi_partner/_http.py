@@ -7,7 +7,8 @@ default), or in tests ``fastapi.testclient.TestClient(app)`` / ``httpx.Client(tr
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import httpx
@@ -58,18 +59,36 @@ def default_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
     )
 
 
-class Http:
-    """``base_url`` + a client. Owns (and closes) the client only when it made it."""
+class _Endpoint:
+    """The platform's base URL and how one request is put together (shared by both senders)."""
 
-    def __init__(self, base_url: str, *, http: HttpClient | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, base_url: str) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
-        self._owned = http is None
-        self._client: HttpClient = http if http is not None else default_client(timeout)
 
     def url(self, path: str) -> str:
         return self.base_url + "/" + path.lstrip("/")
+
+    def prepare(
+        self, path: str, body: Any, headers: Mapping[str, str] | None
+    ) -> tuple[str, bytes | None, dict[str, str]]:
+        """The URL, body bytes and headers of one request."""
+        all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+        content: bytes | None = None
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            all_headers["Content-Type"] = "application/json"
+        return self.url(path), content, all_headers
+
+
+class Http(_Endpoint):
+    """``base_url`` + a client. Owns (and closes) the client only when it made it."""
+
+    def __init__(self, base_url: str, *, http: HttpClient | None = None, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(base_url)
+        self._owned = http is None
+        self._client: HttpClient = http if http is not None else default_client(timeout)
 
     def send(
         self,
@@ -80,26 +99,67 @@ class Http:
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
         """One attempt. Raises :class:`APIConnectionError` or an :class:`APIError` subclass for ≥ 400."""
-        all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
-        content: bytes | None = None
-        if body is not None:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            all_headers["Content-Type"] = "application/json"
-        try:
-            response: HttpResponse = self._client.request(
-                method, self.url(path), content=content, headers=all_headers
-            )
-        except TRANSPORT_ERRORS as exc:
-            raise APIConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_from_response(response)
-        return response
+        url, content, all_headers = self.prepare(path, body, headers)
+        with connection_errors(method, path):
+            response: HttpResponse = self._client.request(method, url, content=content, headers=all_headers)
+        return checked(response)
 
     def close(self) -> None:
         if self._owned:
             close = getattr(self._client, "close", None)
             if close is not None:
                 close()
+
+
+class AsyncHttp(_Endpoint):
+    """The same with an ``httpx.AsyncClient`` (made here unless given, and then closed here)."""
+
+    def __init__(
+        self, base_url: str, *, http: httpx.AsyncClient | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        super().__init__(base_url)
+        self._owned = http is None
+        self._client = http if http is not None else default_async_client(timeout)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        url, content, all_headers = self.prepare(path, body, headers)
+        with connection_errors(method, path):
+            response = await self._client.request(method, url, content=content, headers=all_headers)
+        return checked(response)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._client.aclose()
+
+
+def default_async_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+@contextmanager
+def connection_errors(method: str, path: str) -> Iterator[None]:
+    """A network failure of the client in use becomes :class:`APIConnectionError`."""
+    try:
+        yield
+    except TRANSPORT_ERRORS as exc:
+        raise APIConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+
+
+def checked(response: HttpResponse) -> HttpResponse:
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    return response
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

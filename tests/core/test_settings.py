@@ -3,12 +3,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from anyio import to_thread
-from fastapi.testclient import TestClient
 
-from app.core import hot_path
 from app.core.config import InsecureSettingsError, Settings
-from app.core.store import KeyValueStore
 from app.main import create_app
 
 STRONG = {
@@ -74,7 +70,6 @@ def test_encryption_keys_must_be_256_bit() -> None:
 
 def test_the_service_refuses_to_start_in_production_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.core.config import get_settings
-    from app.main import create_app
 
     monkeypatch.setenv("XINYI_ENV", "production")
     get_settings.cache_clear()
@@ -83,26 +78,3 @@ def test_the_service_refuses_to_start_in_production_with_defaults(monkeypatch: p
             create_app()
     finally:
         get_settings.cache_clear()
-
-
-@pytest.mark.parametrize(("configured", "threads"), [(None, 8), (3, 3)])
-def test_the_hot_path_runs_on_as_many_threads_as_configured(
-    settings: Settings, store: KeyValueStore, configured: int | None, threads: int
-) -> None:
-    chosen = settings if configured is None else settings.model_copy(update={"hot_path_threads": configured})
-    with TestClient(create_app(chosen, store=store)) as client:
-        limiter = getattr(client.app.state, hot_path.STATE)  # type: ignore[attr-defined]
-        assert limiter.total_tokens == threads
-        # and anyio's default pool, for everything else, is left as it is
-        assert client.portal.call(_default_tokens) == 40  # type: ignore[union-attr]
-
-
-async def _default_tokens() -> float:
-    return to_thread.current_default_thread_limiter().total_tokens
-
-
-@pytest.mark.parametrize("value", ["0", "11"])
-def test_hot_path_threads_outside_1_to_10_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("XINYI_HOT_PATH_THREADS", value)
-    with pytest.raises(ValueError, match="hot_path_threads"):
-        make(env="development")

@@ -35,8 +35,9 @@ def test_the_sdk_opens_lists_defaults_and_returns_rentals(client, sms, db, merch
             result.id, item_kind="power_bank", deposit_fen=12000, due_at=utcnow() + timedelta(hours=2)
         )
     assert refused.value.code == "verification_already_used"
-    listed, has_more = partner.list_rentals(limit=10)
-    assert ([r.id for r in listed], has_more) == ([rental.id], False)
+    page = partner.list_rentals(limit=10).first_page()
+    assert ([r.id for r in page.data], page.has_more) == ([rental.id], False)
+    assert [r.id for r in partner.list_rentals(status="open")] == [rental.id]
 
     later = utcnow() + timedelta(hours=3)
     pinned_clock.move_to(later, tick=False)

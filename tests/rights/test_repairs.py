@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from sqlmodel import SQLModel, select
 
 from app.audit.models import AuditEntry
+from app.cases.deadlines import add_working_days
 from app.core.clock import utcnow
 from app.records import service as records_service
 from app.records.catalogue import add_months
 from app.repairs import commitment, schemas
 from app.repairs import service as repairs_service
 from app.repairs.models import RepairApplication
-from app.repairs.workdays import add_working_days
 from app.scenarios import service as scenarios_service
 from app.scenarios.catalog import load_catalog
 from tests.clock import TODAY

@@ -1,0 +1,69 @@
+"""What a member may do: the one place the role matrix is defined (README, Partner members).
+
+An action is allowed when the member's role grants it *and* the partner's kind has that kind of thing:
+scanner devices for partners that verify passes, webhook endpoints for those that receive webhooks, loan
+products for banks (read from the scopes each kind may hold, app.partners.service.ALLOWED_SCOPES).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.members.models import MemberRole
+from app.partners.models import PartnerKind
+from app.partners.service import ALLOWED_SCOPES
+
+
+class Action(StrEnum):
+    members_read = "members:read"
+    members_manage = "members:manage"  # invite, change roles, remove
+    api_keys_read = "api_keys:read"
+    api_keys_manage = "api_keys:manage"  # create, revoke
+    scanner_devices_read = "scanner_devices:read"
+    scanner_devices_manage = "scanner_devices:manage"  # issue, revoke
+    webhooks_read = "webhooks:read"
+    webhooks_manage = "webhooks:manage"  # create, change, delete, rotate the secret
+    loan_products_read = "loan_products:read"
+    loan_products_manage = "loan_products:manage"  # publish, change
+
+
+ROLE_ACTIONS: dict[MemberRole, frozenset[Action]] = {
+    MemberRole.owner: frozenset(Action),
+    MemberRole.manager: frozenset(Action) - {Action.members_manage},
+    MemberRole.clerk: frozenset(
+        {
+            Action.members_read,
+            Action.api_keys_read,
+            Action.scanner_devices_read,
+            Action.scanner_devices_manage,  # the counter's own devices
+            Action.webhooks_read,
+            Action.loan_products_read,
+        }
+    ),
+}
+
+# The scope a partner's kind must be allowed for it to have this kind of thing at all.
+_NEEDS_SCOPE: dict[str, str] = {
+    "scanner_devices": "verifications:write",
+    "webhooks": "webhooks:manage",
+    "loan_products": "loan_products:write",
+}
+
+
+def resource_of(action: Action) -> str:
+    """``scanner_devices:manage`` -> ``scanner_devices``."""
+    return action.value.partition(":")[0]
+
+
+def kind_has(kind: PartnerKind, action: Action) -> bool:
+    scope = _NEEDS_SCOPE.get(resource_of(action))
+    return scope is None or scope in ALLOWED_SCOPES[kind]
+
+
+def permitted(role: MemberRole, kind: PartnerKind) -> list[Action]:
+    """What a member of this role may do at a partner of this kind, in a stable order."""
+    return [a for a in Action if a in ROLE_ACTIONS[role] and kind_has(kind, a)]
+
+
+def roles_granting(action: Action) -> list[MemberRole]:
+    return [role for role in MemberRole if action in ROLE_ACTIONS[role]]

@@ -1,0 +1,111 @@
+"""The native reference of make bench-verify does its four steps: a valid pass is accepted once (201, one
+scan stored), a replay and a forged signature are refused and store nothing. On the external leg only: it
+runs on PostgreSQL (asyncpg) and Redis, in a schema and under keys of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+import redis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from benchmarks.common import psycopg_url
+from benchmarks.native import tokens
+from benchmarks.native.app import create_app, create_schema
+from tests.clock import PINNED
+from tests.conftest import EXTERNAL
+
+pytestmark = pytest.mark.skipif(not EXTERNAL, reason="the native reference runs on PostgreSQL and Redis")
+
+NOW = int(PINNED.timestamp())
+SCENARIO = "deposit_free_rental"
+SCAN = {"scenario": SCENARIO}
+
+
+@dataclass
+class Native:
+    client: TestClient
+    dsn: str
+    key: Ed25519PrivateKey  # the key the server trusts
+
+    def scan(self, token: str) -> tuple[int, dict[str, str]]:
+        answer = self.client.post("/v1/scans", json={"token": token, **SCAN})
+        return answer.status_code, answer.json()
+
+
+@pytest.fixture
+def native(database_url: str, redis_url: str) -> Iterator[Native]:
+    dsn = psycopg_url(database_url)
+    asyncio.run(create_schema(dsn, {"sub_good": "good", "sub_bad": "blacklisted"}))
+    key = tokens.new_key()
+    prefix = f"native-test:{uuid.uuid4().hex}:"
+    app = create_app(dsn, redis_url, tokens.load_public_key(tokens.public_key_text(key)), redis_prefix=prefix)
+    try:
+        with TestClient(app) as client:
+            yield Native(client, dsn, key)
+    finally:
+        store = redis.Redis.from_url(redis_url)
+        for name in store.scan_iter(match=prefix + "*"):
+            store.delete(name)
+        store.close()
+        asyncio.run(_execute(dsn, "DROP SCHEMA native CASCADE"))
+
+
+async def _execute(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def scans(dsn: str) -> list[tuple[str, str, str]]:
+    async def read() -> list[tuple[str, str, str]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch("SELECT subject_id, scenario, decision FROM native.scans")
+        finally:
+            await conn.close()
+        return [tuple(row) for row in rows]
+
+    return asyncio.run(read())
+
+
+def test_a_valid_pass_is_accepted_once_and_its_scan_stored(native: Native) -> None:
+    token = tokens.sign(native.key, "sub_good", NOW)
+
+    status, body = native.scan(token)
+
+    assert status == 201
+    assert (body["decision"], body["subject"], body["scenario"]) == ("eligible", "sub_good", SCENARIO)
+    assert scans(native.dsn) == [("sub_good", SCENARIO, "eligible")]
+
+    assert native.scan(token) == (409, {"detail": "token_replayed"})
+    assert scans(native.dsn) == [("sub_good", SCENARIO, "eligible")]  # nothing more stored
+
+
+def test_the_subjects_standing_is_read(native: Native) -> None:
+    status, body = native.scan(tokens.sign(native.key, "sub_bad", NOW))
+
+    assert (status, body["decision"]) == (201, "not_eligible")
+    assert scans(native.dsn) == [("sub_bad", SCENARIO, "not_eligible")]
+
+
+def test_a_pass_signed_by_another_key_is_refused(native: Native) -> None:
+    forged = tokens.sign(tokens.new_key(), "sub_good", NOW)
+
+    assert native.scan(forged) == (422, {"detail": "token_invalid"})
+    assert scans(native.dsn) == []
+
+
+def test_an_expired_pass_is_refused(native: Native) -> None:
+    expired = tokens.sign(native.key, "sub_good", NOW - tokens.TTL_SECONDS - 60)
+
+    assert native.scan(expired) == (422, {"detail": "token_invalid"})
+    assert scans(native.dsn) == []

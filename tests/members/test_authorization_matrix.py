@@ -1,0 +1,153 @@
+"""Every members endpoint × every role: owner, manager and clerk of partner A, the owner of partner B,
+a resident, an operator, and anonymous. A refused call is answered as the API answers it (401 without
+credentials, 404 to whoever is not a member of A, 403 to a member whose role lacks the action, 403 to
+anyone but an operator on operator calls), as problem+json, and changes nothing in any table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.security import Crypto
+from app.loans import products
+from app.members import invitations, service
+from app.members.models import MemberRole
+from app.partners import service as partners_service
+from app.scanners import service as scanners_service
+from app.webhooks import service as webhooks_service
+from tests.helpers import make_phone, table_snapshot
+from tests.loans.helpers import PRODUCT
+from tests.members.helpers import idem, member, partner, person
+
+ROLES = ("owner", "manager", "clerk", "other_partner_owner", "resident", "operator", "anonymous")
+MANAGERS = {"owner", "manager"}
+MEMBERS = {"owner", "manager", "clerk"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    allowed: set[str]
+    ok: int = 200
+    body: dict[str, Any] | None = None
+    kind: str = "merchant"
+    # who answers a refusal: "member" (a member route), "operator", "me" (any signed-in person),
+    # "invitee" (only the invited number's person, nobody here)
+    guard: str = "member"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_P = "/v1/partners/{partner}"
+CALLS = [
+    # people
+    Call("GET", _P + "/members", MEMBERS),
+    Call("PATCH", _P + "/members/{member}", {"owner"}, body={"role": "manager"}),
+    Call("DELETE", _P + "/members/{member}", {"owner"}, ok=204),
+    Call("POST", _P + "/invitations", {"owner"}, ok=201, body={"phone": "new", "role": "clerk"}),
+    Call("GET", _P + "/invitations", MEMBERS),
+    Call("POST", _P + "/invitations/{invitation}/revoke", {"owner"}),
+    Call(
+        "POST",
+        "/v1/admin/partners/{partner}/invitations",
+        {"operator"},
+        201,
+        {"phone": "new"},
+        guard="operator",
+    ),
+    Call("GET", "/v1/admin/partners/{partner}/members", {"operator"}, guard="operator"),
+    Call("GET", "/v1/admin/partners/{partner}/invitations", {"operator"}, guard="operator"),
+    Call("GET", "/v1/me/memberships", SIGNED_IN, guard="me"),
+    Call("GET", "/v1/me/invitations", SIGNED_IN, guard="me"),
+    Call("POST", "/v1/me/invitations/{invitation}/accept", set(), guard="invitee"),
+    Call("POST", "/v1/me/invitations/{invitation}/decline", set(), guard="invitee"),
+    # API keys
+    Call("POST", _P + "/api-keys", MANAGERS, ok=201, body={"name": "收银台"}),
+    Call("GET", _P + "/api-keys", MEMBERS),
+    Call("POST", _P + "/api-keys/{api_key}/revoke", MANAGERS),
+    # scanner devices (a merchant's)
+    Call("POST", _P + "/scanner-devices", MEMBERS, ok=201, body={"name": "前台 1号机"}),
+    Call("GET", _P + "/scanner-devices", MEMBERS),
+    Call("POST", _P + "/scanner-devices/{device}/revoke", MEMBERS),
+    # webhook endpoints (a bank's)
+    Call("POST", _P + "/webhook-endpoints", MANAGERS, 201, {"url": "http://127.0.0.1:9/hooks"}, "bank"),
+    Call("GET", _P + "/webhook-endpoints", MEMBERS, kind="bank"),
+    Call("PATCH", _P + "/webhook-endpoints/{endpoint}", MANAGERS, body={"enabled": False}, kind="bank"),
+    Call("DELETE", _P + "/webhook-endpoints/{endpoint}", MANAGERS, kind="bank"),
+    Call("POST", _P + "/webhook-endpoints/{endpoint}/rotate-secret", MANAGERS, body={}, kind="bank"),
+    # loan products (a bank's)
+    Call("POST", _P + "/loan-products", MANAGERS, ok=201, body=PRODUCT, kind="bank"),
+    Call("GET", _P + "/loan-products", MEMBERS, kind="bank"),
+    Call("PATCH", _P + "/loan-products/{product}", MANAGERS, body={"active": False}, kind="bank"),
+]
+
+
+def _world(db: Session, settings: Settings, kind: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Partner A of ``kind`` with one thing of each sort, its people, and everyone else; their headers and
+    the ids the paths name."""
+    crypto = Crypto(settings)
+    a, b = partner(db, kind), partner(db, kind)
+    people = {role: member(db, settings, a, role)["headers"] for role in ("owner", "manager", "clerk")}
+    people["other_partner_owner"] = member(db, settings, b, "owner")["headers"]
+    people["resident"] = person(db, settings)["headers"]
+    people["operator"] = person(db, settings, roles=["operator"])["headers"]
+    people["anonymous"] = {}
+    actor = service.member_principal(partners_service.get_partner(db, a), "test-setup", MemberRole.owner)
+    ids = {
+        "partner": a,
+        "member": member(db, settings, a, "clerk")["member_id"],
+        "invitation": invitations.invite(db, crypto, actor, a, make_phone(), MemberRole.clerk).id,
+        "api_key": partners_service.create_api_key(db, actor, a, "till").api_key.id,
+    }
+    if kind == "merchant":
+        ids["device"] = scanners_service.issue_device(db, actor, "后台", can_rent=True).device.id
+    if kind == "bank":
+        endpoint, _ = webhooks_service.create_endpoint(
+            db, crypto.cipher, settings, actor, url="http://127.0.0.1:9/x", description=None, event_types=None
+        )
+        ids["endpoint"] = endpoint.id
+        ids["product"] = products.create(db, actor, {**PRODUCT, "industries": [], "regions": []}).id
+    db.commit()
+    return people, ids
+
+
+def _refusal(call: Call, role: str) -> tuple[int, str]:
+    if role == "anonymous":
+        return 401, "missing_credentials"
+    if call.guard == "operator":
+        return 403, "role_required"
+    if call.guard == "invitee":
+        return 404, "invitation_not_found"
+    if role in MEMBERS:
+        return 403, "role_required"
+    return 404, "partner_not_found"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.path}")
+def test_each_call_as_each_role(
+    client: TestClient, db: Session, settings: Settings, call: Call, role: str
+) -> None:
+    people, ids = _world(db, settings, call.kind)
+    body = call.body
+    if body is not None and body.get("phone") == "new":
+        body = {**body, "phone": make_phone()}
+    headers = {**people[role], **(idem() if call.method == "POST" else {})}
+    before = table_snapshot(db)
+
+    response = client.request(call.method, call.path.format(**ids), json=body, headers=headers)
+
+    if role in call.allowed:
+        assert response.status_code == call.ok, response.text
+        return
+    status, code = _refusal(call, role)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    assert table_snapshot(db) == before
