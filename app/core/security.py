@@ -17,7 +17,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.core.config import Settings
 
 
-def _b64decode(value: str) -> bytes:
+def b64url(data: bytes) -> str:
+    """Base64url without padding (RFC 7515, section 2): JWK members, handles, salts."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
@@ -32,7 +37,7 @@ class FieldCipher:
     another field."""
 
     def __init__(self, keys: dict[str, str], active_kid: str) -> None:
-        self._keys = {kid: AESGCM(_b64decode(key)) for kid, key in keys.items()}
+        self._keys = {kid: AESGCM(b64url_decode(key)) for kid, key in keys.items()}
         self.active_kid = active_kid
 
     @property
@@ -42,10 +47,10 @@ class FieldCipher:
     def seal(self, plaintext: str, purpose: str) -> Sealed:
         nonce = secrets.token_bytes(12)
         ct = self._keys[self.active_kid].encrypt(nonce, plaintext.encode(), purpose.encode())
-        return Sealed(self.active_kid, base64.urlsafe_b64encode(nonce + ct).decode().rstrip("="))
+        return Sealed(self.active_kid, b64url(nonce + ct))
 
     def open(self, sealed: Sealed, purpose: str) -> str:
-        raw = _b64decode(sealed.ciphertext)
+        raw = b64url_decode(sealed.ciphertext)
         return self._keys[sealed.kid].decrypt(raw[:12], raw[12:], purpose.encode()).decode()
 
 

@@ -27,12 +27,11 @@ from sqlalchemy import Date, Table, literal
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.clock import business_date, utcnow
-from app.core.security import Hasher
+from app.core.security import Hasher, b64url
 from app.core.store import KeyValueStore
 from app.passes import tokens
 from app.passes.models import OfflineCode
 from app.records import service as records_service
-from app.signing import jws
 from app.signing.keyring import Keyring
 from app.signing.service import DEFAULT_DELAY
 
@@ -43,7 +42,7 @@ _CODES: Table = SQLModel.metadata.tables[str(OfflineCode.__tablename__)]
 
 
 def entry(salt: bytes, handle: str) -> str:
-    return jws.b64url(hmac.new(salt, handle.encode("ascii"), hashlib.sha256).digest())[:HASH_CHARS]
+    return b64url(hmac.new(salt, handle.encode("ascii"), hashlib.sha256).digest())[:HASH_CHARS]
 
 
 def denied_handles(session: Session, now: datetime) -> list[str]:
@@ -74,7 +73,7 @@ def build(session: Session, keyring: Keyring, hasher: Hasher, now: datetime) -> 
         "v": version,
         "iat": now_s,
         "max_age": MAX_AGE_SECONDS,
-        "salt": jws.b64url(salt),
+        "salt": b64url(salt),
         "hashes": sorted(entry(salt, handle) for handle in denied_handles(session, now)),
     }
     return keyring.sign(session, payload, now)

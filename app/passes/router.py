@@ -159,5 +159,5 @@ def pass_png(
     pass_id: str, user: CurrentUser, request: Request, session: SessionDep, store: StoreDep
 ) -> Response:
     """The pass's QR code as PNG (8 pixels per module, with the quiet zone)."""
-    version, digits = service.qr_content(_token_of(pass_id, user, request, session, store))
-    return Response(qr.png(qr.matrix(digits, version)), media_type="image/png", headers=_NO_STORE)
+    _, modules = qr.encode(qr.to_numeric(_token_of(pass_id, user, request, session, store)))
+    return Response(qr.png(modules), media_type="image/png", headers=_NO_STORE)

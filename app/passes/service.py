@@ -81,17 +81,12 @@ def bound_subject(user: Principal) -> str:
     return user.subject_id
 
 
-def qr_content(token: str) -> tuple[int, str]:
-    """(QR version, numeric content): version 10 for an online pass, the smallest that fits (at level M)
-    for anything longer."""
-    digits = qr.to_numeric(token)
-    return max(qr.ONLINE_VERSION, qr.smallest_version(len(digits))), digits
-
-
 def render(token: str) -> tuple[int, str, str]:
-    """(QR version, numeric content, SVG)."""
-    version, digits = qr_content(token)
-    return version, digits, qr.svg(qr.matrix(digits, version))
+    """(QR version, numeric content, SVG): version 10 for an online pass, the smallest above that holds
+    anything longer."""
+    digits = qr.to_numeric(token)
+    version, modules = qr.encode(digits)
+    return version, digits, qr.svg(modules)
 
 
 def _issued(pass_id: str, kind: PassKind, token: str, claims: tokens.PassClaims) -> IssuedPass:

@@ -19,8 +19,9 @@ Offline code (pre-issued, single use, for one low-value scenario, at most 24 h):
 
 A token without ``sc`` is online-only: the partner SDK refuses to accept it offline.
 
-Checks (:func:`read`): ``alg`` and ``kid`` and the signature (:mod:`app.signing.jws`), the claims' shape,
-then ``exp``/``nbf`` with ``LEEWAY_SECONDS`` (at most 60 s, DESIGN.md). Each refusal has its own code.
+Checks (:func:`read`): ``alg`` and ``kid`` and the signature (PyJWT, in :mod:`app.signing.keyring`), the
+claims' shape, then ``exp``/``nbf`` with ``LEEWAY_SECONDS`` (at most 60 s, DESIGN.md). Each refusal has its
+own code.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.errors import AppError
-from app.signing import jws
-from app.signing.keyring import Keyring
+from app.signing.keyring import Keyring, TokenSignatureError
 from app.signing.service import MAX_LEEWAY, MAX_SIGNED_LIFETIME
 
 ONLINE_LIFETIME_SECONDS = 90  # exp is 60-120 s ahead (DESIGN.md): long enough to scan, short to steal
@@ -72,7 +72,7 @@ class PassClaims:
 
 
 def new_handle() -> str:
-    return jws.b64url(secrets.token_bytes(HANDLE_BYTES))
+    return secrets.token_urlsafe(HANDLE_BYTES)
 
 
 def online_claims(handle: str, now: int) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def read(
     afterwards, whose key may have been retired since."""
     try:
         raw = keyring.verify(session, token, now, published_only=not any_known_key)
-    except jws.JwsError as exc:
+    except TokenSignatureError as exc:
         raise TokenRefused(exc.detail, exc.code) from None
     claims = _claims(raw)
     check_time(claims, int(now.timestamp()) if at is None else at)

@@ -4,6 +4,13 @@ Keys are read from the database at most every ``refresh_seconds``, and again at 
 kid this process does not know (a key rotated in by another process), but not more often than every
 ``unknown_kid_cooldown`` seconds, so tokens with made-up kids cannot turn into a query each. Private keys
 are decrypted on first use and kept decrypted in memory only.
+
+Every token is signed and checked by PyJWT. The header is always exactly ``{"alg":"EdDSA","kid":"…"}``
+(PyJWT's sorted compact JSON, no ``typ``). ``alg`` is checked before anything else, so a token claiming
+``none`` or ``HS256`` (signed with the public key bytes as an HMAC secret, the classic confusion attack)
+is refused as such and never reaches a verifier. PyJWT checks the signature only: the callers check the
+claims, and the times against ``app.core.clock`` (PyJWT reads the wall clock, and a code used offline is
+checked at the moment it was used).
 """
 
 from __future__ import annotations
@@ -13,26 +20,85 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import jwt
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.security import FieldCipher
-from app.signing import jws
 from app.signing import service as signing_service
 from app.signing.models import SigningKey
 
 log = structlog.get_logger("app.signing")
 
+ALG = signing_service.ALG
+MAX_TOKEN_LENGTH = 4096
+_SIGNATURE_ONLY = jwt.PyJWT(
+    options={
+        "verify_exp": False,
+        "verify_nbf": False,
+        "verify_iat": False,
+        "verify_aud": False,
+        "verify_iss": False,
+        "verify_sub": False,
+        "verify_jti": False,
+    }
+)
+
+
+class TokenSignatureError(Exception):
+    """A token refused before its claims are read. ``code`` is one of ``token_malformed``,
+    ``token_algorithm_not_allowed``, ``token_unknown_key``, ``token_invalid_signature``."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def signed_kid(token: str) -> str:
+    """The ``kid`` of a token whose header is the one this platform writes; the signature is not checked."""
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise TokenSignatureError(
+            "token_malformed", "The token is not a compact JWS (three dot-separated parts)."
+        )
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenSignatureError("token_malformed", "The token is not base64url JSON.") from None
+    alg = header.get("alg")
+    if alg != ALG:
+        raise TokenSignatureError(
+            "token_algorithm_not_allowed", f"Only {ALG} tokens are accepted, not {alg!r}."
+        )
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenSignatureError("token_malformed", "The token's header has no kid.")
+    if len(header) != 2:
+        raise TokenSignatureError(
+            "token_malformed", "The token's header has members this platform never writes."
+        )
+    return kid
+
+
+def verified_claims(token: str, public: jwt.PyJWK) -> dict[str, object]:
+    try:
+        return _SIGNATURE_ONLY.decode(token, public, algorithms=[ALG])
+    except jwt.InvalidSignatureError:
+        raise TokenSignatureError(
+            "token_invalid_signature", "The token's signature does not verify."
+        ) from None
+    except jwt.PyJWTError:
+        raise TokenSignatureError("token_malformed", "The token's payload is not a JSON object.") from None
+
 
 @dataclass
 class HeldKey:
     row: SigningKey
-    public: Ed25519PublicKey
-    header: str  # the ready-made JWS header segment for this kid
+    public: jwt.PyJWK
     private: Ed25519PrivateKey | None = field(default=None, repr=False)
 
     @property
@@ -84,12 +150,10 @@ class Keyring:
             # A detached copy: later changes through the session must not reach the keys held here.
             row = SigningKey(**stored.model_dump())
             known = self._keys.get(row.kid)
-            public = (
-                known.public if known else Ed25519PublicKey.from_public_bytes(jws.b64url_decode(row.public_x))
-            )
-            held[row.kid] = HeldKey(
-                row, public, jws.header_segment(row.kid), known.private if known else None
-            )
+            if known is not None:
+                held[row.kid] = HeldKey(row, known.public, known.private)
+            else:
+                held[row.kid] = HeldKey(row, jwt.PyJWK(signing_service.jwk(row.public_x, row.kid)))
         self._keys = held
         self._loaded_at = self._monotonic()
 
@@ -126,11 +190,11 @@ class Keyring:
             return None
         if key.private is None:
             key.private = signing_service.private_key(self._cipher, key.row)
-        return jws.sign(key.private, key.header, claims)
+        return _sign(key, claims)
 
     def verifier(
         self, session: Session, kid: str, now: datetime, *, published_only: bool = True
-    ) -> Ed25519PublicKey | None:
+    ) -> jwt.PyJWK | None:
         """The public key for ``kid``, or None when no such key is (still) published."""
         self._fresh(session)
         key = self._keys.get(kid)
@@ -143,19 +207,20 @@ class Keyring:
         return key.public
 
     def sign(self, session: Session, claims: dict[str, object], now: datetime) -> str:
-        key = self.signer(session, now)
-        assert key.private is not None
-        return jws.sign(key.private, key.header, claims)
+        return _sign(self.signer(session, now), claims)
 
     def verify(
         self, session: Session, token: str, now: datetime, *, published_only: bool = True
     ) -> dict[str, object]:
-        """Check ``alg``, ``kid`` and the signature; return the claims. Raises :class:`jws.JwsError`."""
-        parsed = jws.parse(token)
-        public = self.verifier(session, parsed.kid, now, published_only=published_only)
+        """Check ``alg``, ``kid`` and the signature; return the claims. Raises :class:`TokenSignatureError`."""
+        public = self.verifier(session, signed_kid(token), now, published_only=published_only)
         if public is None:
-            raise jws.JwsError(
+            raise TokenSignatureError(
                 "token_unknown_key", "The token was signed with a key this platform does not publish."
             )
-        jws.verify_signature(parsed, public)
-        return parsed.claims()
+        return verified_claims(token, public)
+
+
+def _sign(key: HeldKey, claims: dict[str, object]) -> str:
+    assert key.private is not None
+    return jwt.encode(claims, key.private, algorithm=ALG, headers={"kid": key.kid, "typ": None})

@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -23,9 +25,10 @@ from app.core.clock import utcnow
 from app.core.errors import InvalidInput
 from app.core.principal import SYSTEM, Principal
 from app.core.reseal import SealedColumn
-from app.core.security import FieldCipher, Sealed
-from app.signing import jws
+from app.core.security import FieldCipher, Sealed, b64url, b64url_decode
 from app.signing.models import SigningKey
+
+ALG = "EdDSA"
 
 # The longest a token signed by these keys may live (offline codes) plus the verification leeway.
 MAX_SIGNED_LIFETIME = timedelta(hours=24)
@@ -42,6 +45,21 @@ def _purpose(kid: str) -> str:
     return f"signing_key:{kid}"
 
 
+def public_x(public_key: Ed25519PublicKey) -> str:
+    """The JWK's ``x``: the raw public key, base64url."""
+    return b64url(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def thumbprint(x: str) -> str:
+    """RFC 7638: SHA-256 of the required members of the OKP JWK, in lexicographic order, no spaces."""
+    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def jwk(x: str, kid: str) -> dict[str, str]:
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": ALG, "use": "sig"}
+
+
 # The private halves, for `xinyi keys reencrypt` (app.core.reseal).
 SEALED_COLUMNS = [
     SealedColumn(SigningKey, "private_ciphertext", "private_cipher_kid", lambda key: _purpose(key.kid), "kid")
@@ -50,10 +68,10 @@ SEALED_COLUMNS = [
 
 def _new_key(cipher: FieldCipher, generation: int, activates_at: datetime, actor: Principal) -> SigningKey:
     private = Ed25519PrivateKey.generate()
-    x = jws.public_x(private.public_key())
-    kid = jws.thumbprint(x)
+    x = public_x(private.public_key())
+    kid = thumbprint(x)
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    sealed = cipher.seal(jws.b64url(raw), _purpose(kid))
+    sealed = cipher.seal(b64url(raw), _purpose(kid))
     return SigningKey(
         kid=kid,
         generation=generation,
@@ -67,7 +85,7 @@ def _new_key(cipher: FieldCipher, generation: int, activates_at: datetime, actor
 
 def private_key(cipher: FieldCipher, key: SigningKey) -> Ed25519PrivateKey:
     raw = cipher.open(Sealed(key.private_cipher_kid, key.private_ciphertext), _purpose(key.kid))
-    return Ed25519PrivateKey.from_private_bytes(jws.b64url_decode(raw))
+    return Ed25519PrivateKey.from_private_bytes(b64url_decode(raw))
 
 
 def list_keys(session: Session) -> list[SigningKey]:
@@ -99,7 +117,7 @@ def state_of(key: SigningKey, now: datetime) -> str:
 def jwks(keys: list[SigningKey], now: datetime) -> dict[str, list[dict[str, str]]]:
     """Published keys, newest generation first: the next key (if any), the current one, retired ones."""
     published = sorted((k for k in keys if published_at(k, now)), key=lambda k: -k.generation)
-    return {"keys": [jws.jwk(k.public_x, k.kid) for k in published]}
+    return {"keys": [jwk(k.public_x, k.kid) for k in published]}
 
 
 def _record(session: Session, actor: Principal, action: str, key: SigningKey) -> None:
