@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -26,6 +28,14 @@ pytestmark = pytest.mark.skipif(not EXTERNAL, reason="the native reference runs 
 NOW = int(PINNED.timestamp())
 SCENARIO = "deposit_free_rental"
 SCAN = {"scenario": SCENARIO}
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: in a worker that ran the browser tests, Playwright's sync API
+    has left an event loop going on this one, where another cannot start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main).result()
 
 
 @dataclass
@@ -42,7 +52,7 @@ class Native:
 @pytest.fixture
 def native(database_url: str, redis_url: str) -> Iterator[Native]:
     dsn = psycopg_url(database_url)
-    asyncio.run(create_schema(dsn, {"sub_good": "good", "sub_bad": "blacklisted"}))
+    run(create_schema(dsn, {"sub_good": "good", "sub_bad": "blacklisted"}))
     key = tokens.new_key()
     prefix = f"native-test:{uuid.uuid4().hex}:"
     app = create_app(dsn, redis_url, tokens.load_public_key(tokens.public_key_text(key)), redis_prefix=prefix)
@@ -54,7 +64,7 @@ def native(database_url: str, redis_url: str) -> Iterator[Native]:
         for name in store.scan_iter(match=prefix + "*"):
             store.delete(name)
         store.close()
-        asyncio.run(_execute(dsn, "DROP SCHEMA native CASCADE"))
+        run(_execute(dsn, "DROP SCHEMA native CASCADE"))
 
 
 async def _execute(dsn: str, sql: str) -> None:
@@ -74,7 +84,7 @@ def scans(dsn: str) -> list[tuple[str, str, str]]:
             await conn.close()
         return [tuple(row) for row in rows]
 
-    return asyncio.run(read())
+    return run(read())
 
 
 def test_a_valid_pass_is_accepted_once_and_its_scan_stored(native: Native) -> None:
