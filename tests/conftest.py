@@ -40,6 +40,7 @@ LEG = os.environ.get("XINYI_TEST_LEG", "embedded")
 if LEG not in {"embedded", "external"}:
     raise RuntimeError(f"XINYI_TEST_LEG must be embedded or external, not {LEG!r}")
 EXTERNAL = LEG == "external"
+SAME_CLOCK_PRELOAD = "XINYI_TEST_SAME_CLOCK_PRELOAD"
 
 
 def pytest_report_header() -> str:
@@ -67,9 +68,14 @@ def _started_processes_on_the_real_clock() -> None:
     Only ``LD_PRELOAD`` is changed: libfaketime in this process re-reads ``FAKETIME`` every few seconds,
     and without it would fall back to the real date in the middle of a test (the pinned clock then jumped
     back by the distance between the two dates)."""
-    preload = [p for p in os.environ.get("LD_PRELOAD", "").split() if "faketime" not in p]
+    preload = os.environ.get("LD_PRELOAD", "").split()
     if "LD_PRELOAD" in os.environ:
-        os.environ["LD_PRELOAD"] = " ".join(preload)
+        os.environ["LD_PRELOAD"] = " ".join(p for p in preload if "faketime" not in p)
+    # For a process that must share this one's clock (partners/tests: a console script checking a code
+    # this process signed).
+    faked = " ".join(p for p in preload if "faketime" in p)
+    if faked:
+        os.environ[SAME_CLOCK_PRELOAD] = faked
 
 
 def _xdist_worker(request: pytest.FixtureRequest) -> int | None:

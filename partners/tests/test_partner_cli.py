@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -122,9 +123,16 @@ def test_console_script_is_installed_and_reads_a_token_from_stdin(
     script = Path(sys.executable).with_name("xinyi-partner")
     assert script.exists()
     digits = token_to_qr_digits(platform.offline_code())
+    # The script checks the code on its own clock: the one this process signed it on, also under
+    # libfaketime (whose preload the suite takes from the processes it starts; tests/conftest.py).
+    env = dict(os.environ)
+    same_clock = os.environ.get("XINYI_TEST_SAME_CLOCK_PRELOAD")
+    if same_clock:
+        env["LD_PRELOAD"] = f"{env.get('LD_PRELOAD', '')} {same_clock}".strip()
     done = subprocess.run(  # noqa: S603 - our own console script
         [str(script), "verify", "-", "--base-url", base_url, "--cache-dir", str(tmp_path / "c")],
         input=digits,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
