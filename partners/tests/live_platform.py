@@ -1,7 +1,8 @@
 """The platform as ``make run`` serves it, for the SDK's examples: ``xinyi migrate``, ``xinyi demo load``
 (the demo city and fresh API keys for each partner kind), then ``xinyi serve --with-worker`` on a free
-loopback port, as real processes of this checkout's venv. The server runs at the suite's pinned instant
-(``XINYI_CLOCK_AT``); on the external leg (``XINYI_TEST_LEG=external``) on PostgreSQL and Redis, each
+loopback port, as real processes of this checkout's venv. Their clock starts at the suite's pinned instant
+and runs on from one process to the next (each is started at ``XINYI_CLOCK_AT`` = the pinned instant plus the
+time since the first began), as one machine's processes share one clock; on the external leg (``XINYI_TEST_LEG=external``) on PostgreSQL and Redis, each
 pytest-xdist worker with a database of its own.
 
 Residents sign in as the README says: ask for a code, read it from the server's log (development SMS).
@@ -41,12 +42,12 @@ class DemoPartner:
 class LivePlatform:
     url: str
     log: Path
-    started: float  # time.monotonic() when the server's clock read PINNED
+    started: float  # time.monotonic() when the processes' clock read PINNED
     partners: list[DemoPartner]
     tokens: dict[str, str] = field(default_factory=dict)
 
     def now(self) -> datetime:
-        """The server's instant (PINNED plus the time since it started)."""
+        """The server's instant (PINNED plus the time since the first process started)."""
         return PINNED + timedelta(seconds=time.monotonic() - self.started)
 
     def partner(self, kind: str, name_contains: str = "") -> DemoPartner:
@@ -123,12 +124,12 @@ def _database(tmp: Path, worker: str | None) -> tuple[str, str]:
     ), f"{base}/{(int(number or 0) + int(worker[2:]) + 1) % 16}"
 
 
-def environment(tmp: Path, database_url: str, redis_url: str) -> dict[str, str]:
+def environment(tmp: Path, database_url: str, redis_url: str, at: datetime = PINNED) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}
     env.update(
         XINYI_ENV="development",
         XINYI_DATABASE_URL=database_url,
-        XINYI_CLOCK_AT=PINNED.isoformat(),
+        XINYI_CLOCK_AT=at.isoformat(),
         XINYI_LOG_JSON="false",
         XINYI_EVIDENCE_DIR=str(tmp / "evidence"),
     )
@@ -143,12 +144,20 @@ def environment(tmp: Path, database_url: str, redis_url: str) -> dict[str, str]:
 
 def start(tmp: Path, worker: str | None) -> tuple[subprocess.Popen[bytes], LivePlatform]:
     database_url, redis_url = _database(tmp, worker)
-    env = environment(tmp, database_url, redis_url)
+    started = time.monotonic()
+
+    def env() -> dict[str, str]:
+        # Each process starts where the last one left the clock: a key the demo made at PINNED + 1 s is
+        # never in the future of a server that would otherwise start at PINNED again.
+        return environment(
+            tmp, database_url, redis_url, PINNED + timedelta(seconds=time.monotonic() - started)
+        )
+
     port = _free_port()
     xinyi = str(VENV_BIN / "xinyi")
-    subprocess.run([xinyi, "migrate"], env=env, check=True, capture_output=True, timeout=120)  # noqa: S603
+    subprocess.run([xinyi, "migrate"], env=env(), check=True, capture_output=True, timeout=120)  # noqa: S603
     loaded = subprocess.run(  # noqa: S603 (our own venv's xinyi, fixed arguments)
-        [xinyi, "demo", "load", "--port", str(port)], env=env, check=True, capture_output=True, timeout=120
+        [xinyi, "demo", "load", "--port", str(port)], env=env(), check=True, capture_output=True, timeout=120
     ).stdout.decode()
     partners = [
         DemoPartner(kind, name.strip(), pid, key) for kind, name, pid, key in _KEY_LINE.findall(loaded)
@@ -156,13 +165,12 @@ def start(tmp: Path, worker: str | None) -> tuple[subprocess.Popen[bytes], LiveP
     log = tmp / "server.log"
     server = subprocess.Popen(  # noqa: S603
         [xinyi, "serve", "--port", str(port), "--with-worker", "--worker-tick", "0.2"],
-        env=env,
+        env=env(),
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
-    started = time.monotonic()
     url = f"http://127.0.0.1:{port}"
-    deadline = started + STARTUP_SECONDS
+    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
