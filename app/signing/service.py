@@ -36,6 +36,10 @@ MAX_LEEWAY = timedelta(seconds=60)
 DEFAULT_DELAY = timedelta(hours=12)
 DEFAULT_RETENTION = timedelta(hours=48)
 MIN_RETENTION = MAX_SIGNED_LIFETIME + MAX_LEEWAY
+# The first key is in force from this long before it was made: a process whose clock is a little behind
+# the maker's (another host, within NTP's bounds) finds it signing too. Nothing was signed before the
+# first key existed, so the earlier start changes nothing else.
+FIRST_KEY_SKEW = timedelta(minutes=5)
 
 _PURPOSE = "signing key management"
 _LEGAL_BASIS = "platform security operations"
@@ -144,7 +148,7 @@ def ensure_key(
     existing = session.exec(select(SigningKey).order_by(col(SigningKey.generation)).limit(1)).first()
     if existing is not None:
         return existing
-    key = _new_key(cipher, 1, now or utcnow(), actor)
+    key = _new_key(cipher, 1, (now or utcnow()) - FIRST_KEY_SKEW, actor)
     try:
         with session.begin_nested():
             session.add(key)
@@ -165,7 +169,8 @@ def rotate(
     now: datetime | None = None,
 ) -> SigningKey:
     """Publish a new key now; it signs from ``now + delay``. Every older key stops signing then and stays
-    published for ``retention`` more. With no key yet, the new key signs at once."""
+    published for ``retention`` more. With no key yet, the new key signs at once (from
+    :data:`FIRST_KEY_SKEW` before ``now``)."""
     if delay < timedelta(0):
         raise InvalidInput("delay: must not be negative.", code="invalid_delay", param="delay")
     if retention < MIN_RETENTION:
@@ -176,7 +181,7 @@ def rotate(
         )
     now = now or utcnow()
     last = session.exec(select(func.max(SigningKey.generation))).one()
-    activates_at = now if last is None else now + delay
+    activates_at = now - FIRST_KEY_SKEW if last is None else now + delay
     key = _new_key(cipher, (last or 0) + 1, activates_at, actor)
     for older in list_keys(session):
         if older.retired_at is None or older.retired_at > activates_at:

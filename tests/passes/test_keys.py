@@ -25,6 +25,7 @@ from app.core.migrate import upgrade
 from app.core.security import Crypto, b64url, b64url_decode
 from app.signing import service as signing_service
 from app.signing.cli import app as keys_cli
+from app.signing.keyring import Keyring
 from app.signing.models import SigningKey
 from tests.core.test_errors import assert_problem
 from tests.passes.helpers import SETUP, issue, now_s, verify
@@ -105,6 +106,26 @@ def test_rotation_publishes_first_signs_after_the_delay_and_keeps_the_retired_ke
     # and every rotation is on the system audit chain
     actions = db.exec(select(AuditEntry.action).where(col(AuditEntry.action).like("signing_key.%"))).all()
     assert "signing_key.rotated" in actions
+
+
+def test_the_first_key_signs_in_a_process_whose_clock_is_a_minute_behind_its_maker(
+    settings: Settings, db: Session
+) -> None:
+    # given a platform without keys, whose first key one process makes now
+    for key in signing_service.list_keys(db):
+        db.delete(key)
+    db.flush()
+    cipher = Crypto(settings).cipher
+    now = utcnow()
+    made = signing_service.ensure_key(db, cipher, now=now)
+
+    # when another process, its clock a minute behind, signs a token first thing
+    behind = Keyring(cipher)
+    token = behind.sign(db, {"sub": "x"}, now - timedelta(minutes=1))
+
+    # then the first key signs it, and verifies it, there
+    assert kid_of(token) == made.kid
+    assert behind.verify(db, token, now - timedelta(minutes=1)) == {"sub": "x"}
 
 
 def test_retention_must_outlive_the_longest_token(settings: Settings, db: Session) -> None:
