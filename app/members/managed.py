@@ -30,7 +30,7 @@ from app.partners.models import PartnerKind
 from app.partners.router import key_out
 from app.partners.schemas import ApiKeyOut, CreateApiKey, CreatedApiKey
 from app.scanners import service as scanners_service
-from app.scanners.router import device_out
+from app.scanners.router import device_out, issued_out
 from app.scanners.schemas import CreateScannerDevice, IssuedScannerDevice, ScannerDeviceOut
 from app.webhooks import service as webhooks_service
 from app.webhooks.router import endpoint_out, with_secret
@@ -82,12 +82,7 @@ def create_scanner_device(
     devices may also open and return rentals."""
     can_rent = member.partner_kind == PartnerKind.merchant
     issued = scanners_service.issue_device(session, member, body.name, can_rent=can_rent)
-    response.headers["Cache-Control"] = _NO_STORE
-    return IssuedScannerDevice(
-        **device_out(issued.device).model_dump(),
-        enrolment_code=issued.enrolment_code,
-        enrolment_page=str(request.url_for("scan_page")),
-    )
+    return issued_out(issued, request, response)
 
 
 @router.get("/v1/partners/{partner_id}/scanner-devices")

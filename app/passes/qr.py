@@ -60,6 +60,15 @@ def encode(digits: str) -> tuple[int, list[bytes]]:
     return symbol.version, [bytes(row) for row in symbol.get_matrix()]
 
 
+def encode_text(text: str) -> list[bytes]:
+    """The modules of a short text's symbol (a scanner's enrolment code): the smallest version that holds
+    it at error correction M, the library's own mode and mask choice (made rarely, unlike a pass)."""
+    symbol = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+    symbol.add_data(text)
+    symbol.make(fit=True)
+    return [bytes(row) for row in symbol.get_matrix()]
+
+
 # --- rendering ---------------------------------------------------------------------------------------
 
 _DARK, _LIGHT = b"h1", b"m1 0"

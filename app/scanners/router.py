@@ -13,6 +13,7 @@ from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import BearerDep, PartnerDep
 from app.partners import service as partners_service
+from app.passes import qr
 from app.scanners import service
 from app.scanners.models import ScannerDevice
 from app.scanners.schemas import (
@@ -36,6 +37,21 @@ def _key(credentials: BearerDep) -> str:
     if credentials is None:  # pragma: no cover - PartnerDep refused the call already
         raise Unauthenticated("Send 'Authorization: Bearer <key>'.", code="missing_credentials")
     return credentials.credentials
+
+
+ENROLMENT_QR_PREFIX = "XINYI-ENROL:"  # what /scan looks for in a QR code it reads while not enrolled
+
+
+def issued_out(issued: service.IssuedDevice, request: Request, response: Response) -> IssuedScannerDevice:
+    """A new device with its one-time enrolment code, typed in or read as a QR code at /scan; never cached."""
+    response.headers["Cache-Control"] = _NO_STORE
+    modules = qr.encode_text(ENROLMENT_QR_PREFIX + issued.enrolment_code)
+    return IssuedScannerDevice(
+        **device_out(issued.device).model_dump(),
+        enrolment_code=issued.enrolment_code,
+        enrolment_page=str(request.url_for("scan_page")),
+        enrolment_qr_svg_data_url=qr.svg_data_url(qr.svg(modules)),
+    )
 
 
 def device_out(device: ScannerDevice) -> ScannerDeviceOut:
@@ -96,12 +112,8 @@ def create_scanner_device(
     """Issue a scanner device for a counter: a one-time ``enrolment_code`` (shown here only) to type in
     at ``/scan`` on the phone or tablet within 24 hours. The device gets its own key that can only verify
     passes (and open and return rentals, when your key can rent); your key never goes to the browser."""
-    issued = service.create_device(session, partner, _key(credentials), body.name)
-    response.headers["Cache-Control"] = _NO_STORE
-    return IssuedScannerDevice(
-        **device_out(issued.device).model_dump(),
-        enrolment_code=issued.enrolment_code,
-        enrolment_page=str(request.url_for("scan_page")),
+    return issued_out(
+        service.create_device(session, partner, _key(credentials), body.name), request, response
     )
 
 

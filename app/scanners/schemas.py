@@ -28,6 +28,10 @@ class IssuedScannerDevice(ScannerDeviceOut):
         description="Shown once: type it in at /scan on the device, before it expires."
     )
     enrolment_page: str = Field(description="Where the device enrols: open it on the device.")
+    enrolment_qr_svg_data_url: str = Field(
+        description="Shown once: the enrolment code as a QR code (`XINYI-ENROL:<code>`), an SVG data URL to "
+        "show on the manager's screen; /scan reads it with the device's camera instead of typing the code."
+    )
 
 
 class EnrolIn(BaseModel):

@@ -278,7 +278,9 @@ class ScannerDevice(APIModel):
 
 
 class IssuedScannerDevice(ScannerDevice):
-    """A new device: type ``enrolment_code`` (shown this once, valid 24 h) at ``enrolment_page``."""
+    """A new device: type ``enrolment_code`` (shown this once, valid 24 h) at ``enrolment_page``, or let
+    the device's camera read ``enrolment_qr_svg_data_url`` there (show it on your screen)."""
 
     enrolment_code: str = Field(repr=False)
     enrolment_page: str
+    enrolment_qr_svg_data_url: str = Field(repr=False)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
 from app.core.config import Settings
+from app.passes import qr
 from app.scanners.models import ScannerDevice
 from tests.helpers import table_snapshot
 from tests.members.helpers import idem, member, partner, person
@@ -44,6 +45,9 @@ def test_a_member_acts_as_the_partner_and_the_audit_log_names_the_member(
     assert (device["status"], device["scopes"]) == (
         "awaiting_enrolment",
         ["verifications:write", "rentals:counter"],
+    )
+    assert device["enrolment_qr_svg_data_url"] == qr.svg_data_url(
+        qr.svg(qr.encode_text(f"XINYI-ENROL:{device['enrolment_code']}"))
     )
     revoked = client.post(
         f"/v1/partners/{partner_id}/api-keys/{key['id']}/revoke", headers=manager["headers"]

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.sms import RecordingSender
+from app.passes import qr
 from app.scanners.models import ScannerDevice
 from tests.helpers import table_snapshot
 from tests.passes import helpers
@@ -50,6 +51,10 @@ def test_a_partner_issues_a_device_that_enrols_once_with_its_code(
     assert issued["scopes"] == ["verifications:write", "rentals:counter"]
     assert issued["enrolment_page"].endswith("/scan")
     assert len(issued["enrolment_code"]) == 19  # XXXX-XXXX-XXXX-XXXX
+    # the same code as a QR code for the device's camera (tests/browser/test_scan_enrolment.py reads it)
+    assert issued["enrolment_qr_svg_data_url"] == qr.svg_data_url(
+        qr.svg(qr.encode_text(f"XINYI-ENROL:{issued['enrolment_code']}"))
+    )
 
     enrolled = enrol(client, issued["enrolment_code"].lower().replace("-", " "))  # as a person types it
     assert enrolled["credential"].startswith("xyk_")

@@ -101,6 +101,14 @@ export class Camera {
     this.scanning = false;
   }
 
+  // Let go of the camera (its light goes off); start() opens it again.
+  stop() {
+    this.pause();
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    this.video.srcObject = null;
+    this.stream = null;
+  }
+
   async loop() {
     const started = performance.now();
     let idleTold = 0;

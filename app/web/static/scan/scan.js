@@ -220,6 +220,9 @@ function forgetDevice() {
   settings = null;
 }
 
+// A manager's screen shows the enrolment code as a QR code holding this (app.scanners.router).
+const ENROLMENT_QR = /^XINYI-ENROL:([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})$/;
+
 async function enrol(event) {
   event.preventDefault();
   $("enrol-error").textContent = "";
@@ -230,6 +233,7 @@ async function enrol(event) {
   }
   try {
     const enrolled = await api("POST", "/v1/scanner/enrolment", { body: { code }, auth: false });
+    enrolCamera.stop();
     credential.set(enrolled.credential);
     device = enrolled.device;
     save(DEVICE, device);
@@ -241,6 +245,36 @@ async function enrol(event) {
         : error.code === "enrolment_code_expired"
           ? "激活码已过期，请商户管理员重新生成。"
           : "激活码无效或已使用，请核对后重试。";
+  }
+}
+
+const enrolCamera = new Camera($("enrol-camera"), {
+  onCode: (text) => {
+    const found = ENROLMENT_QR.exec(text.trim());
+    if (!found) {
+      $("enrol-error").textContent = "这不是激活二维码：请扫描商户管理员屏幕上显示的激活二维码。";
+      setTimeout(() => enrolCamera.resume(), 1500); // time to take the wrong code away
+      return;
+    }
+    $("enrol-code").value = found[1];
+    $("enrol-form").requestSubmit();
+  },
+  onIdle: (seconds) => {
+    $("enrol-camera-state").textContent = `已扫描 ${seconds} 秒，未找到激活二维码：请将其完整放入取景框。`;
+  },
+});
+
+async function startEnrolCamera() {
+  $("enrol-error").textContent = "";
+  $("enrol-camera-state").textContent = "正在打开摄像头…";
+  try {
+    $("enrol-camera").hidden = false;
+    await enrolCamera.start();
+    $("enrol-camera-state").textContent = "请将商户管理员屏幕上的激活二维码对准取景框";
+    $("enrol-camera-start").hidden = true;
+  } catch (error) {
+    $("enrol-camera").hidden = true;
+    $("enrol-camera-state").textContent = `无法打开摄像头（${error.name || error}）：请手动输入激活码。`;
   }
 }
 
@@ -318,6 +352,7 @@ function start() {
 }
 
 $("enrol-form").addEventListener("submit", enrol);
+$("enrol-camera-start").addEventListener("click", startEnrolCamera);
 $("setup-form").addEventListener("submit", saveSetup);
 $("camera-start").addEventListener("click", startCamera);
 $("torch").addEventListener("click", async () => {
