@@ -206,7 +206,15 @@ def demo_load(
 ) -> None:
     """Load the demo city (idempotent) and print how to sign in as each user. Refuses, changing nothing,
     when the port is taken: a demo already serving there keeps its partner keys."""
-    from demo.city import load
+    try:
+        from demo.city import load
+    except ModuleNotFoundError:  # the production image carries the app, not the demo city
+        typer.echo(
+            "error: the demo city is not in this installation (it comes with a checkout of the source, "
+            "not with the production image). Nothing was loaded.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
     if _port_taken(host, port):
         typer.echo(

@@ -304,6 +304,21 @@ def test_a_second_demo_load_on_a_port_in_use_changes_nothing_and_says_why(cli_ur
     assert rows(cli_url, select(ApiKey)) == keys
 
 
+def test_demo_load_without_the_demo_city_says_so_and_loads_nothing(
+    cli_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an installation without the demo package, as the production image is
+    run(cli_url, "migrate")
+    monkeypatch.setitem(sys.modules, "demo.city", None)
+
+    result = run(cli_url, "demo", "load", "--port", str(free_port()))
+
+    assert result.exit_code == 1
+    assert "error: the demo city is not in this installation" in result.output
+    assert "Traceback" not in result.output
+    assert rows(cli_url, select(Partner)) == []
+
+
 def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
