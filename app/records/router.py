@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from app.core import edge
 from app.core.db import SessionDep
@@ -11,10 +12,19 @@ from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyRequiredDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
+from app.core.security import Crypto
 from app.deps import CryptoDep, CurrentUser, require_scope
 from app.partners import service as partners_service
 from app.records import service
-from app.records.schemas import ListEntryOut, RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
+from app.records.models import RecordBatch
+from app.records.schemas import (
+    ListEntryOut,
+    RecordBatchIn,
+    RecordBatchOut,
+    RecordBatchSummary,
+    RecordOut,
+    RowErrorOut,
+)
 from app.records.validation import RowError
 
 router = APIRouter(route_class=AppRoute, tags=["records"])
@@ -39,20 +49,32 @@ async def submit_batch(
     Every row is validated on its own: valid rows land even when others are refused, and each refused row
     is reported with its row number, field and code. Idempotent on (your partner id, `source_record_id`).
     Each subject touched is rescored before the response is sent. At most 16 MiB of JSON."""
+    return await batch_submitted(request, session, crypto, partner)
+
+
+async def batch_submitted(
+    request: Request, session: Session, crypto: Crypto, partner: Principal
+) -> RecordBatchOut:
+    """A batch as the provider's key and its members (app.members.consoles) submit it."""
     body = await edge.parse_json_body(request, RecordBatchIn)  # up to 16 MiB: off the event loop
     result = await run_in_threadpool(service.submit_batch, session, crypto, partner, body.records)
-    batch = result.batch
     return RecordBatchOut(
+        **batch_out(result.batch).model_dump(), errors=[_error_out(error) for error in result.errors]
+    )
+
+
+def batch_out(batch: RecordBatch) -> RecordBatchSummary:
+    return RecordBatchSummary(
         id=batch.id,
         source=batch.source,
         channel=batch.channel,
+        file_name=batch.file_name,
         status=batch.status,
         received=batch.received,
         created=batch.created,
         updated=batch.updated,
         unchanged=batch.unchanged,
         rejected=batch.rejected,
-        errors=[_error_out(error) for error in result.errors],
         created_at=batch.created_at,
         finished_at=batch.finished_at,
     )

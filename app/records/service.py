@@ -73,7 +73,10 @@ def start_batch(
     session: Session, *, source: str, channel: str, actor: Principal, file_name: str | None = None
 ) -> RecordBatch:
     batch = RecordBatch(
-        source=source, channel=channel, submitted_by=f"{actor.type}:{actor.id}", file_name=file_name
+        source=source,
+        channel=channel,
+        submitted_by=f"{actor.actor_type}:{actor.actor_id}",
+        file_name=file_name,
     )
     session.add(batch)
     session.flush()
@@ -158,6 +161,13 @@ def submit_batch(session: Session, crypto: Crypto, partner: Principal, rows: lis
         session, crypto, batch, partner, enumerate(rows, start=1), validator=validator, seen=set()
     )
     return BatchResult(finish_batch(session, batch, partner), outcome.errors)
+
+
+def batches_of(session: Session, source: str, params: PageParams) -> tuple[list[RecordBatch], bool]:
+    """A source's batches and file import runs, newest first."""
+    return fetch_page(
+        session, select(RecordBatch).where(RecordBatch.source == source), RecordBatch.id, params
+    )
 
 
 # --- status changes and expiry ------------------------------------------------------------------------
