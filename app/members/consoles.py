@@ -38,8 +38,10 @@ from app.members.deps import (
 from app.objections.router import StatusFilter, source_objections_page
 from app.objections.schemas import SourceObjectionOut
 from app.records import service as records_service
-from app.records.router import batch_out, batch_submitted
+from app.records import uploads
+from app.records.router import batch_submitted
 from app.records.schemas import RecordBatchIn, RecordBatchOut, RecordBatchSummary
+from app.records.views import batch_out
 from app.rentals import stats as rental_stats
 from app.rentals.router import OverdueQuery, StatusQuery, rentals_page
 from app.rentals.schemas import RentalOut
@@ -150,6 +152,19 @@ async def submit_batch(
     """Records or list entries, as ``POST /v1/records/batches`` takes them: each refused row is reported
     (row, field, code) and the others land."""
     return await batch_submitted(request, session, crypto, member)
+
+
+@router.post(_P + "/record-files", status_code=201, openapi_extra=uploads.OPENAPI)
+async def submit_file(
+    request: Request,
+    member: RecordsWriter,
+    idem: IdempotencyRequiredDep,
+    session: SessionDep,
+    crypto: CryptoDep,
+) -> RecordBatchOut:
+    """A record file, as ``POST /v1/records/files`` takes it (multipart ``file``, ``encoding``): a file
+    that cannot be read is refused whole (``file_refused``); otherwise refused rows are listed."""
+    return await uploads.file_submitted(request, session, crypto, member)
 
 
 @router.get(_P + "/record-batches")

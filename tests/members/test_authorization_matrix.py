@@ -54,6 +54,7 @@ class Call:
 
 _P = "/v1/partners/{partner}"
 DECLINE = {"decision": "declined", "reason": "credit_history"}
+UPLOAD = {"file": "records.csv"}  # sent as multipart, a new row in each world
 OUTCOME = {"kind": "on_time", "occurred_on": "today", "reference": "repay-2026-01"}
 CALLS = [
     # people
@@ -108,6 +109,7 @@ CALLS = [
     Call("GET", _P + "/rental-statistics", MEMBERS),
     # records and objections (a data provider's)
     Call("POST", _P + "/record-batches", MANAGERS, 201, {"records": "new"}, "data_provider"),
+    Call("POST", _P + "/record-files", MANAGERS, 201, UPLOAD, "data_provider"),
     Call("GET", _P + "/record-batches", MEMBERS, kind="data_provider"),
     Call("GET", _P + "/objections", MEMBERS, kind="data_provider"),
 ]
@@ -172,6 +174,12 @@ def _body(body: dict[str, Any] | None) -> dict[str, Any] | None:
     return body
 
 
+def _csv_file() -> tuple[str, bytes, str]:
+    row = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
+    lines = [",".join(row), ",".join(str(v) for v in row.values())]
+    return "records.csv", ("\n".join(lines) + "\n").encode(), "text/csv"
+
+
 def _refusal(call: Call, role: str) -> tuple[int, str]:
     if role == "anonymous":
         return 401, "missing_credentials"
@@ -194,7 +202,10 @@ def test_each_call_as_each_role(
     headers = {**people[role], **(idem() if call.method == "POST" else {})}
     before = table_snapshot(db)
 
-    response = client.request(call.method, call.path.format(**ids), json=body, headers=headers)
+    if call.body is UPLOAD:
+        response = client.post(call.path.format(**ids), files={"file": _csv_file()}, headers=headers)
+    else:
+        response = client.request(call.method, call.path.format(**ids), json=body, headers=headers)
 
     if role in call.allowed:
         assert response.status_code == call.ok, response.text

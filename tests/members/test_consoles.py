@@ -4,6 +4,7 @@ the objections to them. Each answer is the partner key's answer; the audit log n
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -359,3 +360,87 @@ def test_a_partner_without_the_thing_is_told_so_and_nothing_changes(
         )
         assert (response.status_code, response.json()["code"]) == (403, "not_for_partner_kind"), (kind, path)
         assert table_snapshot(db) == before
+
+
+def _csv(*rows: dict[str, Any]) -> bytes:
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    lines = [",".join(columns)] + [",".join(str(row.get(name, "")) for name in columns) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_record_file_is_uploaded_by_a_member_as_by_the_key_with_its_refused_rows(
+    client: TestClient, sms: RecordingSender, db: Session, settings: Settings
+) -> None:
+    provider = passes.partner(db, "data_provider")  # with its key
+    manager = member(db, settings, provider["id"], "manager")
+    good = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
+    bad = penalty(new_id_number(), decision_date=days_ago(30).isoformat(), severity="huge")
+    base = f"/v1/partners/{provider['id']}"
+
+    by_member = client.post(
+        f"{base}/record-files",
+        files={"file": ("amr-2026-11.csv", _csv(good, bad), "text/csv")},
+        headers={**manager["headers"], **idem()},
+    )
+    again = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
+    by_key = client.post(
+        "/v1/records/files",
+        files={"file": ("amr.jsonl", (json.dumps(again) + "\n").encode(), "application/x-ndjson")},
+        headers={**provider["headers"], **idem()},
+    )
+
+    assert by_member.status_code == 201, by_member.text
+    sent = by_member.json()
+    assert (sent["channel"], sent["file_name"], sent["received"], sent["created"], sent["rejected"]) == (
+        "file",
+        "amr-2026-11.csv",
+        2,
+        1,
+        1,
+    )
+    assert [(e["row"], e["field"], e["source_record_id"]) for e in sent["errors"]] == [
+        (2, "severity", bad["source_record_id"])
+    ]
+    assert by_key.status_code == 201, by_key.text
+    assert (by_key.json()["channel"], by_key.json()["created"], by_key.json()["errors"]) == ("file", 1, [])
+    listed = client.get(f"{base}/record-batches", headers=manager["headers"]).json()["data"]
+    assert [(b["id"], b["file_name"]) for b in listed] == [
+        (by_key.json()["id"], "amr.jsonl"),
+        (sent["id"], "amr-2026-11.csv"),
+    ]
+    stored = db.exec(
+        select(CreditRecord).where(CreditRecord.source_record_id == good["source_record_id"])
+    ).one()
+    assert stored.batch_id == sent["id"]
+
+    # A file that cannot be read as a whole is refused, naming the file; nothing is written.
+    before = table_snapshot(db)
+    for name, content, code in (
+        ("records.txt", _csv(good), "file_refused"),
+        ("records.csv", b"title\n" + b"x\n", "file_refused"),
+        (
+            "records.csv",
+            "source_record_id,category,id_number\n".encode("gbk") + "甲,乙,丙\n".encode("gbk"),
+            "file_refused",
+        ),
+    ):
+        refused = client.post(
+            f"{base}/record-files",
+            files={"file": (name, content, "text/csv")},
+            headers={**manager["headers"], **idem()},
+        )
+        assert (refused.status_code, refused.json()["code"], refused.json()["param"]) == (
+            422,
+            code,
+            "file",
+        ), name
+        assert name in refused.json()["detail"]
+    missing = client.post(
+        f"{base}/record-files", data={"encoding": "utf-8"}, headers={**manager["headers"], **idem()}
+    )
+    assert (missing.status_code, missing.json()["code"], missing.json()["param"]) == (
+        422,
+        "file_required",
+        "file",
+    )
+    assert table_snapshot(db) == before
