@@ -108,6 +108,13 @@ def test_a_bank_officer_works_referrals_from_report_to_repayment(
         headers={**officer["headers"], **idem()},
     )
     assert outcome.status_code == 201, outcome.text
+    # the outcome lands as a record the platform writes, audited with the officer as its sender
+    recorded = db.exec(select(AuditEntry).where(AuditEntry.action == "records.batch_ingested")).all()
+    assert [
+        (e.actor_type, e.actor_id, e.details["created"])
+        for e in recorded
+        if e.details["source"] == f"xinyidai:{bank}"
+    ] == [("member", officer["id"], 1)]
     seen = client.get(f"{base}/{second_id}", headers=clerk["headers"]).json()
     assert (seen["status"], [(o["kind"], o["reference"]) for o in seen["outcomes"]]) == (
         "approved",
