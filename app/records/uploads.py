@@ -21,7 +21,7 @@ from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records import service
-from app.records.files import FileRefused, open_record_file
+from app.records.files import FORMATS, FileRefused, open_record_file
 from app.records.schemas import RecordBatchOut
 from app.records.views import batch_result_out
 
@@ -76,8 +76,14 @@ async def file_submitted(
             path = Path(folder) / _safe_name(upload.filename)
             with path.open("wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
+            if path.suffix.lower() not in FORMATS:  # said for HTTP, not as the CLI says it (--format)
+                raise InvalidInput(
+                    f"file: {path.name} must be named .csv or .jsonl (its format).",
+                    code="file_refused",
+                    param="file",
+                )
             try:
-                record_file = open_record_file(path, encoding=str(encoding))
+                record_file = await run_in_threadpool(open_record_file, path, None, str(encoding))
             except FileRefused as exc:
                 raise InvalidInput(str(exc), code="file_refused", param="file") from None
             result = await run_in_threadpool(
