@@ -1,4 +1,4 @@
-"""Statistics are grouped by calendar month in China (UTC+8, as ``clock.business_date``), on both backends."""
+"""Statistics are grouped by calendar month (or day) in China (UTC+8, as ``clock.business_date``), on both backends."""
 
 from __future__ import annotations
 
@@ -17,3 +17,10 @@ def china_month(session: Session, column: Any) -> ColumnElement[str]:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
     return func.strftime("%Y-%m", column, "+8 hours")
+
+
+def china_day(session: Session, column: Any) -> ColumnElement[str]:
+    """``YYYY-MM-DD`` of a UTC timestamp column: its business date in China Standard Time."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column, "+8 hours")

@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
-from app.consents import service as consents_service
-from app.consents.models import Consent
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
@@ -16,33 +14,31 @@ from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
-from app.loans import products, referrals, service, stats
-from app.loans.catalog import APPLICATION_REASONS, DECLINE_REASONS, MATCH_REASONS, labels
-from app.loans.models import LoanApplication, LoanProduct, LoanReferral, ReferralStatus
+from app.loans import products, service, stats
+from app.loans.models import ReferralStatus
 from app.loans.schemas import (
     ApplicationOut,
     ApplyIn,
-    BankMatchOut,
-    BankRef,
     BankReferralOut,
-    ConsentSummary,
-    EnterpriseRef,
-    EnterpriseReferralOut,
-    Labels,
     LoanDecisionIn,
-    LoanDecisionOut,
-    LoanReasonOut,
     OutcomeIn,
     OutcomeOut,
     ProductIn,
     ProductOut,
     ProductPatch,
-    ReportAccessOut,
     ReportOut,
     StatisticsOut,
 )
-from app.partners import service as partners_service
-from app.scenarios import service as scenarios_service
+from app.loans.views import (
+    REPORT_REFUSALS,
+    application_out,
+    decision_view,
+    outcome_view,
+    product_out,
+    referral_view,
+    referrals_page,
+    report_view,
+)
 from app.scenarios.catalog import CatalogDep
 
 router = APIRouter(route_class=AppRoute, tags=["xinyidai"])
@@ -50,134 +46,6 @@ ProductManager = Annotated[Principal, Depends(require_scope("loan_products:write
 ReferralReader = Annotated[Principal, Depends(require_scope("referrals:read"))]
 ReferralWriter = Annotated[Principal, Depends(require_scope("referrals:write"))]
 ReportReader = Annotated[Principal, Depends(require_scope("reports:read"))]
-
-
-def _bank(session: Session, bank_id: str) -> BankRef:
-    partner = partners_service.get_partner(session, bank_id)
-    return BankRef(id=partner.id, name=partner.name)
-
-
-def product_out(session: Session, product: LoanProduct) -> ProductOut:
-    return ProductOut(bank=_bank(session, product.partner_id), **product.model_dump(exclude={"partner_id"}))
-
-
-def _reason(code: str) -> LoanReasonOut:
-    table = (
-        MATCH_REASONS
-        if code in MATCH_REASONS
-        else APPLICATION_REASONS
-        if code in APPLICATION_REASONS
-        else DECLINE_REASONS
-        if code in DECLINE_REASONS
-        else None
-    )
-    found = labels(table, code) if table is not None else scenarios_service.reason_labels(code)
-    return LoanReasonOut(code=code, labels=Labels(**found))
-
-
-def _consent(consent: Consent) -> ConsentSummary:
-    return ConsentSummary(
-        id=consent.id,
-        status=consents_service.status_of(consent),
-        banks=list(consent.grantees),
-        expires_at=consent.expires_at,
-        withdrawn_at=consent.withdrawn_at,
-    )
-
-
-def _decision(referral: LoanReferral) -> LoanDecisionOut:
-    return LoanDecisionOut(
-        approved_amount_fen=referral.approved_amount_fen,
-        annual_rate_bps=referral.approved_rate_bps,
-        term_months=referral.approved_term_months,
-        decline_reason=_reason(referral.decline_reason) if referral.decline_reason else None,
-        decided_at=referral.decided_at,
-    )
-
-
-def _outcomes(session: Session, referral_ids: list[str]) -> dict[str, list[OutcomeOut]]:
-    found: dict[str, list[OutcomeOut]] = {}
-    for outcome in service.outcomes_of(session, referral_ids):
-        found.setdefault(outcome.referral_id, []).append(
-            OutcomeOut.model_validate(outcome, from_attributes=True)
-        )
-    return found
-
-
-def _application_out(session: Session, application: LoanApplication) -> ApplicationOut:
-    referrals = service.referrals_of(session, application.id)
-    ids = [r.id for r in referrals]
-    accesses: dict[str, list[ReportAccessOut]] = {}
-    for access in service.accesses_of(session, ids):
-        accesses.setdefault(access.referral_id, []).append(
-            ReportAccessOut(
-                partner_id=access.partner_id, accessed_at=access.accessed_at, consent_id=access.consent_id
-            )
-        )
-    outcomes = _outcomes(session, ids)
-    report = service.report_of(session, application.report_id)
-    return ApplicationOut(
-        id=application.id,
-        enterprise_id=application.enterprise_id,
-        amount_fen=application.amount_fen,
-        term_months=application.term_months,
-        purpose=application.purpose,
-        industry=application.industry,
-        region=application.region,
-        status=application.status,
-        reason=_reason(application.reason),
-        report={
-            "id": report.id,
-            "score": report.score,
-            "level": report.level,
-            "generated_at": report.generated_at,
-        },
-        consent=_consent(service.consent_of(session, application.consent_id)),
-        matches=[
-            BankMatchOut(
-                bank=_bank(session, m["partner_id"]),
-                matched=m["matched"],
-                product_ids=m["product_ids"],
-                reasons=[_reason(code) for code in m["reasons"]],
-            )
-            for m in application.matches
-        ],
-        referrals=[
-            EnterpriseReferralOut(
-                id=r.id,
-                bank=_bank(session, r.partner_id),
-                product_id=r.product_id,
-                status=r.status,
-                decision=_decision(r),
-                report_accesses=accesses.get(r.id, []),
-                outcomes=outcomes.get(r.id, []),
-                created_at=r.created_at,
-            )
-            for r in referrals
-        ],
-        created_at=application.created_at,
-    )
-
-
-def _bank_referral_out(session: Session, referral: LoanReferral) -> BankReferralOut:
-    application, enterprise = service.enterprise_of(session, referral.application_id)
-    return BankReferralOut(
-        id=referral.id,
-        application_id=application.id,
-        status=referral.status,
-        enterprise=EnterpriseRef(name=enterprise.name, uscc=enterprise.uscc),
-        amount_fen=application.amount_fen,
-        term_months=application.term_months,
-        purpose=application.purpose,
-        industry=application.industry,
-        region=application.region,
-        product_id=referral.product_id,
-        product_ids=list(referral.product_ids),
-        consent=_consent(service.consent_of(session, referral.consent_id)),
-        decision=_decision(referral),
-        outcomes=_outcomes(session, [referral.id]).get(referral.id, []),
-        created_at=referral.created_at,
-    )
 
 
 # --- public ---------------------------------------------------------------------------------------------------
@@ -245,7 +113,7 @@ def update_product(
     return product_out(session, products.update(session, bank, product_id, body.changes()))
 
 
-# --- banks: referrals ------------------------------------------------------------------------------------------
+# --- banks: referrals (the shapes and calls, shared with the members' routes: app.loans.views) -------
 
 
 @router.get("/v1/partner/referrals")
@@ -253,29 +121,19 @@ def list_referrals(
     bank: ReferralReader, session: SessionDep, page: PageParamsDep, status: ReferralStatus | None = None
 ) -> Page[BankReferralOut]:
     """Your referrals, newest first (cursor pagination)."""
-    rows, has_more = referrals.list_referrals(session, bank.id, page, status)
-    return Page(data=[_bank_referral_out(session, r) for r in rows], has_more=has_more)
+    return referrals_page(session, bank, page, status)
 
 
 @router.get("/v1/partner/referrals/{referral_id}")
 def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) -> BankReferralOut:
-    return _bank_referral_out(session, referrals.get_referral(session, bank.id, referral_id))
+    return referral_view(session, bank, referral_id)
 
 
-@router.get(
-    "/v1/partner/referrals/{referral_id}/report",
-    responses={
-        403: {"description": "consent_withdrawn, consent_expired"},
-        404: {"description": "referral_not_found"},
-    },
-)
+@router.get("/v1/partner/referrals/{referral_id}/report", responses=REPORT_REFUSALS)
 def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> ReportOut:
     """The credit report of your referral, while the enterprise's consent is valid. Each fetch is recorded
     in the enterprise's audit log and shown on its application."""
-    report, _ = referrals.fetch_report(session, bank, referral_id)
-    return ReportOut(
-        id=report.id, referral_id=referral_id, generated_at=report.generated_at, content=report.content
-    )
+    return report_view(session, bank, referral_id)
 
 
 @router.post("/v1/partner/referrals/{referral_id}/decision")
@@ -283,15 +141,7 @@ def post_decision(
     referral_id: str, body: LoanDecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
 ) -> BankReferralOut:
     """Approve (amount_fen, annual_rate_bps, term_months) or decline (reason code), once."""
-    referral = referrals.decide(
-        session,
-        bank,
-        referral_id,
-        referrals.Decision(
-            body.decision, body.amount_fen, body.annual_rate_bps, body.term_months, body.reason
-        ),
-    )
-    return _bank_referral_out(session, referral)
+    return decision_view(session, bank, referral_id, body)
 
 
 @router.post("/v1/partner/referrals/{referral_id}/outcomes", status_code=201)
@@ -305,17 +155,7 @@ def post_outcome(
 ) -> OutcomeOut:
     """A repayment outcome of an approved loan: on_time, overdue (days_overdue) or settled. It becomes a
     platform-behaviour record and the enterprise's score moves at once."""
-    outcome = referrals.report_outcome(
-        session,
-        crypto,
-        bank,
-        referral_id,
-        kind=body.kind,
-        occurred_on=body.occurred_on,
-        days_overdue=body.days_overdue,
-        reference=body.reference,
-    )
-    return OutcomeOut.model_validate(outcome, from_attributes=True)
+    return outcome_view(session, crypto, bank, referral_id, body)
 
 
 # --- enterprises -------------------------------------------------------------------------------------------------
@@ -347,7 +187,7 @@ def apply(
         consent_expires_at=body.consent.expires_at,
         consent_agreed=body.consent.agreed,
     )
-    return _application_out(session, service.apply(session, catalog, user, enterprise, request))
+    return application_out(session, service.apply(session, catalog, user, enterprise, request))
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications")
@@ -356,7 +196,7 @@ def list_applications(
 ) -> Page[ApplicationOut]:
     enterprise = _administered(session, user, enterprise_id)
     rows, has_more = service.list_applications(session, enterprise.id, page)
-    return Page(data=[_application_out(session, a) for a in rows], has_more=has_more)
+    return Page(data=[application_out(session, a) for a in rows], has_more=has_more)
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}")
@@ -365,7 +205,7 @@ def get_application(
 ) -> ApplicationOut:
     """Your application, each bank's status and decision, and every fetch of your report."""
     enterprise = _administered(session, user, enterprise_id)
-    return _application_out(session, service.get_application(session, enterprise.id, application_id))
+    return application_out(session, service.get_application(session, enterprise.id, application_id))
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}/report")
@@ -388,4 +228,4 @@ def withdraw_consent(
     enterprise = _administered(session, user, enterprise_id)
     application = service.get_application(session, enterprise.id, application_id)
     service.withdraw_consent(session, user, application)
-    return _application_out(session, application)
+    return application_out(session, application)

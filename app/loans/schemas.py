@@ -228,6 +228,8 @@ class ReportOut(BaseModel):
     id: str
     referral_id: str | None = None
     generated_at: datetime
+    # A bank's fetch: until when the enterprise's consent lets it fetch again (unless withdrawn first).
+    consent_expires_at: datetime | None = None
     content: dict[str, Any]
 
 

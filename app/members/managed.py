@@ -13,8 +13,8 @@ from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CryptoDep, SettingsDep
 from app.loans import products
-from app.loans.router import product_out
 from app.loans.schemas import ProductIn, ProductOut, ProductPatch
+from app.loans.views import product_out
 from app.members.deps import (
     ApiKeysManager,
     ApiKeysReader,

@@ -25,6 +25,14 @@ class Action(StrEnum):
     webhooks_manage = "webhooks:manage"  # create, change, delete, rotate the secret
     loan_products_read = "loan_products:read"
     loan_products_manage = "loan_products:manage"  # publish, change
+    referrals_read = "referrals:read"  # 信易贷 referrals, their decisions and repayment outcomes
+    referrals_decide = "referrals:decide"  # approve or decline, report repayment outcomes
+    reports_read = "reports:read"  # an enterprise's credit report: a disclosure on its audit chain
+    verifications_read = "verifications:read"  # scans per day, eligible rate per scenario
+    rentals_read = "rentals:read"  # rentals and the default rate
+    records_read = "records:read"  # batches and import runs
+    records_write = "records:write"  # submit a batch, upload a file
+    objections_read = "objections:read"  # objections to the partner's records and their outcomes
 
 
 ROLE_ACTIONS: dict[MemberRole, frozenset[Action]] = {
@@ -38,6 +46,13 @@ ROLE_ACTIONS: dict[MemberRole, frozenset[Action]] = {
             Action.scanner_devices_manage,  # the counter's own devices
             Action.webhooks_read,
             Action.loan_products_read,
+            # A clerk reads and scans; deciding, fetching a credit report (a disclosure of the enterprise's
+            # data) and sending records that move scores take a manager.
+            Action.referrals_read,
+            Action.verifications_read,
+            Action.rentals_read,
+            Action.records_read,
+            Action.objections_read,
         }
     ),
 }
@@ -47,6 +62,12 @@ _NEEDS_SCOPE: dict[str, str] = {
     "scanner_devices": "verifications:write",
     "webhooks": "webhooks:manage",
     "loan_products": "loan_products:write",
+    "referrals": "referrals:read",
+    "reports": "reports:read",
+    "verifications": "verifications:write",
+    "rentals": "rentals:write",
+    "records": "records:write",
+    "objections": "objections:read",
 }
 
 

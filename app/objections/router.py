@@ -12,7 +12,7 @@ from app.core.clock import business_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParams, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
 from app.evidence.router import file_response
@@ -103,6 +103,14 @@ def source_objections(
 ) -> Page[SourceObjectionOut]:
     """Objections to the records you sent (data providers, `objections:read`), newest first. Each one
     listed is recorded in its subject's access log."""
+    return source_objections_page(session, partner, page, status)
+
+
+def source_objections_page(
+    session: Session, partner: Principal, page: PageParams, status: str | None
+) -> Page[SourceObjectionOut]:
+    """As the provider's key and its members (app.members.consoles) list them: each one recorded in its
+    subject's access log."""
     rows, has_more = service.list_for_source(session, partner, page, status=status)
     files = cases.evidence_of(session, rows)
     data = [

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from app.core import edge
 from app.core.db import SessionDep
@@ -11,11 +12,17 @@ from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyRequiredDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
+from app.core.security import Crypto
 from app.deps import CryptoDep, CurrentUser, require_scope
 from app.partners import service as partners_service
-from app.records import service
-from app.records.schemas import ListEntryOut, RecordBatchIn, RecordBatchOut, RecordOut, RowErrorOut
-from app.records.validation import RowError
+from app.records import service, uploads
+from app.records.schemas import (
+    ListEntryOut,
+    RecordBatchIn,
+    RecordBatchOut,
+    RecordOut,
+)
+from app.records.views import batch_result_out
 
 router = APIRouter(route_class=AppRoute, tags=["records"])
 
@@ -39,33 +46,31 @@ async def submit_batch(
     Every row is validated on its own: valid rows land even when others are refused, and each refused row
     is reported with its row number, field and code. Idempotent on (your partner id, `source_record_id`).
     Each subject touched is rescored before the response is sent. At most 16 MiB of JSON."""
+    return await batch_submitted(request, session, crypto, partner)
+
+
+@router.post("/v1/records/files", status_code=201, openapi_extra=uploads.OPENAPI)
+async def submit_file(
+    request: Request,
+    partner: RecordsWriter,
+    idem: IdempotencyRequiredDep,
+    session: SessionDep,
+    crypto: CryptoDep,
+) -> RecordBatchOut:
+    """Upload a record file (multipart `file`: `.csv` with a header line or `.jsonl`; `encoding` utf-8 or
+    gbk), in the format of `xinyi records import` (README, Import file format), up to 10,000 rows and
+    16 MiB. A file that cannot be read as a whole is refused (`file_refused`) with nothing written;
+    otherwise each refused row is reported with its row number, field and code and the others land."""
+    return await uploads.file_submitted(request, session, crypto, partner)
+
+
+async def batch_submitted(
+    request: Request, session: Session, crypto: Crypto, partner: Principal
+) -> RecordBatchOut:
+    """A batch as the provider's key and its members (app.members.consoles) submit it."""
     body = await edge.parse_json_body(request, RecordBatchIn)  # up to 16 MiB: off the event loop
     result = await run_in_threadpool(service.submit_batch, session, crypto, partner, body.records)
-    batch = result.batch
-    return RecordBatchOut(
-        id=batch.id,
-        source=batch.source,
-        channel=batch.channel,
-        status=batch.status,
-        received=batch.received,
-        created=batch.created,
-        updated=batch.updated,
-        unchanged=batch.unchanged,
-        rejected=batch.rejected,
-        errors=[_error_out(error) for error in result.errors],
-        created_at=batch.created_at,
-        finished_at=batch.finished_at,
-    )
-
-
-def _error_out(error: RowError) -> RowErrorOut:
-    return RowErrorOut(
-        row=error.row,
-        field=error.field,
-        code=error.code,
-        message=error.message,
-        source_record_id=error.source_record_id,
-    )
+    return batch_result_out(result)
 
 
 @router.get("/v1/me/records")

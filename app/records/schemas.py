@@ -31,20 +31,26 @@ class RowErrorOut(BaseModel):
     source_record_id: str | None = None
 
 
-class RecordBatchOut(BaseModel):
+class RecordBatchSummary(BaseModel):
+    """A batch (``channel`` api) or a file import run (``file``, with its ``file_name``), in counts."""
+
     object: Literal["record_batch"] = "record_batch"
     id: str
     source: str
     channel: str
+    file_name: str | None = None
     status: str
     received: int
     created: int
     updated: int
     unchanged: int
     rejected: int = Field(description="Rows refused; each is listed in `errors` (a row may have several).")
-    errors: list[RowErrorOut]
     created_at: datetime
     finished_at: datetime | None
+
+
+class RecordBatchOut(RecordBatchSummary):
+    errors: list[RowErrorOut]
 
 
 class CategoryLabels(BaseModel):

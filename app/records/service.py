@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, exists, or_, text, update
@@ -24,6 +25,7 @@ from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records.catalog import ListStatus, ListType, RecordStatus
+from app.records.files import RecordFile
 from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
@@ -73,7 +75,10 @@ def start_batch(
     session: Session, *, source: str, channel: str, actor: Principal, file_name: str | None = None
 ) -> RecordBatch:
     batch = RecordBatch(
-        source=source, channel=channel, submitted_by=f"{actor.type}:{actor.id}", file_name=file_name
+        source=source,
+        channel=channel,
+        submitted_by=f"{actor.actor_type}:{actor.actor_id}",
+        file_name=file_name,
     )
     session.add(batch)
     session.flush()
@@ -158,6 +163,40 @@ def submit_batch(session: Session, crypto: Crypto, partner: Principal, rows: lis
         session, crypto, batch, partner, enumerate(rows, start=1), validator=validator, seen=set()
     )
     return BatchResult(finish_batch(session, batch, partner), outcome.errors)
+
+
+FILE_CHUNK_ROWS = 2_000
+
+
+def submit_file(
+    session: Session, crypto: Crypto, partner: Principal, record_file: RecordFile, file_name: str
+) -> BatchResult:
+    """A data provider's uploaded file (CSV or JSON Lines, as ``xinyi records import`` reads it): at most as
+    many rows as an API batch, all in this one transaction; larger files go through the CLI."""
+    if record_file.line_count() > MAX_BATCH_ROWS:
+        raise InvalidInput(
+            f"file: at most {MAX_BATCH_ROWS} rows per upload; split it, or use `xinyi records import`.",
+            code="batch_too_large",
+            param="file",
+        )
+    batch = start_batch(session, source=partner.id, channel="file", actor=partner, file_name=file_name[:255])
+    validator = RowValidator(business_date())
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    rows = record_file.rows()
+    while chunk := list(islice(rows, FILE_CHUNK_ROWS)):
+        outcome = ingest_chunk(session, crypto, batch, partner, chunk, validator=validator, seen=seen)
+        errors.extend(outcome.errors)
+    if batch.received == 0:
+        raise InvalidInput("file: it has no rows.", code="empty_batch", param="file")
+    return BatchResult(finish_batch(session, batch, partner), errors)
+
+
+def batches_of(session: Session, source: str, params: PageParams) -> tuple[list[RecordBatch], bool]:
+    """A source's batches and file import runs, newest first."""
+    return fetch_page(
+        session, select(RecordBatch).where(RecordBatch.source == source), RecordBatch.id, params
+    )
 
 
 # --- status changes and expiry ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.core.db import SessionDep
 from app.core.errors import Forbidden
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParams, PageParamsDep
 from app.core.principal import Principal
 from app.core.security import Hasher
 from app.deps import CryptoDep, CurrentUser, OperatorDep, PartnerDep, SettingsDep, require_scope
@@ -58,6 +58,7 @@ def _rental_reader(partner: PartnerDep) -> Principal:
 
 RentalReader = Annotated[Principal, Depends(_rental_reader)]
 StatusQuery = Annotated[RentalStatus | None, Query(description="Only rentals in this status.")]
+OverdueQuery = Annotated[bool, Query(description="Only open rentals past their due time.")]
 
 
 def _money(payment: Payment | None) -> MoneyOut | None:
@@ -109,6 +110,21 @@ def rental_out(session: Session, hasher: Hasher, rental: Rental) -> RentalOut:
         verification_id=rental.verification_id,
         subject=verifications_service.pseudonym(hasher, rental.partner_id, rental.subject_id),
     )
+
+
+def rentals_page(
+    session: Session,
+    hasher: Hasher,
+    partner: Principal,
+    page: PageParams,
+    status: RentalStatus | None,
+    overdue: bool,
+) -> Page[RentalOut]:
+    """A partner's rentals, as its key and its members (app.members.consoles) list them."""
+    rows, has_more = service.list_for_partner(
+        session, partner, page, status.value if status else None, overdue=overdue
+    )
+    return Page(data=[rental_out(session, hasher, r) for r in rows], has_more=has_more)
 
 
 def my_rental_out(session: Session, rental: Rental) -> MyRentalOut:
@@ -170,10 +186,10 @@ def list_rentals(
     crypto: CryptoDep,
     page: PageParamsDep,
     status: StatusQuery = None,
+    overdue: OverdueQuery = False,
 ) -> Page[RentalOut]:
     """Your rentals, newest first."""
-    rows, has_more = service.list_for_partner(session, partner, page, status.value if status else None)
-    return Page(data=[rental_out(session, crypto.hasher, r) for r in rows], has_more=has_more)
+    return rentals_page(session, crypto.hasher, partner, page, status, overdue)
 
 
 @router.get("/v1/rentals/{rental_id}")

@@ -235,11 +235,19 @@ def for_resident(session: Session, resident: Principal, rental_id: str, lock: bo
 
 
 def list_for_partner(
-    session: Session, partner: Principal, params: PageParams, status: str | None = None
+    session: Session,
+    partner: Principal,
+    params: PageParams,
+    status: str | None = None,
+    *,
+    overdue: bool = False,
 ) -> tuple[list[Rental], bool]:
+    """``overdue``: only rentals still open past their due time (the ones a default may be reported on)."""
     statement = select(Rental).where(Rental.partner_id == partner.id)
     if status is not None:
         statement = statement.where(Rental.status == status)
+    if overdue:
+        statement = statement.where(Rental.status == RentalStatus.open, col(Rental.due_at) < utcnow())
     return fetch_page(session, statement, Rental.id, params)
 
 

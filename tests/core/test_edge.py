@@ -306,6 +306,9 @@ def test_every_route_has_a_body_limit_and_large_ones_are_named(client: TestClien
     }
     assert limits == {
         ("/v1/records/batches", "post"): edge.RECORD_BATCH_MAX_BODY,
+        ("/v1/records/files", "post"): edge.RECORD_BATCH_MAX_BODY,
+        ("/v1/partners/{partner_id}/record-batches", "post"): edge.RECORD_BATCH_MAX_BODY,
+        ("/v1/partners/{partner_id}/record-files", "post"): edge.RECORD_BATCH_MAX_BODY,
         ("/v1/me/evidence", "post"): edge.EVIDENCE_MAX_BODY,
         ("/v1/offline/reports", "post"): edge.LIST_MAX_BODY,
         ("/v1/stripe/webhook", "post"): edge.LIST_MAX_BODY,

@@ -12,17 +12,23 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.clock import business_date
 from app.core.config import Settings
+from app.core.principal import Principal
 from app.core.security import Crypto
-from app.loans import products
+from app.core.sms import RecordingSender
+from app.loans import products, referrals
 from app.members import invitations, service
 from app.members.models import MemberRole
 from app.partners import service as partners_service
 from app.scanners import service as scanners_service
 from app.webhooks import service as webhooks_service
+from tests.clock import days_ago
 from tests.helpers import make_phone, table_snapshot
+from tests.loans import helpers as loan_helpers
 from tests.loans.helpers import PRODUCT
 from tests.members.helpers import idem, member, partner, person
+from tests.records.helpers import new_id_number, penalty
 
 ROLES = ("owner", "manager", "clerk", "other_partner_owner", "resident", "operator", "anonymous")
 MANAGERS = {"owner", "manager"}
@@ -42,9 +48,14 @@ class Call:
     # "invitee" (only the invited number's person, nobody here)
     guard: str = "member"
     headers: dict[str, str] = field(default_factory=dict)
+    # bank calls on a referral: the world holds one (referred, or already approved for outcomes)
+    approved: bool = False
 
 
 _P = "/v1/partners/{partner}"
+DECLINE = {"decision": "declined", "reason": "credit_history"}
+UPLOAD = {"file": "records.csv"}  # sent as multipart, a new row in each world
+OUTCOME = {"kind": "on_time", "occurred_on": "today", "reference": "repay-2026-01"}
 CALLS = [
     # people
     Call("GET", _P + "/members", MEMBERS),
@@ -85,12 +96,31 @@ CALLS = [
     Call("POST", _P + "/loan-products", MANAGERS, ok=201, body=PRODUCT, kind="bank"),
     Call("GET", _P + "/loan-products", MEMBERS, kind="bank"),
     Call("PATCH", _P + "/loan-products/{product}", MANAGERS, body={"active": False}, kind="bank"),
+    # 信易贷 referrals (a bank's)
+    Call("GET", _P + "/referrals", MEMBERS, kind="bank"),
+    Call("GET", _P + "/referrals/{referral}", MEMBERS, kind="bank"),
+    Call("GET", _P + "/referrals/{referral}/report", MANAGERS, kind="bank"),
+    Call("POST", _P + "/referrals/{referral}/decision", MANAGERS, body=DECLINE, kind="bank"),
+    Call("POST", _P + "/referrals/{referral}/outcomes", MANAGERS, 201, OUTCOME, "bank", approved=True),
+    # scans (partners that verify passes) and rentals (merchants)
+    Call("GET", _P + "/scan-statistics", MEMBERS),
+    Call("GET", _P + "/scan-statistics", MEMBERS, kind="government_counter"),
+    Call("GET", _P + "/rentals", MEMBERS),
+    Call("GET", _P + "/rental-statistics", MEMBERS),
+    # records and objections (a data provider's)
+    Call("POST", _P + "/record-batches", MANAGERS, 201, {"records": "new"}, "data_provider"),
+    Call("POST", _P + "/record-files", MANAGERS, 201, UPLOAD, "data_provider"),
+    Call("GET", _P + "/record-batches", MEMBERS, kind="data_provider"),
+    Call("GET", _P + "/objections", MEMBERS, kind="data_provider"),
 ]
 
 
-def _world(db: Session, settings: Settings, kind: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Partner A of ``kind`` with one thing of each sort, its people, and everyone else; their headers and
-    the ids the paths name."""
+def _world(
+    client: TestClient, sms: RecordingSender, db: Session, settings: Settings, call: Call
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Partner A of the call's kind with one thing of each sort, its people, and everyone else; their
+    headers and the ids the paths name."""
+    kind = call.kind
     crypto = Crypto(settings)
     a, b = partner(db, kind), partner(db, kind)
     people = {role: member(db, settings, a, role)["headers"] for role in ("owner", "manager", "clerk")}
@@ -113,8 +143,41 @@ def _world(db: Session, settings: Settings, kind: str) -> tuple[dict[str, dict[s
         )
         ids["endpoint"] = endpoint.id
         ids["product"] = products.create(db, actor, {**PRODUCT, "industries": [], "regions": []}).id
+        db.commit()
+        ids["referral"] = _referral(client, sms, db, actor, approved=call.approved)
     db.commit()
     return people, ids
+
+
+def _referral(
+    client: TestClient, sms: RecordingSender, db: Session, bank: Principal, *, approved: bool
+) -> str:
+    """An enterprise applies and is referred to the bank (its consent valid for 30 days)."""
+    application = loan_helpers.apply(client, loan_helpers.enterprise(client, sms), [bank.id])
+    assert application.status_code == 201, application.text
+    referral_id: str = application.json()["referrals"][0]["id"]
+    if approved:
+        referrals.decide(db, bank, referral_id, referrals.Decision("approved", 400_000_00, 395, 12))
+    return referral_id
+
+
+def _body(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Bodies that must be new or dated today in each world."""
+    if body is None:
+        return None
+    if body.get("phone") == "new":
+        return {**body, "phone": make_phone()}
+    if body.get("records") == "new":
+        return {"records": [penalty(new_id_number(), decision_date=days_ago(30).isoformat())]}
+    if body.get("occurred_on") == "today":
+        return {**body, "occurred_on": business_date().isoformat()}
+    return body
+
+
+def _csv_file() -> tuple[str, bytes, str]:
+    row = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
+    lines = [",".join(row), ",".join(str(v) for v in row.values())]
+    return "records.csv", ("\n".join(lines) + "\n").encode(), "text/csv"
 
 
 def _refusal(call: Call, role: str) -> tuple[int, str]:
@@ -132,16 +195,17 @@ def _refusal(call: Call, role: str) -> tuple[int, str]:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.path}")
 def test_each_call_as_each_role(
-    client: TestClient, db: Session, settings: Settings, call: Call, role: str
+    client: TestClient, sms: RecordingSender, db: Session, settings: Settings, call: Call, role: str
 ) -> None:
-    people, ids = _world(db, settings, call.kind)
-    body = call.body
-    if body is not None and body.get("phone") == "new":
-        body = {**body, "phone": make_phone()}
+    people, ids = _world(client, sms, db, settings, call)
+    body = _body(call.body)
     headers = {**people[role], **(idem() if call.method == "POST" else {})}
     before = table_snapshot(db)
 
-    response = client.request(call.method, call.path.format(**ids), json=body, headers=headers)
+    if call.body is UPLOAD:
+        response = client.post(call.path.format(**ids), files={"file": _csv_file()}, headers=headers)
+    else:
+        response = client.request(call.method, call.path.format(**ids), json=body, headers=headers)
 
     if role in call.allowed:
         assert response.status_code == call.ok, response.text

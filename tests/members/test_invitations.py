@@ -70,6 +70,8 @@ def test_an_operator_invites_the_first_owner_who_invites_a_clerk(
         "api_keys:manage",
         "scanner_devices:read",
         "scanner_devices:manage",
+        "verifications:read",
+        "rentals:read",
     ]
     assert client.get("/v1/me/invitations", headers=owner["headers"]).json()["data"] == []
 
@@ -80,7 +82,14 @@ def test_an_operator_invites_the_first_owner_who_invites_a_clerk(
     joined = _accept(client, clerk, to_clerk["id"])
     assert (joined["role"], joined["permitted_actions"]) == (
         "clerk",
-        ["members:read", "api_keys:read", "scanner_devices:read", "scanner_devices:manage"],
+        [
+            "members:read",
+            "api_keys:read",
+            "scanner_devices:read",
+            "scanner_devices:manage",
+            "verifications:read",
+            "rentals:read",
+        ],
     )
     mine = client.get("/v1/me/memberships", headers=clerk["headers"]).json()["data"]
     assert [(m["partner"]["id"], m["role"]) for m in mine] == [(partner_id, "clerk")]

@@ -110,7 +110,11 @@ def test_a_person_in_two_partners_names_the_one_they_act_for(
     make_member(db, shop, who, "manager")
     mine = client.get("/v1/me/memberships", headers=who["headers"]).json()["data"]
     assert [(m["partner"]["id"], m["role"], m["permitted_actions"]) for m in mine] == [
-        (bank, "clerk", ["members:read", "api_keys:read", "webhooks:read", "loan_products:read"]),
+        (
+            bank,
+            "clerk",
+            ["members:read", "api_keys:read", "webhooks:read", "loan_products:read", "referrals:read"],
+        ),
         (
             shop,
             "manager",
@@ -120,6 +124,8 @@ def test_a_person_in_two_partners_names_the_one_they_act_for(
                 "api_keys:manage",
                 "scanner_devices:read",
                 "scanner_devices:manage",
+                "verifications:read",
+                "rentals:read",
             ],
         ),
     ]
