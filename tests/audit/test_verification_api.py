@@ -17,7 +17,9 @@ def _count(db: Session) -> int:
     return int(db.exec(select(func.count()).select_from(AuditEntry)).one())
 
 
-def test_an_auditor_sees_an_intact_chain_verify(client: TestClient, sms: RecordingSender, db: Session) -> None:
+def test_an_auditor_sees_an_intact_chain_verify(
+    client: TestClient, sms: RecordingSender, db: Session
+) -> None:
     # given a subject's chain of three entries and an auditor
     subject = new_subject_id()
     record_scans(db, subject, 3)
@@ -40,7 +42,9 @@ def test_an_entry_edited_by_hand_is_named(client: TestClient, sms: RecordingSend
     entries = record_scans(db, subject, 3)
     chain = service.chain_for(subject)
     allow_hand_edits(db)
-    db.execute(text("UPDATE audit_entries SET purpose = 'debt collection' WHERE id = :id"), {"id": entries[1].id})
+    db.execute(
+        text("UPDATE audit_entries SET purpose = 'debt collection' WHERE id = :id"), {"id": entries[1].id}
+    )
     headers = sign_in_with_role(client, sms, db, "operator")
 
     # when an operator verifies it

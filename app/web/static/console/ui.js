@@ -93,6 +93,8 @@ export function when(iso) {
 /** A message for a failed call: the API's own detail (a refusal names the role it needs), or the network. */
 export function problem(error) {
   if (error instanceof TypeError) return t("network_down");
+  // The API words a refusal in English only; say it in the page's language too, with the role it names
+  if (error.code === "role_required") return t("refused_role", { detail: error.message });
   return error.message || t("failed");
 }
 
