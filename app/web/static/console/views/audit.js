@@ -19,7 +19,7 @@ function verificationCard() {
       } else {
         body.replaceChildren(h("p", { class: "error" }, t("chain_broken", { count: result.problems.length })), h("p", { class: "muted" }, summary),
           table(t("problems"), [t("problem_kind"), t("chain"), "seq", t("entry"), t("detail")],
-            result.problems.map((p) => [p.kind, h("span", { class: "mono" }, p.chain), String(p.seq), h("span", { class: "mono" }, p.entry_id ?? "—"), p.detail])));
+            result.problems.map((p) => [p.kind, h("span", { class: "mono wrap" }, p.chain), String(p.seq), h("span", { class: "mono wrap" }, p.entry_id ?? "—"), p.detail])));
       }
     } catch (error) {
       body.replaceChildren(errorLine(error));
@@ -51,8 +51,8 @@ function entriesCard() {
       after = page.data.length ? page.data[page.data.length - 1].id : after;
       more.hidden = !page.has_more;
       list.replaceChildren(rows.length ? table(t("audit_entries"), [t("time"), t("chain"), "seq", t("actor"), t("action"), t("purpose"), t("legal_basis"), t("entry_hash")],
-        rows.map((e) => [when(e.created_at), h("span", { class: "mono" }, e.chain), String(e.seq), `${e.actor_type} · ${e.actor_id}`, e.action, e.purpose, e.legal_basis,
-          h("span", { class: "mono" }, e.entry_hash.slice(0, 16))])) : h("p", {}, t("no_entries")));
+        rows.map((e) => [when(e.created_at), h("span", { class: "mono wrap" }, e.chain), String(e.seq), [`${e.actor_type} · `, h("span", { class: "mono wrap" }, e.actor_id)], e.action, e.purpose, e.legal_basis,
+          h("span", { class: "mono" }, e.entry_hash.slice(0, 12))])) : h("p", {}, t("no_entries")));
     } catch (error) {
       list.replaceChildren(errorLine(error));
     }
@@ -70,7 +70,7 @@ function checkpointsCard() {
   const body = h("div", {}, h("p", {}, t("loading")));
   api.api("/v1/audit/checkpoints?limit=20").then((page) => {
     body.replaceChildren(page.data.length ? table(t("checkpoints"), ["seq", t("time"), t("chains_signed"), t("heads_sha256")],
-      page.data.map((c) => [String(c.seq), when(c.created_at), String(c.chains), h("span", { class: "mono" }, c.heads_sha256)])) : h("p", {}, t("no_checkpoints")));
+      page.data.map((c) => [String(c.seq), when(c.created_at), String(c.chains), h("span", { class: "mono wrap" }, c.heads_sha256)])) : h("p", {}, t("no_checkpoints")));
   }).catch((error) => body.replaceChildren(errorLine(error)));
   return card(t("checkpoints"), h("p", { class: "muted" }, t("checkpoints_note")), body);
 }

@@ -118,7 +118,7 @@ function evidenceItem(file) {
     }
   });
   return h("li", {}, h("div", { class: "row" }, h("span", {}, `${name} · ${file.content_type} · ${Math.ceil(file.size_bytes / 1024)} KB`), show),
-    h("div", { class: "muted mono" }, `SHA-256 ${file.sha256}`), slot);
+    h("div", { class: "muted mono wrap" }, `SHA-256 ${file.sha256}`), slot);
 }
 
 function facts(kind, item) {

@@ -35,7 +35,7 @@ export async function webhooksView({ go }) {
         replay.disabled = false;
       }
     });
-    return [h("span", { class: "mono" }, d.event_id), d.event_type, h("span", { class: "mono" }, d.partner_id), t(`dstatus_${d.status}`),
+    return [h("span", { class: "mono wrap" }, d.event_id), d.event_type, h("span", { class: "mono" }, d.partner_id), t(`dstatus_${d.status}`),
       String(d.attempts), d.last_status_code ? String(d.last_status_code) : (d.last_error || "—"), when(d.created_at), cell];
   });
   show(heading, filters, card(null, rows.length
