@@ -26,12 +26,21 @@ const KINDS = {
   },
 };
 
-/** "剩 3 天" / "逾期 2 天" on the server's clock (the API's own ``overdue`` decides which). */
+/** The city's calendar day of an instant, "2026-12-06" (Asia/Shanghai: UTC+8, no DST). */
+function cityDay(ms) { return new Date(ms + 8 * 60 * 60 * 1000).toISOString().slice(0, 10); }
+
+/** "剩 3 天" / "逾期 2 天" on the server's clock (the API's own ``overdue`` decides which). An objection
+ * is due at an instant: whole days, rounded, since the server's clock reaches the page only to the second
+ * (its Date header). A repair is due on a day: days until that day in the city, "today" on it. */
 function clockText(kind, item) {
   if (item.status !== KINDS[kind].open) return t(`status_${item.status}`);
-  const left = KINDS[kind].dueAt(item) - api.serverNow();
+  const now = api.serverNow();
+  const left = KINDS[kind].dueAt(item) - now;
   if (item.overdue) return t("overdue_by", { days: Math.max(1, Math.ceil(-left / DAY)) });
-  // Whole days, rounded: the server's clock reaches the page only to the second (its Date header)
+  if (kind === "repair") {
+    const days = Math.round((Date.parse(item.decision_due_on) - Date.parse(cityDay(now))) / DAY);
+    return days <= 0 ? t("due_today") : t("days_left", { days });
+  }
   return left < DAY ? t("due_within_a_day") : t("days_left", { days: Math.round(left / DAY) });
 }
 
