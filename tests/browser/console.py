@@ -1,5 +1,5 @@
-"""Helpers for the console's browser tests: staff made in the database (as ``xinyi staff grant`` does),
-a resident with an open objection made through the API, and sign-in through the page."""
+"""Helpers for the console's browser tests: staff made in the database (as ``xinyi admin create`` does),
+residents with an open objection or repair application made through the API, and sign-in through the page."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from app.accounts import service as accounts_service
-from app.repairs import commitment
 from app.core.config import Settings
 from app.core.security import Crypto
 from app.core.sms import RecordingSender
+from app.repairs import commitment
 from tests.browser import helpers
 from tests.browser.resident import penalty, png, provider, push
 from tests.helpers import make_phone, sign_in
-from tests.rights.helpers import PDF_BYTES
 from tests.passes.helpers import unique_id_number
+from tests.rights.helpers import PDF_BYTES
 
 
 def staff(engine: Engine, settings: Settings, *roles: str) -> str:
