@@ -73,3 +73,8 @@ def test_an_operator_upholds_an_objection_and_the_residents_score_rises(
     page.get_by_role("link", name="返回异议队列").click()
     expect(page.get_by_role("heading", name="异议队列")).to_be_visible()
     expect(page.get_by_role("link", name=objection["id"])).to_have_count(0)
+    # but among the upheld ones
+    page.get_by_label("状态").select_option("upheld")
+    expect(
+        page.get_by_role("row").filter(has=page.get_by_role("link", name=objection["id"]))
+    ).to_contain_text("异议成立")

@@ -59,7 +59,8 @@ function showShell() {
 async function route() {
   beginView();
   if (!api.signedIn() || !state.me) return signInView();
-  const path = (location.hash || "#/").slice(1) || "/";
+  // "#/webhooks?status=failed": the views read their filters from the part after "?"
+  const path = (location.hash || "#/").slice(1).split("?")[0] || "/";
   for (const link of document.querySelectorAll("#nav a")) {
     if (path.startsWith(link.getAttribute("href").slice(1))) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
