@@ -14,6 +14,7 @@ from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.helpers import make_phone
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -80,6 +81,11 @@ def test_an_operator_onboards_suspends_and_reactivates_a_partner(
     row = page.get_by_role("row").filter(has_text=name)
     expect(row).to_contain_text("银行")
     expect(row).to_contain_text("正常")
+    # and invites its owner by phone (shown back masked)
+    owner = make_phone()
+    row.get_by_label(f"{name} 负责人手机号").fill(owner)
+    row.get_by_role("button", name="邀请").click()
+    expect(row.get_by_role("status")).to_contain_text(f"已邀请 {owner[:3]}****{owner[-4:]}")
 
     # when they suspend the merchant (and confirm)
     asked: list[str] = []

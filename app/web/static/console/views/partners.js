@@ -5,6 +5,29 @@ import { card, errorLine, field, h, idempotencyKey, renderer, select, t, table, 
 
 const KINDS = ["merchant", "bank", "government_counter", "data_provider"];
 
+/** Invite the partner's owner by phone: whoever signs in with that number accepts (members API). */
+function inviteCell(partner) {
+  const [label, phone] = field(t("owner_phone", { name: partner.name }), "input", { type: "tel", name: "phone", maxlength: 20, autocomplete: "off" });
+  label.className = "visually-hidden";
+  const message = h("div", { role: "status" });
+  let key = idempotencyKey(); // a new one per invitation sent: a retry of the same one reuses it
+  const form = h("form", { novalidate: true, class: "row" }, label, h("div", { class: "grow" }, phone), h("button", { type: "submit", class: "secondary small" }, t("invite")), message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    try {
+      const invitation = await api.api(`/v1/admin/partners/${encodeURIComponent(partner.id)}/invitations`, {
+        method: "POST", json: { phone: phone.value.trim() }, headers: { "Idempotency-Key": key },
+      });
+      message.replaceChildren(h("span", { class: "ok" }, t("invited", { phone: invitation.phone, until: when(invitation.expires_at) })));
+      key = idempotencyKey();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  return h("td", {}, form);
+}
+
 export async function partnersView({ go }, notice = null) {
   const show = renderer();
   const heading = h("h1", {}, t("partners_title"));
@@ -47,9 +70,9 @@ export async function partnersView({ go }, notice = null) {
         button.disabled = false;
       }
     });
-    return [p.name, t(`pkind_${p.kind}`), t(`pstatus_${p.status}`), h("span", { class: "mono" }, p.id), when(p.created_at), cell];
+    return [p.name, t(`pkind_${p.kind}`), t(`pstatus_${p.status}`), h("span", { class: "mono" }, p.id), when(p.created_at), cell, inviteCell(p)];
   });
   show(heading, notice, onboardCard, card(t("partners_list"), rows.length
-    ? table(t("partners_list"), [t("partner_name"), t("partner_kind"), t("status"), "ID", t("created"), ""], rows)
+    ? table(t("partners_list"), [t("partner_name"), t("partner_kind"), t("status"), "ID", t("created"), "", t("invite_owner")], rows)
     : h("p", {}, t("no_partners")), page.has_more ? h("p", { class: "muted" }, t("first_100")) : null));
 }
