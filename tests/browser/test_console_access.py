@@ -18,7 +18,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
 from tests.helpers import make_phone
 
-OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks"]
+OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs"]
 
 
 def _state(http: httpx.Client, resident: dict[str, Any]) -> tuple[str, int]:
@@ -132,7 +132,7 @@ def test_an_operator_may_use_every_section(
     sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
     headings = {
         "objections": "异议队列", "repairs": "信用修复申请队列", "subjects": "主体查询", "partners": "合作机构",
-        "webhooks": "Webhook 投递", "audit": "审计日志",
+        "webhooks": "Webhook 投递", "jobs": "定时任务", "audit": "审计日志",
     }  # fmt: skip
     for section, heading in headings.items():
         page.goto(f"/console#/{section}")

@@ -59,7 +59,7 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
         kept.get_by_role("link", name=case["objection"]["id"]).click()
         kept.get_by_role("button", name="查看").click()
         expect(kept.get_by_role("img", name="证据材料：复议决定书.png")).to_be_visible()
-        for section in ("repairs", "subjects", "partners", "webhooks", "audit"):
+        for section in ("repairs", "subjects", "partners", "webhooks", "jobs", "audit"):
             kept.goto(f"/console#/{section}")
             expect(kept.get_by_role("heading", level=1)).to_be_visible()
         expect(kept.get_by_text("审计链完整")).to_be_visible()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import Engine
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
+from app.jobs import service as jobs_service
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
@@ -108,3 +111,21 @@ def test_an_operator_onboards_suspends_and_reactivates_a_partner(
         page.get_by_role("row").filter(has_text=merchant["name"]).get_by_role("button", name="恢复").click()
         expect(page.get_by_role("row").filter(has_text=merchant["name"])).to_contain_text("正常")
         assert http.get("/v1/partner/me", headers=merchant["headers"]).status_code == 200
+
+
+def test_an_operator_sees_a_failed_and_a_late_job(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    now = utcnow()
+    failed, late = f"test.console_failed_{uuid.uuid4().hex[:6]}", f"test.console_late_{uuid.uuid4().hex[:6]}"
+    jobs_service.record_run(committed_engine, failed, timedelta(hours=1), now - timedelta(minutes=5), False)
+    jobs_service.record_run(committed_engine, late, timedelta(minutes=1), now - timedelta(minutes=30), True)
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="定时任务").click()
+
+    expect(page.get_by_role("row").filter(has_text=failed)).to_contain_text("每 1 小时")
+    expect(page.get_by_role("row").filter(has_text=failed)).to_contain_text("最近一次运行失败")
+    expect(page.get_by_role("row").filter(has_text=late)).to_contain_text("每 1 分钟")
+    expect(page.get_by_role("row").filter(has_text=late)).to_contain_text(re.compile(r"已延迟 (29|30) 分钟"))

@@ -23,6 +23,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("subjects", "nav_subjects", ("operator",)),
     ("partners", "nav_partners", ("operator",)),
     ("webhooks", "nav_webhooks", ("operator",)),
+    ("jobs", "nav_jobs", ("operator",)),
     ("audit", "nav_audit", ("auditor", "operator")),
 ]
 

@@ -8,6 +8,7 @@ import { subjectsView } from "./views/subjects.js";
 import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
+import { jobsView } from "./views/jobs.js";
 
 const ROUTES = [
   [/^\/objections$/, (ctx) => queueView("objection", ctx)],
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/audit$/, auditView],
   [/^\/partners$/, partnersView],
   [/^\/webhooks$/, webhooksView],
+  [/^\/jobs$/, jobsView],
 ];
 
 const state = { me: null };
