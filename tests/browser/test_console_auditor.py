@@ -3,11 +3,14 @@ verified by the server."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from app.core.config import Settings
 from app.core.sms import RecordingSender
+from tests.audit.helpers import new_subject_id, record_scans
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
@@ -55,3 +58,31 @@ def test_an_auditor_sees_the_log_and_the_chain_verifies(
     # and in English
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("region", name="Chain verification")).to_contain_text("Audit chain intact")
+
+
+def test_the_log_pages_fifty_at_a_time(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    # given a subject with 55 entries
+    subject = new_subject_id()
+    with helpers.session_on(committed_engine) as session:
+        entries = record_scans(session, subject, 55)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "auditor"))
+
+    # when the auditor filters by it: the newest 50 first
+    log = page.get_by_role("region", name="审计记录")
+    log.get_by_label("主体编号").fill(subject)
+    log.get_by_role("button", name="筛选").click()
+    rows = log.get_by_role("row").filter(has_text="pass.verified")
+    expect(rows).to_have_count(50)
+    expect(rows.first.get_by_role("cell")).to_have_text(
+        [re.compile(".+"), f"subject:{subject}", "55"] + [re.compile(".*")] * 5
+    )
+
+    # then the rest on asking, and nothing more to ask for
+    log.get_by_role("button", name="加载更多").click()
+    expect(rows).to_have_count(55)
+    expect(rows.last.get_by_role("cell").nth(2)).to_have_text("1")
+    expect(log.get_by_role("button", name="加载更多")).to_be_hidden()
+    assert len(entries) == 55
