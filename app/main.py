@@ -29,6 +29,7 @@ from app.core.sms import SmsSender, make_sender
 from app.core.store import KeyValueStore, make_store, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
+from app.jobs.router import router as jobs_router
 from app.loans.router import router as loans_router
 from app.members.consoles import router as members_consoles_router
 from app.members.managed import router as members_managed_router
@@ -189,6 +190,7 @@ def create_app(
         members_router,
         members_managed_router,
         members_consoles_router,
+        jobs_router,
     ):
         app.include_router(router)
     pages.mount(app)  # /scan, /app, /stats and their static files

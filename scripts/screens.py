@@ -1,5 +1,5 @@
-"""``make screens``: a screenshot of each main screen, on a phone (360×640; the statistics page on a
-desktop), into docs/screens/.
+"""``make screens``: a screenshot of each main screen, on a phone (360×640; the statistics page and the
+console on a desktop), into docs/screens/.
 
 A fresh service (tests/browser/world.py: its own SQLite database, the app on a free port, Debian's
 chromium) and the people of each scene made through the API, as in the browser tests.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from scripts.screens_console import console_scenes
 from scripts.screens_resident import resident_scenes
 from tests.browser import helpers
 from tests.browser.world import World, world
@@ -89,7 +90,12 @@ def stats_scenes(w: World, out: Path) -> list[Path]:
     return [path]
 
 
-SCENES: list[Callable[[World, Path], list[Path]]] = [resident_scenes, scan_scenes, stats_scenes]
+SCENES: list[Callable[[World, Path], list[Path]]] = [
+    resident_scenes,
+    scan_scenes,
+    stats_scenes,
+    console_scenes,
+]
 
 
 def ensure_cjk_font() -> None:

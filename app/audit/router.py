@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlmodel import select
 
-from app.audit import service
+from app.audit import checkpoints, service
+from app.audit import verify as audit_verify
 from app.audit.models import AuditCheckpoint, AuditEntry
-from app.audit.schemas import AccessLogEntry, AuditEntryOut, CheckpointOut
+from app.audit.schemas import AccessLogEntry, AuditEntryOut, AuditVerificationOut, CheckpointOut
+from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
 from app.core.pagination import Page, PageParamsDep, fetch_page
 from app.deps import AuditorDep, CurrentUser
 from app.partners import service as partners_service
+from app.signing.keyring import Keyring
 
 router = APIRouter(route_class=AppRoute, tags=["audit"])
 
@@ -69,4 +72,32 @@ def list_checkpoints(session: SessionDep, page: PageParamsDep) -> Page[Checkpoin
     rows, has_more = fetch_page(session, select(AuditCheckpoint), AuditCheckpoint.id, page)
     return Page(
         data=[CheckpointOut.model_validate(row, from_attributes=True) for row in rows], has_more=has_more
+    )
+
+
+@router.get("/v1/admin/audit-verification")
+def verify_audit_log(
+    request: Request,
+    reviewer: AuditorDep,
+    session: SessionDep,
+    chain: Annotated[
+        str | None, Query(max_length=64, description="Only this chain, e.g. subject:sub_… or system.")
+    ] = None,
+) -> AuditVerificationOut:
+    """Walk the audit log now, as ``xinyi audit verify`` does (auditors and operators): every chain entry
+    by entry, and every signed checkpoint. Each problem names the first entry of its chain that no longer
+    checks out. The answer carries positions and hashes only, never an entry's contents."""
+    keyring: Keyring = request.app.state.keyring
+    result = audit_verify.verify(session, chain=chain)
+    checked, problems = checkpoints.verify_all(session, keyring)
+    if chain is not None:  # only this chain's mismatches, but every checkpoint's own problems
+        problems = [p for p in problems if p.chain in (chain, "checkpoints")]
+    result.problems.extend(problems)
+    return AuditVerificationOut(
+        ok=result.ok,
+        checked_at=utcnow(),
+        chains=result.chains,
+        entries=result.entries,
+        checkpoints=checked,
+        problems=[p.as_dict() for p in result.problems],
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -51,3 +51,23 @@ class CheckpointOut(BaseModel):
     heads_sha256: str = Field(description="SHA-256 of the signed heads (chain, seq, entry hash).")
     prev_sha256: str = Field(description="SHA-256 of the previous checkpoint's token (zeros for the first).")
     token: str
+
+
+class AuditProblemOut(BaseModel):
+    kind: str = Field(description="altered, missing, head_mismatch, checkpoint_invalid, …")
+    chain: str
+    seq: int = Field(description="Where the chain stops verifying.")
+    entry_id: str | None = Field(description="The stored entry there; None when the last ones were removed.")
+    detail: str
+
+
+class AuditVerificationOut(BaseModel):
+    """The audit log walked at ``checked_at``: intact when ``ok`` (no problems)."""
+
+    object: Literal["audit_verification"] = "audit_verification"
+    ok: bool
+    checked_at: datetime
+    chains: int
+    entries: int
+    checkpoints: int = Field(description="Signed checkpoints checked.")
+    problems: list[AuditProblemOut]

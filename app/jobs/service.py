@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
 
 from app.jobs.models import JobRun
 
@@ -39,3 +40,9 @@ def lags(engine: Engine, now: datetime) -> dict[str, float]:
         name: max(0.0, (now - last_run_at).total_seconds() - every_seconds)
         for name, every_seconds, last_run_at in rows
     }
+
+
+def health(session: Session, now: datetime) -> list[tuple[JobRun, float]]:
+    """Every job that ever ran, by name, with how many seconds it is past its next due time (0: on time)."""
+    rows = session.scalars(select(JobRun).order_by(col(JobRun.name))).all()
+    return [(row, max(0.0, (now - row.last_run_at).total_seconds() - row.every_seconds)) for row in rows]

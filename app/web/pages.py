@@ -77,6 +77,7 @@ class _StaticFiles(StaticFiles):
 
 def mount(app: FastAPI) -> None:
     """The pages' routers and their static files."""
+    from app.web.console.router import router as console_router
     from app.web.resident.router import router as resident_router
     from app.web.scan import router as scan_router
     from app.web.stats import router as stats_router
@@ -84,4 +85,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(scan_router)
     app.include_router(resident_router)
     app.include_router(stats_router)
+    app.include_router(console_router)
     app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC_DIR), name="static")

@@ -107,9 +107,10 @@ export async function signOut() {
   try { await post("/v1/auth/logout", {}); } finally { dropSession(); }
 }
 
-/** A call to the API as the signed-in user: JSON in (``json``) or a form (``form``), JSON or text out. */
-export async function api(path, { method = "GET", json, form, as = "json", retried = false } = {}) {
-  const headers = { "Accept-Language": language };
+/** A call to the API as the signed-in user: JSON in (``json``) or a form (``form``), JSON or text out;
+ * ``headers`` adds some (an Idempotency-Key, say). Shared with the consoles (/console). */
+export async function api(path, { method = "GET", json, form, as = "json", headers: extra = {}, retried = false } = {}) {
+  const headers = { ...extra, "Accept-Language": language };
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let body;
   if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
@@ -117,7 +118,7 @@ export async function api(path, { method = "GET", json, form, as = "json", retri
   const response = await fetch(path, { method, headers, body, credentials: "same-origin" });
   noteDate(response);
   if (response.status === 401 && !retried && (await refresh())) {
-    return api(path, { method, json, form, as, retried: true });
+    return api(path, { method, json, form, as, headers: extra, retried: true });
   }
   if (!response.ok) {
     let problem = {};

@@ -1,0 +1,148 @@
+// The console's shell: sign-in (the resident app's phone + SMS flow, cookie mode), the role-aware menu,
+// the hash router and the language switch. The API decides every call by role; the menu only hides
+// what the signed-in user could not use anyway.
+import * as api from "../resident/api.js";
+import { beginView, card, currentLanguage, errorLine, field, h, render, setCurrentLanguage, t } from "./ui.js";
+import { caseView, queueView } from "./views/cases.js";
+import { subjectsView } from "./views/subjects.js";
+import { auditView } from "./views/audit.js";
+import { partnersView } from "./views/partners.js";
+import { webhooksView } from "./views/webhooks.js";
+import { jobsView } from "./views/jobs.js";
+
+const ROUTES = [
+  [/^\/objections$/, (ctx) => queueView("objection", ctx)],
+  [/^\/objections\/([\w-]+)$/, (ctx) => caseView("objection", ctx)],
+  [/^\/repairs$/, (ctx) => queueView("repair", ctx)],
+  [/^\/repairs\/([\w-]+)$/, (ctx) => caseView("repair", ctx)],
+  [/^\/subjects$/, subjectsView],
+  [/^\/audit$/, auditView],
+  [/^\/partners$/, partnersView],
+  [/^\/webhooks$/, webhooksView],
+  [/^\/jobs$/, jobsView],
+];
+
+const state = { me: null };
+
+function allowedLinks() {
+  const roles = new Set(state.me ? state.me.roles : []);
+  return [...document.querySelectorAll("#nav a")].filter((a) => a.dataset.roles.split(" ").some((r) => roles.has(r)));
+}
+
+function translateShell() {
+  document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  document.getElementById("nav").setAttribute("aria-label", t("nav_label"));
+  const switcher = document.getElementById("lang");
+  switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
+  switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
+  switcher.title = t("switch_language");
+  api.setLanguage(currentLanguage());
+  showWho();
+}
+
+function showWho() {
+  const who = document.getElementById("who");
+  if (!state.me) { who.textContent = ""; return; }
+  const roles = state.me.roles.map((r) => t(`role_${r}`)).join("、") || t("role_none");
+  who.textContent = t("signed_in_as", { phone: state.me.phone || "", roles });
+}
+
+function showShell() {
+  const signedIn = state.me !== null;
+  document.getElementById("sign-out").hidden = !signedIn;
+  const nav = document.getElementById("nav");
+  const allowed = new Set(allowedLinks());
+  for (const link of nav.querySelectorAll("a")) link.hidden = !allowed.has(link);
+  nav.hidden = !signedIn || allowed.size === 0;
+  showWho();
+}
+
+async function route() {
+  beginView();
+  if (!api.signedIn() || !state.me) return signInView();
+  // "#/webhooks?status=failed": the views read their filters from the part after "?"
+  const path = (location.hash || "#/").slice(1).split("?")[0] || "/";
+  for (const link of document.querySelectorAll("#nav a")) {
+    if (path.startsWith(link.getAttribute("href").slice(1))) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  for (const [pattern, view] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) return view({ me: state.me, params: match.slice(1), go });
+  }
+  // The start page: the first section this user may use, or a plain word that there is none
+  const first = allowedLinks()[0];
+  if (first) { go(first.getAttribute("href").slice(1)); return; }
+  render(h("h1", {}, t("console_name")), h("p", { class: "error", role: "alert" }, t("no_console_role")));
+}
+
+export function go(path) {
+  if (location.hash === `#${path}`) route(); else location.hash = path;
+}
+
+function signInView() {
+  showShell();
+  const [phoneLabel, phone] = field(t("phone"), "input", {
+    type: "tel", inputmode: "numeric", autocomplete: "tel", name: "phone", required: true, maxlength: 20,
+  });
+  const [codeLabel, code] = field(t("sms_code"), "input", {
+    inputmode: "numeric", autocomplete: "one-time-code", name: "code", maxlength: 6, required: true,
+  });
+  const message = h("p", { role: "status" });
+  const send = h("button", { type: "button", class: "secondary" }, t("send_code"));
+  let challenge = "";
+  send.addEventListener("click", async () => {
+    message.replaceChildren();
+    try {
+      const sent = await api.requestCode(phone.value.trim());
+      challenge = sent.challenge;
+      message.textContent = t("code_sent", { phone: sent.phone, minutes: Math.round(sent.expires_in / 60) });
+      code.focus();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  const form = h("form", { novalidate: true, class: "signin" }, phoneLabel, h("div", { class: "row" }, h("div", { class: "grow" }, phone), send),
+    codeLabel, code, h("p"), h("button", { type: "submit" }, t("sign_in")), message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api.signIn(phone.value.trim(), code.value.trim(), challenge);
+      await start();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  render(h("h1", {}, t("sign_in_title")), card(null, form, h("p", { class: "muted" }, t("sign_in_note"))));
+}
+
+async function start() {
+  state.me = await api.api("/v1/me");
+  showShell();
+  await route();
+}
+
+api.onSignedOut(() => {
+  state.me = null;
+  route();
+});
+
+document.getElementById("lang").addEventListener("click", () => {
+  setCurrentLanguage(currentLanguage() === "en" ? "zh" : "en");
+  translateShell();
+  route();
+});
+document.getElementById("sign-out").addEventListener("click", () => api.signOut().catch(() => {}));
+window.addEventListener("hashchange", route);
+
+translateShell();
+(async () => {
+  try {
+    if (await api.refresh()) { await start(); return; }
+  } catch (error) {
+    render(errorLine(error));
+    return;
+  }
+  route();
+})();

@@ -1,0 +1,34 @@
+"""The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue and the
+auditor's log with the chain verified, on a desktop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.browser.world import World, settings_in
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def console_scenes(w: World, out: Path) -> list[Path]:
+    settings = settings_in(w.directory)  # the world's own settings: the same keys, so staff sign in
+    case = resident_with_objection(w.http, w.engine, w.sms)
+    browser = w.browser()
+
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, staff(w.engine, settings, "operator"))
+    expect(page.get_by_role("link", name=case["objection"]["id"])).to_be_visible()
+    operator = out / "console-operator.png"
+    page.screenshot(path=str(operator))
+
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, staff(w.engine, settings, "auditor"))
+    expect(page.get_by_text("审计链完整")).to_be_visible()
+    expect(page.get_by_role("region", name="审计记录").get_by_role("row").nth(1)).to_be_visible()
+    auditor = out / "console-auditor.png"
+    page.screenshot(path=str(auditor))
+    browser.close()
+    return [operator, auditor]

@@ -1,0 +1,131 @@
+"""The operators' console: a subject look-up that states its purpose and legal basis (the resident sees
+both), and partners onboarded, suspended and reactivated."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+from playwright.sync_api import Dialog, Page, expect
+from sqlalchemy import Engine
+
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.sms import RecordingSender
+from app.jobs import service as jobs_service
+from tests.browser import helpers
+from tests.browser.conftest import LiveServer
+from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.helpers import make_phone
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def test_an_operator_looks_a_subject_up_and_the_resident_sees_why(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    with helpers.api_client(live_server.url) as http:
+        resident = resident_with_objection(http, committed_engine, sms)
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="主体查询").click()
+    page.get_by_label("主体编号").fill(resident["subject_id"])
+    page.get_by_label("查询目的").fill("核实异议当事人身份")
+    page.get_by_label("法律依据").fill("《信用信息异议处理办法》第八条")
+    page.get_by_role("button", name="查询").click()
+
+    found = page.get_by_role("region", name="主体信息")
+    expect(found).to_contain_text("陈静")
+    expect(found).to_contain_text(f"当前信用分 {resident['score_before']['score']}")
+    # the ID number masked, never the number itself
+    expect(found.locator("dd").nth(3)).to_have_text(re.compile(r"^\d+\*+[0-9X]+$"))
+    with helpers.api_client(live_server.url) as http:
+        log = http.get("/v1/me/access-log", params={"limit": 20}, headers=resident["headers"]).json()["data"]
+    read = [e for e in log if e["action"] == "subject.read"]
+    assert [(e["actor_type"], e["purpose"], e["legal_basis"]) for e in read] == [
+        ("operator", "核实异议当事人身份", "《信用信息异议处理办法》第八条")
+    ]
+
+
+def test_a_lookup_without_a_purpose_is_refused_naming_the_field_and_nothing_is_recorded(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    with helpers.api_client(live_server.url) as http:
+        resident = resident_with_objection(http, committed_engine, sms)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+    page.goto("/console#/subjects")
+    page.get_by_label("主体编号").fill(resident["subject_id"])
+    page.get_by_label("法律依据").fill("平台运营规则")
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_role("alert")).to_contain_text("purpose")
+    with helpers.api_client(live_server.url) as http:
+        log = http.get("/v1/me/access-log", params={"limit": 20}, headers=resident["headers"]).json()["data"]
+    assert [e for e in log if e["action"] == "subject.read"] == []
+
+
+def test_an_operator_onboards_suspends_and_reactivates_a_partner(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    # given a merchant with a working key
+    merchant = helpers.partner(committed_engine, "merchant")
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="合作机构").click()
+
+    # when the operator onboards a new bank
+    name = f"天山农村商业银行 {uuid.uuid4().hex[:4]}"
+    page.get_by_label("机构名称").fill(name)
+    page.get_by_label("类型").select_option("bank")
+    page.get_by_role("button", name="接入").click()
+    # then it is listed, active
+    expect(page.get_by_role("status").filter(has_text="已接入")).to_contain_text(f"已接入 {name}")
+    row = page.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("银行")
+    expect(row).to_contain_text("正常")
+    # and invites its owner by phone (shown back masked)
+    owner = make_phone()
+    row.get_by_label(f"{name} 负责人手机号").fill(owner)
+    row.get_by_role("button", name="邀请").click()
+    expect(row.get_by_role("status")).to_contain_text(f"已邀请 {owner[:3]}****{owner[-4:]}")
+
+    # when they suspend the merchant (and confirm)
+    asked: list[str] = []
+
+    def confirm(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
+    row = page.get_by_role("row").filter(has_text=merchant["name"])
+    row.get_by_role("button", name="暂停").click()
+    # then its keys are refused at once
+    expect(page.get_by_role("row").filter(has_text=merchant["name"])).to_contain_text("已暂停")
+    assert asked == [f"暂停 {merchant['name']}？其所有密钥将立即失效，直至恢复。"]
+    with helpers.api_client(live_server.url) as http:
+        refused = http.get("/v1/partner/me", headers=merchant["headers"])
+        assert (refused.status_code, refused.json()["code"]) == (403, "partner_suspended")
+
+        # and once reactivated, they work again
+        page.get_by_role("row").filter(has_text=merchant["name"]).get_by_role("button", name="恢复").click()
+        expect(page.get_by_role("row").filter(has_text=merchant["name"])).to_contain_text("正常")
+        assert http.get("/v1/partner/me", headers=merchant["headers"]).status_code == 200
+
+
+def test_an_operator_sees_a_failed_and_a_late_job(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    now = utcnow()
+    failed, late = f"test.console_failed_{uuid.uuid4().hex[:6]}", f"test.console_late_{uuid.uuid4().hex[:6]}"
+    jobs_service.record_run(committed_engine, failed, timedelta(hours=1), now - timedelta(minutes=5), False)
+    jobs_service.record_run(committed_engine, late, timedelta(minutes=1), now - timedelta(minutes=30), True)
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="定时任务").click()
+
+    expect(page.get_by_role("row").filter(has_text=failed)).to_contain_text("每 1 小时")
+    expect(page.get_by_role("row").filter(has_text=failed)).to_contain_text("最近一次运行失败")
+    expect(page.get_by_role("row").filter(has_text=late)).to_contain_text("每 1 分钟")
+    expect(page.get_by_role("row").filter(has_text=late)).to_contain_text(re.compile(r"已延迟 (29|30) 分钟"))
