@@ -76,7 +76,9 @@ def test_a_resident_is_refused_everywhere_and_nothing_changes(
     sign_in_to_console(page, sms, make_phone())
 
     # then the console says there is nothing for them, with no menu
-    expect(page.get_by_role("alert")).to_have_text("此账号没有控制台权限（需要运营人员或审计人员角色）。")
+    expect(page.get_by_role("alert")).to_have_text(
+        "此账号没有控制台权限（需要运营人员或审计人员角色，或合作机构成员身份）。"
+    )
     expect(page.get_by_role("navigation", name="控制台菜单")).to_be_hidden()
 
     # and each section they open by address shows the API's refusal

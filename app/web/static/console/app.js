@@ -9,6 +9,7 @@ import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
+import { loadMemberships, memberRoute, memberships, memberStart, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
 
 const ROUTES = [
   [/^\/objections$/, (ctx) => queueView("objection", ctx)],
@@ -26,7 +27,7 @@ const state = { me: null };
 
 function allowedLinks() {
   const roles = new Set(state.me ? state.me.roles : []);
-  return [...document.querySelectorAll("#nav a")].filter((a) => a.dataset.roles.split(" ").some((r) => roles.has(r)));
+  return [...document.querySelectorAll("#nav > a")].filter((a) => a.dataset.roles.split(" ").some((r) => roles.has(r)));
 }
 
 function translateShell() {
@@ -44,7 +45,7 @@ function translateShell() {
 function showWho() {
   const who = document.getElementById("who");
   if (!state.me) { who.textContent = ""; return; }
-  const roles = state.me.roles.map((r) => t(`role_${r}`)).join("、") || t("role_none");
+  const roles = state.me.roles.map((r) => t(`role_${r}`)).join("、") || (memberships().length ? t("role_member") : t("role_none"));
   who.textContent = t("signed_in_as", { phone: state.me.phone || "", roles });
 }
 
@@ -53,27 +54,45 @@ function showShell() {
   document.getElementById("sign-out").hidden = !signedIn;
   const nav = document.getElementById("nav");
   const allowed = new Set(allowedLinks());
-  for (const link of nav.querySelectorAll("a")) link.hidden = !allowed.has(link);
-  nav.hidden = !signedIn || allowed.size === 0;
+  for (const link of nav.querySelectorAll(":scope > a")) link.hidden = !allowed.has(link);
+  nav.hidden = !signedIn || (allowed.size === 0 && memberships().length === 0);
   showWho();
 }
 
+// Member views wait for the memberships first: a route left meanwhile must not draw over the next one
+let routeCount = 0;
+
 async function route() {
   beginView();
+  const mine = ++routeCount;
   if (!api.signedIn() || !state.me) return signInView();
   // "#/webhooks?status=failed": the views read their filters from the part after "?"
   const path = (location.hash || "#/").slice(1).split("?")[0] || "/";
-  for (const link of document.querySelectorAll("#nav a")) {
+  for (const link of document.querySelectorAll("#nav > a")) {
     if (path.startsWith(link.getAttribute("href").slice(1))) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  renderMemberNav(document.getElementById("member-nav"), path, go);
   for (const [pattern, view] of ROUTES) {
     const match = path.match(pattern);
     if (match) return view({ me: state.me, params: match.slice(1), go });
   }
+  // A partner member's sections: the memberships are read afresh, so a changed role shows at once
+  if (path.startsWith("/p/")) {
+    await loadMemberships();
+    if (mine !== routeCount) return;
+    showShell();
+    renderMemberNav(document.getElementById("member-nav"), path, go);
+    if (await memberRoute(path, { me: state.me, go })) return;
+    const partnerId = path.split("/")[2];
+    render(h("h1", {}, t("console_name")), h("p", { class: "error", role: "alert" }, nothingPermitted(membershipOf(partnerId))));
+    return;
+  }
   // The start page: the first section this user may use, or a plain word that there is none
   const first = allowedLinks()[0];
   if (first) { go(first.getAttribute("href").slice(1)); return; }
+  const start = memberStart();
+  if (start) { go(start); return; }
   render(h("h1", {}, t("console_name")), h("p", { class: "error", role: "alert" }, t("no_console_role")));
 }
 
@@ -119,6 +138,7 @@ function signInView() {
 
 async function start() {
   state.me = await api.api("/v1/me");
+  await loadMemberships();
   showShell();
   await route();
 }

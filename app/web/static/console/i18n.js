@@ -1,12 +1,14 @@
 // The console's words, in Chinese (the default) and English. The API's own messages are shown as sent
 // (its problem details name the field or the role a call needs).
+import { MEMBER_STRINGS } from "./i18n_members.js";
+
 export const STRINGS = {
   zh: {
     console_name: "信易+ 管理控制台", loading: "正在加载…", failed: "操作未成功，请重试。", network_down: "网络不可用，请检查网络后重试。",
     switch_language: "切换语言", nav_label: "控制台菜单", sign_out: "退出登录",
     nav_objections: "异议处理", nav_repairs: "信用修复", nav_subjects: "主体查询", nav_partners: "合作机构", nav_webhooks: "Webhook 投递", nav_jobs: "定时任务", nav_audit: "审计日志",
     signed_in_as: "{phone} · {roles}", role_operator: "运营人员", role_auditor: "审计人员", role_none: "无控制台角色",
-    refused_role: "无权执行此操作，您的账号没有所需角色（{detail}）", no_console_role: "此账号没有控制台权限（需要运营人员或审计人员角色）。",
+    refused_role: "无权执行此操作，您的账号没有所需角色（{detail}）", no_console_role: "此账号没有控制台权限（需要运营人员或审计人员角色，或合作机构成员身份）。",
     sign_in_title: "登录管理控制台", phone: "手机号", sms_code: "短信验证码", send_code: "获取验证码", sign_in: "登录",
     code_sent: "验证码已发送至 {phone}，{minutes} 分钟内有效。",
     sign_in_note: "登录后，刷新令牌仅保存在浏览器的安全 Cookie 中，页面脚本无法读取；退出登录即失效。",
@@ -57,7 +59,7 @@ export const STRINGS = {
     switch_language: "Switch language", nav_label: "Console menu", sign_out: "Sign out",
     nav_objections: "Objections", nav_repairs: "Credit repair", nav_subjects: "Subject look-up", nav_partners: "Partners", nav_webhooks: "Webhook deliveries", nav_jobs: "Scheduled jobs", nav_audit: "Audit log",
     signed_in_as: "{phone} · {roles}", role_operator: "operator", role_auditor: "auditor", role_none: "no console role",
-    refused_role: "Refused: your account lacks the role ({detail})", no_console_role: "This account has no console access (it needs the operator or auditor role).",
+    refused_role: "Refused: your account lacks the role ({detail})", no_console_role: "This account has no console access (it needs the operator or auditor role, or a partner membership).",
     sign_in_title: "Sign in to the console", phone: "Phone number", sms_code: "SMS code", send_code: "Send code", sign_in: "Sign in",
     code_sent: "Code sent to {phone}, valid for {minutes} minutes.",
     sign_in_note: "The refresh token stays in a secure cookie that page scripts cannot read; signing out ends it.",
@@ -104,3 +106,6 @@ export const STRINGS = {
     dstatus_pending: "Pending", dstatus_delivering: "Delivering", dstatus_succeeded: "Succeeded", dstatus_failed: "Failed",
   },
 };
+
+// Each part of the console keeps its words in its own file; they join the tables here.
+for (const lang of ["zh", "en"]) Object.assign(STRINGS[lang], MEMBER_STRINGS[lang]);

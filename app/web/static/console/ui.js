@@ -95,6 +95,10 @@ export function problem(error) {
   if (error instanceof TypeError) return t("network_down");
   // The API words a refusal in English only; say it in the page's language too, with the role it names
   if (error.code === "role_required") return t("refused_role", { detail: error.message });
+  // A partner member's refusals (README, Partner members): not a member, a suspended partner, another kind
+  if (error.code === "partner_not_found") return t("refused_not_member");
+  if (error.code === "partner_suspended") return t("refused_suspended");
+  if (error.code === "not_for_partner_kind") return t("refused_kind", { detail: error.message });
   return error.message || t("failed");
 }
 

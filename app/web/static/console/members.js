@@ -1,0 +1,116 @@
+// The partner members' side of the console: the signed-in person's memberships (GET /v1/me/memberships),
+// a partner picker when there are several, and the menu of the sections the role and the partner's kind
+// permit. Member routes name the partner: "#/p/<partner id>/<section>". The API decides every call; the
+// menu only leaves out what the member could not use anyway.
+import * as api from "../resident/api.js";
+import { h, t } from "./ui.js";
+import { devicesView } from "./views/devices.js";
+import { scansView } from "./views/scans.js";
+import { rentalsView } from "./views/rentals.js";
+
+// [route, i18n key of the menu entry, the permitted action that shows it, view]. A partner's kind is
+// already folded into permitted_actions by the API, so a section for another kind simply never shows.
+// Adding a section is one line here (and its strings in i18n.js).
+export const MEMBER_SECTIONS = [
+  ["devices", "nav_devices", "scanner_devices:read", devicesView],
+  ["scans", "nav_scans", "verifications:read", scansView],
+  ["rentals", "nav_rentals", "rentals:read", rentalsView],
+];
+
+const CHOSEN = "xinyi.console.partner";
+const state = { memberships: [] };
+
+/** Reads the memberships afresh (a role changed or a removal counts from the next view). */
+export async function loadMemberships() {
+  try {
+    state.memberships = (await api.api("/v1/me/memberships")).data;
+  } catch {
+    state.memberships = [];
+  }
+  return state.memberships;
+}
+
+export function memberships() { return state.memberships; }
+
+export function membershipOf(partnerId) { return state.memberships.find((m) => m.partner.id === partnerId) || null; }
+
+/** The sections this membership permits, in menu order. */
+export function sectionsOf(membership) {
+  const allowed = new Set(membership ? membership.permitted_actions : []);
+  return MEMBER_SECTIONS.filter(([, , action]) => allowed.has(action));
+}
+
+/** The partner the console shows now: the one in the address, else the one chosen last, else the first. */
+export function currentPartnerId(path) {
+  const match = path.match(/^\/p\/([\w-]+)/);
+  if (match) return match[1];
+  const chosen = localStorage.getItem(CHOSEN);
+  if (chosen && membershipOf(chosen)) return chosen;
+  return state.memberships.length ? state.memberships[0].partner.id : null;
+}
+
+/** Where a member starts: the first section of their current partner (the partner's own page when none). */
+export function memberStart(path = "/") {
+  const id = currentPartnerId(path);
+  if (!id) return null;
+  const first = sectionsOf(membershipOf(id))[0];
+  return first ? `/p/${id}/${first[0]}` : `/p/${id}`;
+}
+
+function partnerLabel(m) {
+  return t("membership_label", { name: m.partner.name, role: t(`mrole_${m.role}`) });
+}
+
+/** The member part of the side menu: the partner (a picker when several) and its sections. */
+export function renderMemberNav(container, path, go) {
+  const id = currentPartnerId(path);
+  const current = membershipOf(id);
+  if (!state.memberships.length) { container.replaceChildren(); container.hidden = true; return; }
+  container.hidden = false;
+  let picker;
+  if (state.memberships.length > 1) {
+    const select = h("select", { id: "partner-picker", name: "partner" },
+      state.memberships.map((m) => h("option", { value: m.partner.id, selected: m.partner.id === id }, partnerLabel(m))));
+    select.addEventListener("change", () => {
+      localStorage.setItem(CHOSEN, select.value);
+      go(memberStart(`/p/${select.value}`));
+    });
+    picker = h("div", { class: "picker" }, h("label", { for: "partner-picker" }, t("partner_picker")), select);
+  } else {
+    picker = h("p", { class: "picker" }, partnerLabel(state.memberships[0]));
+  }
+  const links = sectionsOf(current).map(([route, key]) => {
+    const href = `#/p/${id}/${route}`;
+    return h("a", { href, "aria-current": path.startsWith(href.slice(1)) ? "page" : null }, t(key));
+  });
+  container.replaceChildren(picker, ...links);
+}
+
+/** A member route ("/p/<id>/<section>/…"): the section's view, or the partner's own page. */
+export async function memberRoute(path, ctx) {
+  const match = path.match(/^\/p\/([\w-]+)(?:\/([\w-]+))?/);
+  if (!match) return false;
+  const [, partnerId, route] = match;
+  const membership = membershipOf(partnerId);
+  if (membership) localStorage.setItem(CHOSEN, partnerId);
+  const allowed = new Set(membership ? membership.permitted_actions : []);
+  const member = {
+    ...ctx,
+    partnerId,
+    membership,
+    base: `/v1/partners/${encodeURIComponent(partnerId)}`,
+    can: (action) => allowed.has(action),
+  };
+  const section = MEMBER_SECTIONS.find(([r]) => r === route);
+  // A section named in the address is shown even when the menu leaves it out: the API then says why not
+  if (section) { await section[3](member); return true; }
+  const first = sectionsOf(membership)[0];
+  if (first && !route) { ctx.go(`/p/${partnerId}/${first[0]}`); return true; }
+  return false;
+}
+
+/** What a member whose role (or suspended partner) permits nothing is told. */
+export function nothingPermitted(membership) {
+  if (membership && membership.partner.status !== "active") return t("partner_suspended_note", { name: membership.partner.name });
+  return t("no_console_role");
+}
