@@ -7,6 +7,8 @@ import { h, t } from "./ui.js";
 import { devicesView } from "./views/devices.js";
 import { scansView } from "./views/scans.js";
 import { rentalsView } from "./views/rentals.js";
+import { recordsView } from "./views/records.js";
+import { sourceObjectionsView } from "./views/source_objections.js";
 
 // [route, i18n key of the menu entry, the permitted action that shows it, view]. A partner's kind is
 // already folded into permitted_actions by the API, so a section for another kind simply never shows.
@@ -15,6 +17,8 @@ export const MEMBER_SECTIONS = [
   ["devices", "nav_devices", "scanner_devices:read", devicesView],
   ["scans", "nav_scans", "verifications:read", scansView],
   ["rentals", "nav_rentals", "rentals:read", rentalsView],
+  ["records", "nav_records", "records:read", recordsView],
+  ["record-objections", "nav_record_objections", "objections:read", sourceObjectionsView],
 ];
 
 const CHOSEN = "xinyi.console.partner";
