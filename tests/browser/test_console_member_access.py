@@ -1,0 +1,149 @@
+"""Who may use which partner member view of /console, as the page shows it: every member view × owner,
+manager, clerk, a member of another partner, a resident and an operator. The API decides each call; the
+page shows its refusal, offers no form the visitor could not use, and nothing changes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from app.core.config import Settings
+from app.core.sms import RecordingSender
+from app.records.models import RecordBatch
+from app.scanners.models import ScannerDevice
+from app.scanners.router import device_out
+from tests.browser import helpers
+from tests.browser.conftest import LiveServer
+from tests.browser.console import sign_in_to_console, staff
+from tests.browser.members import DESKTOP, member, member_menu
+
+# view -> (its heading, the partner kind it belongs to)
+VIEWS = {
+    "devices": ("扫码设备", "merchant"),
+    "scans": ("扫码统计", "merchant"),
+    "rentals": ("租赁", "merchant"),
+    "records": ("信用记录上报", "data_provider"),
+    "record-objections": ("记录异议", "data_provider"),
+}
+NOT_A_MEMBER = "无权访问：您不是该机构的成员。"
+
+
+@pytest.fixture
+def partners(live_server: LiveServer, committed_engine: Engine) -> dict[str, dict[str, Any]]:
+    """A merchant with a device awaiting enrolment, and a data provider."""
+    merchant = helpers.partner(committed_engine, "merchant", ["verifications:write", "rentals:write"])
+    with helpers.api_client(live_server.url) as http:
+        helpers.enrolment_code(http, merchant, "前台 9号机")
+    provider = helpers.partner(
+        committed_engine, "data_provider", ["records:write"], f"市场监管局 {uuid.uuid4().hex[:4]}"
+    )
+    return {"merchant": merchant, "data_provider": provider}
+
+
+def _state(engine: Engine, partners: dict[str, dict[str, Any]]) -> tuple[list[str], int]:
+    """What a refused visitor must not change: the merchant's devices and the provider's batches."""
+    with helpers.session_on(engine) as session:
+        devices = session.exec(
+            select(ScannerDevice).where(ScannerDevice.partner_id == partners["merchant"]["id"])
+        ).all()
+        batches = session.exec(
+            select(func.count())
+            .select_from(RecordBatch)
+            .where(RecordBatch.source == partners["data_provider"]["id"])
+        ).one()
+    return [device_out(d).status for d in devices], int(batches)
+
+
+def _open(page: Page, partners: dict[str, dict[str, Any]], view: str) -> None:
+    page.goto(f"/console#/p/{partners[VIEWS[view][1]]['id']}/{view}")
+    expect(page.get_by_role("heading", name=VIEWS[view][0], level=1)).to_be_visible()
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "clerk"])
+def test_a_member_uses_every_view_of_their_partners_as_the_role_permits(
+    role: str,
+    page: Page,
+    sms: RecordingSender,
+    committed_engine: Engine,
+    settings: Settings,
+    partners: dict[str, dict[str, Any]],
+) -> None:
+    # given a person with the same role at the merchant and at the data provider
+    phone = member(committed_engine, settings, partners["merchant"]["id"], role)
+    member(committed_engine, settings, partners["data_provider"]["id"], role, phone)
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, phone)
+
+    # the picker names both partners with the role; the menu is the first one's (the merchant, joined first)
+    role_zh = {"owner": "负责人", "manager": "经理", "clerk": "店员"}[role]
+    picker = page.get_by_label("合作机构")
+    expect(picker.locator("option")).to_have_text(
+        [f"{partners['merchant']['name']}（{role_zh}）", f"{partners['data_provider']['name']}（{role_zh}）"]
+    )
+    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁"]
+    picker.select_option(partners["data_provider"]["id"])
+    expect(page.get_by_role("heading", name="信用记录上报", level=1)).to_be_visible()
+    assert member_menu(page) == ["信用记录上报", "记录异议"]
+
+    for view in VIEWS:
+        _open(page, partners, view)
+        expect(page.get_by_role("alert")).to_have_count(0)
+        if view == "devices":  # every role may add and revoke the counter's devices
+            expect(page.get_by_role("button", name="添加设备")).to_be_visible()
+            expect(page.get_by_role("button", name="注销 前台 9号机")).to_be_visible()
+        if view == "records":  # sending records that move scores takes a manager
+            expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(
+                0 if role == "clerk" else 1
+            )
+
+
+@pytest.mark.parametrize("visitor", ["member_of_another_partner", "resident", "operator"])
+def test_anyone_else_is_refused_every_member_view_and_nothing_changes(
+    visitor: str,
+    page: Page,
+    sms: RecordingSender,
+    committed_engine: Engine,
+    settings: Settings,
+    partners: dict[str, dict[str, Any]],
+) -> None:
+    before = _state(committed_engine, partners)
+    if visitor == "member_of_another_partner":
+        other = helpers.partner(committed_engine, "merchant", ["verifications:write", "rentals:write"])
+        phone = member(committed_engine, settings, other["id"], "owner")
+    else:
+        phone = staff(committed_engine, settings, *(["operator"] if visitor == "operator" else []))
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, phone)
+
+    for view in VIEWS:
+        _open(page, partners, view)
+        expect(page.get_by_role("alert").first).to_have_text(NOT_A_MEMBER)
+        # no menu entry for these partners, and no form to use
+        for link in page.get_by_role("navigation", name="控制台菜单").get_by_role("link").all():
+            assert partners[VIEWS[view][1]]["id"] not in (link.get_attribute("href") or "")
+        expect(page.get_by_role("button", name="添加设备")).to_have_count(0)
+        expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)
+        expect(page.get_by_role("button", name="注销 前台 9号机")).to_have_count(0)
+
+    assert _state(committed_engine, partners) == before == (["awaiting_enrolment"], 0)
+
+
+def test_a_member_opening_a_view_of_another_kind_is_told_the_partner_has_none(
+    page: Page,
+    sms: RecordingSender,
+    committed_engine: Engine,
+    settings: Settings,
+    partners: dict[str, dict[str, Any]],
+) -> None:
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, member(committed_engine, settings, partners["merchant"]["id"], "owner"))
+    page.goto(f"/console#/p/{partners['merchant']['id']}/records")
+    expect(page.get_by_role("alert").first).to_have_text(
+        "此类机构没有该功能（A merchant partner has no records.）"
+    )
+    expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)
