@@ -1,14 +1,20 @@
-"""The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue and the
-auditor's log with the chain verified, on a desktop."""
+"""The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue, the
+auditor's log with the chain verified, a merchant manager's new scanner device (its enrolment code and QR
+code, shown once) and a data provider's upload with its refused rows, on a desktop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
+from app.core.config import Settings
+from tests.browser import helpers
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.browser.members import member
+from tests.browser.resident import penalty
 from tests.browser.world import World, settings_in
+from tests.passes.helpers import unique_id_number
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -30,5 +36,35 @@ def console_scenes(w: World, out: Path) -> list[Path]:
     expect(page.get_by_role("region", name="审计记录").get_by_role("row").nth(1)).to_be_visible()
     auditor = out / "console-auditor.png"
     page.screenshot(path=str(auditor))
+    merchant, provider = _member_scenes(w, settings, browser, out)
     browser.close()
-    return [operator, auditor]
+    return [operator, auditor, merchant, provider]
+
+
+def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) -> tuple[Path, Path]:
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, member(w.engine, settings, w.merchant()["id"], "manager"))
+    expect(page.get_by_role("region", name="设备列表")).to_be_visible()
+    page.get_by_label("设备名称").fill("前台 1号机")
+    page.get_by_role("button", name="添加设备").click()
+    expect(page.get_by_role("img", name="激活二维码")).to_be_visible()
+    expect(page.get_by_role("region", name="设备列表").get_by_role("row")).to_have_count(2)
+    merchant = out / "console-merchant.png"
+    page.screenshot(path=str(merchant))
+
+    department = helpers.partner(w.engine, "data_provider", ["records:write"], "乌鲁木齐市市场监督管理局")
+    rows = [penalty(unique_id_number(), 30, "未按规定公示年度报告") for _ in range(3)]
+    rows[1]["severity"] = "huge"
+    rows[2]["decision_date"] = "2026-13-40"
+    columns = list(rows[0])
+    upload = w.directory / "amr-2026-11.csv"
+    upload.write_text("\n".join([",".join(columns)] + [",".join(r[c] for c in columns) for r in rows]) + "\n")
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, member(w.engine, settings, department["id"], "manager"))
+    expect(page.get_by_role("region", name="批次与文件导入")).to_be_visible()
+    page.get_by_label("记录文件（CSV 或 JSON Lines）").set_input_files(upload)
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("region", name="上传结果")).to_be_visible()
+    provider = out / "console-data-provider.png"
+    page.screenshot(path=str(provider))
+    return merchant, provider

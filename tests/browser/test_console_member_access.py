@@ -123,6 +123,7 @@ def test_anyone_else_is_refused_every_member_view_and_nothing_changes(
     for view in VIEWS:
         _open(page, partners, view)
         expect(page.get_by_role("alert").first).to_have_text(NOT_A_MEMBER)
+        expect(page.locator("#view")).not_to_contain_text("null")
         # no menu entry for these partners, and no form to use
         for link in page.get_by_role("navigation", name="控制台菜单").get_by_role("link").all():
             assert partners[VIEWS[view][1]]["id"] not in (link.get_attribute("href") or "")

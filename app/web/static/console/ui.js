@@ -74,7 +74,8 @@ export function renderer() {
 }
 
 export function render(...children) {
-  document.getElementById("view").replaceChildren(...children);
+  // A part a view leaves out is null: nothing, not the text "null"
+  document.getElementById("view").replaceChildren(...children.filter((c) => c !== null && c !== undefined));
 }
 
 const SHANGHAI = "Asia/Shanghai";

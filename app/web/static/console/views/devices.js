@@ -5,7 +5,7 @@ import * as api from "../../resident/api.js";
 import { card, errorLine, field, h, idempotencyKey, renderer, t, table, when } from "../ui.js";
 
 function enrolmentCard(device) {
-  return card(t("enrolment_title", { name: device.name }),
+  const shown = card(t("enrolment_title", { name: device.name }),
     h("div", { class: "row" },
       h("img", { src: device.enrolment_qr_svg_data_url, alt: t("enrolment_qr_alt"), width: 240, height: 240 }),
       h("div", { class: "grow" },
@@ -13,6 +13,8 @@ function enrolmentCard(device) {
         h("p", { class: "code", id: "enrolment-code" }, device.enrolment_code),
         h("p", { class: "error" }, t("enrolment_once", { until: when(device.enrolment_expires_at) })),
         h("p", { class: "muted" }, t("enrolment_how", { page: device.enrolment_page })))));
+  shown.classList.add("once");
+  return shown;
 }
 
 export async function devicesView(ctx, notice = null) {
@@ -30,7 +32,7 @@ export async function devicesView(ctx, notice = null) {
       message.replaceChildren();
       try {
         const made = await api.api(`${ctx.base}/scanner-devices`, { method: "POST", json: { name: name.value.trim() }, headers: { "Idempotency-Key": key } });
-        devicesView(ctx, h("div", { class: "once" }, enrolmentCard(made)));
+        devicesView(ctx, enrolmentCard(made));
       } catch (error) {
         message.replaceChildren(errorLine(error));
       }

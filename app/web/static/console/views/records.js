@@ -67,7 +67,7 @@ export async function recordsView(ctx, notice = null) {
         }
       });
     }
-    place.replaceChildren(rows.length ? table(t("batches_title"), columns, rows) : h("p", {}, t("no_batches")), more);
+    place.replaceChildren(rows.length ? table(t("batches_title"), columns, rows) : h("p", {}, t("no_batches")), more || "");
   };
   try {
     draw(await api.api(`${ctx.base}/record-batches?limit=${PAGE}`));

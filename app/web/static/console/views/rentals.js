@@ -56,7 +56,7 @@ export async function rentalsView(ctx) {
         }
       });
     }
-    place.replaceChildren(rows.length ? table(t("rentals_list"), columns, rows) : h("p", {}, t("no_rentals")), more);
+    place.replaceChildren(rows.length ? table(t("rentals_list"), columns, rows) : h("p", {}, t("no_rentals")), more || "");
   };
   draw(first.value);
 }
@@ -75,6 +75,6 @@ function statsBody(s) {
     h("p", { class: "muted" }, t("range_summary", { from: s.from, to: s.to })),
     figures([[t("opened_count"), String(s.opened)], [t("rstatus_overdue"), String(s.overdue)], [t("ended_count"), String(s.ended)],
       [t("default_rate"), percent(s.default_rate)]]),
-    counted.length ? table(t("by_status"), [t("status"), t("count")], counted.map(([status, n]) => [t(`rstatus_${status}`), String(n)])) : null,
+    counted.length ? table(t("by_status"), [t("status"), t("count")], counted.map(([status, n]) => [t(`rstatus_${status}`), String(n)])) : "",
   ];
 }

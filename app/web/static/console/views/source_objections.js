@@ -40,7 +40,7 @@ export async function sourceObjectionsView(ctx) {
         }
       });
     }
-    place.replaceChildren(rows.length ? table(t("record_objections_title"), columns, rows) : h("p", {}, t("no_record_objections")), more);
+    place.replaceChildren(rows.length ? table(t("record_objections_title"), columns, rows) : h("p", {}, t("no_record_objections")), more || "");
   };
   try {
     draw(await api.api(`${ctx.base}/objections?${query(null)}`));
