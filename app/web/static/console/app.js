@@ -9,7 +9,8 @@ import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
-import { loadMemberships, memberRoute, memberships, memberStart, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
+import { hasMemberNav, loadMemberships, memberRoute, memberships, memberStart, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
+import { invitationsView } from "./views/invitations.js";
 
 const ROUTES = [
   [/^\/objections$/, (ctx) => queueView("objection", ctx)],
@@ -55,7 +56,7 @@ function showShell() {
   const nav = document.getElementById("nav");
   const allowed = new Set(allowedLinks());
   for (const link of nav.querySelectorAll(":scope > a")) link.hidden = !allowed.has(link);
-  nav.hidden = !signedIn || (allowed.size === 0 && memberships().length === 0);
+  nav.hidden = !signedIn || (allowed.size === 0 && !hasMemberNav());
   showWho();
 }
 
@@ -78,6 +79,17 @@ async function route() {
     if (match) return view({ me: state.me, params: match.slice(1), go });
   }
   // A partner member's sections: the memberships are read afresh, so a changed role shows at once
+  if (path === "/invitations") {
+    // After an answer: the menu is read again, and an accepted partner's first section opens
+    const done = async (partnerId) => {
+      await loadMemberships();
+      showShell();
+      if (partnerId) go(memberStart(`/p/${partnerId}`));
+      else invitationsView({ done }, h("p", { class: "banner good", role: "status" }, t("declined")));
+      renderMemberNav(document.getElementById("member-nav"), partnerId ? `/p/${partnerId}` : path, go);
+    };
+    return invitationsView({ done });
+  }
   if (path.startsWith("/p/")) {
     await loadMemberships();
     if (mine !== routeCount) return;

@@ -28,6 +28,8 @@ export const MEMBER_STRINGS = {
     channel_api: "接口批次", channel_file: "文件", no_batches: "还没有批次。",
     record_objections_title: "记录异议", record_objections_note: "针对本部门记录的异议及其结果；每次列出都会记入相关主体的访问记录。",
     answered: "答复时间", no_record_objections: "没有异议。",
+    nav_invitations: "待接受的邀请（{count}）", invitations_title: "待接受的邀请", no_invitations: "没有待接受的邀请。", member_role: "角色", invitation_expires: "有效期至",
+    accept: "接受", decline: "谢绝", accept_named: "接受 {name} 的邀请", decline_named: "谢绝 {name} 的邀请", declined: "已谢绝邀请。",
   },
   en: {
     role_member: "partner member", partner_picker: "Partner", membership_label: "{name} ({role})",
@@ -56,5 +58,7 @@ export const MEMBER_STRINGS = {
     channel_api: "API batch", channel_file: "File", no_batches: "No batches yet.",
     record_objections_title: "Record objections", record_objections_note: "Objections to your records and their outcomes; each listing is recorded in the subject's access log.",
     answered: "Answered", no_record_objections: "No objections.",
+    nav_invitations: "Invitations ({count})", invitations_title: "Invitations waiting for you", no_invitations: "No invitations are waiting.", member_role: "Role", invitation_expires: "Valid until",
+    accept: "Accept", decline: "Decline", accept_named: "Accept the invitation of {name}", decline_named: "Decline the invitation of {name}", declined: "Invitation declined.",
   },
 };

@@ -22,19 +22,21 @@ export const MEMBER_SECTIONS = [
 ];
 
 const CHOSEN = "xinyi.console.partner";
-const state = { memberships: [] };
+const state = { memberships: [], invitations: [] };
 
-/** Reads the memberships afresh (a role changed or a removal counts from the next view). */
+/** Reads the memberships and the invitations waiting afresh (a role changed or a removal counts from the
+ * next view). */
 export async function loadMemberships() {
-  try {
-    state.memberships = (await api.api("/v1/me/memberships")).data;
-  } catch {
-    state.memberships = [];
-  }
+  const [mine, waiting] = await Promise.allSettled([api.api("/v1/me/memberships"), api.api("/v1/me/invitations")]);
+  state.memberships = mine.status === "fulfilled" ? mine.value.data : [];
+  state.invitations = waiting.status === "fulfilled" ? waiting.value.data : [];
   return state.memberships;
 }
 
 export function memberships() { return state.memberships; }
+
+/** Whether the menu has a member part: memberships, or invitations to answer. */
+export function hasMemberNav() { return state.memberships.length > 0 || state.invitations.length > 0; }
 
 export function membershipOf(partnerId) { return state.memberships.find((m) => m.partner.id === partnerId) || null; }
 
@@ -56,7 +58,7 @@ export function currentPartnerId(path) {
 /** Where a member starts: the first section of their current partner (the partner's own page when none). */
 export function memberStart(path = "/") {
   const id = currentPartnerId(path);
-  if (!id) return null;
+  if (!id) return state.invitations.length ? "/invitations" : null;
   const first = sectionsOf(membershipOf(id))[0];
   return first ? `/p/${id}/${first[0]}` : `/p/${id}`;
 }
@@ -69,9 +71,12 @@ function partnerLabel(m) {
 export function renderMemberNav(container, path, go) {
   const id = currentPartnerId(path);
   const current = membershipOf(id);
-  if (!state.memberships.length) { container.replaceChildren(); container.hidden = true; return; }
+  if (!hasMemberNav()) { container.replaceChildren(); container.hidden = true; return; }
   container.hidden = false;
-  let picker;
+  const invitations = state.invitations.length
+    ? h("a", { href: "#/invitations", "aria-current": path === "/invitations" ? "page" : null }, t("nav_invitations", { count: state.invitations.length }))
+    : "";
+  let picker = "";
   if (state.memberships.length > 1) {
     const select = h("select", { id: "partner-picker", name: "partner" },
       state.memberships.map((m) => h("option", { value: m.partner.id, selected: m.partner.id === id }, partnerLabel(m))));
@@ -80,14 +85,14 @@ export function renderMemberNav(container, path, go) {
       go(memberStart(`/p/${select.value}`));
     });
     picker = h("div", { class: "picker" }, h("label", { for: "partner-picker" }, t("partner_picker")), select);
-  } else {
+  } else if (state.memberships.length === 1) {
     picker = h("p", { class: "picker" }, partnerLabel(state.memberships[0]));
   }
   const links = sectionsOf(current).map(([route, key]) => {
     const href = `#/p/${id}/${route}`;
     return h("a", { href, "aria-current": path.startsWith(href.slice(1)) ? "page" : null }, t(key));
   });
-  container.replaceChildren(picker, ...links);
+  container.replaceChildren(picker, ...links, invitations);
 }
 
 /** A member route ("/p/<id>/<section>/…"): the section's view, or the partner's own page. */
