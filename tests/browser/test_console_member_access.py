@@ -21,6 +21,7 @@ from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import sign_in_to_console, staff
 from tests.browser.members import DESKTOP, member, member_menu
+from tests.helpers import sign_in
 
 # view -> (its heading, the partner kind it belongs to)
 VIEWS = {
@@ -148,3 +149,39 @@ def test_a_member_opening_a_view_of_another_kind_is_told_the_partner_has_none(
         "此类机构没有该功能（A merchant partner has no records.）"
     )
     expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)
+
+
+def test_a_member_of_a_suspended_partner_is_told_so_and_refused(
+    page: Page,
+    live_server: LiveServer,
+    sms: RecordingSender,
+    committed_engine: Engine,
+    settings: Settings,
+    partners: dict[str, dict[str, Any]],
+) -> None:
+    before = _state(committed_engine, partners)
+    phone = member(committed_engine, settings, partners["merchant"]["id"], "owner")
+    with helpers.api_client(live_server.url) as http:
+        operator = sign_in(http, sms, staff(committed_engine, settings, "operator"))  # type: ignore[arg-type]
+        suspended = http.post(
+            f"/v1/admin/partners/{partners['merchant']['id']}/suspend", headers=operator["headers"]
+        )
+        assert suspended.status_code == 200, suspended.text
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, phone)
+
+    # no section is offered; the start page says why
+    expect(page.get_by_role("alert")).to_have_text(
+        f"{partners['merchant']['name']} 已被暂停，其成员暂时不能操作。"
+    )
+    assert member_menu(page) == []
+    # and a view opened by address shows the API's refusal, in the language chosen
+    page.goto(f"/console#/p/{partners['merchant']['id']}/devices")
+    expect(page.get_by_role("alert").first).to_have_text("该机构已被暂停，其成员暂时不能操作。")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Scanner devices", level=1)).to_be_visible()
+    expect(page.get_by_role("alert").first).to_have_text(
+        "This partner is suspended; its members cannot act for now."
+    )
+    expect(page.get_by_role("button", name="Add device")).to_have_count(0)
+    assert _state(committed_engine, partners) == before
