@@ -38,8 +38,12 @@ function entriesCard() {
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
   let after = null;
   let rows = [];
+  let asked = 0;
   async function load(reset) {
     if (reset) { after = null; rows = []; }
+    // Only the latest question's answer is shown: a filter asked while the first page loads must not
+    // get that page's rows mixed into its own
+    const mine = ++asked;
     const query = new URLSearchParams({ limit: String(PAGE) });
     if (subject.value.trim()) query.set("subject_id", subject.value.trim());
     if (action.value.trim()) query.set("action", action.value.trim());
@@ -47,6 +51,7 @@ function entriesCard() {
     more.disabled = true;
     try {
       const page = await api.api(`/v1/admin/audit-entries?${query}`);
+      if (mine !== asked) return;
       rows.push(...page.data);
       after = page.data.length ? page.data[page.data.length - 1].id : after;
       more.hidden = !page.has_more;
@@ -54,6 +59,7 @@ function entriesCard() {
         rows.map((e) => [when(e.created_at), h("span", { class: "mono wrap" }, e.chain), String(e.seq), [`${e.actor_type} · `, h("span", { class: "mono wrap" }, e.actor_id)], e.action, e.purpose, e.legal_basis,
           h("span", { class: "mono" }, e.entry_hash.slice(0, 12))])) : h("p", {}, t("no_entries")));
     } catch (error) {
+      if (mine !== asked) return;
       list.replaceChildren(errorLine(error));
     }
     more.disabled = false;
