@@ -18,7 +18,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
 from tests.helpers import make_phone
 
-OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs"]
+OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs", "imports"]
 
 
 def _state(http: httpx.Client, resident: dict[str, Any]) -> tuple[str, int]:

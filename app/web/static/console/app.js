@@ -9,6 +9,7 @@ import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
+import { importsView } from "./views/imports.js";
 
 const ROUTES = [
   [/^\/objections$/, (ctx) => queueView("objection", ctx)],
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/partners$/, partnersView],
   [/^\/webhooks$/, webhooksView],
   [/^\/jobs$/, jobsView],
+  [/^\/imports$/, importsView],
 ];
 
 const state = { me: null };
