@@ -9,6 +9,7 @@ import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
+import { importsView } from "./views/imports.js";
 import { hasMemberNav, loadMemberships, memberRoute, memberships, memberStart, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
 import { invitationsView } from "./views/invitations.js";
 
@@ -22,6 +23,7 @@ const ROUTES = [
   [/^\/partners$/, partnersView],
   [/^\/webhooks$/, webhooksView],
   [/^\/jobs$/, jobsView],
+  [/^\/imports$/, importsView],
 ];
 
 const state = { me: null };
