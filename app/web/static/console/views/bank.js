@@ -3,8 +3,8 @@
 // and repayment outcomes. The API decides every call by membership and role; the page offers a form only
 // to a role whose permitted_actions include it, and shows the API's refusal for anyone else.
 import * as api from "../../resident/api.js";
-import { card, currentLanguage, field, h, idempotencyKey, renderer, select, t, table, when } from "../ui.js";
-import { consentLine, heading, may, membershipOf, percent, refusal, roleName, toBps, toFen, yuan } from "./bank_common.js";
+import { card, currentLanguage, field, h, idempotencyKey, select, t, table, when } from "../ui.js";
+import { consentLine, heading, may, membershipOf, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 import { productsView } from "./bank_products.js";
 
 // The API's documented decline reasons (app/loans/catalog.py DECLINE_REASONS), in its order.
@@ -27,7 +27,7 @@ export function bankLinks(memberships) {
 }
 
 export async function referralsView({ params: [partnerId], go }) {
-  const show = renderer();
+  const show = shower();
   const base = `/v1/partners/${encodeURIComponent(partnerId)}/referrals`;
   const status = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "";
   const [statusLabel, statusSelect] = select(t("status"), "status", STATUSES.map((s) => [s, s ? t(`bk_status_${s}`) : t("all")]), status);
@@ -193,7 +193,7 @@ function outcomesCard(base, referral, membership, reload) {
 }
 
 export async function referralView({ params: [partnerId, referralId], go }, notice = null) {
-  const show = renderer();
+  const show = shower();
   const base = `/v1/partners/${encodeURIComponent(partnerId)}/referrals/${encodeURIComponent(referralId)}`;
   const back = h("p", {}, h("a", { href: `#/bank/${encodeURIComponent(partnerId)}/referrals` }, t("bk_back")));
   const title = t("bk_referral_title", { id: referralId });

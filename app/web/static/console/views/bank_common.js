@@ -2,11 +2,17 @@
 // (which forms to offer), money and rate conversions, and refusals in the page's language.
 import * as api from "../../resident/api.js";
 import { STRINGS } from "../i18n.js";
-import { errorLine, h, t, when } from "../ui.js";
+import { errorLine, h, renderer, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
 
 // The section's words live beside it (bank_strings.js); the console's table takes them at load.
 for (const lang of Object.keys(BANK_STRINGS)) Object.assign(STRINGS[lang], BANK_STRINGS[lang]);
+
+/** The view's render, leaving out the parts not there (a notice not given, a membership not found). */
+export function shower() {
+  const show = renderer();
+  return (...parts) => show(...parts.flat().filter(Boolean));
+}
 
 /** The signed-in person's membership of ``partnerId``, or null (the API still decides each call). */
 export async function membershipOf(partnerId) {

@@ -1,8 +1,8 @@
 // A bank's loan products (partner members): the list, and one form to publish a product or change one
 // (amounts typed in yuan, rates in percent; the API keeps fen and basis points and names a wrong field).
 import * as api from "../../resident/api.js";
-import { card, field, h, idempotencyKey, renderer, select, t, table } from "../ui.js";
-import { heading, may, membershipOf, percent, refusal, roleName, toBps, toFen, yuan } from "./bank_common.js";
+import { card, field, h, idempotencyKey, select, t, table } from "../ui.js";
+import { heading, may, membershipOf, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 
 const LEVELS = ["AAA", "AA", "A", "B", "C", "D"];
 
@@ -60,7 +60,7 @@ function productForm(base, product, done) {
 }
 
 export async function productsView({ params: [partnerId], go }, notice = null) {
-  const show = renderer();
+  const show = shower();
   const base = `/v1/partners/${encodeURIComponent(partnerId)}/loan-products`;
   const title = t("bk_products_title");
   show(h("h1", {}, title), h("p", {}, t("loading")));

@@ -12,7 +12,7 @@ export const BANK_STRINGS = {
     bk_consent: "授权", bk_consent_until: "有效至 {until}", bk_consent_active: "有效，至 {until}", bk_consent_withdrawn: "已于 {at} 撤回",
     bk_consent_expired: "已于 {at} 到期", bk_open: "查看", bk_back: "返回转介列表",
     bk_referral_title: "转介 {id}", bk_facts: "转介信息",
-    bk_report_title: "企业信用报告", bk_report_note: "每次获取都会记入该企业的访问记录，并注明您的姓名所属机构；仅在企业授权有效期内可获取。",
+    bk_report_title: "企业信用报告", bk_report_note: "每次获取都会记入该企业的访问记录，并注明贵行；仅在企业授权有效期内可获取。",
     bk_fetch_report: "获取信用报告", bk_report_valid_until: "企业授权有效至 {until}，到期或撤回后不能再次获取。",
     bk_report_generated: "报告生成于 {at}", bk_score: "信用分 {score}（等级 {level}，{label}）", bk_blocked: "该企业在黑名单上。",
     bk_records: "信用记录（{count} 条）", bk_no_records: "没有信用记录。", bk_record_category: "类别", bk_record_title: "事由", bk_record_date: "决定日期",
