@@ -4,7 +4,9 @@ refused the report once the enterprise withdraws its consent."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Dialog, Page, expect
+from typing import Any
+
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import Engine
 
 from app.core.clock import business_date
@@ -12,8 +14,11 @@ from app.core.config import Settings
 from app.core.sms import RecordingSender
 from tests.browser import bank as banks
 from tests.browser import helpers
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveServer
 from tests.browser.console import sign_in_to_console
+
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def test_a_bank_officer_approves_a_referral_and_the_enterprise_sees_it(
@@ -55,6 +60,25 @@ def test_a_bank_officer_approves_a_referral_and_the_enterprise_sees_it(
     expect(page.get_by_role("status").filter(has_text="已发布")).to_have_text("已发布 小微信用贷。")
     expect(page.get_by_role("region", name="贷款产品").get_by_role("row").nth(1)).to_have_text(
         "小微信用贷B¥10,000.00 – ¥3,000,000.006 – 36 个月3.85% – 6.00%不限不限是修改"
+    )
+
+    # changes it: a field left empty or out of range is named and nothing is saved; then a higher top rate
+    page.get_by_role("button", name="修改 小微信用贷").click()
+    edit = page.get_by_role("region", name="修改产品：小微信用贷")
+    edit.get_by_label("最高年利率（%）").fill("")
+    edit.get_by_role("button", name="保存修改").click()
+    expect(edit.get_by_role("alert")).to_have_text("请填写最高年利率（%）。")
+    edit.get_by_label("最高年利率（%）").fill("30")
+    edit.get_by_role("button", name="保存修改").click()
+    expect(edit.get_by_role("alert")).to_contain_text("max_rate_bps")
+    with helpers.api_client(live_server.url) as http:
+        kept = http.get("/v1/partner/loan-products", headers=bank["headers"]).json()["data"]
+    assert [(p["name"], p["max_rate_bps"]) for p in kept] == [("小微信用贷", 600)]
+    edit.get_by_label("最高年利率（%）").fill("6.5")
+    edit.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status").filter(has_text="已保存")).to_have_text("已保存 小微信用贷。")
+    expect(page.get_by_role("region", name="贷款产品").get_by_role("row").nth(1)).to_contain_text(
+        "3.85% – 6.50%"
     )
 
     # An enterprise applies and is referred to the bank
@@ -169,3 +193,48 @@ def test_a_bank_officer_declines_with_a_documented_reason_and_pages_through_refe
     with helpers.api_client(live_server.url) as http:
         seen = banks.application(http, firms[0])["referrals"][0]
     assert (seen["status"], seen["decision"]["decline_reason"]["code"]) == ("declined", "collateral_required")
+
+
+def test_the_bank_views_have_no_serious_violation_and_keep_to_the_policy(
+    browser: Browser,
+    sms: RecordingSender,
+    live_server: LiveServer,
+    committed_engine: Engine,
+    settings: Settings,
+) -> None:
+    bank = banks.bank(committed_engine)
+    with helpers.api_client(live_server.url) as http:
+        banks.product(http, bank)
+        firm = banks.referred_enterprise(http, sms, bank["id"])
+    # axe is injected as a script, which the policy refuses: the audited profile bypasses it; the other
+    # keeps the policy and listens for any violation of it
+    audited = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN", bypass_csp=True)
+    strict = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN")
+    seen: dict[str, list[dict[str, Any]]] = {}
+    violations: list[str] = []
+    try:
+        for context in (audited, strict):
+            page = context.new_page()
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            sign_in_to_console(page, sms, banks.member(committed_engine, settings, bank["id"], "manager"))
+            expect(page.get_by_role("link", name=f"查看 {firm['referral_id']}")).to_be_visible()
+            if context is audited:
+                seen["referrals"] = serious_violations(page)
+            page.get_by_role("link", name=f"查看 {firm['referral_id']}").click()
+            page.get_by_role("button", name="获取信用报告").click()
+            expect(page.get_by_text("企业授权有效至")).to_be_visible()
+            if context is audited:
+                seen["referral"] = serious_violations(page)
+            page.goto(f"/console#/bank/{bank['id']}/products")
+            page.get_by_role("button", name="修改 小微信用贷").click()
+            expect(page.get_by_role("region", name="修改产品：小微信用贷")).to_be_visible()
+            if context is audited:
+                seen["products"] = serious_violations(page)
+    finally:
+        audited.close()
+        strict.close()
+    assert seen == {"referrals": [], "referral": [], "products": []}
+    assert violations == []

@@ -5,6 +5,7 @@ import { card, field, h, idempotencyKey, select, t, table } from "../ui.js";
 import { heading, may, membershipOf, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 
 const LEVELS = ["AAA", "AA", "A", "B", "C", "D"];
+const REQUIRED = ["name", "min_amount", "max_amount", "min_term", "max_term", "min_rate", "max_rate"];
 
 function listOf(text) {
   return text.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
@@ -40,6 +41,14 @@ function productForm(base, product, done) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.replaceChildren();
+    // A change leaves out what is sent empty (the API keeps it as it was): a field the product must have is
+    // asked for here, by its label, rather than silently kept
+    const missing = REQUIRED.find((name) => value(name).trim() === "");
+    if (missing) {
+      message.replaceChildren(h("p", { class: "error", role: "alert" }, t("bk_fill_in", { field: controls[missing][0].textContent })));
+      controls[missing][1].focus();
+      return;
+    }
     const body = {
       name: value("name").trim(), description: value("description").trim() || null, min_level: value("min_level"),
       min_amount_fen: toFen(value("min_amount")), max_amount_fen: toFen(value("max_amount")),

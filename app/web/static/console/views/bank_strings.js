@@ -40,7 +40,7 @@ export const BANK_STRINGS = {
     bk_industries: "行业门类（字母，逗号分隔；留空为不限）", bk_regions: "地区代码（逗号分隔；留空为不限）", bk_active: "在售",
     bk_amount_range: "额度", bk_term_range: "期限", bk_rate_range: "年利率", bk_any: "不限", bk_yes: "是", bk_no: "否",
     bk_publish: "发布", bk_save: "保存修改", bk_edit: "修改", bk_cancel: "取消", bk_published: "已发布 {name}。", bk_saved: "已保存 {name}。",
-    bk_no_products_role: "发布或修改产品需要负责人或经理角色；您的角色是{role}。",
+    bk_no_products_role: "发布或修改产品需要负责人或经理角色；您的角色是{role}。", bk_fill_in: "请填写{field}。",
   },
   en: {
     bk_nav_referrals: "Loan referrals", bk_nav_products: "Loan products",
@@ -81,6 +81,6 @@ export const BANK_STRINGS = {
     bk_industries: "Industry sections (letters, comma-separated; empty: any)", bk_regions: "Region codes (comma-separated; empty: any)", bk_active: "On offer",
     bk_amount_range: "Amount", bk_term_range: "Term", bk_rate_range: "Annual rate", bk_any: "Any", bk_yes: "Yes", bk_no: "No",
     bk_publish: "Publish", bk_save: "Save changes", bk_edit: "Change", bk_cancel: "Cancel", bk_published: "Published {name}.", bk_saved: "Saved {name}.",
-    bk_no_products_role: "Publishing or changing products needs the owner or manager role; yours is {role}.",
+    bk_no_products_role: "Publishing or changing products needs the owner or manager role; yours is {role}.", bk_fill_in: "Fill in {field}.",
   },
 };
