@@ -167,7 +167,7 @@ function outcomesCard(base, referral, membership, reload) {
     ? table(t("bk_outcomes_title"), [t("bk_outcome_kind"), t("bk_occurred_on"), t("bk_days_overdue"), t("bk_reference"), t("bk_reported_at")], rows)
     : h("p", {}, t("bk_no_outcomes"));
   if (referral.status !== "approved") return card(t("bk_outcomes_title"), list, h("p", { class: "muted" }, t("bk_outcomes_after_approval")));
-  if (!may(membership, "referrals:decide")) return card(t("bk_outcomes_title"), list);
+  if (!may(membership, "referrals:decide")) return card(t("bk_outcomes_title"), list, h("p", { class: "muted" }, t("bk_no_decide_role", { role: roleName(membership) })));
   const [kindLabel, kind] = select(t("bk_outcome_kind"), "kind", ["on_time", "overdue", "settled"].map((k) => [k, t(`bk_outcome_${k}`)]));
   const [dateLabel, date] = field(t("bk_occurred_on"), "input", { type: "date", name: "occurred_on", required: true });
   const [daysLabel, days] = field(t("bk_days_overdue"), "input", { name: "days_overdue", inputmode: "numeric" });
