@@ -11,9 +11,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from app.core.config import Settings
+from app.core.principal import Principal
 from app.core.sms import RecordingSender
+from app.loans.models import LoanProduct
+from app.partners import service as partners_service
 from tests.browser import bank as banks
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
@@ -31,16 +35,16 @@ def world(live_server: LiveServer, committed_engine: Engine, sms: RecordingSende
     return {"bank": bank, "firm": firm}
 
 
-def _state(http: httpx.Client, world: dict[str, Any]) -> tuple[Any, ...]:
+def _state(http: httpx.Client, engine: Engine, world: dict[str, Any]) -> tuple[Any, ...]:
     """What a refused visitor must not change: the referral's status and the report fetches (as the
-    enterprise sees them), and the bank's products."""
+    enterprise sees them), and the bank's products (from the table: a suspended bank's key is refused)."""
     referral = banks.application(http, world["firm"])["referrals"][0]
-    products = http.get("/v1/partner/loan-products", headers=world["bank"]["headers"]).json()["data"]
-    return (
-        referral["status"],
-        len(referral["report_accesses"]),
-        [(p["name"], p["updated_at"]) for p in products],
-    )
+    with helpers.session_on(engine) as session:
+        products = session.exec(
+            select(LoanProduct).where(LoanProduct.partner_id == world["bank"]["id"])
+        ).all()
+        kept = [(p.name, p.max_rate_bps, p.active, p.updated_at) for p in products]
+    return referral["status"], len(referral["report_accesses"]), kept
 
 
 def _views(world: dict[str, Any]) -> dict[str, str]:
@@ -59,6 +63,14 @@ def _visitor(who: str, engine: Engine, settings: Settings, world: dict[str, Any]
         return banks.member(engine, settings, banks.bank(engine)["id"], "owner")
     if who == "operator":
         return staff(engine, settings, "operator")
+    if who == "owner_of_suspended_bank":
+        owner = banks.member(engine, settings, world["bank"]["id"], "owner")
+        with helpers.session_on(engine) as session:
+            partners_service.suspend_partner(
+                session, Principal(type="system", id="test-setup"), world["bank"]["id"]
+            )
+            session.commit()
+        return owner
     return make_phone()  # a resident
 
 
@@ -67,7 +79,18 @@ def _no_forms(page: Page) -> None:
         expect(page.get_by_role("button", name=button)).to_have_count(0)
 
 
-@pytest.mark.parametrize("who", ["owner", "manager", "clerk", "other_bank_owner", "resident", "operator"])
+VISITORS = [
+    "owner",
+    "manager",
+    "clerk",
+    "other_bank_owner",
+    "resident",
+    "operator",
+    "owner_of_suspended_bank",
+]
+
+
+@pytest.mark.parametrize("who", VISITORS)
 def test_each_bank_view_as_each_visitor(
     who: str,
     page: Page,
@@ -78,7 +101,7 @@ def test_each_bank_view_as_each_visitor(
     world: dict[str, Any],
 ) -> None:
     with helpers.api_client(live_server.url) as http:
-        before = _state(http, world)
+        before = _state(http, committed_engine, world)
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in_to_console(page, sms, _visitor(who, committed_engine, settings, world))
     nav = page.get_by_role("navigation", name="控制台菜单")
@@ -117,6 +140,14 @@ def test_each_bank_view_as_each_visitor(
             page.goto(views["products"])
             expect(page.get_by_role("button", name="发布")).to_be_visible()
             expect(page.get_by_role("button", name="修改 小微信用贷")).to_be_visible()
+    elif who == "owner_of_suspended_bank":
+        # a suspended bank's members get no link to it, and each view says why
+        expect(page.get_by_role("link", name=f"信易贷转介 · {name}")).to_have_count(0)
+        for view in views.values():
+            page.goto(view)
+            expect(page.get_by_role("alert")).to_have_text("该机构已被暂停，其成员暂时不能操作。")
+            expect(page.get_by_text(world["firm"]["uscc"])).to_have_count(0)
+            _no_forms(page)
     else:
         # not the bank's member: no link to it, and each view opened by address shows the refusal
         expect(page.get_by_role("link", name=f"信易贷转介 · {name}")).to_have_count(0)
@@ -128,7 +159,7 @@ def test_each_bank_view_as_each_visitor(
 
     # and nothing changed
     with helpers.api_client(live_server.url) as http:
-        assert _state(http, world) == before
+        assert _state(http, committed_engine, world) == before
     assert before[:2] == ("referred", 0)
 
 

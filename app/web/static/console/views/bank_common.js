@@ -30,6 +30,7 @@ export function roleName(membership) { return membership ? t(`bk_role_${membersh
 /** A refusal in the page's language where the API's code says more than its English detail. */
 export function refusal(error) {
   if (error.code === "partner_not_found") return h("p", { class: "error", role: "alert" }, t("bk_not_member"));
+  if (error.code === "partner_suspended") return h("p", { class: "error", role: "alert" }, t("bk_suspended"));
   return errorLine(error);
 }
 
