@@ -194,6 +194,18 @@ def test_a_bank_officer_declines_with_a_documented_reason_and_pages_through_refe
         seen = banks.application(http, firms[0])["referrals"][0]
     assert (seen["status"], seen["decision"]["decline_reason"]["code"]) == ("declined", "collateral_required")
 
+    # In English, the menu and the decision read in English too
+    page.get_by_role("row").filter(has_text=firms[0]["referral_id"]).get_by_role("link").click()
+    expect(page.get_by_role("region", name="审批决定")).to_contain_text("已拒绝：需提供担保或抵押")
+    page.get_by_role("button", name="English").click()
+    nav = page.get_by_role("navigation", name="Console menu")
+    expect(nav.get_by_role("link")).to_have_text(
+        [f"Loan referrals · {bank['name']}", f"Loan products · {bank['name']}"]
+    )
+    expect(page.get_by_role("region", name="Decision")).to_contain_text(
+        "Declined: Guarantee or collateral required"
+    )
+
 
 def test_the_bank_views_have_no_serious_violation_and_keep_to_the_policy(
     browser: Browser,
