@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser import bank as banks
-from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
 from tests.browser.world import World, settings_in
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -27,7 +27,8 @@ def console_scenes(w: World, out: Path) -> list[Path]:
 
     page = w.context(browser, viewport=DESKTOP).new_page()
     sign_in_to_console(page, w.sms, staff(w.engine, settings, "auditor"))
-    expect(page.get_by_text("审计链完整")).to_be_visible()
+    page.get_by_role("button", name="校验审计链").click()
+    expect(page.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
     expect(page.get_by_role("region", name="审计记录").get_by_role("row").nth(1)).to_be_visible()
     auditor = out / "console-auditor.png"
     page.screenshot(path=str(auditor))

@@ -170,7 +170,7 @@ async def submit_file(
 @router.get(_P + "/record-batches")
 def list_batches(member: RecordsReader, session: SessionDep, page: PageParamsDep) -> Page[RecordBatchSummary]:
     """Your batches and file import runs, newest first, in counts."""
-    rows, has_more = records_service.batches_of(session, member.id, page)
+    rows, has_more = records_service.batches(session, page, source=member.id)
     return Page(data=[batch_out(b) for b in rows], has_more=has_more)
 
 

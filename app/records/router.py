@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
@@ -13,16 +13,17 @@ from app.core.idempotency import AppRoute, IdempotencyRequiredDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.deps import CryptoDep, CurrentUser, require_scope
+from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.partners import service as partners_service
 from app.records import service, uploads
 from app.records.schemas import (
     ListEntryOut,
     RecordBatchIn,
     RecordBatchOut,
+    RecordBatchSummary,
     RecordOut,
 )
-from app.records.views import batch_result_out
+from app.records.views import batch_out, batch_result_out
 
 router = APIRouter(route_class=AppRoute, tags=["records"])
 
@@ -71,6 +72,22 @@ async def batch_submitted(
     body = await edge.parse_json_body(request, RecordBatchIn)  # up to 16 MiB: off the event loop
     result = await run_in_threadpool(service.submit_batch, session, crypto, partner, body.records)
     return batch_result_out(result)
+
+
+@router.get("/v1/admin/record-batches")
+def list_import_runs(
+    op: OperatorDep,
+    session: SessionDep,
+    page: PageParamsDep,
+    source: Annotated[str | None, Query(max_length=32, description="One data provider's (ptn_…).")] = None,
+    channel: Literal["api", "file"] | None = None,
+    status: Literal["running", "completed"] | None = None,
+) -> Page[RecordBatchSummary]:
+    """Every data provider's batches and file import runs (operators), newest first, in counts: whether
+    the city's feeds arrive and how many rows each refused. A run is ``running`` until it finishes; one
+    still running long after it began was cut off."""
+    rows, has_more = service.batches(session, page, source=source, channel=channel, status=status)
+    return Page(data=[batch_out(b) for b in rows], has_more=has_more)
 
 
 @router.get("/v1/me/records")

@@ -192,11 +192,26 @@ def submit_file(
     return BatchResult(finish_batch(session, batch, partner), errors)
 
 
-def batches_of(session: Session, source: str, params: PageParams) -> tuple[list[RecordBatch], bool]:
-    """A source's batches and file import runs, newest first."""
-    return fetch_page(
-        session, select(RecordBatch).where(RecordBatch.source == source), RecordBatch.id, params
-    )
+def batches(
+    session: Session,
+    params: PageParams,
+    *,
+    source: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> tuple[list[RecordBatch], bool]:
+    """Batches and file import runs, newest first: one source's (a provider reads its own), or every
+    source's (operators), optionally of one channel (``api``, ``file``) and status (``running``,
+    ``completed``)."""
+    statement = select(RecordBatch)
+    for column, wanted in (
+        (RecordBatch.source, source),
+        (RecordBatch.channel, channel),
+        (RecordBatch.status, status),
+    ):
+        if wanted is not None:
+            statement = statement.where(column == wanted)
+    return fetch_page(session, statement, RecordBatch.id, params)
 
 
 # --- status changes and expiry ------------------------------------------------------------------------

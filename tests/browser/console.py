@@ -21,6 +21,10 @@ from tests.helpers import make_phone, sign_in
 from tests.passes.helpers import unique_id_number
 from tests.rights.helpers import PDF_BYTES
 
+# The whole-log verification walks every chain of the suite's shared database, which other tests keep
+# adding to: on a loaded CI machine that takes seconds, so its answer gets a deadline of its own.
+VERIFY_MS = 60_000
+
 
 def staff(engine: Engine, settings: Settings, *roles: str) -> str:
     """A user with ``roles``, committed; not yet signed in anywhere (no SMS code asked for). The phone."""

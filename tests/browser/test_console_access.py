@@ -15,10 +15,10 @@ from app.core.config import Settings
 from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
-from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
 from tests.helpers import make_phone
 
-OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs"]
+OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs", "imports"]
 
 
 def _state(http: httpx.Client, resident: dict[str, Any]) -> tuple[str, int]:
@@ -83,6 +83,7 @@ def test_a_resident_is_refused_everywhere_and_nothing_changes(
     _visit_operator_sections(page, case)
     page.goto("/console#/audit")
     verification = page.get_by_role("region", name="审计链校验")
+    verification.get_by_role("button", name="校验审计链").click()
     expect(verification.get_by_role("alert")).to_contain_text("This needs the auditor or operator role.")
     expect(page.get_by_role("region", name="审计记录").get_by_role("alert")).to_contain_text(
         "This needs the auditor or operator role."
@@ -137,6 +138,7 @@ def test_an_operator_may_use_every_section(
     for section, heading in headings.items():
         page.goto(f"/console#/{section}")
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-    expect(page.get_by_role("region", name="审计链校验")).to_contain_text("审计链完整")
+    page.get_by_role("button", name="校验审计链").click()
+    expect(page.get_by_role("region", name="审计链校验")).to_contain_text("审计链完整", timeout=VERIFY_MS)
     expect(page.get_by_role("alert")).to_have_count(0)
     assert refused == []

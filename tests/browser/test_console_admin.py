@@ -17,7 +17,9 @@ from app.jobs import service as jobs_service
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
+from tests.clock import days_ago
 from tests.helpers import make_phone
+from tests.records.helpers import new_id_number, penalty
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -129,3 +131,49 @@ def test_an_operator_sees_a_failed_and_a_late_job(
     expect(page.get_by_role("row").filter(has_text=failed)).to_contain_text("最近一次运行失败")
     expect(page.get_by_role("row").filter(has_text=late)).to_contain_text("每 1 分钟")
     expect(page.get_by_role("row").filter(has_text=late)).to_contain_text(re.compile(r"已延迟 (29|30) 分钟"))
+
+
+def test_an_operator_sees_a_providers_file_import_with_its_refused_row(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    provider = helpers.partner(committed_engine, "data_provider", ["records:write"])
+    name = f"amr-{uuid.uuid4().hex[:6]}.csv"
+    good = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
+    bad = {**penalty(new_id_number()), "decision_date": "2026-13-01"}
+    columns = list(good)
+    text = (
+        "\n".join([",".join(columns), *(",".join(str(row[c]) for c in columns) for row in (good, bad))])
+        + "\n"
+    )
+    with helpers.api_client(live_server.url) as http:
+        sent = http.post(
+            "/v1/records/files",
+            files={"file": (name, text.encode(), "text/csv")},
+            headers={**provider["headers"], "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="数据导入").click()
+    page.get_by_label("渠道").select_option("file")
+
+    row = page.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text(sent.json()["id"])
+    expect(row).to_contain_text(provider["id"])
+    expect(row.get_by_role("cell")).to_have_text(
+        [
+            sent.json()["id"],
+            provider["id"],
+            "文件",
+            name,
+            "已完成",
+            "2",
+            "1",
+            "0",
+            "1",
+            re.compile(r"\d{4}-"),
+            re.compile(r"\d{4}-"),
+        ]
+    )
+    expect(page).to_have_url(re.compile(r"#/imports\?channel=file$"))

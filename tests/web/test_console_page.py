@@ -34,6 +34,7 @@ def test_the_menu_names_the_roles_of_each_section_and_starts_hidden(client: Test
         ("partners", "operator"),
         ("webhooks", "operator"),
         ("jobs", "operator"),
+        ("imports", "operator"),
         ("audit", "auditor operator"),
     ]
     assert '<nav id="nav" class="sidenav" aria-label="控制台菜单" hidden>' in html

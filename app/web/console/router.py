@@ -24,6 +24,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("partners", "nav_partners", ("operator",)),
     ("webhooks", "nav_webhooks", ("operator",)),
     ("jobs", "nav_jobs", ("operator",)),
+    ("imports", "nav_imports", ("operator",)),
     ("audit", "nav_audit", ("auditor", "operator")),
 ]
 

@@ -9,6 +9,7 @@ import { auditView } from "./views/audit.js";
 import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
+import { importsView } from "./views/imports.js";
 import { BANK_ROUTES, bankLinks } from "./views/bank.js";
 
 const ROUTES = [
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^\/partners$/, partnersView],
   [/^\/webhooks$/, webhooksView],
   [/^\/jobs$/, jobsView],
+  [/^\/imports$/, importsView],
   ...BANK_ROUTES,
 ];
 

@@ -5,11 +5,13 @@ import { card, errorLine, field, h, renderer, t, table, when } from "../ui.js";
 
 const PAGE = 50;
 
+// Verifying walks every entry of every chain (as `xinyi audit verify` does), which takes longer the larger
+// the log: it runs when asked, never on every visit to the page.
 function verificationCard() {
-  const body = h("div", { role: "status" }, h("p", {}, t("verifying")));
-  const again = h("button", { type: "button", class: "secondary small" }, t("verify_again"));
+  const body = h("div", { role: "status" }, h("p", { class: "muted" }, t("verify_prompt")));
+  const button = h("button", { type: "button", class: "secondary small" }, t("verify_now"));
   async function run() {
-    again.disabled = true;
+    button.disabled = true;
     body.replaceChildren(h("p", {}, t("verifying")));
     try {
       const result = await api.api("/v1/admin/audit-verification");
@@ -24,11 +26,11 @@ function verificationCard() {
     } catch (error) {
       body.replaceChildren(errorLine(error));
     }
-    again.disabled = false;
+    button.textContent = t("verify_again");
+    button.disabled = false;
   }
-  again.addEventListener("click", run);
-  run();
-  return card(t("verification_title"), body, again);
+  button.addEventListener("click", run);
+  return card(t("verification_title"), body, button);
 }
 
 function entriesCard() {
