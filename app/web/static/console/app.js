@@ -10,6 +10,7 @@ import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
 import { importsView } from "./views/imports.js";
+import { BANK_ROUTES, bankLinks } from "./views/bank.js";
 
 const ROUTES = [
   [/^\/objections$/, (ctx) => queueView("objection", ctx)],
@@ -22,13 +23,15 @@ const ROUTES = [
   [/^\/webhooks$/, webhooksView],
   [/^\/jobs$/, jobsView],
   [/^\/imports$/, importsView],
+  ...BANK_ROUTES,
 ];
 
 const state = { me: null };
 
 function allowedLinks() {
   const roles = new Set(state.me ? state.me.roles : []);
-  return [...document.querySelectorAll("#nav a")].filter((a) => a.dataset.roles.split(" ").some((r) => roles.has(r)));
+  // A member's links (data-member) come from their memberships, already only what they may use
+  return [...document.querySelectorAll("#nav a")].filter((a) => a.dataset.member !== undefined || a.dataset.roles.split(" ").some((r) => roles.has(r)));
 }
 
 function translateShell() {
@@ -121,6 +124,9 @@ function signInView() {
 
 async function start() {
   state.me = await api.api("/v1/me");
+  const memberships = await api.api("/v1/me/memberships");
+  for (const link of document.querySelectorAll("#nav a[data-member]")) link.remove();
+  document.getElementById("nav").append(...bankLinks(memberships.data));
   showShell();
   await route();
 }
