@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from scripts.screens_console import console_scenes
+from scripts.screens_console import bank_console_scenes, console_scenes
 from scripts.screens_resident import resident_scenes
 from tests.browser import helpers
 from tests.browser.world import World, world
@@ -95,6 +95,7 @@ SCENES: list[Callable[[World, Path], list[Path]]] = [
     scan_scenes,
     stats_scenes,
     console_scenes,
+    bank_console_scenes,
 ]
 
 

@@ -1,6 +1,7 @@
 """The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue, the
 auditor's log with the chain verified, a merchant manager's new scanner device (its enrolment code and QR
-code, shown once) and a data provider's upload with its refused rows, on a desktop."""
+code, shown once), a data provider's upload with its refused rows and a bank officer's referral, on a
+desktop."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 
 from app.core.config import Settings
+from tests.browser import bank as banks
 from tests.browser import helpers
 from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
 from tests.browser.members import member
@@ -69,3 +71,22 @@ def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) ->
     provider = out / "console-data-provider.png"
     page.screenshot(path=str(provider))
     return merchant, provider
+
+
+def bank_console_scenes(w: World, out: Path) -> list[Path]:
+    """A bank officer's referral: the enterprise's report fetched while its consent is valid, and the
+    decision form."""
+    settings = settings_in(w.directory)
+    bank = banks.bank(w.engine)
+    banks.product(w.http, bank)
+    firm = banks.referred_enterprise(w.http, w.sms, bank["id"])
+    browser = w.browser()
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, banks.member(w.engine, settings, bank["id"], "manager"))
+    page.get_by_role("link", name=f"查看 {firm['referral_id']}").click()
+    page.get_by_role("button", name="获取信用报告").click()
+    expect(page.get_by_text("企业授权有效至")).to_be_visible()
+    path = out / "console-bank.png"
+    page.screenshot(path=str(path), full_page=True)
+    browser.close()
+    return [path]

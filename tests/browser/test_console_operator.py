@@ -29,7 +29,7 @@ def test_an_operator_upholds_an_objection_and_the_residents_score_rises(
     # when the operator opens the objection queue (the start page of an operator)
     menu = page.get_by_role("navigation", name="控制台菜单")
     expect(menu.get_by_role("link")).to_have_text(
-        ["异议处理", "信用修复", "主体查询", "合作机构", "Webhook 投递", "定时任务", "审计日志"]
+        ["异议处理", "信用修复", "主体查询", "合作机构", "Webhook 投递", "定时任务", "数据导入", "审计日志"]
     )
     expect(page.get_by_role("heading", name="异议队列")).to_be_visible()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=objection["id"]))

@@ -22,18 +22,24 @@ export const MEMBER_SECTIONS = [
 ];
 
 const CHOSEN = "xinyi.console.partner";
-const state = { memberships: [], invitations: [] };
+const state = { all: [], memberships: [], invitations: [] };
 
 /** Reads the memberships and the invitations waiting afresh (a role changed or a removal counts from the
  * next view). */
 export async function loadMemberships() {
   const [mine, waiting] = await Promise.allSettled([api.api("/v1/me/memberships"), api.api("/v1/me/invitations")]);
-  state.memberships = mine.status === "fulfilled" ? mine.value.data : [];
+  state.all = mine.status === "fulfilled" ? mine.value.data : [];
+  // A bank's sections are views/bank.js's own links (bankLinks, #/bank/<id>/…), built beside this menu;
+  // making them MEMBER_SECTIONS lines would put every kind under the one picker
+  state.memberships = state.all.filter((m) => m.partner.kind !== "bank");
   state.invitations = waiting.status === "fulfilled" ? waiting.value.data : [];
   return state.memberships;
 }
 
 export function memberships() { return state.memberships; }
+
+/** Every membership, banks included (for views/bank.js's links). */
+export function allMemberships() { return state.all; }
 
 /** Whether the menu has a member part: memberships, or invitations to answer. */
 export function hasMemberNav() { return state.memberships.length > 0 || state.invitations.length > 0; }
