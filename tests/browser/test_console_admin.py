@@ -19,7 +19,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_objection, sign_in_to_console, staff
 from tests.clock import days_ago
 from tests.helpers import make_phone
-from tests.records.helpers import new_id_number, penalty
+from tests.records.helpers import csv_text, new_id_number, penalty
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -140,15 +140,10 @@ def test_an_operator_sees_a_providers_file_import_with_its_refused_row(
     name = f"amr-{uuid.uuid4().hex[:6]}.csv"
     good = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
     bad = {**penalty(new_id_number()), "decision_date": "2026-13-01"}
-    columns = list(good)
-    text = (
-        "\n".join([",".join(columns), *(",".join(str(row[c]) for c in columns) for row in (good, bad))])
-        + "\n"
-    )
     with helpers.api_client(live_server.url) as http:
         sent = http.post(
             "/v1/records/files",
-            files={"file": (name, text.encode(), "text/csv")},
+            files={"file": (name, csv_text(good, bad).encode(), "text/csv")},
             headers={**provider["headers"], "Idempotency-Key": uuid.uuid4().hex},
         )
         assert sent.status_code == 201, sent.text

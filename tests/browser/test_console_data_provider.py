@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
@@ -21,14 +20,7 @@ from tests.browser.members import DESKTOP, member, member_menu
 from tests.browser.resident import penalty, push
 from tests.passes import helpers as passes
 from tests.passes.helpers import unique_id_number
-
-
-def _csv(rows: list[dict[str, Any]]) -> str:
-    columns = list(dict.fromkeys(name for row in rows for name in row))
-    return (
-        "\n".join([",".join(columns)] + [",".join(str(row.get(c, "")) for c in columns) for row in rows])
-        + "\n"
-    )
+from tests.records.helpers import csv_text
 
 
 def test_a_data_provider_uploads_a_file_and_sees_its_two_bad_rows_named(
@@ -46,7 +38,7 @@ def test_a_data_provider_uploads_a_file_and_sees_its_two_bad_rows_named(
     bad_severity = {**penalty(unique_id_number(), 30, "未按规定公示年度报告"), "severity": "huge"}
     bad_date = {**penalty(unique_id_number(), 30, "未按规定公示年度报告"), "decision_date": "2026-13-40"}
     upload = tmp_path / "amr-2026-11.csv"
-    upload.write_text(_csv([good, bad_severity, bad_date]), encoding="utf-8")
+    upload.write_text(csv_text(good, bad_severity, bad_date), encoding="utf-8")
 
     page.set_viewport_size(DESKTOP)
     sign_in_to_console(page, sms, member(committed_engine, settings, provider["id"], "manager"))

@@ -28,7 +28,7 @@ from tests.helpers import make_phone, table_snapshot
 from tests.loans import helpers as loan_helpers
 from tests.loans.helpers import PRODUCT
 from tests.members.helpers import idem, member, partner, person
-from tests.records.helpers import new_id_number, penalty
+from tests.records.helpers import csv_text, new_id_number, penalty
 
 ROLES = ("owner", "manager", "clerk", "other_partner_owner", "resident", "operator", "anonymous")
 MANAGERS = {"owner", "manager"}
@@ -176,8 +176,7 @@ def _body(body: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _csv_file() -> tuple[str, bytes, str]:
     row = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
-    lines = [",".join(row), ",".join(str(v) for v in row.values())]
-    return "records.csv", ("\n".join(lines) + "\n").encode(), "text/csv"
+    return "records.csv", csv_text(row).encode(), "text/csv"
 
 
 def _refusal(call: Call, role: str) -> tuple[int, str]:

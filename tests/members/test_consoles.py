@@ -22,7 +22,7 @@ from tests.helpers import refresh, table_snapshot
 from tests.loans import helpers as loans
 from tests.members.helpers import idem, member, partner
 from tests.passes import helpers as passes
-from tests.records.helpers import new_id_number, penalty
+from tests.records.helpers import csv_text, new_id_number, penalty
 from tests.rentals import helpers as rentals
 from tests.rentals.conftest import bind_after_commit_sessions
 from tests.rights.helpers import object_to
@@ -369,12 +369,6 @@ def test_a_partner_without_the_thing_is_told_so_and_nothing_changes(
         assert table_snapshot(db) == before
 
 
-def _csv(*rows: dict[str, Any]) -> bytes:
-    columns = list(dict.fromkeys(name for row in rows for name in row))
-    lines = [",".join(columns)] + [",".join(str(row.get(name, "")) for name in columns) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
 def test_a_record_file_is_uploaded_by_a_member_as_by_the_key_with_its_refused_rows(
     client: TestClient, sms: RecordingSender, db: Session, settings: Settings
 ) -> None:
@@ -386,7 +380,7 @@ def test_a_record_file_is_uploaded_by_a_member_as_by_the_key_with_its_refused_ro
 
     by_member = client.post(
         f"{base}/record-files",
-        files={"file": ("amr-2026-11.csv", _csv(good, bad), "text/csv")},
+        files={"file": ("amr-2026-11.csv", csv_text(good, bad).encode(), "text/csv")},
         headers={**manager["headers"], **idem()},
     )
     again = penalty(new_id_number(), decision_date=days_ago(30).isoformat())
@@ -423,7 +417,7 @@ def test_a_record_file_is_uploaded_by_a_member_as_by_the_key_with_its_refused_ro
     # A file that cannot be read as a whole is refused, naming the file; nothing is written.
     before = table_snapshot(db)
     for name, content, code in (
-        ("records.txt", _csv(good), "file_refused"),
+        ("records.txt", csv_text(good).encode(), "file_refused"),
         ("records.csv", b"title\n" + b"x\n", "file_refused"),
         (
             "records.csv",

@@ -120,6 +120,13 @@ def black_list(
     }
 
 
+def csv_text(*rows: dict[str, Any]) -> str:
+    """Rows as a record file's CSV: a header of every column any row has, a blank where a row lacks one."""
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    lines = [",".join(columns)] + [",".join(str(row.get(name, "")) for name in columns) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def write(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(

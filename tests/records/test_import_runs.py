@@ -9,17 +9,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.clock import days_ago
-from tests.records.helpers import make_partner_key, new_id_number, penalty, post_batch
+from tests.records.helpers import csv_text, make_partner_key, new_id_number, penalty, post_batch
 
 
 def upload(client: TestClient, provider: dict[str, Any], name: str, *rows: dict[str, Any]) -> dict[str, Any]:
-    columns = list(dict.fromkeys(column for row in rows for column in row))
-    text = (
-        "\n".join([",".join(columns)] + [",".join(str(r.get(c, "")) for c in columns) for r in rows]) + "\n"
-    )
     response = client.post(
         "/v1/records/files",
-        files={"file": (name, text.encode(), "text/csv")},
+        files={"file": (name, csv_text(*rows).encode(), "text/csv")},
         headers={**provider["headers"], "Idempotency-Key": uuid.uuid4().hex},
     )
     assert response.status_code == 201, response.text
