@@ -11,10 +11,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from app.accounts import service as accounts_service
+from app.audit import runs as audit_runs
 from app.core.config import Settings
 from app.core.security import Crypto
 from app.core.sms import RecordingSender
 from app.repairs import commitment
+from app.signing.keyring import Keyring
 from tests.browser import helpers
 from tests.browser.resident import penalty, png, provider, push
 from tests.helpers import make_phone, sign_in
@@ -24,6 +26,13 @@ from tests.rights.helpers import PDF_BYTES
 # The whole-log verification walks every chain of the suite's shared database, which other tests keep
 # adding to: on a loaded CI machine that takes seconds, so its answer gets a deadline of its own.
 VERIFY_MS = 60_000
+
+
+def walk_requested(engine: Engine, settings: Settings) -> None:
+    """What the worker does with the walks of the audit log asked for: each walked, in order."""
+    keyring = Keyring(Crypto(settings).cipher)
+    while (run_id := audit_runs.claim_next(engine)) is not None:
+        audit_runs.execute(engine, keyring, run_id)
 
 
 def staff(engine: Engine, settings: Settings, *roles: str) -> str:

@@ -13,7 +13,13 @@ from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveServer
-from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import (
+    VERIFY_MS,
+    resident_with_objection,
+    sign_in_to_console,
+    staff,
+    walk_requested,
+)
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -46,6 +52,8 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
         seen["case"] = serious_violations(page)
         page.goto("/console#/audit")
         page.get_by_role("button", name="校验审计链").click()
+        expect(page.get_by_text("已提交校验")).to_be_visible()
+        walk_requested(committed_engine, settings)
         expect(page.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
         seen["audit"] = serious_violations(page)
 
@@ -64,6 +72,8 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
             kept.goto(f"/console#/{section}")
             expect(kept.get_by_role("heading", level=1)).to_be_visible()
         kept.get_by_role("button", name="校验审计链").click()
+        expect(kept.get_by_text("已提交校验")).to_be_visible()
+        walk_requested(committed_engine, settings)
         expect(kept.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
     finally:
         audited.close()
