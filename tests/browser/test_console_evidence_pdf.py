@@ -5,9 +5,8 @@ from another origin and the page's Content-Security-Policy holds throughout."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, Route, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 from sqlalchemy import Engine
 
 from app.core.config import Settings
@@ -36,17 +35,9 @@ class Watch:
     """Every request that is not to the local server is blocked and kept; every CSP violation is kept."""
 
     def __init__(self, context: BrowserContext, page: Page) -> None:
-        self.outside: list[str] = []
+        self.outside = helpers.outside_requests(context)
         self.violations: list[str] = []
-        context.route("**/*", self._local_only)
         page.on("console", self._note)
-
-    def _local_only(self, route: Route) -> None:
-        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
 
     def _note(self, message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:

@@ -5,9 +5,8 @@ rentals by status likewise. Nothing is fetched from another origin."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine
 
 from app.core.clock import business_date
@@ -62,16 +61,7 @@ def test_a_merchant_manager_sees_scans_per_day_and_the_eligible_rate_as_charts_o
         listed = passes.resident(http, sms)  # type: ignore[arg-type]
         helpers.black_list(http, committed_engine, listed)
         _scan(http, merchant, listed)
-    outside: list[str] = []
-
-    def local_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", local_only)
+    outside = helpers.outside_requests(page.context)
     page.set_viewport_size(DESKTOP)
     sign_in_to_console(page, sms, member(committed_engine, settings, merchant["id"], "clerk"))
 
