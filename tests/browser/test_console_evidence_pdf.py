@@ -125,3 +125,22 @@ def test_a_proof_that_cannot_be_read_as_a_pdf_says_so_and_can_still_be_downloade
     assert saved.value.suggested_filename == "缴款凭证.pdf"
     assert Path(saved.value.path()).read_bytes() == broken
     assert (watch.outside, watch.violations) == ([], [])
+
+
+def test_when_the_viewer_cannot_load_the_page_blames_the_network_not_the_file(
+    page: Page,
+    context: BrowserContext,
+    sms: RecordingSender,
+    live_server: LiveServer,
+    committed_engine: Engine,
+    settings: Settings,
+) -> None:
+    with helpers.api_client(live_server.url) as http:
+        repair = resident_with_repair(http, committed_engine, sms)["repair"]
+    # the viewer's script does not arrive (the connection drops as it is fetched)
+    context.route("**/pdfjs-dist-*/pdf.min.mjs", lambda route: route.abort())
+
+    _open_repair(page, sms, staff(committed_engine, settings, "operator"), repair["id"])
+
+    expect(page.get_by_role("alert")).to_have_text("网络不可用，请检查网络后重试。")
+    expect(page.get_by_role("link", name="下载 缴款凭证.pdf（PDF）")).to_be_visible()

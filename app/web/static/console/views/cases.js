@@ -122,8 +122,9 @@ function evidenceItem(file) {
         slot.replaceChildren(h("img", { src: url, alt: t("evidence_alt", { name }) }));
       } else {
         const download = h("p", {}, h("a", { href: url, download: name }, t("download_pdf", { name })));
-        const viewer = pdfViewer(await blob.arrayBuffer(), name, () => {
-          viewer.replaceWith(h("p", { class: "error", role: "alert" }, t("pdf_unreadable", { name })));
+        // PDF.js that could not be loaded (a TypeError, as for any failed fetch) is the network's fault, not the file's
+        const viewer = pdfViewer(await blob.arrayBuffer(), name, (error) => {
+          viewer.replaceWith(error instanceof TypeError ? errorLine(error) : h("p", { class: "error", role: "alert" }, t("pdf_unreadable", { name })));
         });
         slot.replaceChildren(viewer, download);
       }
