@@ -4,8 +4,10 @@ from another origin and the page's Content-Security-Policy holds throughout."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 from sqlalchemy import Engine
 
@@ -44,33 +46,43 @@ class Watch:
             self.violations.append(message.text)
 
 
-def _open_repair(page: Page, sms: RecordingSender, phone: str, repair_id: str) -> None:
-    page.set_viewport_size(DESKTOP)
-    sign_in_to_console(page, sms, phone)
-    page.goto(f"/console#/repairs/{repair_id}")
-    expect(page.get_by_text("已足额缴纳罚款并完成整改。")).to_be_visible()
-    page.get_by_role("button", name="查看").click()
+ViewProof = Callable[..., Watch]
 
 
-def _shares(canvas: Locator) -> list[int]:
-    return list(canvas.evaluate(COLOUR_SHARES, [list(c) for c in PAGE_COLOURS[:2]]))
-
-
-def test_an_operator_reads_a_pdf_proof_page_by_page_in_the_console(
+@pytest.fixture
+def view_proof(
     page: Page,
     context: BrowserContext,
     sms: RecordingSender,
     live_server: LiveServer,
     committed_engine: Engine,
     settings: Settings,
-) -> None:
-    # given a repair application with a two-page PDF as proof (page 1 red, page 2 blue)
-    with helpers.api_client(live_server.url) as http:
-        repair = resident_with_repair(http, committed_engine, sms)["repair"]
-    watch = Watch(context, page)
+) -> ViewProof:
+    """``view_proof(pdf)``: a repair application with ``pdf`` as its proof (缴款凭证.pdf, two pages unless
+    given), opened by an operator in the console, its proof viewed. Returns what the page was watched for."""
 
-    # when the operator opens it and views the proof
-    _open_repair(page, sms, staff(committed_engine, settings, "operator"), repair["id"])
+    def view(proof_pdf: bytes | None = None) -> Watch:
+        with helpers.api_client(live_server.url) as http:
+            repair = resident_with_repair(http, committed_engine, sms, proof_pdf=proof_pdf)["repair"]
+        watch = Watch(context, page)
+        page.set_viewport_size(DESKTOP)
+        sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+        page.goto(f"/console#/repairs/{repair['id']}")
+        expect(page.get_by_text("已足额缴纳罚款并完成整改。")).to_be_visible()
+        page.get_by_role("button", name="查看").click()
+        return watch
+
+    return view
+
+
+def _shares(canvas: Locator) -> list[int]:
+    return list(canvas.evaluate(COLOUR_SHARES, [list(c) for c in PAGE_COLOURS[:2]]))
+
+
+def test_an_operator_reads_a_pdf_proof_page_by_page_in_the_console(page: Page, view_proof: ViewProof) -> None:
+    # given a repair application with a two-page PDF as proof (page 1 red, page 2 blue), when the operator
+    # opens it and views the proof
+    watch = view_proof()
 
     # then page 1 of 2 is drawn: about a third of it is page 1's red block, none of it page 2's blue
     expect(page.get_by_text("1 / 2", exact=True)).to_be_visible()
@@ -101,20 +113,11 @@ def test_an_operator_reads_a_pdf_proof_page_by_page_in_the_console(
 
 
 def test_a_proof_that_cannot_be_read_as_a_pdf_says_so_and_can_still_be_downloaded(
-    page: Page,
-    context: BrowserContext,
-    sms: RecordingSender,
-    live_server: LiveServer,
-    committed_engine: Engine,
-    settings: Settings,
+    page: Page, view_proof: ViewProof
 ) -> None:
     # given a proof that starts and ends like a PDF (the upload accepts it) with nothing readable between
     broken = b"%PDF-1.7\n% no objects, no cross-reference table: nothing a reader can draw\n%%EOF\n"
-    with helpers.api_client(live_server.url) as http:
-        repair = resident_with_repair(http, committed_engine, sms, proof_pdf=broken)["repair"]
-    watch = Watch(context, page)
-
-    _open_repair(page, sms, staff(committed_engine, settings, "operator"), repair["id"])
+    watch = view_proof(broken)
 
     expect(page.get_by_role("alert")).to_have_text(
         "无法显示 缴款凭证.pdf：文件无法解析为 PDF（可能已损坏或加密）。仍可下载后查看。"
@@ -128,19 +131,11 @@ def test_a_proof_that_cannot_be_read_as_a_pdf_says_so_and_can_still_be_downloade
 
 
 def test_when_the_viewer_cannot_load_the_page_blames_the_network_not_the_file(
-    page: Page,
-    context: BrowserContext,
-    sms: RecordingSender,
-    live_server: LiveServer,
-    committed_engine: Engine,
-    settings: Settings,
+    page: Page, context: BrowserContext, view_proof: ViewProof
 ) -> None:
-    with helpers.api_client(live_server.url) as http:
-        repair = resident_with_repair(http, committed_engine, sms)["repair"]
     # the viewer's script does not arrive (the connection drops as it is fetched)
     context.route("**/pdfjs-dist-*/pdf.min.mjs", lambda route: route.abort())
-
-    _open_repair(page, sms, staff(committed_engine, settings, "operator"), repair["id"])
+    view_proof()
 
     expect(page.get_by_role("alert")).to_have_text("网络不可用，请检查网络后重试。")
     expect(page.get_by_role("link", name="下载 缴款凭证.pdf（PDF）")).to_be_visible()
