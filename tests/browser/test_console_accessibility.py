@@ -16,6 +16,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.console import (
     VERIFY_MS,
     resident_with_objection,
+    resident_with_repair,
     sign_in_to_console,
     staff,
     walk_requested,
@@ -33,6 +34,7 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
 ) -> None:
     with helpers.api_client(live_server.url) as http:
         case = resident_with_objection(http, committed_engine, sms)
+        repair = resident_with_repair(http, committed_engine, sms)["repair"]
     # axe is injected as a script, which the policy refuses: the audited profile bypasses it; the other
     # profile keeps the policy and listens for any violation of it
     audited = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN", bypass_csp=True)
@@ -50,6 +52,10 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
         page.get_by_role("link", name=case["objection"]["id"]).click()
         expect(page.get_by_role("button", name="提交答复")).to_be_visible()
         seen["case"] = serious_violations(page)
+        page.goto(f"/console#/repairs/{repair['id']}")
+        page.get_by_role("button", name="查看").click()
+        expect(page.get_by_text("1 / 2", exact=True)).to_be_visible()
+        seen["pdf"] = serious_violations(page)
         page.goto("/console#/audit")
         page.get_by_role("button", name="校验审计链").click()
         expect(page.get_by_text("已提交校验")).to_be_visible()
@@ -79,5 +85,5 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
         audited.close()
         strict.close()
 
-    assert seen == {"sign-in": [], "queue": [], "case": [], "audit": []}
+    assert seen == {"sign-in": [], "queue": [], "case": [], "pdf": [], "audit": []}
     assert violations == []

@@ -22,6 +22,39 @@ PDF_BYTES = (
 )
 
 
+# Each page of pdf_pages() is filled with its own colour (RGB 0–255), so a test can tell which one it sees
+PAGE_COLOURS = [(204, 26, 26), (26, 77, 204), (26, 153, 51)]
+
+
+def pdf_pages(count: int = 2) -> bytes:
+    """A valid PDF of ``count`` A4 pages (at most 3), each a coloured block with "Page n" in Helvetica."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b""]
+    kids = []
+    for number in range(1, count + 1):
+        r, g, b = (c / 255 for c in PAGE_COLOURS[number - 1])
+        stream = (
+            f"{r:.3f} {g:.3f} {b:.3f} rg 56 400 483 380 re f BT /F1 48 Tf 0 g 56 300 Td (Page {number}) Tj ET"
+        )
+        objects.append(f"<</Length {len(stream)}>>stream\n{stream}\nendstream".encode())
+        content = len(objects)
+        objects.append(
+            f"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents {content} 0 R"
+            "/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>".encode()
+        )
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<</Type/Pages/Count {count}/Kids[{' '.join(kids)}]>>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
