@@ -16,7 +16,7 @@ from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import resident_with_repair, sign_in_to_console, staff
-from tests.rights.helpers import PAGE_COLOURS
+from tests.rights.helpers import PAGE_COLOURS, pdf_chinese_text
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -139,3 +139,30 @@ def test_when_the_viewer_cannot_load_the_page_blames_the_network_not_the_file(
 
     expect(page.get_by_role("alert")).to_have_text("网络不可用，请检查网络后重试。")
     expect(page.get_by_role("link", name="下载 缴款凭证.pdf（PDF）")).to_be_visible()
+
+
+DARK_SHARE = """(canvas) => {
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  let dark = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] < 100 && data[i + 1] < 100 && data[i + 2] < 100) dark += 1;
+  return (100 * dark) / (data.length / 4);
+}"""
+
+
+def test_chinese_text_in_a_font_the_pdf_does_not_embed_is_drawn(page: Page, view_proof: ViewProof) -> None:
+    # given a proof whose title is in STSong-Light, not embedded, encoded with the UniGB-UCS2-H CMap (as
+    # iText makes official documents)
+    cmaps: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda r: cmaps.append((r.url.rsplit("/", 1)[-1], r.status)) if r.url.endswith(".bcmap") else None,
+    )
+    watch = view_proof(pdf_chinese_text())
+
+    # then the page is drawn with its text: the CMaps (the encoding's, and GB1's to Unicode) came from this
+    # server's vendored copy
+    expect(page.get_by_text("1 / 1", exact=True)).to_be_visible()
+    drawn = page.get_by_role("img", name="缴款凭证.pdf 第 1 页，共 1 页")
+    assert drawn.evaluate(DARK_SHARE) > 0.2
+    assert sorted(cmaps) == [("Adobe-GB1-UCS2.bcmap", 200), ("UniGB-UCS2-H.bcmap", 200)]
+    assert (watch.outside, watch.violations) == ([], [])

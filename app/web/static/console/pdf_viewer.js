@@ -1,7 +1,8 @@
 // An evidence PDF drawn page by page onto a <canvas> with the vendored PDF.js. Only pixels reach the page:
 // no text or annotation layer (so no link in the file can be followed and nothing of it becomes markup),
 // no scripting (PDF.js runs a document's JavaScript only in its viewer's sandbox, which is not loaded),
-// and nothing fetched for it: fonts come from the file or the system, never from a URL.
+// and nothing fetched from elsewhere: fonts come from the file or the system, and the Chinese CMaps (for the
+// many official PDFs that name STSong-Light or similar without embedding it) from this origin's vendor folder.
 import { h, t } from "./ui.js";
 
 const PDFJS = "/static/vendor/pdfjs-dist-6.5.438";
@@ -27,7 +28,9 @@ async function open(lib, data) {
     useWasm: false, // the image decoders' JavaScript fallbacks: no .wasm fetched
     useWorkerFetch: false,
     stopAtErrors: false,
-    // No cMapUrl / standardFontDataUrl / wasmUrl / iccUrl: PDF.js has nowhere to fetch anything from
+    // Only the Chinese CMaps are vendored; no standardFontDataUrl / wasmUrl / iccUrl: nothing else is fetched
+    cMapUrl: `${PDFJS}/`,
+    cMapPacked: true,
   }).promise;
 }
 
