@@ -53,7 +53,7 @@ def test_an_auditor_sees_the_log_and_the_chain_verifies(
     expect(verification.get_by_role("button", name="校验审计链")).to_be_disabled()
     walk_requested(committed_engine, settings)  # the worker's part
     expect(verification).to_contain_text("审计链完整：所有记录和签名检查点均校验通过。", timeout=VERIFY_MS)
-    expect(verification).to_contain_text("（审计员）")
+    expect(verification).to_contain_text("（审计人员）")
 
     # and the operator's read of the subject is in the log, with its purpose, when filtered by subject
     entries = page.get_by_role("region", name="审计记录")

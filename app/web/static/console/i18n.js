@@ -37,7 +37,7 @@ export const STRINGS = {
     id_number_masked: "身份证号（部分）", uscc: "统一社会信用代码", reason_points: "{label}（{points} 分）",
     audit_title: "审计日志", verification_title: "审计链校验", verifying: "正在校验审计链…", verify_now: "校验审计链", verify_prompt: "校验由后台逐条核对全部记录和签名检查点，日志越大用时越长；系统每天自动校验一次。",
     verify_queued: "已提交校验，等待后台开始…", verify_progress: "已核对 {checked} / {total} 条记录", verify_progress_label: "校验进度",
-    verify_failed: "校验于 {at} 中断（详见后台日志），请重新校验。", verify_by_auditor: "审计员", verify_by_operator: "运营人员", verify_by_system: "系统每日自动",
+    verify_failed: "校验于 {at} 中断（详见后台日志），请重新校验。", verify_by_auditor: "审计人员", verify_by_operator: "运营人员", verify_by_system: "系统每日自动",
     chain_intact: "审计链完整：所有记录和签名检查点均校验通过。", chain_broken: "审计链不完整：发现 {count} 处问题。",
     verify_summary: "{chains} 条链，{entries} 条记录，{checkpoints} 个检查点 · 校验于 {at}（{by}）",
     problems: "问题", problem_kind: "问题类型", chain: "链", entry: "记录", detail: "说明",
