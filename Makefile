@@ -10,7 +10,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-web screens
+.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-stack bench-web screens
 
 # Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
 $(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
@@ -72,6 +72,10 @@ bench-scoring: install
 ## make bench-verify: the app's POST /v1/verifications vs a native reference (FastAPI + asyncpg + redis.asyncio + PyJWT), one uvicorn worker each, wrk at 64 connections in alternating rounds, and pass issuance. Needs wrk (apt-get install wrk). Knobs, as Make or environment variables: BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=64 BENCH_THREADS=2 BENCH_ISSUANCE=300 BENCH_HEADROOM=1.5 BENCH_ACCESS_LOG=1 BENCH_NATIVE_POOL=10 BENCH_DATABASE_URL BENCH_REDIS_URL (db 13, emptied) BENCH_PROFILE=dir
 bench-verify: install
 	$(BIN)/python -m benchmarks.bench_verify $(BENCH_ARGS)
+
+## make bench-stack: the native reference's four steps on the raw driver and on the app's stack (SQLModel ORM or Core, async or sync): what the stack alone costs, as ratios of the native. Needs wrk. Knobs: BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=64 BENCH_DATABASE_URL BENCH_REDIS_URL
+bench-stack: install
+	$(BIN)/python -m benchmarks.bench_stack $(BENCH_ARGS)
 
 ## make bench-web: the scanner's camera frame -> result (fake camera, zxing-wasm), the decoder's and the pages' sizes
 bench-web: install

@@ -43,6 +43,26 @@ class ScanOut(BaseModel):
     scenario: str
 
 
+def read_claims(token: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """The pass's claims, its EdDSA signature and times checked (PyJWT), or a 422."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            public_key,
+            algorithms=["EdDSA"],
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "jti", "sub"]},
+        )
+    except jwt.PyJWTError:
+        raise HTTPException(422, "token_invalid") from None
+    return claims
+
+
+def claim_ttl(claims: dict[str, Any]) -> int:
+    """How long the handle's claim lasts: until the pass expires, with the leeway."""
+    return max(1, int(claims["exp"]) + LEEWAY_SECONDS - int(time.time()))
+
+
 async def create_schema(database_url: str, subjects: dict[str, str]) -> None:
     """The reference's tables, made anew, and its subjects (id -> standing)."""
     conn = await asyncpg.connect(database_url)
@@ -81,19 +101,9 @@ def create_app(
 
     @app.post("/v1/scans", status_code=201)
     async def scan(body: ScanIn, request: Request) -> ScanOut:
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                body.token,
-                public_key,
-                algorithms=["EdDSA"],
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "jti", "sub"]},
-            )
-        except jwt.PyJWTError:
-            raise HTTPException(422, "token_invalid") from None
-        ttl = max(1, int(claims["exp"]) + LEEWAY_SECONDS - int(time.time()))
+        claims = read_claims(body.token, public_key)
         claimed = await request.app.state.redis.set(
-            f"{redis_prefix}claim:{claims['jti']}", 1, nx=True, ex=ttl
+            f"{redis_prefix}claim:{claims['jti']}", 1, nx=True, ex=claim_ttl(claims)
         )
         if not claimed:
             raise HTTPException(409, "token_replayed")

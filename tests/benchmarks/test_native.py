@@ -1,6 +1,7 @@
 """The native reference of make bench-verify does its four steps: a valid pass is accepted once (201, one
-scan stored), a replay and a forged signature are refused and store nothing. On the external leg only: it
-runs on PostgreSQL (asyncpg) and Redis, in a schema and under keys of its own."""
+scan stored), a replay and a forged signature are refused and store nothing; and so does each of its
+variants on the app's stack that make bench-stack measures beside it. On the external leg only: they run on
+PostgreSQL and Redis, in a schema and under keys of their own."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from benchmarks.common import psycopg_url
-from benchmarks.native import tokens
+from benchmarks.native import stack, tokens
 from benchmarks.native.app import create_app, create_schema
 from tests.clock import PINNED
 from tests.conftest import EXTERNAL
@@ -49,13 +50,17 @@ class Native:
         return answer.status_code, answer.json()
 
 
-@pytest.fixture
-def native(database_url: str, redis_url: str) -> Iterator[Native]:
+@pytest.fixture(params=["native", *stack.MODES])
+def native(request: pytest.FixtureRequest, database_url: str, redis_url: str) -> Iterator[Native]:
     dsn = psycopg_url(database_url)
     run(create_schema(dsn, {"sub_good": "good", "sub_bad": "blacklisted"}))
     key = tokens.new_key()
     prefix = f"native-test:{uuid.uuid4().hex}:"
-    app = create_app(dsn, redis_url, tokens.load_public_key(tokens.public_key_text(key)), redis_prefix=prefix)
+    public_key = tokens.load_public_key(tokens.public_key_text(key))
+    if request.param == "native":
+        app = create_app(dsn, redis_url, public_key, redis_prefix=prefix)
+    else:
+        app = stack.create_app(request.param, dsn, redis_url, public_key, redis_prefix=prefix)
     try:
         with TestClient(app) as client:
             yield Native(client, dsn, key)
