@@ -33,6 +33,9 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** A member's role as the partner's kind says it (a bank's clerk is 办事员, a shop's 店员). */
+export function roleName(kind, role) { return t(kind === "bank" ? `bk_role_${role}` : `mrole_${role}`); }
+
 let fieldCount = 0;
 /** A labelled control: ``field(label, "input", {name: "x"})`` → [label, control]. */
 export function field(label, tag, attrs = {}, ...children) {
@@ -107,3 +110,25 @@ export function errorLine(error) { return h("p", { class: "error", role: "alert"
 
 /** A fresh Idempotency-Key: a retried click never decides a case twice. */
 export function idempotencyKey() { return crypto.randomUUID(); }
+
+/** A secret shown once (an API key, a webhook signing secret): the value, a copy button and the warning
+ * that it will not be shown again (the API keeps only its hash, or seals it). */
+export function secretCard(title, secret, note = null) {
+  const value = h("p", { class: "code secret", id: "secret-once" }, secret);
+  const copied = h("span", { role: "status" });
+  const copy = h("button", { type: "button", class: "secondary small" }, t("copy"));
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      copied.textContent = t("copied");
+    } catch {
+      // No clipboard (an insecure origin, a refusal): select the text so Ctrl+C copies it
+      getSelection().selectAllChildren(value);
+      copied.textContent = t("copy_by_hand");
+    }
+  });
+  const shown = card(title, value, h("div", { class: "row" }, copy, copied),
+    h("p", { class: "error" }, t("secret_once")), note ? h("p", { class: "muted" }, note) : null);
+  shown.classList.add("once");
+  return shown;
+}

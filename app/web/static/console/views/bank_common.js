@@ -1,6 +1,5 @@
 // What the bank officers' views share: the section's words, the member's own membership of the partner
 // (which forms to offer), money and rate conversions, and refusals in the page's language.
-import * as api from "../../resident/api.js";
 import { STRINGS } from "../i18n.js";
 import { errorLine, h, renderer, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
@@ -12,16 +11,6 @@ for (const lang of Object.keys(BANK_STRINGS)) Object.assign(STRINGS[lang], BANK_
 export function shower() {
   const show = renderer();
   return (...parts) => show(...parts.flat().filter(Boolean));
-}
-
-/** The signed-in person's membership of ``partnerId``, or null (the API still decides each call). */
-export async function membershipOf(partnerId) {
-  try {
-    const page = await api.api("/v1/me/memberships");
-    return page.data.find((m) => m.partner.id === partnerId) || null;
-  } catch {
-    return null;
-  }
 }
 
 export function may(membership, action) { return Boolean(membership && membership.permitted_actions.includes(action)); }
