@@ -40,7 +40,9 @@ def test_a_bank_officer_approves_a_referral_and_the_enterprise_sees_it(
     sign_in_to_console(page, sms, officer)
     nav = page.get_by_role("navigation", name="控制台菜单")
     expect(nav).to_contain_text(f"{bank['name']}（经理）")
-    expect(nav.get_by_role("link")).to_have_text(["信易贷转介", "贷款产品", "Webhook 端点", "API 密钥", "团队成员"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["信易贷转介", "贷款产品", "Webhook 端点", "API 密钥", "团队成员"]
+    )
     expect(page.get_by_role("heading", name="信易贷转介", level=1)).to_be_visible()
     expect(page.get_by_text(f"{bank['name']} · 经理")).to_be_visible()
     expect(page.get_by_text("没有符合条件的转介。")).to_be_visible()

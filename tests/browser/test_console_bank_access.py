@@ -114,8 +114,7 @@ def test_each_bank_view_as_each_visitor(
         expect(nav).to_contain_text(f"{name}（{role}）")
         # the one member menu, as the role permits: a clerk has no team or API keys
         expect(nav.get_by_role("link")).to_have_text(
-            ["信易贷转介", "贷款产品", "Webhook 端点"]
-            + ([] if who == "clerk" else ["API 密钥", "团队成员"])
+            ["信易贷转介", "贷款产品", "Webhook 端点"] + ([] if who == "clerk" else ["API 密钥", "团队成员"])
         )
         page.goto(views["referrals"])
         expect(page.get_by_text(f"{name} · {role}")).to_be_visible()

@@ -71,9 +71,7 @@ def _state(engine: Engine, partners: dict[str, dict[str, Any]]) -> tuple[Any, ..
         invitations = session.exec(
             select(PartnerInvitation).where(PartnerInvitation.partner_id == merchant)
         ).all()
-        endpoints = session.exec(
-            select(WebhookEndpoint).where(WebhookEndpoint.partner_id == provider)
-        ).all()
+        endpoints = session.exec(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == provider)).all()
     return (
         [device_out(d).status for d in devices],
         int(batches),
