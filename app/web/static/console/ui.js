@@ -1,5 +1,6 @@
 // Small DOM helpers for the console. Text is always set as text (never parsed as HTML), so nothing the API
 // returns can become markup; no inline style either (the page's CSP forbids it).
+import { api } from "../resident/api.js";
 import { STRINGS } from "./i18n.js";
 
 let lang = localStorage.getItem("xinyi.lang") === "en" ? "en" : "zh";
@@ -131,4 +132,45 @@ export function secretCard(title, secret, note = null) {
     h("p", { class: "error" }, t("secret_once")), note ? h("p", { class: "muted" }, note) : null);
   shown.classList.add("once");
   return shown;
+}
+
+/** A button of a table row's ``cell`` that asks ``question`` first (when there is one), then makes the API
+ * ``call`` and hands its answer to ``after``; a refusal is shown in the cell and the button works again. */
+export function actionButton(cell, { text, label, question = null, call, after, primary = false }) {
+  const button = h("button", { type: "button", class: primary ? "small" : "secondary small", "aria-label": label }, text);
+  button.addEventListener("click", async () => {
+    if (question && !window.confirm(question)) return;
+    button.disabled = true;
+    try {
+      after(await call());
+    } catch (error) {
+      cell.append(errorLine(error));
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+/** On submit, ``send()``; a refusal shows in ``message`` (the API's problem names the field). */
+export function onSubmit(form, message, send) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    try {
+      await send();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  return form;
+}
+
+/** The first 100 rows of the list at ``path``, or null once the refusal is shown after ``parts``. */
+export async function firstPage(path, show, ...parts) {
+  try {
+    return await api(`${path}?limit=100`);
+  } catch (error) {
+    show(...parts, errorLine(error));
+    return null;
+  }
 }

@@ -2,7 +2,7 @@
 // shown this once), enabling or disabling one, rotating its secret (the old one keeps signing beside the
 // new for the grace period) and deleting one after a confirmation.
 import * as api from "../../resident/api.js";
-import { card, errorLine, field, h, idempotencyKey, renderer, secretCard, t, table, when } from "../ui.js";
+import { actionButton, card, field, firstPage, h, idempotencyKey, onSubmit, renderer, secretCard, t, table, when } from "../ui.js";
 
 // The event types the API sends (app/webhooks/service.py EVENT_TYPES), by the kind of partner they concern.
 const EVENT_TYPES = {
@@ -27,17 +27,11 @@ function addCard(ctx) {
     h("fieldset", {}, h("legend", {}, t("endpoint_events")), h("p", { class: "muted" }, t("endpoint_events_note")),
       boxes.map((pair) => h("div", {}, pair))),
     h("button", { type: "submit" }, t("add_endpoint")), message);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    message.replaceChildren();
+  onSubmit(form, message, async () => {
     const chosen = [...form.querySelectorAll("input[name=event_types]:checked")].map((box) => box.value);
     const body = { url: url.value.trim(), description: description.value.trim() || null, event_types: chosen.length ? chosen : null };
-    try {
-      const made = await api.api(`${ctx.base}/webhook-endpoints`, { method: "POST", json: body, headers: { "Idempotency-Key": key } });
-      endpointsView(ctx, secretCard(t("endpoint_secret_title", { url: made.url }), made.secret, t("endpoint_secret_how")));
-    } catch (error) {
-      message.replaceChildren(errorLine(error));
-    }
+    const made = await api.api(`${ctx.base}/webhook-endpoints`, { method: "POST", json: body, headers: { "Idempotency-Key": key } });
+    endpointsView(ctx, secretCard(t("endpoint_secret_title", { url: made.url }), made.secret, t("endpoint_secret_how")));
   });
   return card(t("add_endpoint_title"), form);
 }
@@ -45,33 +39,24 @@ function addCard(ctx) {
 function actions(ctx, e) {
   const cell = h("td", {});
   const path = `${ctx.base}/webhook-endpoints/${encodeURIComponent(e.id)}`;
-  const button = (text, label, secondary = true) => h("button", { type: "button", class: secondary ? "secondary small" : "small", "aria-label": t(label, { url: e.url }) }, t(text));
-  const act = async (clicked, call, after) => {
-    clicked.disabled = true;
-    try {
-      after(await call());
-    } catch (error) {
-      cell.append(errorLine(error));
-      clicked.disabled = false;
-    }
-  };
-  const toggle = button(e.enabled ? "disable" : "enable", e.enabled ? "disable_named" : "enable_named");
-  toggle.addEventListener("click", () => act(toggle, () => api.api(path, { method: "PATCH", json: { enabled: !e.enabled } }),
-    (changed) => endpointsView(ctx, h("p", { class: "banner good", role: "status" }, t(changed.enabled ? "endpoint_enabled" : "endpoint_disabled", { url: e.url })))));
-  const rotate = button("rotate_secret", "rotate_secret_named");
-  rotate.addEventListener("click", () => {
-    if (!window.confirm(t("confirm_rotate", { url: e.url }))) return;
-    act(rotate, () => api.api(`${path}/rotate-secret`, { method: "POST", json: {}, headers: { "Idempotency-Key": idempotencyKey() } }),
-      (rotated) => endpointsView(ctx, secretCard(t("endpoint_new_secret_title", { url: e.url }), rotated.secret,
-        t("previous_secret_until", { until: when(rotated.previous_secret_expires_at) }))));
-  });
-  const remove = button("delete", "delete_named");
-  remove.addEventListener("click", () => {
-    if (!window.confirm(t("confirm_delete_endpoint", { url: e.url }))) return;
-    act(remove, () => api.api(path, { method: "DELETE" }),
-      () => endpointsView(ctx, h("p", { class: "banner good", role: "status" }, t("endpoint_deleted", { url: e.url }))));
-  });
-  cell.append(toggle, " ", rotate, " ", remove);
+  const banner = (key) => h("p", { class: "banner good", role: "status" }, t(key, { url: e.url }));
+  cell.append(
+    actionButton(cell, {
+      text: t(e.enabled ? "disable" : "enable"), label: t(e.enabled ? "disable_named" : "enable_named", { url: e.url }),
+      call: () => api.api(path, { method: "PATCH", json: { enabled: !e.enabled } }),
+      after: (changed) => endpointsView(ctx, banner(changed.enabled ? "endpoint_enabled" : "endpoint_disabled")),
+    }), " ",
+    actionButton(cell, {
+      text: t("rotate_secret"), label: t("rotate_secret_named", { url: e.url }), question: t("confirm_rotate", { url: e.url }),
+      call: () => api.api(`${path}/rotate-secret`, { method: "POST", json: {}, headers: { "Idempotency-Key": idempotencyKey() } }),
+      after: (rotated) => endpointsView(ctx, secretCard(t("endpoint_new_secret_title", { url: e.url }), rotated.secret,
+        t("previous_secret_until", { until: when(rotated.previous_secret_expires_at) }))),
+    }), " ",
+    actionButton(cell, {
+      text: t("delete"), label: t("delete_named", { url: e.url }), question: t("confirm_delete_endpoint", { url: e.url }),
+      call: () => api.api(path, { method: "DELETE" }),
+      after: () => endpointsView(ctx, banner("endpoint_deleted")),
+    }));
   return cell;
 }
 
@@ -81,13 +66,8 @@ export async function endpointsView(ctx, notice = null) {
   const manage = ctx.can("webhooks:manage");
   const add = manage ? addCard(ctx) : null;
   show(heading, notice, add, h("p", {}, t("loading")));
-  let page;
-  try {
-    page = await api.api(`${ctx.base}/webhook-endpoints?limit=100`);
-  } catch (error) {
-    show(heading, notice, add, errorLine(error));
-    return;
-  }
+  const page = await firstPage(`${ctx.base}/webhook-endpoints`, show, heading, notice, add);
+  if (!page) return;
   const rows = page.data.map((e) => [h("span", { class: "mono" }, e.url), e.description || "—",
     e.event_types.length ? e.event_types.map(eventLabel).join("、") : t("all_events"),
     e.enabled ? t("endpoint_on") : t("endpoint_off"),

@@ -2,7 +2,7 @@
 // change, removal after a confirmation, an invitation by phone with a role, and the invitations still
 // waiting, each revocable. The API keeps a partner's last owner (409 last_owner), and says so here.
 import * as api from "../../resident/api.js";
-import { card, errorLine, field, h, idempotencyKey, renderer, roleName, select, t, table, when } from "../ui.js";
+import { actionButton, card, errorLine, field, h, idempotencyKey, onSubmit, renderer, roleName, select, t, table, when } from "../ui.js";
 
 const ROLES = ["owner", "manager", "clerk"];
 
@@ -19,15 +19,9 @@ function inviteCard(ctx) {
   const form = h("form", { novalidate: true }, h("p", { class: "muted" }, t("invite_note")),
     h("div", { class: "form-grid" }, h("div", {}, phoneLabel, phone), h("div", {}, roleLabel, role),
       h("div", {}, h("button", { type: "submit" }, t("invite_member")))), message);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    message.replaceChildren();
-    try {
-      const sent = await api.api(`${ctx.base}/invitations`, { method: "POST", json: { phone: phone.value.trim(), role: role.value }, headers: { "Idempotency-Key": key } });
-      teamView(ctx, done(t("member_invited", { phone: sent.phone, role: say(ctx, sent.role), until: when(sent.expires_at) })));
-    } catch (error) {
-      message.replaceChildren(errorLine(error));
-    }
+  onSubmit(form, message, async () => {
+    const sent = await api.api(`${ctx.base}/invitations`, { method: "POST", json: { phone: phone.value.trim(), role: role.value }, headers: { "Idempotency-Key": key } });
+    teamView(ctx, done(t("member_invited", { phone: sent.phone, role: say(ctx, sent.role), until: when(sent.expires_at) })));
   });
   return card(t("invite_title"), form);
 }
@@ -37,46 +31,28 @@ function memberActions(ctx, m) {
   const cell = h("td", {});
   const [roleLabel, role] = select(t("role_of", { phone: m.phone }), "role", ROLES.map((r) => [r, say(ctx, r)]), m.role);
   roleLabel.classList.add("visually-hidden");
-  const change = h("button", { type: "button", class: "small", "aria-label": t("change_role_named", { phone: m.phone }) }, t("change_role"));
-  const remove = h("button", { type: "button", class: "secondary small", "aria-label": t("remove_named", { phone: m.phone }) }, t("remove"));
-  const act = async (button, call, message) => {
-    button.disabled = true;
-    try {
-      await call();
-      teamView(ctx, done(message));
-    } catch (error) {
-      cell.append(errorLine(error));
-      button.disabled = false;
-    }
-  };
-  change.addEventListener("click", () => {
-    if (role.value === m.role) return;
-    act(change, () => api.api(`${ctx.base}/members/${encodeURIComponent(m.id)}`, { method: "PATCH", json: { role: role.value } }),
-      t("role_changed", { phone: m.phone, role: say(ctx, role.value) }));
-  });
-  remove.addEventListener("click", () => {
-    if (!window.confirm(t("confirm_remove_member", { phone: m.phone }))) return;
-    act(remove, () => api.api(`${ctx.base}/members/${encodeURIComponent(m.id)}`, { method: "DELETE" }), t("member_removed", { phone: m.phone }));
-  });
-  cell.append(roleLabel, role, " ", change, " ", remove);
+  const path = `${ctx.base}/members/${encodeURIComponent(m.id)}`;
+  cell.append(roleLabel, role, " ",
+    actionButton(cell, {
+      text: t("change_role"), label: t("change_role_named", { phone: m.phone }), primary: true,
+      call: () => api.api(path, { method: "PATCH", json: { role: role.value } }),
+      after: (changed) => teamView(ctx, done(t("role_changed", { phone: m.phone, role: say(ctx, changed.role) }))),
+    }), " ",
+    actionButton(cell, {
+      text: t("remove"), label: t("remove_named", { phone: m.phone }), question: t("confirm_remove_member", { phone: m.phone }),
+      call: () => api.api(path, { method: "DELETE" }),
+      after: () => teamView(ctx, done(t("member_removed", { phone: m.phone }))),
+    }));
   return cell;
 }
 
 function invitationActions(ctx, inv) {
   const cell = h("td", {});
-  const revoke = h("button", { type: "button", class: "secondary small", "aria-label": t("revoke_invitation_named", { phone: inv.phone }) }, t("revoke"));
-  revoke.addEventListener("click", async () => {
-    if (!window.confirm(t("confirm_revoke_invitation", { phone: inv.phone }))) return;
-    revoke.disabled = true;
-    try {
-      await api.api(`${ctx.base}/invitations/${encodeURIComponent(inv.id)}/revoke`, { method: "POST" });
-      teamView(ctx, done(t("invitation_revoked", { phone: inv.phone })));
-    } catch (error) {
-      cell.append(errorLine(error));
-      revoke.disabled = false;
-    }
-  });
-  cell.append(revoke);
+  cell.append(actionButton(cell, {
+    text: t("revoke"), label: t("revoke_invitation_named", { phone: inv.phone }), question: t("confirm_revoke_invitation", { phone: inv.phone }),
+    call: () => api.api(`${ctx.base}/invitations/${encodeURIComponent(inv.id)}/revoke`, { method: "POST" }),
+    after: () => teamView(ctx, done(t("invitation_revoked", { phone: inv.phone }))),
+  }));
   return cell;
 }
 
