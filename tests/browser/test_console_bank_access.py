@@ -158,7 +158,7 @@ def test_each_bank_view_as_each_visitor(
             assert world["bank"]["id"] not in (link.get_attribute("href") or "")
         for view in views.values():
             page.goto(view)
-            expect(page.get_by_role("alert")).to_have_text("您不是该机构的成员，无法查看。")
+            expect(page.get_by_role("alert")).to_have_text("无权访问：您不是该机构的成员。")
             expect(page.get_by_text(world["firm"]["uscc"])).to_have_count(0)
             _no_forms(page)
 

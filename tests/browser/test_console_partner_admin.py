@@ -122,7 +122,7 @@ def test_an_owner_invites_a_clerk_changes_the_role_and_removes_them(
 
     # makes them a manager: the API says so, and their next call has the manager's rights
     page.get_by_label(f"{_masked(clerk)} 的角色", exact=True).select_option("manager")
-    page.get_by_role("button", name=f"更改 {_masked(clerk)} 的角色").click()
+    page.get_by_role("button", name=f"更改角色：{_masked(clerk)}").click()
     expect(page.get_by_role("status").filter(has_text="角色改为")).to_have_text(
         f"已将 {_masked(clerk)} 的角色改为经理。"
     )
@@ -257,7 +257,7 @@ def test_a_bank_manager_adds_a_webhook_endpoint_rotates_its_secret_and_deletes_i
     expect(row).to_contain_text("信贷系统新的信易贷转介启用")
 
     # rotates the secret (after a confirmation): a new one, shown once; the old one signs a while longer
-    page.get_by_role("button", name=f"轮换 {url} 的密钥").click()
+    page.get_by_role("button", name=f"轮换密钥：{url}").click()
     expect(page.get_by_role("region", name=f"{url} 的新签名密钥")).to_contain_text("旧密钥在")
     second_secret = page.locator("#secret-once").inner_text()
     assert second_secret.startswith("whsec_") and second_secret != first_secret

@@ -3,8 +3,8 @@
 // and repayment outcomes. The API decides every call by membership and role; the page offers a form only
 // to a role whose permitted_actions include it, and shows the API's refusal for anyone else.
 import * as api from "../../resident/api.js";
-import { card, currentLanguage, field, h, idempotencyKey, select, t, table, when } from "../ui.js";
-import { consentLine, heading, may, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
+import { card, currentLanguage, errorLine, field, h, idempotencyKey, select, t, table, when } from "../ui.js";
+import { consentLine, heading, may, percent, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 
 // The API's documented decline reasons (app/loans/catalog.py DECLINE_REASONS), in its order.
 export const DECLINE_REASONS = [
@@ -49,7 +49,7 @@ async function referralsView({ partnerId, membership, base: partnerBase, go }) {
         : h("p", {}, t("bk_no_referrals")));
     } catch (error) {
       more.hidden = true;
-      list.replaceChildren(refusal(error));
+      list.replaceChildren(errorLine(error));
     }
     more.disabled = false;
   }
@@ -91,7 +91,7 @@ function reportCard(base, referral, membership) {
         consent_expired: () => t("bk_refused_expired", { at: when(consent.expires_at) }),
         consent_not_covering: () => t("bk_refused_generic"),
       };
-      body.replaceChildren(messages[error.code] ? h("p", { class: "error", role: "alert" }, messages[error.code]()) : refusal(error));
+      body.replaceChildren(messages[error.code] ? h("p", { class: "error", role: "alert" }, messages[error.code]()) : errorLine(error));
     }
     fetchButton.disabled = false;
   });
@@ -147,7 +147,7 @@ function decisionCard(base, referral, membership, reload) {
       await api.api(`${base}/decision`, { method: "POST", json: body, headers: { "Idempotency-Key": key } });
       reload();
     } catch (error) {
-      message.replaceChildren(refusal(error));
+      message.replaceChildren(errorLine(error));
     }
   });
   return card(t("bk_decision_title"), form);
@@ -178,7 +178,7 @@ function outcomesCard(base, referral, membership, reload) {
       key = idempotencyKey();
       reload(h("p", { class: "banner good", role: "status" }, t("bk_outcome_saved")));
     } catch (error) {
-      message.replaceChildren(refusal(error));
+      message.replaceChildren(errorLine(error));
     }
   });
   return card(t("bk_outcomes_title"), list, form);
@@ -195,7 +195,7 @@ async function referralView(ctx, notice = null) {
   try {
     referral = await api.api(base);
   } catch (error) {
-    show(...heading(title, membership), back, refusal(error));
+    show(...heading(title, membership), back, errorLine(error));
     return;
   }
   const reload = (message = null) => referralView(ctx, message);

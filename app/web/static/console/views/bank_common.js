@@ -1,7 +1,8 @@
 // What the bank officers' views share: the section's words, the member's own membership of the partner
-// (which forms to offer), money and rate conversions, and refusals in the page's language.
+// (which forms to offer), money and rate conversions. Refusals are the console's (ui.js errorLine), as in
+// every member section.
 import { STRINGS } from "../i18n.js";
-import { errorLine, h, renderer, t, when } from "../ui.js";
+import { h, renderer, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
 
 // The section's words live beside it (bank_strings.js); the console's table takes them at load.
@@ -15,13 +16,6 @@ export function shower() {
 
 export function may(membership, action) { return Boolean(membership && membership.permitted_actions.includes(action)); }
 export function roleName(membership) { return membership ? t(`bk_role_${membership.role}`) : "—"; }
-
-/** A refusal in the page's language where the API's code says more than its English detail. */
-export function refusal(error) {
-  if (error.code === "partner_not_found") return h("p", { class: "error", role: "alert" }, t("bk_not_member"));
-  if (error.code === "partner_suspended") return h("p", { class: "error", role: "alert" }, t("bk_suspended"));
-  return errorLine(error);
-}
 
 export function yuan(fen) {
   if (fen === null || fen === undefined) return "—";

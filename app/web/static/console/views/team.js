@@ -49,7 +49,7 @@ function memberActions(ctx, m) {
 function invitationActions(ctx, inv) {
   const cell = h("td", {});
   cell.append(actionButton(cell, {
-    text: t("revoke"), label: t("revoke_invitation_named", { phone: inv.phone }), question: t("confirm_revoke_invitation", { phone: inv.phone }),
+    text: t("revoke_invitation"), label: t("revoke_invitation_named", { phone: inv.phone }), question: t("confirm_revoke_invitation", { phone: inv.phone }),
     call: () => api.api(`${ctx.base}/invitations/${encodeURIComponent(inv.id)}/revoke`, { method: "POST" }),
     after: () => teamView(ctx, done(t("invitation_revoked", { phone: inv.phone }))),
   }));
