@@ -323,4 +323,13 @@ def test_a_clerk_is_offered_no_team_or_keys_and_is_refused_them_by_address(
         for button in ("发送邀请", "创建密钥"):
             expect(page.get_by_role("button", name=button)).to_have_count(0)
         expect(page.get_by_role("table")).to_have_count(0)
+    # in English too
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="API keys", level=1)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Refused: your account lacks the role (This needs the owner or manager role in this partner.)"
+    )
+    expect(page.get_by_role("navigation", name="Console menu").get_by_role("link")).to_have_text(
+        ["Scanner devices", "Scan statistics", "Rentals"]
+    )
     assert state() == before
