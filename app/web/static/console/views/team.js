@@ -28,7 +28,7 @@ function inviteCard(ctx) {
 
 /** The role picker and the remove button of one member's row (owners only). */
 function memberActions(ctx, m) {
-  const cell = h("td", {});
+  const cell = h("td", { class: "actions" });
   const [roleLabel, role] = select(t("role_of", { phone: m.phone }), "role", ROLES.map((r) => [r, say(ctx, r)]), m.role);
   roleLabel.classList.add("visually-hidden");
   const path = `${ctx.base}/members/${encodeURIComponent(m.id)}`;
