@@ -160,6 +160,39 @@ def test_an_owner_invites_a_clerk_changes_the_role_and_removes_them(
     ]
 
 
+def test_a_partner_keeps_an_owner_and_an_owner_who_steps_down_sees_the_console_follow(
+    page: Page, sms: RecordingSender, committed_engine: Engine, settings: Settings
+) -> None:
+    merchant = _merchant(committed_engine)
+    owner = member(committed_engine, settings, merchant["id"], "owner")
+    _confirming(page)
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, owner)
+    page.goto(f"/console#/p/{merchant['id']}/team")
+
+    # the only owner cannot step down: the page says why, and nothing changes
+    page.get_by_label(f"{_masked(owner)} 的角色", exact=True).select_option("manager")
+    page.get_by_role("button", name=f"更改角色：{_masked(owner)}").click()
+    row = page.get_by_role("region", name="成员列表").get_by_role("row").nth(1)
+    expect(row.get_by_role("alert")).to_have_text("这是本机构唯一的负责人：请先将另一位成员设为负责人。")
+    page.get_by_role("button", name=f"移除 {_masked(owner)}").click()
+    expect(row.get_by_role("alert").nth(1)).to_have_text(
+        "这是本机构唯一的负责人：请先将另一位成员设为负责人。"
+    )
+    with helpers.session_on(committed_engine) as session:
+        people = session.exec(select(PartnerMember).where(PartnerMember.partner_id == merchant["id"])).all()
+    assert [p.role for p in people] == ["owner"]
+
+    # with a second owner, they step down to manager: the team is theirs to read, no longer to change
+    member(committed_engine, settings, merchant["id"], "owner")
+    page.reload()
+    page.get_by_label(f"{_masked(owner)} 的角色", exact=True).select_option("manager")
+    page.get_by_role("button", name=f"更改角色：{_masked(owner)}").click()
+    expect(page.get_by_text("邀请成员、更改角色和移除成员需要负责人角色；您的角色是经理。")).to_be_visible()
+    expect(page.get_by_role("button", name="发送邀请")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="控制台菜单")).to_contain_text(f"{merchant['name']}（经理）")
+
+
 def test_an_owner_creates_an_api_key_sees_it_once_and_revokes_it(
     page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
 ) -> None:

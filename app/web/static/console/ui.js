@@ -104,6 +104,7 @@ export function problem(error) {
   if (error.code === "partner_not_found") return t("refused_not_member");
   if (error.code === "partner_suspended") return t("refused_suspended");
   if (error.code === "not_for_partner_kind") return t("refused_kind", { detail: error.message });
+  if (error.code === "last_owner") return t("refused_last_owner");
   return error.message || t("failed");
 }
 

@@ -26,8 +26,10 @@ function inviteCard(ctx) {
   return card(t("invite_title"), form);
 }
 
-/** The role picker and the remove button of one member's row (owners only). */
+/** The role picker and the remove button of one member's row (owners only). An owner who changes their
+ * own role, or leaves, starts the console afresh: the menu and the forms follow their memberships. */
 function memberActions(ctx, m) {
+  const mine = ctx.membership && m.id === ctx.membership.id;
   const cell = h("td", { class: "actions" });
   const [roleLabel, role] = select(t("role_of", { phone: m.phone }), "role", ROLES.map((r) => [r, say(ctx, r)]), m.role);
   roleLabel.classList.add("visually-hidden");
@@ -36,12 +38,12 @@ function memberActions(ctx, m) {
     actionButton(cell, {
       text: t("change_role"), label: t("change_role_named", { phone: m.phone }), primary: true,
       call: () => api.api(path, { method: "PATCH", json: { role: role.value } }),
-      after: (changed) => teamView(ctx, done(t("role_changed", { phone: m.phone, role: say(ctx, changed.role) }))),
+      after: (changed) => (mine ? location.reload() : teamView(ctx, done(t("role_changed", { phone: m.phone, role: say(ctx, changed.role) })))),
     }), " ",
     actionButton(cell, {
       text: t("remove"), label: t("remove_named", { phone: m.phone }), question: t("confirm_remove_member", { phone: m.phone }),
       call: () => api.api(path, { method: "DELETE" }),
-      after: () => teamView(ctx, done(t("member_removed", { phone: m.phone }))),
+      after: () => (mine ? location.assign("/console") : teamView(ctx, done(t("member_removed", { phone: m.phone })))),
     }));
   return cell;
 }
