@@ -85,9 +85,17 @@ def test_an_owner_invites_a_clerk_changes_the_role_and_removes_them(
     expect(members.get_by_role("row").nth(1)).to_contain_text(f"{_masked(owner)}（我）负责人")
     expect(page.get_by_text("没有待接受的邀请。")).to_be_visible()
 
+    # a number that is not a mobile number is named, and nobody is invited
+    invite = page.get_by_role("region", name="邀请成员")
+    invite.get_by_label("手机号").fill("12345")
+    invite.get_by_role("button", name="发送邀请").click()
+    expect(invite.get_by_role("alert")).to_have_text(
+        "phone: must be a mainland mobile number: 11 digits starting 13-19"
+    )
+    expect(page.get_by_text("没有待接受的邀请。")).to_be_visible()
+
     # invites a person by phone as a clerk: the invitation waits, with its expiry
     clerk = make_phone()
-    invite = page.get_by_role("region", name="邀请成员")
     invite.get_by_label("手机号").fill(clerk)
     invite.get_by_label("角色").select_option("clerk")
     invite.get_by_role("button", name="发送邀请").click()
@@ -273,7 +281,9 @@ def test_a_bank_manager_adds_a_webhook_endpoint_rotates_its_secret_and_deletes_i
     add = page.get_by_role("region", name="添加端点")
     add.get_by_label("接收地址（URL）").fill("not a url")
     add.get_by_role("button", name="添加端点").click()
-    expect(add.get_by_role("alert")).to_contain_text("url")
+    expect(add.get_by_role("alert")).to_have_text(
+        "url: Input should be a valid URL, relative URL without a base"
+    )
     expect(page.get_by_text("还没有 Webhook 端点。")).to_be_visible()
 
     # adds one for the referrals only: its signing secret is shown once

@@ -2,7 +2,7 @@
 // (which forms to offer), money and rate conversions. Refusals are the console's (ui.js errorLine), as in
 // every member section.
 import { STRINGS } from "../i18n.js";
-import { h, renderer, t, when } from "../ui.js";
+import { h, renderer, roleName as roleWord, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
 
 // The section's words live beside it (bank_strings.js); the console's table takes them at load.
@@ -15,7 +15,7 @@ export function shower() {
 }
 
 export function may(membership, action) { return Boolean(membership && membership.permitted_actions.includes(action)); }
-export function roleName(membership) { return membership ? t(`bk_role_${membership.role}`) : "—"; }
+export function roleName(membership) { return membership ? roleWord("bank", membership.role) : "—"; }
 
 export function yuan(fen) {
   if (fen === null || fen === undefined) return "—";
