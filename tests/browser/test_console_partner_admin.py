@@ -13,10 +13,14 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from app.audit.models import AuditEntry
+from app.core.clock import utcnow
 from app.core.config import Settings
+from app.core.security import Crypto
 from app.core.sms import RecordingSender
 from app.members.models import PartnerInvitation, PartnerMember
 from app.partners.models import ApiKey
+from app.webhooks import service as webhooks_service
+from app.webhooks.models import WebhookEndpoint
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import sign_in_to_console
@@ -313,6 +317,11 @@ def test_a_bank_manager_adds_a_webhook_endpoint_rotates_its_secret_and_deletes_i
         (url, ["referral.created"], True)
     ]
     assert endpoints[0]["previous_secret_expires_at"] is not None
+    # the secrets shown are the ones that sign: the new one, and the old one for its grace period
+    with helpers.session_on(committed_engine) as session:
+        stored = session.exec(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == bank["id"])).one()
+        signing = webhooks_service.live_secrets(Crypto(settings).cipher, stored, utcnow())
+    assert signing == [second_secret, first_secret]
 
     # disables it, then deletes it (after a confirmation)
     page.get_by_role("button", name=f"停用 {url}").click()
