@@ -67,6 +67,9 @@ JOBS: tuple[Job, ...] = (
     Job("records.delete_past_retention", timedelta(hours=6), _delete_past_retention),
     Job("evidence.sweep", timedelta(hours=6), _sweep_evidence),
     Job("audit.checkpoint", timedelta(hours=1), audit_tasks.checkpoint),
+    Job("audit.verify_daily", timedelta(days=1), audit_tasks.request_daily),
+    # Asked for from the console: taken up within seconds; the walk itself runs on a thread of its own.
+    Job("audit.verify_requested", timedelta(seconds=5), audit_tasks.verify_requested),
     # Webhooks wait in the outbox: looked at every second, so a referral reaches its bank at once.
     Job("webhooks.deliver", timedelta(seconds=1), webhooks_tasks.deliver),
     *(Job(name, every, run) for name, every, run in (*rentals_tasks.JOBS, *payments_tasks.JOBS)),
@@ -173,7 +176,9 @@ def main(
     log.info("worker started", jobs=len(jobs), tick_seconds=tick_seconds, once=once)
     try:
         if once:
-            return Worker(engine, jobs).run_once()
+            ran = Worker(engine, jobs).run_once()
+            audit_tasks.wait_for_walk()  # a verification it started ends before the engine goes
+            return ran
         with _stopped_by_signals(stop):
             Worker(engine, jobs).run_forever(stop, tick_seconds)
     finally:

@@ -1,7 +1,7 @@
-"""The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue, the
-auditor's log with the chain verified, a merchant manager's new scanner device (its enrolment code and QR
-code, shown once), a data provider's upload with its refused rows, a merchant owner's new API key and team,
-and a bank officer's referral, on a desktop."""
+"""The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue and a PDF
+proof in the evidence viewer, the auditor's log with the chain verified, a merchant manager's new scanner
+device (its enrolment code and QR code, shown once) and scan charts, a data provider's upload with its
+refused rows, a merchant owner's new API key and team, and a bank officer's referral, on a desktop."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ from playwright.sync_api import Browser, expect
 from app.core.config import Settings
 from tests.browser import bank as banks
 from tests.browser import helpers
-from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import (
+    VERIFY_MS,
+    resident_with_objection,
+    resident_with_repair,
+    sign_in_to_console,
+    staff,
+    walk_requested,
+)
 from tests.browser.members import member
 from tests.browser.resident import penalty
 from tests.browser.world import World, settings_in
 from tests.helpers import make_phone
+from tests.passes import helpers as passes
 from tests.passes.helpers import unique_id_number
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -36,14 +44,17 @@ def console_scenes(w: World, out: Path) -> list[Path]:
     page = w.context(browser, viewport=DESKTOP).new_page()
     sign_in_to_console(page, w.sms, staff(w.engine, settings, "auditor"))
     page.get_by_role("button", name="校验审计链").click()
+    expect(page.get_by_text("已提交校验")).to_be_visible()
+    walk_requested(w.engine, settings)  # the worker's part
     expect(page.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
     expect(page.get_by_role("region", name="审计记录").get_by_role("row").nth(1)).to_be_visible()
     auditor = out / "console-auditor.png"
     page.screenshot(path=str(auditor))
-    merchant, provider = _member_scenes(w, settings, browser, out)
+    evidence = _evidence_scene(w, settings, browser, out)
+    merchant, scans, provider = _member_scenes(w, settings, browser, out)
     keys, team = _partner_admin_scenes(w, settings, browser, out)
     browser.close()
-    return [operator, auditor, merchant, provider, keys, team]
+    return [operator, evidence, auditor, merchant, scans, provider, keys, team]
 
 
 def _partner_admin_scenes(w: World, settings: Settings, browser: Browser, out: Path) -> tuple[Path, Path]:
@@ -67,9 +78,27 @@ def _partner_admin_scenes(w: World, settings: Settings, browser: Browser, out: P
     return keys, team
 
 
-def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) -> tuple[Path, Path]:
+def _evidence_scene(w: World, settings: Settings, browser: Browser, out: Path) -> Path:
+    """An operator reading a repair application's PDF proof in the viewer."""
+    repair = resident_with_repair(w.http, w.engine, w.sms)["repair"]
     page = w.context(browser, viewport=DESKTOP).new_page()
-    sign_in_to_console(page, w.sms, member(w.engine, settings, w.merchant()["id"], "manager"))
+    sign_in_to_console(page, w.sms, staff(w.engine, settings, "operator"))
+    page.goto(f"/console#/repairs/{repair['id']}")
+    page.get_by_role("button", name="查看").click()
+    expect(page.get_by_role("img", name="缴款凭证.pdf 第 1 页，共 2 页")).to_be_visible()
+    path = out / "console-evidence-pdf.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) -> tuple[Path, Path, Path]:
+    shop = w.merchant()
+    for resident, listed in ((w.resident(), False), (w.resident(), False), (w.resident(), True)):
+        if listed:
+            helpers.black_list(w.http, w.engine, resident)
+        passes.verify(w.http, shop, passes.issue(w.http, resident)["token"]).raise_for_status()  # type: ignore[arg-type]
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, member(w.engine, settings, shop["id"], "manager"))
     expect(page.get_by_role("region", name="设备列表")).to_be_visible()
     page.get_by_label("设备名称").fill("前台 1号机")
     page.get_by_role("button", name="添加设备").click()
@@ -77,6 +106,10 @@ def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) ->
     expect(page.get_by_role("region", name="设备列表").get_by_role("row")).to_have_count(2)
     merchant = out / "console-merchant.png"
     page.screenshot(path=str(merchant))
+    page.get_by_role("link", name="扫码统计").click()
+    expect(page.get_by_role("region", name="按日").locator("[data-drawn=true]")).to_have_count(1)
+    scans = out / "console-merchant-scans.png"
+    page.screenshot(path=str(scans), full_page=True)
 
     department = helpers.partner(w.engine, "data_provider", ["records:write"], "乌鲁木齐市市场监督管理局")
     rows = [penalty(unique_id_number(), 30, "未按规定公示年度报告") for _ in range(3)]
@@ -93,7 +126,7 @@ def _member_scenes(w: World, settings: Settings, browser: Browser, out: Path) ->
     expect(page.get_by_role("region", name="上传结果")).to_be_visible()
     provider = out / "console-data-provider.png"
     page.screenshot(path=str(provider))
-    return merchant, provider
+    return merchant, scans, provider
 
 
 def bank_console_scenes(w: World, out: Path) -> list[Path]:

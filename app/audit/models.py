@@ -74,3 +74,30 @@ class AuditCheckpointHead(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=64)
     seq: int
     entry_hash: str = Field(max_length=64)
+
+
+class AuditVerificationRun(SQLModel, table=True):
+    """One walk of the audit log (or of one chain) asked for by an auditor or by the daily schedule, run by
+    the worker (``app.audit.runs``): the whole log of a city is far too long to walk within an HTTP
+    request. ``heartbeat_at`` moves with every batch read; a running walk whose heartbeat stopped (its
+    worker died) is taken up again by the next worker."""
+
+    __tablename__ = "audit_verification_runs"
+
+    id: str = Field(default_factory=lambda: new_id("avr"), primary_key=True, max_length=32)
+    chain: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="queued", index=True, max_length=16)
+    requested_by_type: str = Field(max_length=16)
+    requested_by_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    entries_total: int | None = None
+    entries_checked: int = 0
+    chains: int = 0
+    checkpoints: int = 0
+    ok: bool | None = None
+    problems_total: int = 0
+    # The first problems found (positions and hashes only, as the walk reports them), at most PROBLEMS_KEPT.
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)

@@ -2,20 +2,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlmodel import select
 
-from app.audit import checkpoints, service
-from app.audit import verify as audit_verify
-from app.audit.models import AuditCheckpoint, AuditEntry
-from app.audit.schemas import AccessLogEntry, AuditEntryOut, AuditVerificationOut, CheckpointOut
-from app.core.clock import utcnow
+from app.audit import runs, service
+from app.audit.models import AuditCheckpoint, AuditEntry, AuditVerificationRun
+from app.audit.schemas import (
+    AccessLogEntry,
+    AuditEntryOut,
+    AuditVerificationIn,
+    AuditVerificationOut,
+    CheckpointOut,
+)
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
 from app.core.pagination import Page, PageParamsDep, fetch_page
 from app.deps import AuditorDep, CurrentUser
 from app.partners import service as partners_service
-from app.signing.keyring import Keyring
 
 router = APIRouter(route_class=AppRoute, tags=["audit"])
 
@@ -75,29 +78,34 @@ def list_checkpoints(session: SessionDep, page: PageParamsDep) -> Page[Checkpoin
     )
 
 
-@router.get("/v1/admin/audit-verification")
-def verify_audit_log(
-    request: Request,
-    reviewer: AuditorDep,
-    session: SessionDep,
-    chain: Annotated[
-        str | None, Query(max_length=64, description="Only this chain, e.g. subject:sub_… or system.")
-    ] = None,
+@router.post("/v1/admin/audit-verifications", status_code=202)
+def request_audit_verification(
+    body: AuditVerificationIn, reviewer: AuditorDep, session: SessionDep
 ) -> AuditVerificationOut:
-    """Walk the audit log now, as ``xinyi audit verify`` does (auditors and operators): every chain entry
-    by entry, and every signed checkpoint. Each problem names the first entry of its chain that no longer
-    checks out. The answer carries positions and hashes only, never an entry's contents."""
-    keyring: Keyring = request.app.state.keyring
-    result = audit_verify.verify(session, chain=chain)
-    checked, problems = checkpoints.verify_all(session, keyring)
-    if chain is not None:  # only this chain's mismatches, but every checkpoint's own problems
-        problems = [p for p in problems if p.chain in (chain, "checkpoints")]
-    result.problems.extend(problems)
-    return AuditVerificationOut(
-        ok=result.ok,
-        checked_at=utcnow(),
-        chains=result.chains,
-        entries=result.entries,
-        checkpoints=checked,
-        problems=[p.as_dict() for p in result.problems],
-    )
+    """Ask the worker to walk the audit log (auditors and operators), as ``xinyi audit verify`` does: every
+    chain entry by entry, and every signed checkpoint; or only ``chain``. Follow it at
+    ``GET /v1/admin/audit-verifications/{id}``. While a walk of the same scope is queued or running, that
+    one is answered. The request is recorded on the system chain."""
+    return _out(runs.request(session, reviewer, body.chain))
+
+
+@router.get("/v1/admin/audit-verifications")
+def list_audit_verifications(
+    reviewer: AuditorDep, session: SessionDep, page: PageParamsDep
+) -> Page[AuditVerificationOut]:
+    """The walks asked for, newest first: the console shows the latest (the worker walks the whole log
+    daily of its own accord)."""
+    rows, has_more = runs.list_runs(session, page)
+    return Page(data=[_out(row) for row in rows], has_more=has_more)
+
+
+@router.get("/v1/admin/audit-verifications/{run_id}")
+def get_audit_verification(
+    run_id: Annotated[str, Path(max_length=32)], reviewer: AuditorDep, session: SessionDep
+) -> AuditVerificationOut:
+    """One walk: its progress while it runs, its answer when done."""
+    return _out(runs.get(session, run_id))
+
+
+def _out(run: AuditVerificationRun) -> AuditVerificationOut:
+    return AuditVerificationOut.model_validate(run, from_attributes=True)

@@ -61,13 +61,33 @@ class AuditProblemOut(BaseModel):
     detail: str
 
 
+class AuditVerificationIn(BaseModel):
+    chain: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Only this chain (subject:sub_… or system); none: the whole log.",
+    )
+
+
 class AuditVerificationOut(BaseModel):
-    """The audit log walked at ``checked_at``: intact when ``ok`` (no problems)."""
+    """A walk of the audit log by the worker. ``status``: queued, running (``entries_checked`` of
+    ``entries_total`` so far), done (``ok`` true when nothing is wrong) or failed (the worker's log says
+    why; ask again). Problems carry positions and hashes only, never an entry's contents."""
 
     object: Literal["audit_verification"] = "audit_verification"
-    ok: bool
-    checked_at: datetime
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    chain: str | None = Field(description="The chain walked; null: the whole log.")
+    requested_by_type: str = Field(description="auditor, operator, or system (the daily walk).")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    entries_total: int | None = Field(description="Entries in scope when the walk started.")
+    entries_checked: int
     chains: int
-    entries: int
     checkpoints: int = Field(description="Signed checkpoints checked.")
-    problems: list[AuditProblemOut]
+    ok: bool | None = Field(description="Set when done: true when every entry and checkpoint checks out.")
+    problems_total: int
+    problems: list[AuditProblemOut] = Field(
+        description="The first problems found (up to 200), one per chain."
+    )

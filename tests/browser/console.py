@@ -11,19 +11,28 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from app.accounts import service as accounts_service
+from app.audit import runs as audit_runs
 from app.core.config import Settings
 from app.core.security import Crypto
 from app.core.sms import RecordingSender
 from app.repairs import commitment
+from app.signing.keyring import Keyring
 from tests.browser import helpers
 from tests.browser.resident import penalty, png, provider, push
 from tests.helpers import make_phone, sign_in
 from tests.passes.helpers import unique_id_number
-from tests.rights.helpers import PDF_BYTES
+from tests.rights.helpers import pdf_pages
 
 # The whole-log verification walks every chain of the suite's shared database, which other tests keep
 # adding to: on a loaded CI machine that takes seconds, so its answer gets a deadline of its own.
 VERIFY_MS = 60_000
+
+
+def walk_requested(engine: Engine, settings: Settings) -> None:
+    """What the worker does with the walks of the audit log asked for: each walked, in order."""
+    keyring = Keyring(Crypto(settings).cipher)
+    while (run_id := audit_runs.claim_next(engine)) is not None:
+        audit_runs.execute(engine, keyring, run_id)
 
 
 def staff(engine: Engine, settings: Settings, *roles: str) -> str:
@@ -96,11 +105,15 @@ def resident_with_objection(http: httpx.Client, engine: Engine, sms: RecordingSe
     return {**resident, "objection": objection.json()}
 
 
-def resident_with_repair(http: httpx.Client, engine: Engine, sms: RecordingSender) -> dict[str, Any]:
+def resident_with_repair(
+    http: httpx.Client, engine: Engine, sms: RecordingSender, proof_pdf: bytes | None = None
+) -> dict[str, Any]:
     """A resident whose general penalty is past its minimum publicity, who applied for repair with a PDF
-    as proof and the signed commitment (pending, just received)."""
+    as proof (缴款凭证.pdf, two pages unless ``proof_pdf`` is given) and the signed commitment (pending,
+    just received)."""
     resident = _resident_with_penalty(http, engine, sms, 200)
-    proof = _evidence(http, resident["headers"], "repair", "缴款凭证.pdf", PDF_BYTES, "application/pdf")
+    content = pdf_pages(2) if proof_pdf is None else proof_pdf
+    proof = _evidence(http, resident["headers"], "repair", "缴款凭证.pdf", content, "application/pdf")
     repair = http.post(
         "/v1/me/repairs",
         json={

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -19,6 +20,23 @@ from tests.passes import helpers as passes
 def api_client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
         yield client
+
+
+def outside_requests(context: BrowserContext) -> list[str]:
+    """Block every request of ``context`` that is not to the local server (its workers' included); the list
+    fills with each blocked URL, so a test can assert that none was attempted. A local request goes on to
+    the routes set before this one (a test may break one on purpose)."""
+    blocked: list[str] = []
+
+    def local_only(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            route.fallback()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", local_only)
+    return blocked
 
 
 def partner(

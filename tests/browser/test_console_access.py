@@ -15,7 +15,13 @@ from app.core.config import Settings
 from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
-from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import (
+    VERIFY_MS,
+    resident_with_objection,
+    sign_in_to_console,
+    staff,
+    walk_requested,
+)
 from tests.helpers import make_phone
 
 OPERATOR_SECTIONS = ["objections", "repairs", "partners", "webhooks", "jobs", "imports"]
@@ -141,6 +147,8 @@ def test_an_operator_may_use_every_section(
         page.goto(f"/console#/{section}")
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     page.get_by_role("button", name="校验审计链").click()
+    expect(page.get_by_role("region", name="审计链校验")).to_contain_text("已提交校验")
+    walk_requested(committed_engine, settings)
     expect(page.get_by_role("region", name="审计链校验")).to_contain_text("审计链完整", timeout=VERIFY_MS)
     expect(page.get_by_role("alert")).to_have_count(0)
     assert refused == []

@@ -13,7 +13,14 @@ from app.core.sms import RecordingSender
 from tests.browser import helpers
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveServer
-from tests.browser.console import VERIFY_MS, resident_with_objection, sign_in_to_console, staff
+from tests.browser.console import (
+    VERIFY_MS,
+    resident_with_objection,
+    resident_with_repair,
+    sign_in_to_console,
+    staff,
+    walk_requested,
+)
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -27,6 +34,7 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
 ) -> None:
     with helpers.api_client(live_server.url) as http:
         case = resident_with_objection(http, committed_engine, sms)
+        repair = resident_with_repair(http, committed_engine, sms)["repair"]
     # axe is injected as a script, which the policy refuses: the audited profile bypasses it; the other
     # profile keeps the policy and listens for any violation of it
     audited = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN", bypass_csp=True)
@@ -44,8 +52,14 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
         page.get_by_role("link", name=case["objection"]["id"]).click()
         expect(page.get_by_role("button", name="提交答复")).to_be_visible()
         seen["case"] = serious_violations(page)
+        page.goto(f"/console#/repairs/{repair['id']}")
+        page.get_by_role("button", name="查看").click()
+        expect(page.get_by_text("1 / 2", exact=True)).to_be_visible()
+        seen["pdf"] = serious_violations(page)
         page.goto("/console#/audit")
         page.get_by_role("button", name="校验审计链").click()
+        expect(page.get_by_text("已提交校验")).to_be_visible()
+        walk_requested(committed_engine, settings)
         expect(page.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
         seen["audit"] = serious_violations(page)
 
@@ -64,10 +78,12 @@ def test_the_console_has_no_serious_violation_and_keeps_to_its_policy(
             kept.goto(f"/console#/{section}")
             expect(kept.get_by_role("heading", level=1)).to_be_visible()
         kept.get_by_role("button", name="校验审计链").click()
+        expect(kept.get_by_text("已提交校验")).to_be_visible()
+        walk_requested(committed_engine, settings)
         expect(kept.get_by_text("审计链完整")).to_be_visible(timeout=VERIFY_MS)
     finally:
         audited.close()
         strict.close()
 
-    assert seen == {"sign-in": [], "queue": [], "case": [], "audit": []}
+    assert seen == {"sign-in": [], "queue": [], "case": [], "pdf": [], "audit": []}
     assert violations == []

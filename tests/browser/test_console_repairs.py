@@ -1,5 +1,5 @@
 """The operators' console: a repair application decided within its 3 working days, with the proof
-offered as a download, and the score that moves."""
+shown in the page and offered as a download, and the score that moves."""
 
 from __future__ import annotations
 
@@ -37,11 +37,12 @@ def test_an_operator_approves_a_repair_and_the_record_stops_counting(
     expect(row).to_contain_text(repair["decision_due_on"])
     expect(row).to_contain_text(f"剩 {(due - TODAY).days} 天")
 
-    # when they open it, the proof is offered as a download, never rendered in the page
+    # when they open it, the proof is drawn in the page's PDF viewer and offered as a download
     row.get_by_role("link", name=repair["id"]).click()
     expect(page.get_by_text("已足额缴纳罚款并完成整改。")).to_be_visible()
     page.get_by_role("button", name="查看").click()
-    download = page.get_by_role("link", name="下载 缴款凭证.pdf（PDF，请在本机阅读器中打开）")
+    expect(page.get_by_role("img", name="缴款凭证.pdf 第 1 页，共 2 页")).to_be_visible()
+    download = page.get_by_role("link", name="下载 缴款凭证.pdf（PDF）")
     expect(download).to_have_attribute("href", re.compile("^blob:"))
     expect(download).to_have_attribute("download", "缴款凭证.pdf")
     with page.expect_download() as saved:

@@ -4,30 +4,20 @@ the local server is blocked and recorded, and none may be attempted."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from app.main import OPENAPI_TAGS
+from tests.browser import helpers
 from tests.browser.live import LiveServer
 
 
 def test_docs_render_offline_with_the_operations_listed_in_reading_order(
     browser: Browser, live_server: LiveServer
 ) -> None:
-    blocked: list[str] = []
-
-    def local_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked = helpers.outside_requests(context)
     try:
         page = context.new_page()
-        page.route("**/*", local_only)
         page.goto(f"{live_server.url}/docs")
         expect(page.get_by_role("heading", name="信易+ credit-incentive marketplace")).to_be_visible(
             timeout=30_000

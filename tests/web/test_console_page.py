@@ -47,6 +47,24 @@ def test_the_console_scripts_are_served_with_the_same_policy(client: TestClient)
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
+def test_the_pdf_viewer_and_its_worker_are_served_as_scripts_under_the_same_policy(
+    client: TestClient,
+) -> None:
+    # A module worker is refused unless it comes as JavaScript; the policy's worker-src 'self' admits it
+    for path in (
+        "console/pdf_viewer.js",
+        "vendor/pdfjs-dist-6.5.438/pdf.min.mjs",
+        "vendor/pdfjs-dist-6.5.438/pdf.worker.min.mjs",
+    ):
+        response = client.get(f"/static/{path}")
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].split(";")[0] in {
+            "text/javascript",
+            "application/javascript",
+        }, path
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
 def test_a_trailing_slash_finds_the_console(client: TestClient) -> None:
     response = client.get("/console/", follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (308, "/console")

@@ -1,35 +1,70 @@
-// The audit log (auditors and operators), read-only and paged, with the chains verified by the server
-// (the hashes are keyed, so only it can check them) and the signed checkpoints anyone may keep.
+// The audit log (auditors and operators), read-only and paged, with the chains verified by the server's
+// worker (the hashes are keyed, so only the platform can check them) and the signed checkpoints anyone may keep.
 import * as api from "../../resident/api.js";
 import { card, errorLine, field, h, renderer, t, table, when } from "../ui.js";
 
 const PAGE = 50;
 
-// Verifying walks every entry of every chain (as `xinyi audit verify` does), which takes longer the larger
-// the log: it runs when asked, never on every visit to the page.
+// Verifying walks every entry of every chain (as `xinyi audit verify` does): on a city's log that takes
+// minutes to hours, so the worker walks it and the page follows the walk. The latest walk (an auditor's,
+// or the worker's daily one) shows on arrival; a new one starts only when asked.
+const POLL_MS = 1000;
+
 function verificationCard() {
   const body = h("div", { role: "status" }, h("p", { class: "muted" }, t("verify_prompt")));
   const button = h("button", { type: "button", class: "secondary small" }, t("verify_now"));
-  async function run() {
-    button.disabled = true;
-    body.replaceChildren(h("p", {}, t("verifying")));
+
+  function show(run) {
+    const by = t(`verify_by_${run.requested_by_type}`);
+    if (run.status === "queued" || run.status === "running") {
+      const progress = run.entries_total
+        ? h("progress", { max: String(run.entries_total), value: String(run.entries_checked), "aria-label": t("verify_progress_label") })
+        : null;
+      body.replaceChildren(h("p", {}, t(run.status === "queued" ? "verify_queued" : "verifying")),
+        ...(progress ? [progress, h("p", { class: "muted" }, t("verify_progress", { checked: run.entries_checked, total: run.entries_total }))] : []));
+      return;
+    }
+    if (run.status === "failed") {
+      body.replaceChildren(h("p", { class: "error" }, t("verify_failed", { at: when(run.finished_at) })));
+      return;
+    }
+    const summary = t("verify_summary", { chains: run.chains, entries: run.entries_checked, checkpoints: run.checkpoints, at: when(run.finished_at), by });
+    if (run.ok) {
+      body.replaceChildren(h("p", { class: "ok" }, t("chain_intact")), h("p", { class: "muted" }, summary));
+    } else {
+      body.replaceChildren(h("p", { class: "error" }, t("chain_broken", { count: run.problems_total })), h("p", { class: "muted" }, summary),
+        table(t("problems"), [t("problem_kind"), t("chain"), "seq", t("entry"), t("detail")],
+          run.problems.map((p) => [p.kind, h("span", { class: "mono wrap" }, p.chain), String(p.seq), h("span", { class: "mono wrap" }, p.entry_id ?? "—"), p.detail])));
+    }
+  }
+
+  // Follows a walk until it ends, or until the person leaves the page (the card is no longer shown)
+  async function follow(run) {
+    show(run);
+    button.disabled = run.status === "queued" || run.status === "running";
+    if (!button.disabled) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!body.isConnected) return;
     try {
-      const result = await api.api("/v1/admin/audit-verification");
-      const summary = t("verify_summary", { chains: result.chains, entries: result.entries, checkpoints: result.checkpoints, at: when(result.checked_at) });
-      if (result.ok) {
-        body.replaceChildren(h("p", { class: "ok" }, t("chain_intact")), h("p", { class: "muted" }, summary));
-      } else {
-        body.replaceChildren(h("p", { class: "error" }, t("chain_broken", { count: result.problems.length })), h("p", { class: "muted" }, summary),
-          table(t("problems"), [t("problem_kind"), t("chain"), "seq", t("entry"), t("detail")],
-            result.problems.map((p) => [p.kind, h("span", { class: "mono wrap" }, p.chain), String(p.seq), h("span", { class: "mono wrap" }, p.entry_id ?? "—"), p.detail])));
-      }
+      await follow(await api.api(`/v1/admin/audit-verifications/${encodeURIComponent(run.id)}`));
     } catch (error) {
       body.replaceChildren(errorLine(error));
+      button.disabled = false;
     }
-    button.textContent = t("verify_again");
-    button.disabled = false;
   }
-  button.addEventListener("click", run);
+
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await follow(await api.api("/v1/admin/audit-verifications", { method: "POST", json: {} }));
+    } catch (error) {
+      body.replaceChildren(errorLine(error));
+      button.disabled = false;
+    }
+  });
+  api.api("/v1/admin/audit-verifications?limit=1").then((page) => {
+    if (page.data.length) follow(page.data[0]);
+  }).catch((error) => body.replaceChildren(errorLine(error)));
   return card(t("verification_title"), body, button);
 }
 

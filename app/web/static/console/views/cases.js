@@ -1,6 +1,7 @@
 // Objections (异议, answered within 20 days) and repair applications (信用修复, decided within 3 working
 // days): the queue with each case's clock, overdue first, and one case with its evidence and the decision.
 import * as api from "../../resident/api.js";
+import { pdfViewer } from "../pdf_viewer.js";
 import { card, errorLine, field, h, idempotencyKey, renderer, select, t, table, when } from "../ui.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -105,8 +106,9 @@ async function scoreOf(subjectId, caseId) {
   return api.api(`/v1/admin/subjects/${encodeURIComponent(subjectId)}/score?${query}`);
 }
 
-/** One evidence file, fetched with the operator's token: a PNG/JPEG shown as an image (never markup, never
- * script), a PDF offered as a download to open in a viewer of its own. The API sniffed the type. */
+/** One evidence file, fetched with the operator's token: a PNG/JPEG shown as an image, a PDF drawn page by
+ * page in the PDF viewer (pixels only: never markup, script or a link), with its download kept beside it.
+ * The API sniffed the type. */
 function evidenceItem(file) {
   const slot = h("div", { class: "evidence" });
   const name = file.file_name || file.id;
@@ -119,7 +121,12 @@ function evidenceItem(file) {
       if (file.content_type === "image/png" || file.content_type === "image/jpeg") {
         slot.replaceChildren(h("img", { src: url, alt: t("evidence_alt", { name }) }));
       } else {
-        slot.replaceChildren(h("a", { href: url, download: name }, t("download_pdf", { name })));
+        const download = h("p", {}, h("a", { href: url, download: name }, t("download_pdf", { name })));
+        // PDF.js that could not be loaded (a TypeError, as for any failed fetch) is the network's fault, not the file's
+        const viewer = pdfViewer(await blob.arrayBuffer(), name, (error) => {
+          viewer.replaceWith(error instanceof TypeError ? errorLine(error) : h("p", { class: "error", role: "alert" }, t("pdf_unreadable", { name })));
+        });
+        slot.replaceChildren(viewer, download);
       }
     } catch (error) {
       slot.replaceChildren(errorLine(error));

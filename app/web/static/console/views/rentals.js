@@ -1,6 +1,7 @@
 // Rentals (merchants): the figures over a date range (opened, by status, overdue now, the default rate)
 // and the rentals themselves, newest first, filtered by status or overdue, fifty at a time.
 import * as api from "../../resident/api.js";
+import { chart } from "../charts.js";
 import { card, errorLine, h, renderer, select, t, table, when } from "../ui.js";
 import { figures, hashQuery, percent, rangeForm, rangeQuery } from "./figures.js";
 
@@ -75,6 +76,23 @@ function statsBody(s) {
     h("p", { class: "muted" }, t("range_summary", { from: s.from, to: s.to })),
     figures([[t("opened_count"), String(s.opened)], [t("rstatus_overdue"), String(s.overdue)], [t("ended_count"), String(s.ended)],
       [t("default_rate"), percent(s.default_rate)]]),
+    counted.length ? statusChart(counted) : "",
     counted.length ? table(t("by_status"), [t("status"), t("count")], counted.map(([status, n]) => [t(`rstatus_${status}`), String(n)])) : "",
   ];
+}
+
+// The statuses that end in a default stand out: they are what the default rate counts
+const DEFAULTED = new Set(["default_reported", "disputed", "defaulted"]);
+
+/** The rentals opened in the range by their status now, as bars (the table below has the figures). */
+function statusChart(counted) {
+  return chart(t("chart_rentals_by_status"), {
+    legend: { show: false },
+    xAxis: { type: "category", data: counted.map(([status]) => t(`rstatus_${status}`)) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [{
+      name: t("count"), type: "bar", barMaxWidth: 48, label: { show: true, position: "top" },
+      data: counted.map(([status, n]) => ({ value: n, itemStyle: { color: DEFAULTED.has(status) ? "#b00020" : "#1f5fa8" } })),
+    }],
+  });
 }
