@@ -1,7 +1,7 @@
 """The console's scenes for ``make screens`` (scripts/screens.py): the operator's objection queue and a PDF
 proof in the evidence viewer, the auditor's log with the chain verified, a merchant manager's new scanner
 device (its enrolment code and QR code, shown once) and scan charts, a data provider's upload with its
-refused rows and a bank officer's referral, on a desktop."""
+refused rows, a merchant owner's new API key and team, and a bank officer's referral, on a desktop."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.browser.console import (
 from tests.browser.members import member
 from tests.browser.resident import penalty
 from tests.browser.world import World, settings_in
+from tests.helpers import make_phone
 from tests.passes import helpers as passes
 from tests.passes.helpers import unique_id_number
 
@@ -51,8 +52,30 @@ def console_scenes(w: World, out: Path) -> list[Path]:
     page.screenshot(path=str(auditor))
     evidence = _evidence_scene(w, settings, browser, out)
     merchant, scans, provider = _member_scenes(w, settings, browser, out)
+    keys, team = _partner_admin_scenes(w, settings, browser, out)
     browser.close()
-    return [operator, evidence, auditor, merchant, scans, provider]
+    return [operator, evidence, auditor, merchant, scans, provider, keys, team]
+
+
+def _partner_admin_scenes(w: World, settings: Settings, browser: Browser, out: Path) -> tuple[Path, Path]:
+    """A merchant's owner: a new API key, its secret shown once; the team with a clerk's invitation waiting."""
+    page = w.context(browser, viewport=DESKTOP).new_page()
+    sign_in_to_console(page, w.sms, member(w.engine, settings, w.merchant()["id"], "owner"))
+    nav = page.get_by_role("navigation", name="控制台菜单")
+    nav.get_by_role("link", name="API 密钥").click()
+    page.get_by_label("用途").fill("收银系统")
+    page.get_by_role("button", name="创建密钥").click()
+    expect(page.get_by_role("button", name="复制")).to_be_visible()
+    keys = out / "console-api-keys.png"
+    page.screenshot(path=str(keys))
+    nav.get_by_role("link", name="团队成员").click()
+    invite = page.get_by_role("region", name="邀请成员")
+    invite.get_by_label("手机号").fill(make_phone())
+    invite.get_by_role("button", name="发送邀请").click()
+    expect(page.get_by_role("region", name="待接受的邀请").get_by_role("row")).to_have_count(2)
+    team = out / "console-team.png"
+    page.screenshot(path=str(team))
+    return keys, team
 
 
 def _evidence_scene(w: World, settings: Settings, browser: Browser, out: Path) -> Path:

@@ -18,13 +18,15 @@ from app.members.permissions import Action
 PartnerIdPath = Annotated[str, Path(max_length=32, description="The partner you act for (ptn_…).")]
 
 
-def acting_for(action: Action) -> Callable[..., Principal]:
+def acting_for(action: Action | None) -> Callable[..., Principal]:
     def acting_member(partner_id: PartnerIdPath, user: CurrentUser, session: SessionDep) -> Principal:
         return service.acting_member(session, user, partner_id, action)
 
     return acting_member
 
 
+# Any member, whatever the role: leaving a partner needs no permission
+AnyMember = Annotated[Principal, Depends(acting_for(None))]
 MembersReader = Annotated[Principal, Depends(acting_for(Action.members_read))]
 MembersManager = Annotated[Principal, Depends(acting_for(Action.members_manage))]
 ApiKeysReader = Annotated[Principal, Depends(acting_for(Action.api_keys_read))]

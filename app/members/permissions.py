@@ -40,8 +40,8 @@ ROLE_ACTIONS: dict[MemberRole, frozenset[Action]] = {
     MemberRole.manager: frozenset(Action) - {Action.members_manage},
     MemberRole.clerk: frozenset(
         {
-            Action.members_read,
-            Action.api_keys_read,
+            # Who is in the team and which keys exist is the managers' business: a clerk at the counter
+            # needs neither (least privilege; the team list shows colleagues' phones, masked though they are).
             Action.scanner_devices_read,
             Action.scanner_devices_manage,  # the counter's own devices
             Action.webhooks_read,

@@ -12,7 +12,7 @@ from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CryptoDep, CurrentUser, OperatorDep
 from app.members import invitations, service
-from app.members.deps import MembersManager, MembersReader
+from app.members.deps import AnyMember, MembersManager, MembersReader
 from app.members.models import MemberRole, PartnerInvitation, PartnerMember
 from app.members.schemas import (
     ChangeRole,
@@ -181,7 +181,7 @@ def change_role(member_id: str, body: ChangeRole, member: MembersManager, sessio
 
 
 @router.delete("/v1/partners/{partner_id}/members/{member_id}", status_code=204)
-def remove_member(member_id: str, member: MembersReader, session: SessionDep) -> Response:
+def remove_member(member_id: str, member: AnyMember, session: SessionDep) -> Response:
     """An owner removes a member, or a member leaves. Their next call is refused. 409 ``last_owner``."""
     service.remove(session, member, member_id)
     return Response(status_code=204)

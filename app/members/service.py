@@ -66,10 +66,10 @@ def membership(session: Session, partner_id: str, user_id: str) -> tuple[Partner
     return (row[0], row[1]) if row is not None else None
 
 
-def acting_member(session: Session, user: Principal, partner_id: str, action: Action) -> Principal:
-    """The signed-in ``user`` as a member of ``partner_id`` allowed to do ``action``, else the refusal:
-    404 to a non-member (whoever they are), 403 ``partner_suspended``, ``not_for_partner_kind`` or
-    ``role_required``."""
+def acting_member(session: Session, user: Principal, partner_id: str, action: Action | None) -> Principal:
+    """The signed-in ``user`` as a member of ``partner_id`` allowed to do ``action`` (``None``: any member,
+    whatever the role), else the refusal: 404 to a non-member (whoever they are), 403 ``partner_suspended``,
+    ``not_for_partner_kind`` or ``role_required``."""
     found = membership(session, partner_id, user.id)
     if found is None:
         raise _not_yours()
@@ -77,12 +77,14 @@ def acting_member(session: Session, user: Principal, partner_id: str, action: Ac
     if partner.status != PartnerStatus.active:
         raise Forbidden("This partner is suspended; its members cannot act.", code="partner_suspended")
     kind = partners_service.kind_of(partner)
+    role = MemberRole(member.role)
+    if action is None:
+        return member_principal(partner, user.id, role)
     if not kind_has(kind, action):
         raise Forbidden(
             f"A {kind.value} partner has no {resource_of(action).replace('_', ' ')}.",
             code="not_for_partner_kind",
         )
-    role = MemberRole(member.role)
     if role not in roles_granting(action):
         allowed = " or ".join(r.value for r in roles_granting(action))
         raise Forbidden(f"This needs the {allowed} role in this partner.", code="role_required")

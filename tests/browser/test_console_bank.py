@@ -35,18 +35,20 @@ def test_a_bank_officer_approves_a_referral_and_the_enterprise_sees_it(
     page.on("dialog", confirm)
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    # The officer signs in: the menu offers the bank's two sections, and opens on its referrals
+    # The officer signs in: the one member menu names the bank and offers its sections, opening on its
+    # referrals
     sign_in_to_console(page, sms, officer)
     nav = page.get_by_role("navigation", name="控制台菜单")
+    expect(nav).to_contain_text(f"{bank['name']}（经理）")
     expect(nav.get_by_role("link")).to_have_text(
-        [f"信易贷转介 · {bank['name']}", f"贷款产品 · {bank['name']}"]
+        ["信易贷转介", "贷款产品", "Webhook 端点", "API 密钥", "团队成员"]
     )
     expect(page.get_by_role("heading", name="信易贷转介", level=1)).to_be_visible()
     expect(page.get_by_text(f"{bank['name']} · 经理")).to_be_visible()
     expect(page.get_by_text("没有符合条件的转介。")).to_be_visible()
 
     # and publishes a product in the editor
-    nav.get_by_role("link", name=f"贷款产品 · {bank['name']}").click()
+    nav.get_by_role("link", name="贷款产品").click()
     publish = page.get_by_role("region", name="发布新产品")
     publish.get_by_label("产品名称").fill("小微信用贷")
     publish.get_by_label("最低信用等级").select_option("B")
@@ -88,7 +90,7 @@ def test_a_bank_officer_approves_a_referral_and_the_enterprise_sees_it(
     consent = firm["application"]["consent"]
 
     # The officer finds it among the referrals awaiting a decision
-    nav.get_by_role("link", name=f"信易贷转介 · {bank['name']}").click()
+    nav.get_by_role("link", name="信易贷转介").click()
     page.get_by_label("状态").select_option("referred")
     row = page.get_by_role("row").filter(has_text=referral_id)
     expect(row).to_contain_text(firm["uscc"])
@@ -187,7 +189,7 @@ def test_a_bank_officer_declines_with_a_documented_reason_and_pages_through_refe
     expect(page.get_by_role("region", name="还款情况")).to_contain_text("批准后才能报告还款情况。")
 
     # The declined filter lists just that one; the enterprise sees the reason
-    page.goto(f"/console#/bank/{bank['id']}/referrals?status=declined")
+    page.goto(f"/console#/p/{bank['id']}/referrals?status=declined")
     expect(page.get_by_role("table", name="信易贷转介").get_by_role("row")).to_have_count(2)
     expect(page.get_by_role("table", name="信易贷转介").get_by_role("row").nth(1)).to_contain_text("已拒绝")
     with helpers.api_client(live_server.url) as http:
@@ -200,7 +202,7 @@ def test_a_bank_officer_declines_with_a_documented_reason_and_pages_through_refe
     page.get_by_role("button", name="English").click()
     nav = page.get_by_role("navigation", name="Console menu")
     expect(nav.get_by_role("link")).to_have_text(
-        [f"Loan referrals · {bank['name']}", f"Loan products · {bank['name']}"]
+        ["Loan referrals", "Loan products", "Webhook endpoints", "API keys", "Team"]
     )
     expect(page.get_by_role("region", name="Decision")).to_contain_text(
         "Declined: Guarantee or collateral required"
@@ -240,7 +242,7 @@ def test_the_bank_views_have_no_serious_violation_and_keep_to_the_policy(
             expect(page.get_by_text("企业授权有效至")).to_be_visible()
             if context is audited:
                 seen["referral"] = serious_violations(page)
-            page.goto(f"/console#/bank/{bank['id']}/products")
+            page.goto(f"/console#/p/{bank['id']}/products")
             page.get_by_role("button", name="修改 小微信用贷").click()
             expect(page.get_by_role("region", name="修改产品：小微信用贷")).to_be_visible()
             if context is audited:

@@ -50,9 +50,9 @@ def _state(http: httpx.Client, engine: Engine, world: dict[str, Any]) -> tuple[A
 def _views(world: dict[str, Any]) -> dict[str, str]:
     bank_id, referral_id = world["bank"]["id"], world["firm"]["referral_id"]
     return {
-        "referrals": f"/console#/bank/{bank_id}/referrals",
-        "referral": f"/console#/bank/{bank_id}/referrals/{referral_id}",
-        "products": f"/console#/bank/{bank_id}/products",
+        "referrals": f"/console#/p/{bank_id}/referrals",
+        "referral": f"/console#/p/{bank_id}/referrals/{referral_id}",
+        "products": f"/console#/p/{bank_id}/products",
     }
 
 
@@ -111,7 +111,11 @@ def test_each_bank_view_as_each_visitor(
 
     if who in ("owner", "manager", "clerk"):
         role = {"owner": "负责人", "manager": "经理", "clerk": "办事员"}[who]
-        expect(nav.get_by_role("link")).to_have_text([f"信易贷转介 · {name}", f"贷款产品 · {name}"])
+        expect(nav).to_contain_text(f"{name}（{role}）")
+        # the one member menu, as the role permits: a clerk has no team or API keys
+        expect(nav.get_by_role("link")).to_have_text(
+            ["信易贷转介", "贷款产品", "Webhook 端点"] + ([] if who == "clerk" else ["API 密钥", "团队成员"])
+        )
         page.goto(views["referrals"])
         expect(page.get_by_text(f"{name} · {role}")).to_be_visible()
         expect(page.get_by_role("row").filter(has_text=referral_id)).to_contain_text("待决定")
@@ -141,8 +145,8 @@ def test_each_bank_view_as_each_visitor(
             expect(page.get_by_role("button", name="发布")).to_be_visible()
             expect(page.get_by_role("button", name="修改 小微信用贷")).to_be_visible()
     elif who == "owner_of_suspended_bank":
-        # a suspended bank's members get no link to it, and each view says why
-        expect(page.get_by_role("link", name=f"信易贷转介 · {name}")).to_have_count(0)
+        # a suspended bank's members get no section of it, and each view says why
+        expect(nav.get_by_role("link")).to_have_count(0)
         for view in views.values():
             page.goto(view)
             expect(page.get_by_role("alert")).to_have_text("该机构已被暂停，其成员暂时不能操作。")
@@ -150,10 +154,11 @@ def test_each_bank_view_as_each_visitor(
             _no_forms(page)
     else:
         # not the bank's member: no link to it, and each view opened by address shows the refusal
-        expect(page.get_by_role("link", name=f"信易贷转介 · {name}")).to_have_count(0)
+        for link in nav.get_by_role("link").all():
+            assert world["bank"]["id"] not in (link.get_attribute("href") or "")
         for view in views.values():
             page.goto(view)
-            expect(page.get_by_role("alert")).to_have_text("您不是该机构的成员，无法查看。")
+            expect(page.get_by_role("alert")).to_have_text("无权访问：您不是该机构的成员。")
             expect(page.get_by_text(world["firm"]["uscc"])).to_have_count(0)
             _no_forms(page)
 

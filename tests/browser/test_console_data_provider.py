@@ -42,7 +42,7 @@ def test_a_data_provider_uploads_a_file_and_sees_its_two_bad_rows_named(
 
     page.set_viewport_size(DESKTOP)
     sign_in_to_console(page, sms, member(committed_engine, settings, provider["id"], "manager"))
-    assert member_menu(page) == ["信用记录上报", "记录异议"]
+    assert member_menu(page) == ["信用记录上报", "记录异议", "Webhook 端点", "API 密钥", "团队成员"]
     expect(page.get_by_role("heading", name="信用记录上报", level=1)).to_be_visible()
     expect(page.get_by_text("还没有批次。")).to_be_visible()
 

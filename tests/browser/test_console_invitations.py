@@ -49,14 +49,15 @@ def test_an_invited_person_accepts_one_invitation_and_declines_another(
     page.get_by_role("button", name=f"接受 {merchant['name']} 的邀请").click()
     expect(page.get_by_role("heading", name="扫码设备", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="控制台菜单")).to_contain_text(f"{merchant['name']}（负责人）")
-    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁", "待接受的邀请（1）"]
+    owner_menu = ["扫码设备", "扫码统计", "租赁", "API 密钥", "团队成员"]
+    assert member_menu(page) == [*owner_menu, "待接受的邀请（1）"]
 
     # declining the other leaves no invitation and makes no membership
     page.get_by_role("link", name="待接受的邀请（1）").click()
     page.get_by_role("button", name=f"谢绝 {bank['name']} 的邀请").click()
     expect(page.get_by_role("status").filter(has_text="已谢绝邀请。")).to_be_visible()
     expect(page.get_by_text("没有待接受的邀请。")).to_be_visible()
-    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁"]
+    assert member_menu(page) == owner_menu
     with helpers.session_on(committed_engine) as session:
         answered = session.exec(
             select(PartnerInvitation).where(PartnerInvitation.partner_id == bank["id"])

@@ -14,9 +14,12 @@ from sqlmodel import select
 
 from app.core.config import Settings
 from app.core.sms import RecordingSender
+from app.members.models import PartnerInvitation, PartnerMember
+from app.partners.models import ApiKey
 from app.records.models import RecordBatch
 from app.scanners.models import ScannerDevice
 from app.scanners.router import device_out
+from app.webhooks.models import WebhookEndpoint
 from tests.browser import helpers
 from tests.browser.conftest import LiveServer
 from tests.browser.console import sign_in_to_console, staff
@@ -30,8 +33,16 @@ VIEWS = {
     "rentals": ("租赁", "merchant"),
     "records": ("信用记录上报", "data_provider"),
     "record-objections": ("记录异议", "data_provider"),
+    "webhook-endpoints": ("Webhook 端点", "data_provider"),
+    "api-keys": ("API 密钥", "merchant"),
+    "team": ("团队成员", "merchant"),
 }
+# Who is in the team and which keys exist is for owners and managers (README, Partner members)
+NOT_FOR_CLERKS = {"api-keys", "team"}
 NOT_A_MEMBER = "无权访问：您不是该机构的成员。"
+ROLE_REFUSED = "无权执行此操作，您的账号没有所需角色（This needs the owner or manager role in this partner.）"
+# The forms that change something, none of which a refused visitor may be offered
+FORMS = ("添加设备", "创建密钥", "发送邀请", "添加端点")
 
 
 @pytest.fixture
@@ -46,18 +57,29 @@ def partners(live_server: LiveServer, committed_engine: Engine) -> dict[str, dic
     return {"merchant": merchant, "data_provider": provider}
 
 
-def _state(engine: Engine, partners: dict[str, dict[str, Any]]) -> tuple[list[str], int]:
-    """What a refused visitor must not change: the merchant's devices and the provider's batches."""
+def _state(engine: Engine, partners: dict[str, dict[str, Any]]) -> tuple[Any, ...]:
+    """What a refused visitor must not change: the merchant's devices, keys, members and invitations, the
+    provider's batches and webhook endpoints."""
+    merchant, provider = partners["merchant"]["id"], partners["data_provider"]["id"]
     with helpers.session_on(engine) as session:
-        devices = session.exec(
-            select(ScannerDevice).where(ScannerDevice.partner_id == partners["merchant"]["id"])
-        ).all()
+        devices = session.exec(select(ScannerDevice).where(ScannerDevice.partner_id == merchant)).all()
         batches = session.exec(
-            select(func.count())
-            .select_from(RecordBatch)
-            .where(RecordBatch.source == partners["data_provider"]["id"])
+            select(func.count()).select_from(RecordBatch).where(RecordBatch.source == provider)
         ).one()
-    return [device_out(d).status for d in devices], int(batches)
+        keys = session.exec(select(ApiKey).where(ApiKey.partner_id == merchant)).all()
+        members = session.exec(select(PartnerMember).where(PartnerMember.partner_id == merchant)).all()
+        invitations = session.exec(
+            select(PartnerInvitation).where(PartnerInvitation.partner_id == merchant)
+        ).all()
+        endpoints = session.exec(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == provider)).all()
+    return (
+        [device_out(d).status for d in devices],
+        int(batches),
+        sorted((k.id, k.revoked_at) for k in keys),
+        sorted((m.id, m.role) for m in members),
+        sorted((i.id, i.status) for i in invitations),
+        sorted((e.id, e.enabled, e.deleted_at) for e in endpoints),
+    )
 
 
 def _open(page: Page, partners: dict[str, dict[str, Any]], view: str) -> None:
@@ -80,20 +102,36 @@ def test_a_member_uses_every_view_of_their_partners_as_the_role_permits(
     page.set_viewport_size(DESKTOP)
     sign_in_to_console(page, sms, phone)
 
+    before = _state(committed_engine, partners)
     # the picker names both partners with the role; the menu is the first one's (the merchant, joined first)
     role_zh = {"owner": "负责人", "manager": "经理", "clerk": "店员"}[role]
     picker = page.get_by_label("合作机构")
     expect(picker.locator("option")).to_have_text(
         [f"{partners['merchant']['name']}（{role_zh}）", f"{partners['data_provider']['name']}（{role_zh}）"]
     )
-    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁"]
+    people = [] if role == "clerk" else ["API 密钥", "团队成员"]
+    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁", *people]
     picker.select_option(partners["data_provider"]["id"])
     expect(page.get_by_role("heading", name="信用记录上报", level=1)).to_be_visible()
-    assert member_menu(page) == ["信用记录上报", "记录异议"]
+    assert member_menu(page) == ["信用记录上报", "记录异议", "Webhook 端点", *people]
 
     for view in VIEWS:
         _open(page, partners, view)
+        if role == "clerk" and view in NOT_FOR_CLERKS:  # opened by address: the API's refusal, no form
+            expect(page.get_by_role("alert")).to_have_text(ROLE_REFUSED)
+            for form in FORMS:
+                expect(page.get_by_role("button", name=form)).to_have_count(0)
+            continue
         expect(page.get_by_role("alert")).to_have_count(0)
+        if view == "api-keys":  # owners and managers make and revoke keys
+            expect(page.get_by_role("button", name="创建密钥")).to_be_visible()
+        if view == "team":  # only an owner changes the team; a manager reads it
+            expect(page.get_by_role("button", name="发送邀请")).to_have_count(1 if role == "owner" else 0)
+            masked = f"{phone[:3]}****{phone[-4:]}"
+            expect(page.get_by_role("region", name="成员列表")).to_contain_text(f"{masked}（我）{role_zh}")
+        if view == "webhook-endpoints":  # a clerk reads the endpoints; managers change them
+            expect(page.get_by_role("region", name="端点列表")).to_contain_text("还没有 Webhook 端点。")
+            expect(page.get_by_role("button", name="添加端点")).to_have_count(0 if role == "clerk" else 1)
         if view == "devices":  # every role may add and revoke the counter's devices
             expect(page.get_by_role("button", name="添加设备")).to_be_visible()
             expect(page.get_by_role("button", name="注销 前台 9号机")).to_be_visible()
@@ -101,6 +139,8 @@ def test_a_member_uses_every_view_of_their_partners_as_the_role_permits(
             expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(
                 0 if role == "clerk" else 1
             )
+
+    assert _state(committed_engine, partners) == before
 
 
 @pytest.mark.parametrize("visitor", ["member_of_another_partner", "resident", "operator"])
@@ -128,11 +168,13 @@ def test_anyone_else_is_refused_every_member_view_and_nothing_changes(
         # no menu entry for these partners, and no form to use
         for link in page.get_by_role("navigation", name="控制台菜单").get_by_role("link").all():
             assert partners[VIEWS[view][1]]["id"] not in (link.get_attribute("href") or "")
-        expect(page.get_by_role("button", name="添加设备")).to_have_count(0)
+        for form in FORMS:
+            expect(page.get_by_role("button", name=form)).to_have_count(0)
         expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)
         expect(page.get_by_role("button", name="注销 前台 9号机")).to_have_count(0)
 
-    assert _state(committed_engine, partners) == before == (["awaiting_enrolment"], 0)
+    assert _state(committed_engine, partners) == before
+    assert before[:2] == (["awaiting_enrolment"], 0)
 
 
 def test_a_member_opening_a_view_of_another_kind_is_told_the_partner_has_none(
@@ -159,8 +201,8 @@ def test_a_member_of_a_suspended_partner_is_told_so_and_refused(
     settings: Settings,
     partners: dict[str, dict[str, Any]],
 ) -> None:
-    before = _state(committed_engine, partners)
     phone = member(committed_engine, settings, partners["merchant"]["id"], "owner")
+    before = _state(committed_engine, partners)
     with helpers.api_client(live_server.url) as http:
         operator = sign_in(http, sms, staff(committed_engine, settings, "operator"))  # type: ignore[arg-type]
         suspended = http.post(

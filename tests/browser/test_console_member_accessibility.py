@@ -1,5 +1,6 @@
 """No serious accessibility violation (axe-core) on the partner members' views at desktop size, and no
-Content-Security-Policy violation while a member uses them (the enrolment QR code included)."""
+Content-Security-Policy violation while a member uses them (the enrolment QR code and a secret shown once
+included)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy import Engine
 
 from app.core.config import Settings
+from app.core.security import Crypto
 from app.core.sms import RecordingSender
+from app.members import invitations
+from app.members import service as members_service
+from app.members.models import MemberRole
+from app.partners import service as partners_service
 from tests.browser import helpers
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveServer
 from tests.browser.console import sign_in_to_console
 from tests.browser.members import DESKTOP, member
+from tests.helpers import make_phone
 
 VIEWS = {
     "devices": ("merchant", "设备列表"),
@@ -22,6 +29,9 @@ VIEWS = {
     "rentals": ("merchant", "租赁记录"),
     "records": ("data_provider", "批次与文件导入"),
     "record-objections": ("data_provider", None),
+    "webhook-endpoints": ("data_provider", "端点列表"),
+    "api-keys": ("merchant", "密钥列表"),
+    "team": ("merchant", "成员列表"),
 }
 
 
@@ -43,6 +53,22 @@ def _add_device(page: Page, name: str) -> None:
     assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
 
 
+def _invitation_waiting(engine: Engine, settings: Settings, partner_id: str) -> None:
+    """An invitation of a clerk, waiting (the team view lists it with its revoke button)."""
+    with helpers.session_on(engine) as session:
+        partner = partners_service.get_partner(session, partner_id)
+        owner = members_service.member_principal(partner, "test-setup", MemberRole.owner)
+        invitations.invite(session, Crypto(settings), owner, partner_id, make_phone(), MemberRole.clerk)
+        session.commit()
+
+
+def _create_key(page: Page, name: str) -> None:
+    """Create an API key: its secret is shown once, with its copy button."""
+    page.get_by_label("用途").fill(name)
+    page.get_by_role("button", name="创建密钥").click()
+    expect(page.get_by_role("button", name="复制")).to_be_visible()
+
+
 def test_the_member_views_have_no_serious_violation_and_keep_to_the_policy(
     browser: Browser,
     sms: RecordingSender,
@@ -54,6 +80,7 @@ def test_the_member_views_have_no_serious_violation_and_keep_to_the_policy(
         "merchant": helpers.partner(committed_engine, "merchant", ["verifications:write", "rentals:write"]),
         "data_provider": helpers.partner(committed_engine, "data_provider", ["records:write"]),
     }
+    _invitation_waiting(committed_engine, settings, partners["merchant"]["id"])
     phones = []
     for _ in range(2):  # one per profile: a phone gets one sign-in code a minute
         phone = member(committed_engine, settings, partners["merchant"]["id"], "owner")
@@ -71,6 +98,9 @@ def test_the_member_views_have_no_serious_violation_and_keep_to_the_policy(
         _visit(page, partners, "devices")
         _add_device(page, "前台 5号机")
         seen["enrolment"] = serious_violations(page)
+        _visit(page, partners, "api-keys")
+        _create_key(page, "收银系统")
+        seen["secret"] = serious_violations(page)
 
         kept = strict.new_page()
 
@@ -82,11 +112,13 @@ def test_the_member_views_have_no_serious_violation_and_keep_to_the_policy(
         sign_in_to_console(kept, sms, phones[1])
         _visit(kept, partners, "devices")
         _add_device(kept, "前台 6号机")
+        _visit(kept, partners, "api-keys")
+        _create_key(kept, "对账系统")
         for view in VIEWS:
             _visit(kept, partners, view)
     finally:
         audited.close()
         strict.close()
 
-    assert seen == {view: [] for view in [*VIEWS, "enrolment"]}
+    assert seen == {view: [] for view in [*VIEWS, "enrolment", "secret"]}
     assert violations == []

@@ -39,7 +39,7 @@ def test_a_merchant_manager_enrols_a_scanner_device_and_revokes_it(
     sign_in_to_console(page, sms, manager)
 
     # the menu offers the merchant's sections, the partner named with the role, and starts on the devices
-    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁"]
+    assert member_menu(page) == ["扫码设备", "扫码统计", "租赁", "API 密钥", "团队成员"]
     expect(page.get_by_role("navigation", name="控制台菜单")).to_contain_text(f"{merchant['name']}（经理）")
     expect(page.get_by_role("heading", name="扫码设备", level=1)).to_be_visible()
     expect(page.get_by_text("还没有扫码设备。")).to_be_visible()

@@ -58,11 +58,11 @@ UPLOAD = {"file": "records.csv"}  # sent as multipart, a new row in each world
 OUTCOME = {"kind": "on_time", "occurred_on": "today", "reference": "repay-2026-01"}
 CALLS = [
     # people
-    Call("GET", _P + "/members", MEMBERS),
+    Call("GET", _P + "/members", MANAGERS),
     Call("PATCH", _P + "/members/{member}", {"owner"}, body={"role": "manager"}),
     Call("DELETE", _P + "/members/{member}", {"owner"}, ok=204),
     Call("POST", _P + "/invitations", {"owner"}, ok=201, body={"phone": "new", "role": "clerk"}),
-    Call("GET", _P + "/invitations", MEMBERS),
+    Call("GET", _P + "/invitations", MANAGERS),
     Call("POST", _P + "/invitations/{invitation}/revoke", {"owner"}),
     Call(
         "POST",
@@ -80,7 +80,7 @@ CALLS = [
     Call("POST", "/v1/me/invitations/{invitation}/decline", set(), guard="invitee"),
     # API keys
     Call("POST", _P + "/api-keys", MANAGERS, ok=201, body={"name": "收银台"}),
-    Call("GET", _P + "/api-keys", MEMBERS),
+    Call("GET", _P + "/api-keys", MANAGERS),
     Call("POST", _P + "/api-keys/{api_key}/revoke", MANAGERS),
     # scanner devices (a merchant's)
     Call("POST", _P + "/scanner-devices", MEMBERS, ok=201, body={"name": "前台 1号机"}),

@@ -113,7 +113,7 @@ def test_a_person_in_two_partners_names_the_one_they_act_for(
         (
             bank,
             "clerk",
-            ["members:read", "api_keys:read", "webhooks:read", "loan_products:read", "referrals:read"],
+            ["webhooks:read", "loan_products:read", "referrals:read"],
         ),
         (
             shop,
@@ -215,6 +215,23 @@ def test_any_member_may_leave(client: TestClient, db: Session, settings: Setting
         == 204
     )
     assert client.get("/v1/me/memberships", headers=clerk["headers"]).json()["data"] == []
+
+
+def test_a_clerk_may_leave_but_not_read_the_team_or_remove_another(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    shop = partner(db, "merchant")
+    owner = member(db, settings, shop, "owner")
+    clerk = member(db, settings, shop, "clerk")
+    before = table_snapshot(db)
+    for response in (
+        client.get(f"/v1/partners/{shop}/members", headers=clerk["headers"]),
+        client.get(f"/v1/partners/{shop}/invitations", headers=clerk["headers"]),
+        client.get(f"/v1/partners/{shop}/api-keys", headers=clerk["headers"]),
+        client.delete(f"/v1/partners/{shop}/members/{owner['member_id']}", headers=clerk["headers"]),
+    ):
+        assert (response.status_code, response.json()["code"]) == (403, "role_required")
+    assert table_snapshot(db) == before
 
 
 def test_members_of_a_suspended_partner_cannot_act(

@@ -10,8 +10,7 @@ import { partnersView } from "./views/partners.js";
 import { webhooksView } from "./views/webhooks.js";
 import { jobsView } from "./views/jobs.js";
 import { importsView } from "./views/imports.js";
-import { BANK_ROUTES, bankLinks } from "./views/bank.js";
-import { allMemberships, hasMemberNav, loadMemberships, memberRoute, memberStart, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
+import { hasMemberNav, loadMemberships, memberRoute, memberStart, memberships, membershipOf, nothingPermitted, renderMemberNav } from "./members.js";
 import { invitationsView } from "./views/invitations.js";
 
 const ROUTES = [
@@ -25,16 +24,14 @@ const ROUTES = [
   [/^\/webhooks$/, webhooksView],
   [/^\/jobs$/, jobsView],
   [/^\/imports$/, importsView],
-  ...BANK_ROUTES,
 ];
 
 const state = { me: null };
 
 function allowedLinks() {
   const roles = new Set(state.me ? state.me.roles : []);
-  // A bank member's links (data-member) come from their memberships, already only what they may use; the
-  // other members' menu is #member-nav (members.js)
-  return [...document.querySelectorAll("#nav > a")].filter((a) => a.dataset.member !== undefined || a.dataset.roles.split(" ").some((r) => roles.has(r)));
+  // The staff's links; a partner member's menu is #member-nav (members.js)
+  return [...document.querySelectorAll("#nav > a")].filter((a) => a.dataset.roles.split(" ").some((r) => roles.has(r)));
 }
 
 function translateShell() {
@@ -52,7 +49,7 @@ function translateShell() {
 function showWho() {
   const who = document.getElementById("who");
   if (!state.me) { who.textContent = ""; return; }
-  const roles = state.me.roles.map((r) => t(`role_${r}`)).join("、") || (allMemberships().length ? t("role_member") : t("role_none"));
+  const roles = state.me.roles.map((r) => t(`role_${r}`)).join("、") || (memberships().length ? t("role_member") : t("role_none"));
   who.textContent = t("signed_in_as", { phone: state.me.phone || "", roles });
 }
 
@@ -89,10 +86,8 @@ async function route() {
     // After an answer: the menu is read again, and an accepted partner's first section opens
     const done = async (partnerId) => {
       await loadMemberships();
-      showBankLinks();
       showShell();
       if (partnerId && membershipOf(partnerId)) go(memberStart(`/p/${partnerId}`));
-      else if (partnerId) go("/");  // a bank: its links open its sections
       else invitationsView({ done }, h("p", { class: "banner good", role: "status" }, t("declined")));
       renderMemberNav(document.getElementById("member-nav"), partnerId ? `/p/${partnerId}` : path, go);
     };
@@ -156,15 +151,9 @@ function signInView() {
   render(h("h1", {}, t("sign_in_title")), card(null, form, h("p", { class: "muted" }, t("sign_in_note"))));
 }
 
-function showBankLinks() {
-  for (const link of document.querySelectorAll("#nav a[data-member]")) link.remove();
-  document.getElementById("nav").append(...bankLinks(allMemberships()));
-}
-
 async function start() {
   state.me = await api.api("/v1/me");
   await loadMemberships();
-  showBankLinks();
   showShell();
   await route();
 }

@@ -1,6 +1,7 @@
 // The console's words, in Chinese (the default) and English. The API's own messages are shown as sent
 // (its problem details name the field or the role a call needs).
 import { MEMBER_STRINGS } from "./i18n_members.js";
+import { ADMIN_STRINGS } from "./i18n_admin.js";
 
 export const STRINGS = {
   zh: {
@@ -124,4 +125,4 @@ export const STRINGS = {
 };
 
 // Each part of the console keeps its words in its own file; they join the tables here.
-for (const lang of ["zh", "en"]) Object.assign(STRINGS[lang], MEMBER_STRINGS[lang]);
+for (const lang of ["zh", "en"]) Object.assign(STRINGS[lang], MEMBER_STRINGS[lang], ADMIN_STRINGS[lang]);

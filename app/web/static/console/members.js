@@ -3,43 +3,47 @@
 // permit. Member routes name the partner: "#/p/<partner id>/<section>". The API decides every call; the
 // menu only leaves out what the member could not use anyway.
 import * as api from "../resident/api.js";
-import { h, t } from "./ui.js";
+import { h, roleName, t } from "./ui.js";
 import { devicesView } from "./views/devices.js";
 import { scansView } from "./views/scans.js";
 import { rentalsView } from "./views/rentals.js";
 import { recordsView } from "./views/records.js";
 import { sourceObjectionsView } from "./views/source_objections.js";
+import { referralsSection } from "./views/bank.js";
+import { productsView } from "./views/bank_products.js";
+import { endpointsView } from "./views/endpoints.js";
+import { apiKeysView } from "./views/api_keys.js";
+import { teamView } from "./views/team.js";
 
 // [route, i18n key of the menu entry, the permitted action that shows it, view]. A partner's kind is
-// already folded into permitted_actions by the API, so a section for another kind simply never shows.
-// Adding a section is one line here (and its strings in i18n.js).
+// already folded into permitted_actions by the API, so a section for another kind simply never shows:
+// every kind (banks too) gets this one menu. Adding a section is one line here (and its strings).
 export const MEMBER_SECTIONS = [
   ["devices", "nav_devices", "scanner_devices:read", devicesView],
   ["scans", "nav_scans", "verifications:read", scansView],
   ["rentals", "nav_rentals", "rentals:read", rentalsView],
+  ["referrals", "bk_nav_referrals", "referrals:read", referralsSection],
+  ["products", "bk_nav_products", "loan_products:read", productsView],
   ["records", "nav_records", "records:read", recordsView],
   ["record-objections", "nav_record_objections", "objections:read", sourceObjectionsView],
+  ["webhook-endpoints", "nav_endpoints", "webhooks:read", endpointsView],
+  ["api-keys", "nav_api_keys", "api_keys:read", apiKeysView],
+  ["team", "nav_team", "members:read", teamView],
 ];
 
 const CHOSEN = "xinyi.console.partner";
-const state = { all: [], memberships: [], invitations: [] };
+const state = { memberships: [], invitations: [] };
 
 /** Reads the memberships and the invitations waiting afresh (a role changed or a removal counts from the
  * next view). */
 export async function loadMemberships() {
   const [mine, waiting] = await Promise.allSettled([api.api("/v1/me/memberships"), api.api("/v1/me/invitations")]);
-  state.all = mine.status === "fulfilled" ? mine.value.data : [];
-  // A bank's sections are views/bank.js's own links (bankLinks, #/bank/<id>/…), built beside this menu;
-  // making them MEMBER_SECTIONS lines would put every kind under the one picker
-  state.memberships = state.all.filter((m) => m.partner.kind !== "bank");
+  state.memberships = mine.status === "fulfilled" ? mine.value.data : [];
   state.invitations = waiting.status === "fulfilled" ? waiting.value.data : [];
   return state.memberships;
 }
 
 export function memberships() { return state.memberships; }
-
-/** Every membership, banks included (for views/bank.js's links). */
-export function allMemberships() { return state.all; }
 
 /** Whether the menu has a member part: memberships, or invitations to answer. */
 export function hasMemberNav() { return state.memberships.length > 0 || state.invitations.length > 0; }
@@ -70,7 +74,7 @@ export function memberStart(path = "/") {
 }
 
 function partnerLabel(m) {
-  return t("membership_label", { name: m.partner.name, role: t(`mrole_${m.role}`) });
+  return t("membership_label", { name: m.partner.name, role: roleName(m.partner.kind, m.role) });
 }
 
 /** The member part of the side menu: the partner (a picker when several) and its sections. */
@@ -101,17 +105,19 @@ export function renderMemberNav(container, path, go) {
   container.replaceChildren(picker, ...links, invitations);
 }
 
-/** A member route ("/p/<id>/<section>/…"): the section's view, or the partner's own page. */
+/** A member route ("/p/<id>/<section>/<item>…"): the section's view, or the partner's own page. The parts
+ * after the section (a referral's id, say) are the view's ``params``. */
 export async function memberRoute(path, ctx) {
-  const match = path.match(/^\/p\/([\w-]+)(?:\/([\w-]+))?/);
+  const match = path.match(/^\/p\/([\w-]+)(?:\/([\w-]+))?((?:\/[\w-]+)*)$/);
   if (!match) return false;
-  const [, partnerId, route] = match;
+  const [, partnerId, route, rest] = match;
   const membership = membershipOf(partnerId);
   if (membership) localStorage.setItem(CHOSEN, partnerId);
   const allowed = new Set(membership ? membership.permitted_actions : []);
   const member = {
     ...ctx,
     partnerId,
+    params: rest.split("/").filter(Boolean),
     membership,
     base: `/v1/partners/${encodeURIComponent(partnerId)}`,
     can: (action) => allowed.has(action),

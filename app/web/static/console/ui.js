@@ -1,5 +1,6 @@
 // Small DOM helpers for the console. Text is always set as text (never parsed as HTML), so nothing the API
 // returns can become markup; no inline style either (the page's CSP forbids it).
+import { api } from "../resident/api.js";
 import { STRINGS } from "./i18n.js";
 
 let lang = localStorage.getItem("xinyi.lang") === "en" ? "en" : "zh";
@@ -32,6 +33,9 @@ export function h(tag, attrs = {}, ...children) {
   }
   return element;
 }
+
+/** A member's role as the partner's kind says it (a bank's clerk is 办事员, a shop's 店员). */
+export function roleName(kind, role) { return t(kind === "bank" ? `bk_role_${role}` : `mrole_${role}`); }
 
 let fieldCount = 0;
 /** A labelled control: ``field(label, "input", {name: "x"})`` → [label, control]. */
@@ -100,6 +104,7 @@ export function problem(error) {
   if (error.code === "partner_not_found") return t("refused_not_member");
   if (error.code === "partner_suspended") return t("refused_suspended");
   if (error.code === "not_for_partner_kind") return t("refused_kind", { detail: error.message });
+  if (error.code === "last_owner") return t("refused_last_owner");
   return error.message || t("failed");
 }
 
@@ -107,3 +112,66 @@ export function errorLine(error) { return h("p", { class: "error", role: "alert"
 
 /** A fresh Idempotency-Key: a retried click never decides a case twice. */
 export function idempotencyKey() { return crypto.randomUUID(); }
+
+/** A secret shown once (an API key, a webhook signing secret): the value, a copy button and the warning
+ * that it will not be shown again (the API keeps only its hash, or seals it). */
+export function secretCard(title, secret, note = null) {
+  const value = h("p", { class: "code secret", id: "secret-once" }, secret);
+  const copied = h("span", { role: "status" });
+  const copy = h("button", { type: "button", class: "secondary small" }, t("copy"));
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      copied.textContent = t("copied");
+    } catch {
+      // No clipboard (an insecure origin, a refusal): select the text so Ctrl+C copies it
+      getSelection().selectAllChildren(value);
+      copied.textContent = t("copy_by_hand");
+    }
+  });
+  const shown = card(title, value, h("div", { class: "row" }, copy, copied),
+    h("p", { class: "error" }, t("secret_once")), note ? h("p", { class: "muted" }, note) : null);
+  shown.classList.add("once");
+  return shown;
+}
+
+/** A button of a table row's ``cell`` that asks ``question`` first (when there is one), then makes the API
+ * ``call`` and hands its answer to ``after``; a refusal is shown in the cell and the button works again. */
+export function actionButton(cell, { text, label, question = null, call, after, primary = false }) {
+  const button = h("button", { type: "button", class: primary ? "small" : "secondary small", "aria-label": label }, text);
+  button.addEventListener("click", async () => {
+    if (question && !window.confirm(question)) return;
+    button.disabled = true;
+    try {
+      after(await call());
+    } catch (error) {
+      cell.append(errorLine(error));
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+/** On submit, ``send()``; a refusal shows in ``message`` (the API's problem names the field). */
+export function onSubmit(form, message, send) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    try {
+      await send();
+    } catch (error) {
+      message.replaceChildren(errorLine(error));
+    }
+  });
+  return form;
+}
+
+/** The first 100 rows of the list at ``path``, or null once the refusal is shown after ``parts``. */
+export async function firstPage(path, show, ...parts) {
+  try {
+    return await api(`${path}?limit=100`);
+  } catch (error) {
+    show(...parts, errorLine(error));
+    return null;
+  }
+}

@@ -3,9 +3,8 @@
 // and repayment outcomes. The API decides every call by membership and role; the page offers a form only
 // to a role whose permitted_actions include it, and shows the API's refusal for anyone else.
 import * as api from "../../resident/api.js";
-import { card, currentLanguage, field, h, idempotencyKey, select, t, table, when } from "../ui.js";
-import { consentLine, heading, may, membershipOf, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
-import { productsView } from "./bank_products.js";
+import { card, currentLanguage, errorLine, field, h, idempotencyKey, select, t, table, when } from "../ui.js";
+import { consentLine, heading, may, percent, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 
 // The API's documented decline reasons (app/loans/catalog.py DECLINE_REASONS), in its order.
 export const DECLINE_REASONS = [
@@ -15,27 +14,20 @@ export const DECLINE_REASONS = [
 const STATUSES = ["", "referred", "approved", "declined"];
 const PAGE = 20;
 
-/** The menu links for each bank membership (sections its permitted_actions allow). */
-export function bankLinks(memberships) {
-  const links = [];
-  for (const m of memberships.filter((x) => x.partner.kind === "bank")) {
-    const base = `#/bank/${encodeURIComponent(m.partner.id)}`;
-    if (may(m, "referrals:read")) links.push(h("a", { href: `${base}/referrals`, "data-member": "" }, h("span", { "data-i18n": "bk_nav_referrals" }, t("bk_nav_referrals")), ` · ${m.partner.name}`));
-    if (may(m, "loan_products:read")) links.push(h("a", { href: `${base}/products`, "data-member": "" }, h("span", { "data-i18n": "bk_nav_products" }, t("bk_nav_products")), ` · ${m.partner.name}`));
-  }
-  return links;
+/** The referrals section (members.js): "#/p/<bank>/referrals", or one referral "#/p/<bank>/referrals/<id>". */
+export function referralsSection(ctx) {
+  return ctx.params.length ? referralView(ctx) : referralsView(ctx);
 }
 
-export async function referralsView({ params: [partnerId], go }) {
+async function referralsView({ partnerId, membership, base: partnerBase, go }) {
   const show = shower();
-  const base = `/v1/partners/${encodeURIComponent(partnerId)}/referrals`;
+  const base = `${partnerBase}/referrals`;
   const status = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "";
   const [statusLabel, statusSelect] = select(t("status"), "status", STATUSES.map((s) => [s, s ? t(`bk_status_${s}`) : t("all")]), status);
-  statusSelect.addEventListener("change", () => go(`/bank/${partnerId}/referrals${statusSelect.value ? `?status=${statusSelect.value}` : ""}`));
+  statusSelect.addEventListener("change", () => go(`/p/${partnerId}/referrals${statusSelect.value ? `?status=${statusSelect.value}` : ""}`));
   const filters = h("div", { class: "form-grid" }, h("div", {}, statusLabel, statusSelect));
   const list = h("div", {}, h("p", {}, t("loading")));
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
-  const membership = await membershipOf(partnerId);
   show(...heading(t("bk_referrals_title"), membership), filters, card(null, list, more));
   const rows = [];
   let after = null;
@@ -53,11 +45,11 @@ export async function referralsView({ params: [partnerId], go }) {
         [t("bk_referral"), t("bk_enterprise"), t("bk_amount"), t("bk_term"), t("status"), t("bk_consent"), t("bk_received"), ""],
         rows.map((r) => [h("span", { class: "mono" }, r.id), [r.enterprise.name, h("br"), h("span", { class: "mono" }, r.enterprise.uscc)],
           yuan(r.amount_fen), t("bk_months", { n: r.term_months }), t(`bk_status_${r.status}`), consentLine(r.consent), when(r.created_at),
-          h("a", { href: `#/bank/${encodeURIComponent(partnerId)}/referrals/${encodeURIComponent(r.id)}`, "aria-label": `${t("bk_open")} ${r.id}` }, t("bk_open"))]))
+          h("a", { href: `#/p/${encodeURIComponent(partnerId)}/referrals/${encodeURIComponent(r.id)}`, "aria-label": `${t("bk_open")} ${r.id}` }, t("bk_open"))]))
         : h("p", {}, t("bk_no_referrals")));
     } catch (error) {
       more.hidden = true;
-      list.replaceChildren(refusal(error));
+      list.replaceChildren(errorLine(error));
     }
     more.disabled = false;
   }
@@ -99,7 +91,7 @@ function reportCard(base, referral, membership) {
         consent_expired: () => t("bk_refused_expired", { at: when(consent.expires_at) }),
         consent_not_covering: () => t("bk_refused_generic"),
       };
-      body.replaceChildren(messages[error.code] ? h("p", { class: "error", role: "alert" }, messages[error.code]()) : refusal(error));
+      body.replaceChildren(messages[error.code] ? h("p", { class: "error", role: "alert" }, messages[error.code]()) : errorLine(error));
     }
     fetchButton.disabled = false;
   });
@@ -155,7 +147,7 @@ function decisionCard(base, referral, membership, reload) {
       await api.api(`${base}/decision`, { method: "POST", json: body, headers: { "Idempotency-Key": key } });
       reload();
     } catch (error) {
-      message.replaceChildren(refusal(error));
+      message.replaceChildren(errorLine(error));
     }
   });
   return card(t("bk_decision_title"), form);
@@ -186,27 +178,27 @@ function outcomesCard(base, referral, membership, reload) {
       key = idempotencyKey();
       reload(h("p", { class: "banner good", role: "status" }, t("bk_outcome_saved")));
     } catch (error) {
-      message.replaceChildren(refusal(error));
+      message.replaceChildren(errorLine(error));
     }
   });
   return card(t("bk_outcomes_title"), list, form);
 }
 
-export async function referralView({ params: [partnerId, referralId], go }, notice = null) {
+async function referralView(ctx, notice = null) {
+  const { partnerId, membership, params: [referralId] } = ctx;
   const show = shower();
-  const base = `/v1/partners/${encodeURIComponent(partnerId)}/referrals/${encodeURIComponent(referralId)}`;
-  const back = h("p", {}, h("a", { href: `#/bank/${encodeURIComponent(partnerId)}/referrals` }, t("bk_back")));
+  const base = `${ctx.base}/referrals/${encodeURIComponent(referralId)}`;
+  const back = h("p", {}, h("a", { href: `#/p/${encodeURIComponent(partnerId)}/referrals` }, t("bk_back")));
   const title = t("bk_referral_title", { id: referralId });
   show(h("h1", {}, title), back, h("p", {}, t("loading")));
-  const membership = await membershipOf(partnerId);
   let referral;
   try {
     referral = await api.api(base);
   } catch (error) {
-    show(...heading(title, membership), back, refusal(error));
+    show(...heading(title, membership), back, errorLine(error));
     return;
   }
-  const reload = (message = null) => referralView({ params: [partnerId, referralId], go }, message);
+  const reload = (message = null) => referralView(ctx, message);
   const facts = [
     [t("bk_enterprise"), referral.enterprise.name], [t("bk_uscc"), referral.enterprise.uscc], [t("bk_amount"), yuan(referral.amount_fen)],
     [t("bk_term"), t("bk_months", { n: referral.term_months })], [t("bk_purpose"), referral.purpose], [t("bk_industry"), referral.industry],
@@ -217,9 +209,3 @@ export async function referralView({ params: [partnerId, referralId], go }, noti
     card(t("bk_facts"), h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
     reportCard(base, referral, membership), decisionCard(base, referral, membership, reload), outcomesCard(base, referral, membership, reload));
 }
-
-export const BANK_ROUTES = [
-  [/^\/bank\/([\w-]+)\/referrals$/, referralsView],
-  [/^\/bank\/([\w-]+)\/referrals\/([\w-]+)$/, referralView],
-  [/^\/bank\/([\w-]+)\/products$/, productsView],
-];

@@ -1,8 +1,8 @@
 // What the bank officers' views share: the section's words, the member's own membership of the partner
-// (which forms to offer), money and rate conversions, and refusals in the page's language.
-import * as api from "../../resident/api.js";
+// (which forms to offer), money and rate conversions. Refusals are the console's (ui.js errorLine), as in
+// every member section.
 import { STRINGS } from "../i18n.js";
-import { errorLine, h, renderer, t, when } from "../ui.js";
+import { h, renderer, roleName as roleWord, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
 
 // The section's words live beside it (bank_strings.js); the console's table takes them at load.
@@ -14,25 +14,8 @@ export function shower() {
   return (...parts) => show(...parts.flat().filter(Boolean));
 }
 
-/** The signed-in person's membership of ``partnerId``, or null (the API still decides each call). */
-export async function membershipOf(partnerId) {
-  try {
-    const page = await api.api("/v1/me/memberships");
-    return page.data.find((m) => m.partner.id === partnerId) || null;
-  } catch {
-    return null;
-  }
-}
-
 export function may(membership, action) { return Boolean(membership && membership.permitted_actions.includes(action)); }
-export function roleName(membership) { return membership ? t(`bk_role_${membership.role}`) : "—"; }
-
-/** A refusal in the page's language where the API's code says more than its English detail. */
-export function refusal(error) {
-  if (error.code === "partner_not_found") return h("p", { class: "error", role: "alert" }, t("bk_not_member"));
-  if (error.code === "partner_suspended") return h("p", { class: "error", role: "alert" }, t("bk_suspended"));
-  return errorLine(error);
-}
+export function roleName(membership) { return membership ? roleWord("bank", membership.role) : "—"; }
 
 export function yuan(fen) {
   if (fen === null || fen === undefined) return "—";

@@ -1,8 +1,8 @@
 // A bank's loan products (partner members): the list, and one form to publish a product or change one
 // (amounts typed in yuan, rates in percent; the API keeps fen and basis points and names a wrong field).
 import * as api from "../../resident/api.js";
-import { card, field, h, idempotencyKey, select, t, table } from "../ui.js";
-import { heading, may, membershipOf, percent, refusal, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
+import { card, errorLine, field, h, idempotencyKey, select, t, table } from "../ui.js";
+import { heading, may, percent, roleName, shower, toBps, toFen, yuan } from "./bank_common.js";
 
 const LEVELS = ["AAA", "AA", "A", "B", "C", "D"];
 const REQUIRED = ["name", "min_amount", "max_amount", "min_term", "max_term", "min_rate", "max_rate"];
@@ -62,24 +62,24 @@ function productForm(base, product, done) {
         : await api.api(base, { method: "POST", json: body, headers: { "Idempotency-Key": key } });
       done(h("p", { class: "banner good", role: "status" }, t(product ? "bk_saved" : "bk_published", { name: saved.name })));
     } catch (error) {
-      message.replaceChildren(refusal(error));
+      message.replaceChildren(errorLine(error));
     }
   });
   return form;
 }
 
-export async function productsView({ params: [partnerId], go }, notice = null) {
+export async function productsView(ctx, notice = null) {
+  const { membership } = ctx;
   const show = shower();
-  const base = `/v1/partners/${encodeURIComponent(partnerId)}/loan-products`;
+  const base = `${ctx.base}/loan-products`;
   const title = t("bk_products_title");
   show(h("h1", {}, title), h("p", {}, t("loading")));
-  const membership = await membershipOf(partnerId);
-  const again = (message) => productsView({ params: [partnerId], go }, message);
+  const again = (message) => productsView(ctx, message);
   let page;
   try {
     page = await api.api(`${base}?limit=100`);
   } catch (error) {
-    show(...heading(title, membership), refusal(error));
+    show(...heading(title, membership), errorLine(error));
     return;
   }
   const manage = may(membership, "loan_products:manage");

@@ -4,7 +4,6 @@ export const BANK_STRINGS = {
   zh: {
     bk_nav_referrals: "信易贷转介", bk_nav_products: "贷款产品",
     bk_role_owner: "负责人", bk_role_manager: "经理", bk_role_clerk: "办事员",
-    bk_not_member: "您不是该机构的成员，无法查看。", bk_suspended: "该机构已被暂停，其成员暂时不能操作。",
     bk_referrals_title: "信易贷转介", bk_acting_as: "{partner} · {role}", bk_no_referrals: "没有符合条件的转介。",
     bk_status_referred: "待决定", bk_status_approved: "已批准", bk_status_declined: "已拒绝",
     bk_referral: "转介编号", bk_enterprise: "企业", bk_uscc: "统一社会信用代码", bk_amount: "申请金额", bk_term: "期限",
@@ -45,7 +44,6 @@ export const BANK_STRINGS = {
   en: {
     bk_nav_referrals: "Loan referrals", bk_nav_products: "Loan products",
     bk_role_owner: "owner", bk_role_manager: "manager", bk_role_clerk: "clerk",
-    bk_not_member: "You are not a member of this partner, so you cannot see this.", bk_suspended: "This partner is suspended; its members cannot act for now.",
     bk_referrals_title: "Loan referrals (信易贷)", bk_acting_as: "{partner} · {role}", bk_no_referrals: "No referrals match.",
     bk_status_referred: "Awaiting decision", bk_status_approved: "Approved", bk_status_declined: "Declined",
     bk_referral: "Referral", bk_enterprise: "Enterprise", bk_uscc: "Unified social credit code", bk_amount: "Amount asked", bk_term: "Term",

@@ -2,7 +2,7 @@
 // and QR code are shown once, valid 24 h: the device reads them at /scan) and revoking one (its next scan
 // is refused).
 import * as api from "../../resident/api.js";
-import { card, errorLine, field, h, idempotencyKey, renderer, t, table, when } from "../ui.js";
+import { actionButton, card, field, firstPage, h, idempotencyKey, onSubmit, renderer, t, table, when } from "../ui.js";
 
 function enrolmentCard(device) {
   const shown = card(t("enrolment_title", { name: device.name }),
@@ -25,44 +25,23 @@ export async function devicesView(ctx, notice = null) {
     const [nameLabel, name] = field(t("device_name"), "input", { name: "name", required: true, maxlength: 100, placeholder: t("device_name_hint") });
     const message = h("div", { role: "status" });
     const key = idempotencyKey();
-    form = h("form", { novalidate: true }, h("div", { class: "form-grid" }, h("div", {}, nameLabel, name),
-      h("div", {}, h("button", { type: "submit" }, t("add_device")))), message);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      message.replaceChildren();
-      try {
-        const made = await api.api(`${ctx.base}/scanner-devices`, { method: "POST", json: { name: name.value.trim() }, headers: { "Idempotency-Key": key } });
-        devicesView(ctx, enrolmentCard(made));
-      } catch (error) {
-        message.replaceChildren(errorLine(error));
-      }
-    });
-    form = card(t("add_device_title"), form);
+    form = card(t("add_device_title"), onSubmit(h("form", { novalidate: true }, h("div", { class: "form-grid" }, h("div", {}, nameLabel, name),
+      h("div", {}, h("button", { type: "submit" }, t("add_device")))), message), message, async () => {
+      const made = await api.api(`${ctx.base}/scanner-devices`, { method: "POST", json: { name: name.value.trim() }, headers: { "Idempotency-Key": key } });
+      devicesView(ctx, enrolmentCard(made));
+    }));
   }
   show(heading, notice, form, h("p", {}, t("loading")));
-  let page;
-  try {
-    page = await api.api(`${ctx.base}/scanner-devices?limit=100`);
-  } catch (error) {
-    show(heading, notice, form, errorLine(error));
-    return;
-  }
+  const page = await firstPage(`${ctx.base}/scanner-devices`, show, heading, notice, form);
+  if (!page) return;
   const rows = page.data.map((d) => {
     const cell = h("td", {});
     if (ctx.can("scanner_devices:manage") && (d.status === "enrolled" || d.status === "awaiting_enrolment")) {
-      const revoke = h("button", { type: "button", class: "secondary small", "aria-label": t("revoke_named", { name: d.name }) }, t("revoke"));
-      revoke.addEventListener("click", async () => {
-        if (!window.confirm(t("confirm_revoke_device", { name: d.name }))) return;
-        revoke.disabled = true;
-        try {
-          await api.api(`${ctx.base}/scanner-devices/${encodeURIComponent(d.id)}/revoke`, { method: "POST" });
-          devicesView(ctx, h("p", { class: "banner good", role: "status" }, t("device_revoked", { name: d.name })));
-        } catch (error) {
-          cell.append(errorLine(error));
-          revoke.disabled = false;
-        }
-      });
-      cell.append(revoke);
+      cell.append(actionButton(cell, {
+        text: t("revoke"), label: t("revoke_named", { name: d.name }), question: t("confirm_revoke_device", { name: d.name }),
+        call: () => api.api(`${ctx.base}/scanner-devices/${encodeURIComponent(d.id)}/revoke`, { method: "POST" }),
+        after: () => devicesView(ctx, h("p", { class: "banner good", role: "status" }, t("device_revoked", { name: d.name }))),
+      }));
     }
     return [d.name, t(`dvstatus_${d.status}`), d.scenario || "—", when(d.created_at), when(d.enrolled_at), when(d.revoked_at), cell];
   });
