@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,28 @@ def test_a_vendored_package_is_the_pinned_version_with_its_licence(root: Path, e
         assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == meta["sha256"], name
 
 
+# An address another origin would be loaded from: imported, fetched, or named by src, href or url(). (An
+# address shown as text, such as a form's "https://" placeholder, loads nothing; the CSP and the browser
+# tests' watch on outside requests hold the rest.)
+LOADS_FROM_ELSEWHERE = re.compile(
+    r"""(\bimport\b[^;\n]*|\bfrom\s*|\bfetch\(\s*|\bsrc\s*=\s*|\bhref\s*=\s*|\burl\(\s*)["'`]?(https?:)?//"""
+)
+
+
 def test_the_pages_load_nothing_from_another_origin():
     for path in (ROOT / "app/web").rglob("*"):
         if path.suffix in {".html", ".js", ".css"} and "vendor" not in path.parts:
             text = path.read_text(encoding="utf-8")
-            assert "http://" not in text and "https://" not in text and "//cdn" not in text, path
+            assert LOADS_FROM_ELSEWHERE.search(text) is None and "//cdn" not in text, path
+
+
+def test_an_address_to_load_from_elsewhere_is_caught():
+    for line in (
+        '<script src="https://cdn.example/x.js"></script>',
+        'import x from "https://esm.sh/x";',
+        'fetch("http://example.com/api")',
+        "background: url(//fonts.example/f.woff2);",
+        '<link href="https://fonts.example/css">',
+    ):
+        assert LOADS_FROM_ELSEWHERE.search(line), line
+    assert LOADS_FROM_ELSEWHERE.search('h("input", { placeholder: "https://" })') is None

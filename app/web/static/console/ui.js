@@ -1,61 +1,18 @@
-// Small DOM helpers for the console. Text is always set as text (never parsed as HTML), so nothing the API
-// returns can become markup; no inline style either (the page's CSP forbids it).
+// The console's helpers: the shared ones (../web/dom.js) with the console's strings, and its own below.
 import { api } from "../resident/api.js";
 import { STRINGS } from "./i18n.js";
+import { card, field, h, translator } from "../web/dom.js";
 
-let lang = localStorage.getItem("xinyi.lang") === "en" ? "en" : "zh";
-
-export function currentLanguage() { return lang; }
-export function setCurrentLanguage(value) {
-  lang = value;
-  localStorage.setItem("xinyi.lang", value);
-}
+export { beginView, card, currentLanguage, field, h, render, renderer, setCurrentLanguage, when } from "../web/dom.js";
 
 /** The string ``key`` in the current language, with ``{name}`` placeholders filled from ``vars``. */
-export function t(key, vars = {}) {
-  const table = STRINGS[lang] || STRINGS.zh;
-  const text = table[key] ?? STRINGS.zh[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
-}
+export const t = translator(STRINGS);
 
-/** ``h("p", {class: "x"}, "text", child)``: an element; ``on*`` attributes become listeners. */
-export function h(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "class") element.className = value;
-    else element.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-/** A member's role as the partner's kind says it (a bank's clerk is 办事员, a shop's 店员). */
 export function roleName(kind, role) { return t(kind === "bank" ? `bk_role_${role}` : `mrole_${role}`); }
-
-let fieldCount = 0;
-/** A labelled control: ``field(label, "input", {name: "x"})`` → [label, control]. */
-export function field(label, tag, attrs = {}, ...children) {
-  const id = attrs.id || `cf${++fieldCount}`;
-  const control = h(tag, { ...attrs, id }, ...children);
-  return [h("label", { for: id }, label), control];
-}
 
 /** A labelled select of ``[value, text]`` options. */
 export function select(label, name, options, value = "") {
   return field(label, "select", { name }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
-}
-
-let cardCount = 0;
-/** A titled card is a region named by its heading (screen readers list it; tests find it by name). */
-export function card(title, ...children) {
-  if (!title) return h("section", { class: "card" }, ...children);
-  const id = `ccard${++cardCount}`;
-  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
 /** A table with a caption (its accessible name), ``columns`` headings and ``rows`` of cells. */
@@ -64,35 +21,6 @@ export function table(caption, columns, rows) {
     h("caption", { class: "visually-hidden" }, caption),
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => (c instanceof Node && c.tagName === "TD" ? c : h("td", {}, c)))))));
-}
-
-let currentView = 0;
-
-/** Called by the router as it shows another view. */
-export function beginView() { currentView += 1; }
-
-/** A render bound to the view shown now: an answer that arrives after the person moved on shows nothing. */
-export function renderer() {
-  const mine = currentView;
-  return (...children) => { if (mine === currentView) render(...children); };
-}
-
-export function render(...children) {
-  // A part a view leaves out is null: nothing, not the text "null"
-  document.getElementById("view").replaceChildren(...children.filter((c) => c !== null && c !== undefined));
-}
-
-const SHANGHAI = "Asia/Shanghai";
-
-/** "2026-12-06 14:02", in the city's time zone (the server's instants are UTC). */
-export function when(iso) {
-  if (!iso) return "—";
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone: SHANGHAI, year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  }).formatToParts(new Date(iso));
-  const get = (type) => parts.find((p) => p.type === type).value;
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
 }
 
 /** A message for a failed call: the API's own detail (a refusal names the role it needs), or the network. */

@@ -1,6 +1,7 @@
 // The resident app's shell: sign-in, the hash router, the language switch and the live scans.
 import * as api from "./api.js";
-import { beginView, card, currentLanguage, errorLine, field, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
+import { beginView, card, currentLanguage, errorLine, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
+import { signInForm } from "../web/dom.js";
 import { homeView } from "./views/home.js";
 import { passView } from "./views/pass.js";
 import { recordsView, recordView } from "./views/records.js";
@@ -61,37 +62,7 @@ async function refreshMe() {
 
 function signInView() {
   document.getElementById("tabs").hidden = true;
-  const [phoneLabel, phone] = field(t("phone"), "input", {
-    type: "tel", inputmode: "numeric", autocomplete: "tel", name: "phone", required: true, maxlength: 20,
-  });
-  const [codeLabel, code] = field(t("sms_code"), "input", {
-    inputmode: "numeric", autocomplete: "one-time-code", name: "code", maxlength: 6, required: true,
-  });
-  const message = h("p", { role: "status" });
-  const send = h("button", { type: "button", class: "secondary" }, t("send_code"));
-  let challenge = "";
-  send.addEventListener("click", async () => {
-    message.replaceChildren();
-    try {
-      const sent = await api.requestCode(phone.value.trim());
-      challenge = sent.challenge;
-      message.textContent = t("code_sent", { phone: sent.phone, minutes: Math.round(sent.expires_in / 60) });
-      code.focus();
-    } catch (error) {
-      message.replaceChildren(errorLine(error));
-    }
-  });
-  const form = h("form", { novalidate: true }, phoneLabel, h("div", { class: "row" }, h("div", { class: "grow" }, phone), send),
-    codeLabel, code, h("p"), h("button", { type: "submit" }, t("sign_in")), message);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await api.signIn(phone.value.trim(), code.value.trim(), challenge);
-      await start();
-    } catch (error) {
-      message.replaceChildren(errorLine(error));
-    }
-  });
+  const form = signInForm(t, errorLine, start);
   render(h("h1", {}, t("sign_in_title")), card(null, form, h("p", { class: "muted" }, t("sign_in_note"))));
 }
 
