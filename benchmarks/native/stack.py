@@ -17,7 +17,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import redis
 import redis.asyncio as aredis
@@ -61,8 +61,18 @@ INSERT_SCAN = text(
 )
 
 
-def _decision(standing: str) -> str:
-    return "eligible" if standing == "good" else "not_eligible"
+def _scan(claims: dict[str, Any], scenario: str, standing: str | None) -> Scan:
+    """The scan to store for the pass's subject, of ``standing`` (None: no such subject, a 422)."""
+    if standing is None:
+        raise HTTPException(422, "token_unknown_subject")
+    decision = "eligible" if standing == "good" else "not_eligible"
+    return Scan(
+        id=uuid.uuid4(), subject_id=claims["sub"], handle=claims["jti"], scenario=scenario, decision=decision
+    )
+
+
+def _out(row: Scan) -> ScanOut:
+    return ScanOut(id=row.id, decision=row.decision, subject=row.subject_id, scenario=row.scenario)
 
 
 def create_app(
@@ -123,21 +133,13 @@ def _async_app(
         else:
             subject = await session.get(Subject, claims["sub"])
             standing = None if subject is None else subject.standing
-        if standing is None:
-            raise HTTPException(422, "token_unknown_subject")
-        row = Scan(
-            id=uuid.uuid4(),
-            subject_id=claims["sub"],
-            handle=claims["jti"],
-            scenario=body.scenario,
-            decision=_decision(standing),
-        )
+        row = _scan(claims, body.scenario, standing)
         if core:
             await session.execute(INSERT_SCAN, row.model_dump())
         else:
             session.add(row)
             await session.flush()
-        return ScanOut(id=row.id, decision=row.decision, subject=row.subject_id, scenario=row.scenario)
+        return _out(row)
 
     return app
 
@@ -179,21 +181,13 @@ def _sync_app(core: bool, database_url: str, redis_url: str, key: Ed25519PublicK
         else:
             subject = session.get(Subject, claims["sub"])
             standing = None if subject is None else subject.standing
-        if standing is None:
-            raise HTTPException(422, "token_unknown_subject")
-        row = Scan(
-            id=uuid.uuid4(),
-            subject_id=claims["sub"],
-            handle=claims["jti"],
-            scenario=body.scenario,
-            decision=_decision(standing),
-        )
+        row = _scan(claims, body.scenario, standing)
         if core:
             session.execute(INSERT_SCAN, row.model_dump())
         else:
             session.add(row)
             session.flush()
-        return ScanOut(id=row.id, decision=row.decision, subject=row.subject_id, scenario=row.scenario)
+        return _out(row)
 
     return app
 
