@@ -14,7 +14,7 @@ copy) also that none of the kept checkpoints was removed or replaced.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,9 @@ import jwt
 from sqlalchemy import exists, insert, or_, select
 from sqlmodel import Session, col
 
+from app.audit import verify as audit_verify
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditCheckpointHead, AuditEntry
-from app.audit.verify import Problem, ProblemKind
+from app.audit.verify import Problem, ProblemKind, VerifyResult
 from app.core.clock import utcnow
 from app.signing.keyring import Keyring, TokenSignatureError
 
@@ -125,6 +126,27 @@ def verify_all(
                 )
             )
     return count, problems
+
+
+def verify_log(
+    session: Session,
+    keyring: Keyring,
+    *,
+    chain: str | None = None,
+    kept: Iterable[str] = (),
+    batch_size: int = audit_verify.BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[VerifyResult, int]:
+    """The whole check (``xinyi audit verify``, the worker's verification runs): every chain, or only
+    ``chain``, entry by entry, then every checkpoint. Returns the result, its problems including the
+    checkpoints' (for one chain: only its mismatches, but every checkpoint's own problems), and how many
+    checkpoints were checked."""
+    result = audit_verify.verify(session, chain=chain, batch_size=batch_size, on_progress=on_progress)
+    checked, problems = verify_all(session, keyring, kept)
+    if chain is not None:
+        problems = [p for p in problems if p.chain in (chain, "checkpoints")]
+    result.problems.extend(problems)
+    return result, checked
 
 
 def _seq_of(token: str) -> int:

@@ -64,13 +64,13 @@ def verify(
                 disable=not show_progress,
             ) as progress:
                 task = progress.add_task("verify", total=total)
-                result = audit_verify.verify(
-                    session, chain=chain, on_progress=lambda n: progress.advance(task, n)
+                result, checked = checkpoints.verify_log(
+                    session,
+                    Keyring(Crypto(settings).cipher),
+                    chain=chain,
+                    kept=kept_tokens,
+                    on_progress=lambda n: progress.advance(task, n),
                 )
-            checked, problems = checkpoints.verify_all(session, Keyring(Crypto(settings).cipher), kept_tokens)
-            if chain is not None:  # only this chain's mismatches, but every checkpoint's own problems
-                problems = [p for p in problems if p.chain in (chain, "checkpoints")]
-            result.problems.extend(problems)
             session.rollback()
     finally:
         engine.dispose()

@@ -47,13 +47,13 @@ def verify_requested(engine: Engine, now: datetime) -> str | None:
     """Start walking the next run waiting (its id), unless this process is walking one already."""
     if not _walking.acquire(blocking=False):
         return None
+    run_id = None
     try:
         run_id = runs.claim_next(engine)
-    except BaseException:
-        _walking.release()
-        raise
+    finally:
+        if run_id is None:  # nothing to walk, or the claim failed: the lock goes back
+            _walking.release()
     if run_id is None:
-        _walking.release()
         return None
     threading.Thread(target=_walk, args=(engine, run_id), name=f"audit-verify-{run_id}", daemon=True).start()
     return run_id
