@@ -6,6 +6,9 @@
     def handler(user: CurrentUser, ...)        # any signed-in user
     def handler(op: OperatorDep, ...)          # a user with the operator role
     def handler(partner: PartnerDep, ...)      # a partner API key
+
+The hot path's ``async def`` handlers (verifying and issuing passes) name the ``…OnLoop`` twins, which
+read the caller in the request's ``AsyncSession`` instead of on a worker thread.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlmodel import Session
 
 from app.accounts import service as accounts_service
 from app.core.config import Settings
-from app.core.db import SessionDep
+from app.core.db import AsyncSessionDep, SessionDep
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.principal import Principal
 from app.core.security import Crypto
@@ -81,7 +84,17 @@ def authenticated_principal(
     return authenticate(request, session, settings, credentials)
 
 
+async def authenticated_principal_on_loop(
+    request: Request, session: AsyncSessionDep, settings: SettingsDep, credentials: BearerDep
+) -> Principal:
+    """The same check for a handler on the event loop, in its ``AsyncSession`` (no worker thread)."""
+    return await session.run_sync(
+        lambda sync_session: authenticate(request, sync_session, settings, credentials)
+    )
+
+
 PrincipalDep = Annotated[Principal, Depends(authenticated_principal)]
+PrincipalOnLoopDep = Annotated[Principal, Depends(authenticated_principal_on_loop)]
 
 
 def ensure_user(principal: Principal) -> Principal:
@@ -110,8 +123,19 @@ async def current_partner(principal: PrincipalDep) -> Principal:
     return ensure_partner(principal)
 
 
+async def current_user_on_loop(principal: PrincipalOnLoopDep) -> Principal:
+    return ensure_user(principal)
+
+
+async def current_partner_on_loop(principal: PrincipalOnLoopDep) -> Principal:
+    return ensure_partner(principal)
+
+
 CurrentUser = Annotated[Principal, Depends(current_user)]
 PartnerDep = Annotated[Principal, Depends(current_partner)]
+# For ``async def`` handlers, whose session is an AsyncSession (app.core.request_session).
+CurrentUserOnLoop = Annotated[Principal, Depends(current_user_on_loop)]
+PartnerOnLoopDep = Annotated[Principal, Depends(current_partner_on_loop)]
 
 
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
@@ -125,6 +149,13 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(partner: PartnerDep) -> Principal:
+        return ensure_scope(partner, scope)
+
+    return check
+
+
+def require_scope_on_loop(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(partner: PartnerOnLoopDep) -> Principal:
         return ensure_scope(partner, scope)
 
     return check

@@ -18,7 +18,7 @@ from app.consents.router import router as consents_router
 from app.core import clock, edge, metrics, openapi
 from app.core.access import AccessLogMiddleware
 from app.core.config import Settings, get_settings
-from app.core.db import make_engine
+from app.core.db import make_async_engine, make_engine
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
@@ -116,6 +116,10 @@ def create_app(
         metrics.instrument_engine(engine)
         app.state.settings = settings
         app.state.engine = engine
+        app.state.async_engine = async_engine = make_async_engine(
+            settings.database_url, pooler=settings.database_pooler
+        )
+        metrics.instrument_engine(async_engine.sync_engine)
         app.state.store = store or make_store(settings.redis_url)
         if settings.env == "production":
             refuse_evicting_store(app.state.store)
@@ -138,6 +142,7 @@ def create_app(
             if store is None:
                 app.state.store.close()
             engine.dispose()
+            await async_engine.dispose()
             metrics.process_exited(os.getpid())
 
     # FastAPIOffline: /docs (Swagger UI) loads its script and styles from this service, not from a CDN that

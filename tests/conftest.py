@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -27,7 +28,7 @@ from sqlmodel import Session
 from app.audit import service as audit_service
 from app.core import clock
 from app.core.config import Settings
-from app.core.db import get_session, make_engine
+from app.core.db import get_async_session, get_session, make_engine
 from app.core.migrate import upgrade
 from app.core.security import Crypto
 from app.core.sms import RecordingSender
@@ -216,8 +217,31 @@ def app(settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Sess
             db.rollback()
             raise
 
+    async def test_async_session() -> AsyncIterator[OnTheTestSession]:
+        # The hot path's async handlers work in the same session, so that they see the test's setup and
+        # their writes are rolled back with it.
+        db.commit()
+        try:
+            yield OnTheTestSession(db)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
     application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_async_session] = test_async_session
     return application
+
+
+class OnTheTestSession:
+    """Stands in for the request's ``AsyncSession`` in ``client`` tests: ``run_sync`` runs the domain
+    code in the test's own session (``live`` tests use the real async engine)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(self.session, *args, **kwargs)
 
 
 @pytest.fixture

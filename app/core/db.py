@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.types import TypeDecorator
@@ -58,27 +59,46 @@ def make_engine(url: str, *, pooler: str | None = None, **kwargs: Any) -> Engine
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _use_real_sqlite_transactions(engine)
         return engine
-    if pooler is None:
-        from app.core.config import get_settings
-
-        pooler = get_settings().database_pooler
-    if pooler == "pgbouncer":
-        # Each transaction may run on another server connection there, so psycopg's automatic prepared
-        # statements (made on a connection after a statement's fifth run) would be missing or already
-        # exist; PgBouncer 1.18 does not carry them across in transaction mode.
-        kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
-    # Unless asked for, not SQLAlchemy's pre-ping, which costs a round trip on every checkout, but a
-    # ping only of a connection that sat idle in the pool (see _ping_when_idle).
-    ping_every_checkout = kwargs.pop("pool_pre_ping", False)
     # Sync handlers and dependencies run on anyio's worker threads (40 by default), and a request can hold
     # a connection while it waits for a thread for its next dependency: with fewer connections than
     # threads a burst could deadlock, so the pool's steady part is larger than the thread limit.
     kwargs.setdefault("pool_size", 45)
     kwargs.setdefault("max_overflow", 5)
-    engine = create_engine(url, pool_pre_ping=ping_every_checkout, **kwargs)
-    if not ping_every_checkout:
-        _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    engine = create_engine(url, **_postgres_options(pooler, kwargs))
+    _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS, kwargs)
     return engine
+
+
+def make_async_engine(url: str, *, pooler: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """The engine of the handlers that run on the event loop (verifying a pass, issuing one): the same
+    database and settings as :func:`make_engine`, through the driver's asyncio side (psycopg's own;
+    aiosqlite for SQLite). Their session is an ``AsyncSession`` and the domain code runs in it unchanged,
+    through ``AsyncSession.run_sync``: no worker thread, so no thread hop and no GIL hand-off per step."""
+    if url.startswith("sqlite"):
+        sqlite_url = make_url(url).set(drivername="sqlite+aiosqlite")
+        engine = create_async_engine(sqlite_url, connect_args={"timeout": 30}, **kwargs)
+        _use_real_sqlite_transactions(engine.sync_engine)
+        return engine
+    # Requests wait on the loop, not on threads: a pool the size of the native reference's is enough.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    engine = create_async_engine(url, **_postgres_options(pooler, kwargs))
+    _ping_when_idle(engine.sync_engine, PING_AFTER_IDLE_SECONDS, kwargs)
+    return engine
+
+
+def _postgres_options(pooler: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    if pooler is None:
+        from app.core.config import get_settings
+
+        pooler = get_settings().database_pooler
+    options = dict(kwargs)
+    if pooler == "pgbouncer":
+        # Each transaction may run on another server connection there, so psycopg's automatic prepared
+        # statements (made on a connection after a statement's fifth run) would be missing or already
+        # exist; PgBouncer 1.18 does not carry them across in transaction mode.
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+    return options
 
 
 # A connection handed back less than this long ago is handed out again without a ping.
@@ -86,13 +106,16 @@ PING_AFTER_IDLE_SECONDS = 2.0
 _clock = time.monotonic  # tests move it
 
 
-def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
-    """Pessimistic disconnect handling, the custom way SQLAlchemy documents: on checkout, ping a
+def _ping_when_idle(engine: Engine, idle_seconds: float, options: dict[str, Any]) -> None:
+    """Unless ``pool_pre_ping`` was asked for (SQLAlchemy's own, a round trip on every checkout):
+    pessimistic disconnect handling, the custom way SQLAlchemy documents: on checkout, ping a
     connection only when it has been idle in the pool for ``idle_seconds`` or more. A connection that
     was just used by the previous request is known good; one that sat idle may have been cut (database
     restart, firewall, server timeout) and is pinged, then replaced if the ping fails (the pool retries
     with a new connection). A connection that breaks within the idle window fails its request as it
     would mid-request; SQLAlchemy then invalidates the whole pool on that disconnect error."""
+    if options.get("pool_pre_ping"):
+        return
 
     @event.listens_for(engine, "connect")
     def _fresh(_dbapi_connection: Any, record: Any) -> None:
@@ -223,10 +246,10 @@ def session_scope(url: str) -> Iterator[Session]:
 
 
 def __getattr__(name: str) -> Any:
-    """``get_session`` and ``SessionDep`` (:mod:`app.core.request_session`) need FastAPI: imported when
+    """``get_session``, ``SessionDep`` and their async twins (:mod:`app.core.request_session`) need FastAPI: imported when
     first asked for, so that a command that only needs the engine (``xinyi scores rebuild``) starts
     without loading the web framework."""
-    if name in {"get_session", "SessionDep"}:
+    if name in {"get_session", "SessionDep", "get_async_session", "AsyncSessionDep"}:
         from app.core import request_session
 
         return getattr(request_session, name)

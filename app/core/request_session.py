@@ -1,5 +1,10 @@
 """The request's session: the request owns the transaction (STYLE.md, :mod:`app.core.db`).
 
+Two kinds of handler, one rule. A sync handler (``def``) gets a ``Session`` and runs on a worker thread.
+A handler on the hot path (``async def``: verifying and issuing passes) gets an ``AsyncSession`` of the
+async engine and calls the same domain functions through ``await session.run_sync(fn, ...)``, which
+hands ``fn`` the ``Session`` underneath: one set of services, ``at_commit`` included, on either.
+
 Re-exported by :mod:`app.core.db` (``from app.core.db import SessionDep``), which imports this module,
 and FastAPI with it, only when asked for.
 """
@@ -13,6 +18,7 @@ import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -50,6 +56,34 @@ async def _finish(session: Session, *, commit: bool) -> None:
         session.close()
 
 
+async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's ``AsyncSession``, for handlers on the event loop: committed after the handler
+    returned, rolled back on any error, as :func:`get_session`."""
+    session = AsyncSession(request.app.state.async_engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _finish_async(session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await _finish_async(session, commit=True)
+
+
+async def _finish_async(session: AsyncSession, *, commit: bool) -> None:
+    try:
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
 # scope="function": the commit runs right after the handler returns, before the response is sent, so a
 # client never sees 201 for a write that then failed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]

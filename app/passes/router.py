@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request, Response
 
 from app.core import metrics
 from app.core.clock import utcnow
-from app.core.db import SessionDep
+from app.core.db import AsyncSessionDep, SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.deps import CryptoDep, CurrentUser, StoreDep
+from app.deps import CryptoDep, CurrentUser, CurrentUserOnLoop, StoreDep
 from app.passes import qr, service
 from app.passes.models import OfflineCode
 from app.passes.schemas import (
@@ -74,18 +74,18 @@ def _code_out(code: OfflineCode) -> OfflineCodeOut:
 
 
 @router.post("/v1/me/passes", status_code=201)
-def create_pass(
-    user: CurrentUser,
+async def create_pass(
+    user: CurrentUserOnLoop,
     idem: IdempotencyDep,
     request: Request,
-    session: SessionDep,
+    session: AsyncSessionDep,
     store: StoreDep,
     crypto: CryptoDep,
     response: Response,
 ) -> PassOut:
     """A fresh credit pass: a single-use token valid for 90 seconds and its QR code (version 10-M).
     Show the QR; ask again after ``refresh_after``. The token holds no personal data."""
-    issued = service.issue_online(session, store, get_keyring(request), crypto.hasher, user)
+    issued = await session.run_sync(service.issue_online, store, get_keyring(request), crypto.hasher, user)
     metrics.PASSES_ISSUED.labels("online").inc()
     response.headers.update(_NO_STORE)
     return _pass_out(issued)

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.core import edge, metrics
-from app.core.db import SessionDep
+from app.core.db import AsyncSessionDep, SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
@@ -20,6 +20,7 @@ from app.deps import (
     OperatorDep,
     StoreDep,
     require_scope,
+    require_scope_on_loop,
 )
 from app.partners import service as partners_service
 from app.passes import denylist
@@ -44,6 +45,7 @@ from app.verifications.schemas import (
 router = APIRouter(route_class=AppRoute, tags=["verifications"])
 
 Verifier = Annotated[Principal, Depends(require_scope("verifications:write"))]
+VerifierOnLoop = Annotated[Principal, Depends(require_scope_on_loop("verifications:write"))]
 _JSON = "application/json"
 
 
@@ -60,12 +62,12 @@ def _labels(code: str) -> ReasonLabels:
         403: {"description": "scenario_not_allowed_for_partner"},
     },
 )
-def verify_pass(
+async def verify_pass(
     body: VerifyIn,
-    partner: Verifier,
+    partner: VerifierOnLoop,
     idem: IdempotencyDep,
     request: Request,
-    session: SessionDep,
+    session: AsyncSessionDep,
     store: StoreDep,
     crypto: CryptoDep,
     catalog: CatalogDep,
@@ -76,8 +78,15 @@ def verify_pass(
     (token_invalid_signature, token_malformed, token_algorithm_not_allowed, token_unknown_key,
     token_expired, token_not_yet_valid, token_replayed, token_scenario_mismatch); a decision, eligible or
     not, is recorded and shown to the resident at once. Send an ``Idempotency-Key`` to retry safely."""
-    verification = service.verify(
-        session, store, get_keyring(request), crypto.hasher, catalog, partner, body.token, body.scenario
+    verification = await session.run_sync(
+        service.verify,
+        store,
+        get_keyring(request),
+        crypto.hasher,
+        catalog,
+        partner,
+        body.token,
+        body.scenario,
     )
     metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
     background.add_task(stream.notify, store, verification.subject_id)
