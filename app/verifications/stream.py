@@ -52,8 +52,10 @@ def counter_key(subject_id: str) -> str:
     return f"scans:{subject_id}"
 
 
-def notify(store: KeyValueStore, subject_id: str) -> None:
-    """Called after the verification committed (a background task of the response)."""
+async def notify(store: KeyValueStore, subject_id: str) -> None:
+    """Called after the verification committed (a background task of the response). On the event loop,
+    as the idempotency record's store calls are: one short store call costs less there than the hop to
+    a worker thread and back."""
     store.incr(counter_key(subject_id), COUNTER_TTL_SECONDS)
 
 
