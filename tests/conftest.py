@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
@@ -204,7 +205,11 @@ def sms() -> RecordingSender:
 
 @pytest.fixture
 def app(settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Session):  # type: ignore[no-untyped-def]
-    application = create_app(settings, store=store, sms_sender=sms)
+    return in_the_test_session(create_app(settings, store=store, sms_sender=sms), db)
+
+
+def in_the_test_session(application: FastAPI, db: Session) -> FastAPI:
+    """Every request of ``application`` works in the test's session ``db``, rolled back after the test."""
 
     def test_session() -> Iterator[Session]:
         # Settle what the test itself wrote first, so that a refused request, which rolls back its own

@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import get_session
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore
 from app.main import create_app
+from tests.conftest import in_the_test_session
 from tests.passes import helpers as passes
 from tests.rentals import helpers
 from tests.rentals.stripe_standin import StripeStandIn
@@ -67,19 +67,7 @@ def stripe_settings(settings: Settings, standin: StripeStandIn) -> Settings:
 
 @pytest.fixture
 def stripe_app(stripe_settings: Settings, store: KeyValueStore, sms: RecordingSender, db: Session):  # type: ignore[no-untyped-def]
-    application = create_app(stripe_settings, store=store, sms_sender=sms)
-
-    def test_session() -> Iterator[Session]:
-        db.commit()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    application.dependency_overrides[get_session] = test_session
-    return application
+    return in_the_test_session(create_app(stripe_settings, store=store, sms_sender=sms), db)
 
 
 @pytest.fixture
