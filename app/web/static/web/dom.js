@@ -12,11 +12,12 @@ export function setCurrentLanguage(value) {
   localStorage.setItem(LANG_KEY, value);
 }
 
-/** ``t(key, vars)`` over ``strings`` ({zh: {…}, en: {…}}): the current language's string, else the Chinese
+/** ``t(key, vars)`` over ``strings`` ({key: {zh, en}}): the current language's string, else the Chinese
  * one, else the key, with ``{name}`` placeholders filled from ``vars``. */
 export function translator(strings) {
   return (key, vars = {}) => {
-    const text = (strings[lang] || strings.zh)[key] ?? strings.zh[key] ?? key;
+    const entry = strings[key];
+    const text = entry ? (entry[lang] ?? entry.zh) : key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
   };
 }
