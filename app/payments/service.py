@@ -212,13 +212,14 @@ def place_hold(
     payment_id = hold_id_for(rental_id)
     key = f"xinyi-hold-{rental_id}"
     try:
-        intent = provider.create_hold(
+        intent = provider.create_intent(
             customer_id=customer.provider_customer_id,
             payment_method_id=str(customer.payment_method_id),
             amount_fen=amount_fen,
             currency=settings.payments_currency,
             metadata=payment_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
             idempotency_key=key,
+            manual=True,
         )
     except PaymentError as exc:
         raise as_app_error(exc) from None
