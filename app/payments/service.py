@@ -51,6 +51,7 @@ log = structlog.get_logger("app.payments")
 FINAL_STATUSES = frozenset(
     {PaymentStatus.released, PaymentStatus.captured, PaymentStatus.succeeded, PaymentStatus.canceled}
 )
+# The ground of every payment, and of the rentals they pay for (app.rentals.service).
 LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
 
 
