@@ -3,18 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.accounts import service
+from app.accounts import schemas, service
 from app.accounts.models import User
-from app.accounts.schemas import (
-    BindIdentityRequest,
-    Identity,
-    Me,
-    OtpRequest,
-    OtpSent,
-    RefreshRequest,
-    TokenPair,
-    TokenRequest,
-)
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthenticated, error_response
 from app.core.idempotency import AppRoute
@@ -37,7 +27,7 @@ def _client_ip(request: Request) -> str:
 
 def _pair(
     settings: SettingsDep, issued: service.IssuedTokens, request: Request, response: Response, cookie: bool
-) -> TokenPair:
+) -> schemas.TokenPair:
     if cookie:
         response.set_cookie(
             REFRESH_COOKIE,
@@ -49,7 +39,7 @@ def _pair(
             samesite="strict",
         )
         response.headers["Cache-Control"] = "no-store"
-    return TokenPair(
+    return schemas.TokenPair(
         access_token=issued.access_token,
         expires_in=settings.access_token_ttl_seconds,
         refresh_token=None if cookie else issued.refresh_token,
@@ -58,7 +48,7 @@ def _pair(
     )
 
 
-def _presented(body: RefreshRequest | None, request: Request) -> tuple[str, bool]:
+def _presented(body: schemas.RefreshRequest | None, request: Request) -> tuple[str, bool]:
     """The refresh token of the body, else of the cookie (cookie mode), and whether it was the cookie."""
     if body is not None and body.refresh_token:
         return body.refresh_token, False
@@ -78,13 +68,13 @@ def _clear_cookie(response: Response) -> None:
 
 @router.post("/v1/auth/otp", status_code=202)
 def request_login_code(
-    body: OtpRequest, request: Request, store: StoreDep, crypto: CryptoDep, settings: SettingsDep
-) -> OtpSent:
+    body: schemas.OtpRequest, request: Request, store: StoreDep, crypto: CryptoDep, settings: SettingsDep
+) -> schemas.OtpSent:
     """Send a 6-digit sign-in code by SMS. The code is never returned over HTTP."""
     sent = service.send_login_code(
         store, crypto, settings, request.app.state.sms_sender, body.phone, _client_ip(request)
     )
-    return OtpSent(
+    return schemas.OtpSent(
         phone=sent.phone[:3] + "****" + sent.phone[-4:],
         challenge=sent.challenge,
         expires_in=settings.otp_ttl_seconds,
@@ -94,14 +84,14 @@ def request_login_code(
 
 @router.post("/v1/auth/token")
 def sign_in(
-    body: TokenRequest,
+    body: schemas.TokenRequest,
     request: Request,
     response: Response,
     session: SessionDep,
     store: StoreDep,
     crypto: CryptoDep,
     settings: SettingsDep,
-) -> TokenPair:
+) -> schemas.TokenPair:
     """Exchange phone + code for an access token and a refresh token. First sign-in creates the account."""
     user = service.verify_login_code(
         session, store, crypto, settings, body.phone, body.code, body.challenge, _client_ip(request)
@@ -111,7 +101,7 @@ def sign_in(
 
 @router.post(
     "/v1/auth/refresh",
-    response_model=TokenPair,
+    response_model=schemas.TokenPair,
     responses={401: {"description": "Unknown, expired or reused"}},
 )
 def refresh(
@@ -119,8 +109,8 @@ def refresh(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    body: RefreshRequest | None = None,
-) -> TokenPair | JSONResponse:
+    body: schemas.RefreshRequest | None = None,
+) -> schemas.TokenPair | JSONResponse:
     """Rotate the refresh token (of the body, else of the cookie). Reusing an old one revokes every
     token of that sign-in."""
     token, from_cookie = _presented(body, request)
@@ -134,7 +124,7 @@ def refresh(
 
 
 @router.post("/v1/auth/logout", status_code=204, responses={401: {"description": "missing_refresh_token"}})
-def logout(request: Request, session: SessionDep, body: RefreshRequest | None = None) -> Response:
+def logout(request: Request, session: SessionDep, body: schemas.RefreshRequest | None = None) -> Response:
     """End the sign-in of this refresh token (of the body, else of the cookie, which is cleared)."""
     token, from_cookie = _presented(body, request)
     service.logout(session, token)
@@ -144,18 +134,18 @@ def logout(request: Request, session: SessionDep, body: RefreshRequest | None = 
     return response
 
 
-def _identity(subject: Subject) -> Identity:
-    return Identity(
+def _identity(subject: Subject) -> schemas.Identity:
+    return schemas.Identity(
         subject_id=subject.id, name=mask_name(subject.name or ""), id_number=subject.id_number_masked or ""
     )
 
 
 @router.get("/v1/me")
-def me(user: CurrentUser, session: SessionDep) -> Me:
+def me(user: CurrentUser, session: SessionDep) -> schemas.Me:
     account = session.get(User, user.id)
     assert account is not None
     subject = session.get(Subject, account.subject_id) if account.subject_id else None
-    return Me(
+    return schemas.Me(
         id=account.id,
         phone=account.phone_masked,
         roles=sorted(account.roles),
@@ -166,15 +156,15 @@ def me(user: CurrentUser, session: SessionDep) -> Me:
 
 @router.put("/v1/me/identity")
 def bind_identity(
-    body: BindIdentityRequest, user: CurrentUser, session: SessionDep, crypto: CryptoDep
-) -> Identity:
+    body: schemas.BindIdentityRequest, user: CurrentUser, session: SessionDep, crypto: CryptoDep
+) -> schemas.Identity:
     """Bind your name and 身份证号 to your account (once). The number is stored encrypted and shown masked."""
     subject = service.bind_identity(session, crypto, user.id, body.name, body.id_number)
     return _identity(subject)
 
 
 @router.get("/v1/me/identity")
-def get_identity(user: CurrentUser, session: SessionDep) -> Identity:
+def get_identity(user: CurrentUser, session: SessionDep) -> schemas.Identity:
     if user.subject_id is None:
         raise NotFound("No ID number is bound to this account yet.", code="identity_not_bound")
     subject = session.get(Subject, user.subject_id)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query
 from sqlmodel import select
 
 from app.audit import runs, service
-from app.audit.models import AuditCheckpoint, AuditEntry, AuditVerificationRun
+from app.audit.models import AuditCheckpoint, AuditVerificationRun
 from app.audit.schemas import (
     AccessLogEntry,
     AuditEntryOut,
@@ -23,20 +23,6 @@ from app.partners import service as partners_service
 router = APIRouter(route_class=AppRoute, tags=["audit"])
 
 
-def _access_log_entry(entry: AuditEntry, names: dict[str, str]) -> AccessLogEntry:
-    return AccessLogEntry(
-        id=entry.id,
-        created_at=entry.created_at,
-        actor_type=entry.actor_type,
-        # A partner is named; a staff member is not: the subject learns a role, not a colleague's account.
-        partner_id=entry.actor_id if entry.actor_type == "partner" else None,
-        partner_name=names.get(entry.actor_id) if entry.actor_type == "partner" else None,
-        action=entry.action,
-        purpose=entry.purpose,
-        legal_basis=entry.legal_basis,
-    )
-
-
 @router.get("/v1/me/access-log")
 def my_access_log(user: CurrentUser, session: SessionDep, page: PageParamsDep) -> Page[AccessLogEntry]:
     """Every read or change of your credit data by someone else: who, when, why and on what legal basis.
@@ -47,7 +33,7 @@ def my_access_log(user: CurrentUser, session: SessionDep, page: PageParamsDep) -
     names = partners_service.names_of(
         session, sorted({r.actor_id for r in rows if r.actor_type == "partner"})
     )
-    return Page(data=[_access_log_entry(row, names) for row in rows], has_more=has_more)
+    return Page(data=[AccessLogEntry.of(row, names) for row in rows], has_more=has_more)
 
 
 @router.get("/v1/admin/audit-entries")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from app.audit.models import AuditEntry
 
 
 class AccessLogEntry(BaseModel):
@@ -19,6 +23,22 @@ class AccessLogEntry(BaseModel):
     action: str = Field(description="What was done, e.g. `pass.verified`.")
     purpose: str
     legal_basis: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry, partner_names: Mapping[str, str]) -> Self:
+        """``entry`` as its subject sees it. A partner is named (from ``partner_names``); a staff member
+        is not: the subject learns a role, not a colleague's account."""
+        by_partner = entry.actor_type == "partner"
+        return cls(
+            id=entry.id,
+            created_at=entry.created_at,
+            actor_type=entry.actor_type,
+            partner_id=entry.actor_id if by_partner else None,
+            partner_name=partner_names.get(entry.actor_id) if by_partner else None,
+            action=entry.action,
+            purpose=entry.purpose,
+            legal_basis=entry.legal_basis,
+        )
 
 
 class AuditEntryOut(BaseModel):

@@ -233,6 +233,35 @@ def record(
     return EntryRef(id=fields["id"], created_at=fields["created_at"])
 
 
+@dataclass(frozen=True)
+class Grounds:
+    """Why one part of the platform writes to the log: the purpose and legal basis that each of its
+    entries names, stated once where that part is defined."""
+
+    purpose: str
+    legal_basis: str
+
+    def record(
+        self,
+        session: Session,
+        actor: Principal,
+        action: str,
+        details: dict[str, Any],
+        *,
+        subject_id: str | None = None,
+    ) -> EntryRef:
+        """:func:`record` on these grounds; without ``subject_id``, on the platform's own chain."""
+        return record(
+            session,
+            actor=actor,
+            subject_id=subject_id,
+            action=action,
+            purpose=self.purpose,
+            legal_basis=self.legal_basis,
+            details=details,
+        )
+
+
 def _append_all(session: Session, entries: list[dict[str, Any]]) -> None:
     """At commit: each entry recorded in the transaction claims its chain's head and is appended. The
     entry is written past the unit of work: it is never changed afterwards."""

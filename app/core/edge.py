@@ -23,8 +23,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import FormData, Headers
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, InvalidInput, problem_response
@@ -233,6 +234,24 @@ def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
     if "$defs" in schema:
         raise ValueError(f"{model.__name__} nests models; document it with a declared body instead")
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def multipart_body_doc(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` documenting the multipart form of a route that reads it itself with
+    :func:`read_upload_form`."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+async def read_upload_form(request: Request) -> FormData:
+    """An upload's multipart form: one file and a few fields; 422 ``invalid_upload`` when it is not valid
+    multipart. The caller closes it."""
+    try:
+        return await request.form(max_files=1, max_fields=4)
+    except MultiPartException as exc:
+        raise InvalidInput(
+            f"The upload is not valid multipart/form-data: {exc.message}.", code="invalid_upload"
+        ) from None
 
 
 async def parse_json_body(request: Request, model: type[M]) -> M:

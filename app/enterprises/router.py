@@ -74,18 +74,5 @@ def enterprise_access_log(
     when, why and on what legal basis. Newest first; for the enterprise's admins."""
     enterprise = service.get_administered(session, user, enterprise_id)
     rows, has_more = audit_service.list_entries(session, page, subject_id=enterprise.subject_id)
-    return Page(
-        data=[
-            AccessLogEntry(
-                id=entry.id,
-                created_at=entry.created_at,
-                actor_type=entry.actor_type,
-                partner_id=entry.actor_id if entry.actor_type == "partner" else None,
-                action=entry.action,
-                purpose=entry.purpose,
-                legal_basis=entry.legal_basis,
-            )
-            for entry in rows
-        ],
-        has_more=has_more,
-    )
+    # Partners are given by id only here, as this log has always shown them.
+    return Page(data=[AccessLogEntry.of(entry, {}) for entry in rows], has_more=has_more)

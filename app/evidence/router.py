@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from app.core import edge
 from app.core.config import Settings
@@ -61,23 +60,13 @@ def _chunks(upload: UploadFile):  # type: ignore[no-untyped-def]
     "/v1/me/evidence",
     status_code=201,
     openapi_extra=edge.max_body(edge.EVIDENCE_MAX_BODY)
-    | {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file", "purpose"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "purpose": {"type": "string", "enum": list(service.PURPOSES)},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    | edge.multipart_body_doc(
+        ["file", "purpose"],
+        {
+            "file": {"type": "string", "format": "binary"},
+            "purpose": {"type": "string", "enum": list(service.PURPOSES)},
+        },
+    ),
 )
 async def upload_evidence(
     request: Request,
@@ -91,12 +80,7 @@ async def upload_evidence(
     repair application you are about to file; attach it by listing its id there. PDF, PNG or JPEG, checked
     from the content; at most 10 MB (XINYI_EVIDENCE_MAX_BYTES). Files not attached within a day are
     removed."""
-    try:
-        form = await request.form(max_files=1, max_fields=4)
-    except MultiPartException as exc:
-        raise InvalidInput(
-            f"The upload is not valid multipart/form-data: {exc.message}.", code="invalid_upload"
-        ) from None
+    form = await edge.read_upload_form(request)
     upload = form.get("file")
     purpose = form.get("purpose")
     if not isinstance(upload, UploadFile):

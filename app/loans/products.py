@@ -16,6 +16,9 @@ from app.loans.models import LoanProduct
 from app.partners.models import Partner, PartnerStatus
 from app.scenarios.schemas import LEVEL_RANK
 
+_GROUNDS = audit_service.Grounds(
+    purpose="信易贷 product catalog", legal_basis="platform operation: partner agreement"
+)
 FIELDS = (
     "name",
     "description",
@@ -86,15 +89,7 @@ def update(session: Session, bank: Principal, product_id: str, changes: dict[str
 
 
 def _audit(session: Session, bank: Principal, action: str, product: LoanProduct) -> None:
-    audit_service.record(
-        session,
-        actor=bank,
-        subject_id=None,
-        action=action,
-        purpose="信易贷 product catalog",
-        legal_basis="platform operation: partner agreement",
-        details={"product_id": product.id, "active": product.active},
-    )
+    _GROUNDS.record(session, bank, action, {"product_id": product.id, "active": product.active})
 
 
 def get_own(session: Session, bank_id: str, product_id: str) -> LoanProduct:

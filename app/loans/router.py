@@ -14,31 +14,8 @@ from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
 from app.enterprises.models import Enterprise
-from app.loans import products, service, stats
+from app.loans import products, schemas, service, stats, views
 from app.loans.models import ReferralStatus
-from app.loans.schemas import (
-    ApplicationOut,
-    ApplyIn,
-    BankReferralOut,
-    LoanDecisionIn,
-    OutcomeIn,
-    OutcomeOut,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
-    ReportOut,
-    StatisticsOut,
-)
-from app.loans.views import (
-    REPORT_REFUSALS,
-    application_out,
-    decision_view,
-    outcome_view,
-    product_out,
-    referral_view,
-    referrals_page,
-    report_view,
-)
 from app.scenarios.catalog import CatalogDep
 
 router = APIRouter(route_class=AppRoute, tags=["xinyidai"])
@@ -59,32 +36,32 @@ def list_products(
     amount_fen: Annotated[int | None, Query(gt=0, description="Only products lending this amount.")] = None,
     term_months: Annotated[int | None, Query(ge=1, le=360)] = None,
     industry: Annotated[str | None, Query(pattern=r"^[A-T]$")] = None,
-) -> Page[ProductOut]:
+) -> Page[schemas.ProductOut]:
     """Active loan products of partner banks, newest first. Public."""
     rows, has_more = products.list_public(
         session, page, bank_id=bank_id, amount_fen=amount_fen, term_months=term_months, industry=industry
     )
-    return Page(data=[product_out(session, p) for p in rows], has_more=has_more)
+    return Page(data=[views.product_out(session, p) for p in rows], has_more=has_more)
 
 
 @router.get("/v1/loan-products/{product_id}")
-def get_product(product_id: str, session: SessionDep) -> ProductOut:
-    return product_out(session, products.get_public(session, product_id))
+def get_product(product_id: str, session: SessionDep) -> schemas.ProductOut:
+    return views.product_out(session, products.get_public(session, product_id))
 
 
-def _stats_out(session: Session) -> StatisticsOut:
-    return StatisticsOut.model_validate(stats.compute(session), from_attributes=True)
+def _stats_out(session: Session) -> schemas.StatisticsOut:
+    return schemas.StatisticsOut.model_validate(stats.compute(session), from_attributes=True)
 
 
 @router.get("/v1/stats/xinyidai")
-def public_stats(session: SessionDep) -> StatisticsOut:
+def public_stats(session: SessionDep) -> schemas.StatisticsOut:
     """信易贷 in figures: subjects rated, reports generated, referrals, approvals, total approved amount;
     by bank and by month (China time). Aggregates only: nothing about any one enterprise."""
     return _stats_out(session)
 
 
 @router.get("/v1/admin/stats/xinyidai")
-def operator_stats(op: OperatorDep, session: SessionDep) -> StatisticsOut:
+def operator_stats(op: OperatorDep, session: SessionDep) -> schemas.StatisticsOut:
     """The same figures for operators (also printed by ``xinyi stats``)."""
     return _stats_out(session)
 
@@ -94,23 +71,23 @@ def operator_stats(op: OperatorDep, session: SessionDep) -> StatisticsOut:
 
 @router.post("/v1/partner/loan-products", status_code=201)
 def create_product(
-    body: ProductIn, bank: ProductManager, idem: IdempotencyDep, session: SessionDep
-) -> ProductOut:
+    body: schemas.ProductIn, bank: ProductManager, idem: IdempotencyDep, session: SessionDep
+) -> schemas.ProductOut:
     """Publish a loan product (listed publicly while active)."""
-    return product_out(session, products.create(session, bank, body.model_dump()))
+    return views.product_out(session, products.create(session, bank, body.model_dump()))
 
 
 @router.get("/v1/partner/loan-products")
-def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) -> Page[ProductOut]:
+def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) -> Page[schemas.ProductOut]:
     rows, has_more = products.list_own(session, bank.id, page)
-    return Page(data=[product_out(session, p) for p in rows], has_more=has_more)
+    return Page(data=[views.product_out(session, p) for p in rows], has_more=has_more)
 
 
 @router.patch("/v1/partner/loan-products/{product_id}")
 def update_product(
-    product_id: str, body: ProductPatch, bank: ProductManager, session: SessionDep
-) -> ProductOut:
-    return product_out(session, products.update(session, bank, product_id, body.changes()))
+    product_id: str, body: schemas.ProductPatch, bank: ProductManager, session: SessionDep
+) -> schemas.ProductOut:
+    return views.product_out(session, products.update(session, bank, product_id, body.changes()))
 
 
 # --- banks: referrals (the shapes and calls, shared with the members' routes: app.loans.views) -------
@@ -119,43 +96,47 @@ def update_product(
 @router.get("/v1/partner/referrals")
 def list_referrals(
     bank: ReferralReader, session: SessionDep, page: PageParamsDep, status: ReferralStatus | None = None
-) -> Page[BankReferralOut]:
+) -> Page[schemas.BankReferralOut]:
     """Your referrals, newest first (cursor pagination)."""
-    return referrals_page(session, bank, page, status)
+    return views.referrals_page(session, bank, page, status)
 
 
 @router.get("/v1/partner/referrals/{referral_id}")
-def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) -> BankReferralOut:
-    return referral_view(session, bank, referral_id)
+def get_referral(referral_id: str, bank: ReferralReader, session: SessionDep) -> schemas.BankReferralOut:
+    return views.referral_view(session, bank, referral_id)
 
 
-@router.get("/v1/partner/referrals/{referral_id}/report", responses=REPORT_REFUSALS)
-def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> ReportOut:
+@router.get("/v1/partner/referrals/{referral_id}/report", responses=views.REPORT_REFUSALS)
+def get_report(referral_id: str, bank: ReportReader, session: SessionDep) -> schemas.ReportOut:
     """The credit report of your referral, while the enterprise's consent is valid. Each fetch is recorded
     in the enterprise's audit log and shown on its application."""
-    return report_view(session, bank, referral_id)
+    return views.report_view(session, bank, referral_id)
 
 
 @router.post("/v1/partner/referrals/{referral_id}/decision")
 def post_decision(
-    referral_id: str, body: LoanDecisionIn, bank: ReferralWriter, idem: IdempotencyDep, session: SessionDep
-) -> BankReferralOut:
+    referral_id: str,
+    body: schemas.LoanDecisionIn,
+    bank: ReferralWriter,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> schemas.BankReferralOut:
     """Approve (amount_fen, annual_rate_bps, term_months) or decline (reason code), once."""
-    return decision_view(session, bank, referral_id, body)
+    return views.decision_view(session, bank, referral_id, body)
 
 
 @router.post("/v1/partner/referrals/{referral_id}/outcomes", status_code=201)
 def post_outcome(
     referral_id: str,
-    body: OutcomeIn,
+    body: schemas.OutcomeIn,
     bank: ReferralWriter,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
-) -> OutcomeOut:
+) -> schemas.OutcomeOut:
     """A repayment outcome of an approved loan: on_time, overdue (days_overdue) or settled. It becomes a
     platform-behaviour record and the enterprise's score moves at once."""
-    return outcome_view(session, crypto, bank, referral_id, body)
+    return views.outcome_view(session, crypto, bank, referral_id, body)
 
 
 # --- enterprises -------------------------------------------------------------------------------------------------
@@ -168,12 +149,12 @@ def _administered(session: Session, user: Principal, enterprise_id: str) -> Ente
 @router.post("/v1/enterprises/{enterprise_id}/loan-applications", status_code=201)
 def apply(
     enterprise_id: str,
-    body: ApplyIn,
+    body: schemas.ApplyIn,
     user: CurrentUser,
     idem: IdempotencyDep,
     session: SessionDep,
     catalog: CatalogDep,
-) -> ApplicationOut:
+) -> schemas.ApplicationOut:
     """Apply for a 信易贷 loan. Your consent is narrow: the credit report goes only to the banks you name,
     for this application, until ``consent.expires_at`` (at most 90 days; open-ended is refused). If the
     xinyidai scenario says no, the application is recorded as ``not_eligible`` with the reason code."""
@@ -187,45 +168,45 @@ def apply(
         consent_expires_at=body.consent.expires_at,
         consent_agreed=body.consent.agreed,
     )
-    return application_out(session, service.apply(session, catalog, user, enterprise, request))
+    return views.application_out(session, service.apply(session, catalog, user, enterprise, request))
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications")
 def list_applications(
     enterprise_id: str, user: CurrentUser, session: SessionDep, page: PageParamsDep
-) -> Page[ApplicationOut]:
+) -> Page[schemas.ApplicationOut]:
     enterprise = _administered(session, user, enterprise_id)
     rows, has_more = service.list_applications(session, enterprise.id, page)
-    return Page(data=[application_out(session, a) for a in rows], has_more=has_more)
+    return Page(data=[views.application_out(session, a) for a in rows], has_more=has_more)
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}")
 def get_application(
     enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
-) -> ApplicationOut:
+) -> schemas.ApplicationOut:
     """Your application, each bank's status and decision, and every fetch of your report."""
     enterprise = _administered(session, user, enterprise_id)
-    return application_out(session, service.get_application(session, enterprise.id, application_id))
+    return views.application_out(session, service.get_application(session, enterprise.id, application_id))
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}/report")
 def get_own_report(
     enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
-) -> ReportOut:
+) -> schemas.ReportOut:
     """The report snapshot exactly as the banks receive it."""
     enterprise = _administered(session, user, enterprise_id)
     application = service.get_application(session, enterprise.id, application_id)
     report = service.report_of(session, application.report_id)
-    return ReportOut(id=report.id, generated_at=report.generated_at, content=report.content)
+    return schemas.ReportOut(id=report.id, generated_at=report.generated_at, content=report.content)
 
 
 @router.post("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}/withdraw-consent")
 def withdraw_consent(
     enterprise_id: str, application_id: str, user: CurrentUser, session: SessionDep
-) -> ApplicationOut:
+) -> schemas.ApplicationOut:
     """From this moment no bank can fetch the report (403 ``consent_withdrawn``). Decisions already made
     stay."""
     enterprise = _administered(session, user, enterprise_id)
     application = service.get_application(session, enterprise.id, application_id)
     service.withdraw_consent(session, user, application)
-    return application_out(session, application)
+    return views.application_out(session, application)

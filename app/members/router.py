@@ -11,27 +11,17 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import CryptoDep, CurrentUser, OperatorDep
-from app.members import invitations, service
+from app.members import invitations, schemas, service
 from app.members.deps import AnyMember, MembersManager, MembersReader
 from app.members.models import MemberRole, PartnerInvitation, PartnerMember
-from app.members.schemas import (
-    ChangeRole,
-    InvitationOut,
-    InviteMember,
-    InviteOwner,
-    MemberOut,
-    Membership,
-    MyInvitation,
-    PartnerRef,
-)
 from app.partners import service as partners_service
 from app.partners.models import Partner, PartnerStatus
 
 router = APIRouter(route_class=AppRoute, tags=["partner members"])
 
 
-def _partner_ref(partner: Partner) -> PartnerRef:
-    return PartnerRef(
+def _partner_ref(partner: Partner) -> schemas.PartnerRef:
+    return schemas.PartnerRef(
         id=partner.id,
         name=partner.name,
         kind=partners_service.kind_of(partner),
@@ -39,8 +29,8 @@ def _partner_ref(partner: Partner) -> PartnerRef:
     )
 
 
-def _invitation_out(invitation: PartnerInvitation) -> InvitationOut:
-    return InvitationOut(
+def _invitation_out(invitation: PartnerInvitation) -> schemas.InvitationOut:
+    return schemas.InvitationOut(
         id=invitation.id,
         partner_id=invitation.partner_id,
         phone=invitation.phone_masked,
@@ -54,8 +44,8 @@ def _invitation_out(invitation: PartnerInvitation) -> InvitationOut:
     )
 
 
-def _member_out(member: PartnerMember, phone: str) -> MemberOut:
-    return MemberOut(
+def _member_out(member: PartnerMember, phone: str) -> schemas.MemberOut:
+    return schemas.MemberOut(
         id=member.id,
         partner_id=member.partner_id,
         user_id=member.user_id,
@@ -67,7 +57,7 @@ def _member_out(member: PartnerMember, phone: str) -> MemberOut:
     )
 
 
-def _members_page(session: SessionDep, partner_id: str, page: PageParamsDep) -> Page[MemberOut]:
+def _members_page(session: SessionDep, partner_id: str, page: PageParamsDep) -> Page[schemas.MemberOut]:
     rows, has_more = service.list_members(session, partner_id, page)
     return Page(data=[_member_out(m, phone) for m, phone in rows], has_more=has_more)
 
@@ -78,12 +68,12 @@ def _members_page(session: SessionDep, partner_id: str, page: PageParamsDep) -> 
 @router.post("/v1/admin/partners/{partner_id}/invitations", status_code=201)
 def invite_owner(
     partner_id: str,
-    body: InviteOwner,
+    body: schemas.InviteOwner,
     op: OperatorDep,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
-) -> InvitationOut:
+) -> schemas.InvitationOut:
     """Invite an owner (a partner's first): whoever signs in with this number accepts within 7 days."""
     return _invitation_out(invitations.invite(session, crypto, op, partner_id, body.phone, MemberRole.owner))
 
@@ -91,7 +81,7 @@ def invite_owner(
 @router.get("/v1/admin/partners/{partner_id}/members")
 def partner_members(
     partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
-) -> Page[MemberOut]:
+) -> Page[schemas.MemberOut]:
     """A partner's members, newest first."""
     return _members_page(session, partner_id, page)
 
@@ -99,7 +89,7 @@ def partner_members(
 @router.get("/v1/admin/partners/{partner_id}/invitations")
 def partner_invitations(
     partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
-) -> Page[InvitationOut]:
+) -> Page[schemas.InvitationOut]:
     """A partner's invitations, newest first, whatever their status."""
     rows, has_more = invitations.list_for_partner(session, partner_id, page)
     return Page(data=[_invitation_out(i) for i in rows], has_more=has_more)
@@ -109,11 +99,11 @@ def partner_invitations(
 
 
 @router.get("/v1/me/memberships")
-def my_memberships(user: CurrentUser, session: SessionDep) -> Page[Membership]:
+def my_memberships(user: CurrentUser, session: SessionDep) -> Page[schemas.Membership]:
     """The partners you belong to, your role at each and what you may do there now."""
     return Page(
         data=[
-            Membership(
+            schemas.Membership(
                 id=member.id,
                 partner=_partner_ref(partner),
                 role=MemberRole(member.role),
@@ -127,11 +117,13 @@ def my_memberships(user: CurrentUser, session: SessionDep) -> Page[Membership]:
 
 
 @router.get("/v1/me/invitations")
-def my_invitations(user: CurrentUser, session: SessionDep) -> Page[MyInvitation]:
+def my_invitations(user: CurrentUser, session: SessionDep) -> Page[schemas.MyInvitation]:
     """Invitations waiting for the number you signed in with."""
     return Page(
         data=[
-            MyInvitation(id=i.id, partner=_partner_ref(p), role=MemberRole(i.role), expires_at=i.expires_at)
+            schemas.MyInvitation(
+                id=i.id, partner=_partner_ref(p), role=MemberRole(i.role), expires_at=i.expires_at
+            )
             for i, p in invitations.pending_for(session, user)
         ],
         has_more=False,
@@ -143,10 +135,10 @@ def my_invitations(user: CurrentUser, session: SessionDep) -> Page[MyInvitation]
     status_code=201,
     responses={410: {"description": "invitation_expired"}},
 )
-def accept_invitation(invitation_id: str, user: CurrentUser, session: SessionDep) -> Membership:
+def accept_invitation(invitation_id: str, user: CurrentUser, session: SessionDep) -> schemas.Membership:
     """Become a member of the inviting partner with the invited role."""
     member, partner = invitations.accept(session, user, invitation_id)
-    return Membership(
+    return schemas.Membership(
         id=member.id,
         partner=_partner_ref(partner),
         role=MemberRole(member.role),
@@ -169,12 +161,14 @@ def decline_invitation(invitation_id: str, user: CurrentUser, session: SessionDe
 
 
 @router.get("/v1/partners/{partner_id}/members")
-def list_members(member: MembersReader, session: SessionDep, page: PageParamsDep) -> Page[MemberOut]:
+def list_members(member: MembersReader, session: SessionDep, page: PageParamsDep) -> Page[schemas.MemberOut]:
     return _members_page(session, member.id, page)
 
 
 @router.patch("/v1/partners/{partner_id}/members/{member_id}")
-def change_role(member_id: str, body: ChangeRole, member: MembersManager, session: SessionDep) -> MemberOut:
+def change_role(
+    member_id: str, body: schemas.ChangeRole, member: MembersManager, session: SessionDep
+) -> schemas.MemberOut:
     """Owners only. 409 ``last_owner``: a partner always keeps an owner."""
     changed = service.change_role(session, member, member_id, body.role)
     return _member_out(changed, service.phones_of(session, [changed.user_id]).get(changed.user_id, ""))
@@ -189,22 +183,26 @@ def remove_member(member_id: str, member: AnyMember, session: SessionDep) -> Res
 
 @router.post("/v1/partners/{partner_id}/invitations", status_code=201)
 def invite_member(
-    body: InviteMember,
+    body: schemas.InviteMember,
     member: MembersManager,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
-) -> InvitationOut:
+) -> schemas.InvitationOut:
     """Owners only: whoever signs in with this number accepts within 7 days."""
     return _invitation_out(invitations.invite(session, crypto, member, member.id, body.phone, body.role))
 
 
 @router.get("/v1/partners/{partner_id}/invitations")
-def list_invitations(member: MembersReader, session: SessionDep, page: PageParamsDep) -> Page[InvitationOut]:
+def list_invitations(
+    member: MembersReader, session: SessionDep, page: PageParamsDep
+) -> Page[schemas.InvitationOut]:
     rows, has_more = invitations.list_for_partner(session, member.id, page)
     return Page(data=[_invitation_out(i) for i in rows], has_more=has_more)
 
 
 @router.post("/v1/partners/{partner_id}/invitations/{invitation_id}/revoke")
-def revoke_invitation(invitation_id: str, member: MembersManager, session: SessionDep) -> InvitationOut:
+def revoke_invitation(
+    invitation_id: str, member: MembersManager, session: SessionDep
+) -> schemas.InvitationOut:
     return _invitation_out(invitations.revoke(session, member, invitation_id))

@@ -11,7 +11,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
-from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, fetch_page
@@ -21,21 +20,10 @@ from app.members.permissions import Action, kind_has, permitted, resource_of, ro
 from app.partners import service as partners_service
 from app.partners.models import Partner, PartnerKind, PartnerStatus
 
-PURPOSE = "partner onboarding and access management"
-LEGAL_BASIS = "platform operation: partner agreement"
-
 
 def audit(session: Session, actor: Principal, action: str, details: dict[str, Any]) -> None:
     """Ids and roles only: never a phone number."""
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action=action,
-        purpose=PURPOSE,
-        legal_basis=LEGAL_BASIS,
-        details=details,
-    )
+    partners_service.ACCESS_MANAGEMENT.record(session, actor, action, details)
 
 
 def member_principal(partner: Partner, user_id: str, role: MemberRole) -> Principal:

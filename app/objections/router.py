@@ -16,16 +16,8 @@ from app.core.pagination import Page, PageParams, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CurrentUser, OperatorDep, SettingsDep, require_scope
 from app.evidence.router import file_response
-from app.objections import service
+from app.objections import schemas, service
 from app.objections.models import Objection
-from app.objections.schemas import (
-    AnswerIn,
-    AnswerOut,
-    ObjectionEventOut,
-    ObjectionIn,
-    ObjectionOut,
-    SourceObjectionOut,
-)
 from app.records import service as records_service
 
 router = APIRouter(route_class=AppRoute, tags=["objections"])
@@ -33,8 +25,8 @@ ObjectionsReader = Annotated[Principal, Depends(require_scope("objections:read")
 StatusFilter = Annotated[Literal["open", "upheld", "rejected"] | None, Query()]
 
 
-def objections_out(session: Session, rows: list[Objection]) -> list[ObjectionOut]:
-    return cases_out(service.KIND, ObjectionOut, session, rows)
+def objections_out(session: Session, rows: list[Objection]) -> list[schemas.ObjectionOut]:
+    return cases_out(service.KIND, schemas.ObjectionOut, session, rows)
 
 
 def _source_record_id(session: Session, row: Objection) -> str | None:
@@ -54,12 +46,12 @@ def queue_filter(
 
 @router.post("/v1/me/objections", status_code=201)
 def file_objection(
-    body: ObjectionIn,
+    body: schemas.ObjectionIn,
     user: CurrentUser,
     idem: IdempotencyDep,
     session: SessionDep,
     settings: SettingsDep,
-) -> ObjectionOut:
+) -> schemas.ObjectionOut:
     """Object (异议) to one of your records, or to a record of an enterprise you administer, with a reason
     and evidence files. The record is shown as disputed at once, to everyone; the source department and
     the operators are told, and the answer is due within 20 days. Free of charge."""
@@ -75,13 +67,17 @@ def file_objection(
     return objections_out(session, [objection])[0]
 
 
-add_review_routes(router, service.KIND, objections_out, ObjectionOut, queue_filter)
+add_review_routes(router, service.KIND, objections_out, schemas.ObjectionOut, queue_filter)
 
 
 @router.post("/v1/admin/objections/{objection_id}/answer")
 def answer_objection(
-    objection_id: str, body: AnswerIn, op: OperatorDep, idem: IdempotencyRequiredDep, session: SessionDep
-) -> AnswerOut:
+    objection_id: str,
+    body: schemas.AnswerIn,
+    op: OperatorDep,
+    idem: IdempotencyRequiredDep,
+    session: SessionDep,
+) -> schemas.AnswerOut:
     """Answer in writing. Upheld: the record is corrected (give `corrections`) or withdrawn, and the subject
     is rescored in this same request; rejected: the record counts as before."""
     outcome = service.answer(
@@ -94,13 +90,13 @@ def answer_objection(
         changes=body.corrections.model_dump(exclude_unset=True) if body.corrections else None,
         today=business_date(),
     )
-    return AnswerOut(objection=objections_out(session, [outcome.case])[0], **scores(outcome))
+    return schemas.AnswerOut(objection=objections_out(session, [outcome.case])[0], **scores(outcome))
 
 
 @router.get("/v1/partner/objections")
 def source_objections(
     partner: ObjectionsReader, session: SessionDep, page: PageParamsDep, status: StatusFilter = None
-) -> Page[SourceObjectionOut]:
+) -> Page[schemas.SourceObjectionOut]:
     """Objections to the records you sent (data providers, `objections:read`), newest first. Each one
     listed is recorded in its subject's access log."""
     return source_objections_page(session, partner, page, status)
@@ -108,7 +104,7 @@ def source_objections(
 
 def source_objections_page(
     session: Session, partner: Principal, page: PageParams, status: str | None
-) -> Page[SourceObjectionOut]:
+) -> Page[schemas.SourceObjectionOut]:
     """As the provider's key and its members (app.members.consoles) list them: each one recorded in its
     subject's access log."""
     rows, has_more = service.list_for_source(session, partner, page, status=status)
@@ -116,7 +112,7 @@ def source_objections_page(
     data = [
         case_out(
             service.KIND,
-            SourceObjectionOut,
+            schemas.SourceObjectionOut,
             session,
             row,
             files,
@@ -130,12 +126,12 @@ def source_objections_page(
 @router.get("/v1/partner/objection-events")
 def source_objection_events(
     partner: ObjectionsReader, session: SessionDep, page: PageParamsDep
-) -> Page[ObjectionEventOut]:
+) -> Page[schemas.ObjectionEventOut]:
     """Events about objections to your records (filed, answered, overdue), newest first."""
     rows, has_more = service.events_for(session, partner.id, page)
     return Page(
         data=[
-            ObjectionEventOut(
+            schemas.ObjectionEventOut(
                 id=row.id,
                 type=row.type,
                 objection_id=row.objection_id,

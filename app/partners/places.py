@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit_service
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.partners.models import Partner, PartnerStatus
-from app.partners.service import get_partner, kind_of
+from app.partners.service import ACCESS_MANAGEMENT, get_partner, kind_of
 from app.scenarios.schemas import Scenario
 
 _LIMITS = {"display_name": 100, "district": 50, "address": 200}
@@ -68,14 +67,8 @@ def set_profile(
         )
     session.add(partner)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action="partner.profile_changed",
-        purpose="partner onboarding and access management",
-        legal_basis="platform operation: partner agreement",
-        details={"partner_id": partner.id, "fields": sorted(changes)},
+    ACCESS_MANAGEMENT.record(
+        session, actor, "partner.profile_changed", {"partner_id": partner.id, "fields": sorted(changes)}
     )
     return partner
 

@@ -10,26 +10,15 @@ from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.deps import OperatorDep, PartnerDep
-from app.partners import places, service
+from app.partners import places, schemas, service
 from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
-from app.partners.schemas import (
-    ApiKeyOut,
-    CallerKey,
-    CreateApiKey,
-    CreatedApiKey,
-    CreatePartner,
-    PartnerMe,
-    PartnerOut,
-    PartnerProfileIn,
-    PlaceOut,
-)
 from app.scenarios.catalog import CatalogDep
 
 router = APIRouter(route_class=AppRoute, tags=["partners"])
 
 
-def _partner_out(partner: Partner) -> PartnerOut:
-    return PartnerOut(
+def _partner_out(partner: Partner) -> schemas.PartnerOut:
+    return schemas.PartnerOut(
         id=partner.id,
         name=partner.name,
         kind=service.kind_of(partner),
@@ -43,24 +32,14 @@ def _partner_out(partner: Partner) -> PartnerOut:
     )
 
 
-def key_out(api_key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=api_key.id,
-        partner_id=api_key.partner_id,
-        name=api_key.name,
-        prefix=api_key.prefix,
-        scopes=list(api_key.scopes),
-        created_by=api_key.created_by,
-        created_at=api_key.created_at,
-        last_used_at=api_key.last_used_at,
-        revoked_at=api_key.revoked_at,
-    )
+def key_out(api_key: ApiKey) -> schemas.ApiKeyOut:
+    return schemas.ApiKeyOut.model_validate(api_key, from_attributes=True)
 
 
 @router.post("/v1/admin/partners", status_code=201)
 def create_partner(
-    body: CreatePartner, op: OperatorDep, idem: IdempotencyDep, session: SessionDep
-) -> PartnerOut:
+    body: schemas.CreatePartner, op: OperatorDep, idem: IdempotencyDep, session: SessionDep
+) -> schemas.PartnerOut:
     """Onboard a partner organisation. Give it API keys next."""
     return _partner_out(service.create_partner(session, op, body.name, body.kind))
 
@@ -72,33 +51,33 @@ def list_partners(
     page: PageParamsDep,
     kind: Annotated[PartnerKind | None, Query(description="Only partners of this kind.")] = None,
     status: Annotated[PartnerStatus | None, Query(description="Only partners in this status.")] = None,
-) -> Page[PartnerOut]:
+) -> Page[schemas.PartnerOut]:
     """Newest first."""
     rows, has_more = service.list_partners(session, page, kind=kind, status=status)
     return Page(data=[_partner_out(p) for p in rows], has_more=has_more)
 
 
 @router.get("/v1/admin/partners/{partner_id}")
-def get_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+def get_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> schemas.PartnerOut:
     return _partner_out(service.get_partner(session, partner_id))
 
 
 @router.patch("/v1/admin/partners/{partner_id}")
 def update_partner_profile(
-    partner_id: str, body: PartnerProfileIn, op: OperatorDep, session: SessionDep, catalog: CatalogDep
-) -> PartnerOut:
+    partner_id: str, body: schemas.PartnerProfileIn, op: OperatorDep, session: SessionDep, catalog: CatalogDep
+) -> schemas.PartnerOut:
     """The partner's public face for residents: display name, district, address, offered scenarios."""
     changes = body.model_dump(exclude_unset=True)
     return _partner_out(places.set_profile(session, op, partner_id, changes, catalog))
 
 
 @router.get("/v1/places")
-def list_places(session: SessionDep, response: Response) -> Page[PlaceOut]:
+def list_places(session: SessionDep, response: Response) -> Page[schemas.PlaceOut]:
     """Public: the partners where 信易+ can be used, with where they are and the scenarios they offer."""
     response.headers["Cache-Control"] = "public, max-age=300"
     return Page(
         data=[
-            PlaceOut(
+            schemas.PlaceOut(
                 id=p.id,
                 display_name=p.display_name or p.name,
                 kind=service.kind_of(p),
@@ -113,60 +92,60 @@ def list_places(session: SessionDep, response: Response) -> Page[PlaceOut]:
 
 
 @router.post("/v1/admin/partners/{partner_id}/suspend")
-def suspend_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+def suspend_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> schemas.PartnerOut:
     """Every key of the partner is refused (403 ``partner_suspended``) until it is reactivated."""
     return _partner_out(service.suspend_partner(session, op, partner_id))
 
 
 @router.post("/v1/admin/partners/{partner_id}/reactivate")
-def reactivate_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> PartnerOut:
+def reactivate_partner(partner_id: str, op: OperatorDep, session: SessionDep) -> schemas.PartnerOut:
     return _partner_out(service.reactivate_partner(session, op, partner_id))
 
 
 @router.post("/v1/admin/partners/{partner_id}/api-keys", status_code=201)
 def create_api_key(
     partner_id: str,
-    body: CreateApiKey,
+    body: schemas.CreateApiKey,
     op: OperatorDep,
     idem: IdempotencyDep,
     session: SessionDep,
     response: Response,
-) -> CreatedApiKey:
+) -> schemas.CreatedApiKey:
     """Issue an API key. ``secret`` is in this response only; the platform keeps just its hash. A retry
     with the same ``Idempotency-Key`` gets the same key back (the stored response is sealed under a key
     derived from the ``Idempotency-Key``, which the store never holds)."""
     issued = service.create_api_key(session, op, partner_id, body.name, body.scopes)
     response.headers["Cache-Control"] = "no-store"
-    return CreatedApiKey(**key_out(issued.api_key).model_dump(), secret=issued.secret)
+    return schemas.CreatedApiKey(**key_out(issued.api_key).model_dump(), secret=issued.secret)
 
 
 @router.get("/v1/admin/partners/{partner_id}/api-keys")
 def list_api_keys(
     partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
-) -> Page[ApiKeyOut]:
+) -> Page[schemas.ApiKeyOut]:
     """Newest first, revoked keys included. Secrets are never shown again."""
     rows, has_more = service.list_api_keys(session, partner_id, page)
     return Page(data=[key_out(k) for k in rows], has_more=has_more)
 
 
 @router.post("/v1/admin/partners/{partner_id}/api-keys/{key_id}/revoke")
-def revoke_api_key(partner_id: str, key_id: str, op: OperatorDep, session: SessionDep) -> ApiKeyOut:
+def revoke_api_key(partner_id: str, key_id: str, op: OperatorDep, session: SessionDep) -> schemas.ApiKeyOut:
     """The key stops authenticating with the next request. Revoking it again changes nothing."""
     return key_out(service.revoke_api_key(session, op, key_id, partner_id=partner_id))
 
 
 @router.get("/v1/partner/me")
-def partner_me(partner: PartnerDep, request: Request, session: SessionDep) -> PartnerMe:
+def partner_me(partner: PartnerDep, request: Request, session: SessionDep) -> schemas.PartnerMe:
     """Which partner and which key this API key is: a quick check that a key works."""
     token = request.headers.get("Authorization", "").partition(" ")[2].strip()
     api_key = service.caller_api_key(session, partner, token)
     organisation = service.get_partner(session, partner.id)
-    return PartnerMe(
+    return schemas.PartnerMe(
         id=organisation.id,
         name=organisation.name,
         kind=service.kind_of(organisation),
         status=PartnerStatus(organisation.status),
-        api_key=CallerKey(
+        api_key=schemas.CallerKey(
             id=api_key.id, name=api_key.name, prefix=api_key.prefix, scopes=sorted(partner.scopes)
         ),
     )

@@ -67,8 +67,10 @@ DEFAULT_SCOPES: dict[PartnerKind, frozenset[str]] = {
     PartnerKind.data_provider: frozenset({"records:write", "objections:read", "webhooks:manage"}),
 }
 
-_PURPOSE = "partner onboarding and access management"
-_LEGAL_BASIS = "platform operation: partner agreement"
+# Partners, their keys, places, devices and members are one activity in the log.
+ACCESS_MANAGEMENT = audit_service.Grounds(
+    purpose="partner onboarding and access management", legal_basis="platform operation: partner agreement"
+)
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,8 @@ def create_partner(session: Session, actor: Principal, name: str, kind: str | Pa
     partner = Partner(name=_clean_name(name, "name", 200), kind=parse_kind(kind), created_by=actor.id)
     session.add(partner)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action="partner.created",
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"partner_id": partner.id, "kind": kind_of(partner).value},
+    ACCESS_MANAGEMENT.record(
+        session, actor, "partner.created", {"partner_id": partner.id, "kind": kind_of(partner).value}
     )
     return partner
 
@@ -162,14 +158,11 @@ def _set_status(session: Session, actor: Principal, partner_id: str, status: Par
     partner.status = status
     session.add(partner)
     session.flush()
-    audit_service.record(
+    ACCESS_MANAGEMENT.record(
         session,
-        actor=actor,
-        subject_id=None,
-        action="partner.suspended" if status == PartnerStatus.suspended else "partner.reactivated",
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"partner_id": partner.id},
+        actor,
+        "partner.suspended" if status == PartnerStatus.suspended else "partner.reactivated",
+        {"partner_id": partner.id},
     )
     return partner
 
@@ -257,14 +250,11 @@ def create_api_key(
     )
     session.add(api_key)
     session.flush()
-    audit_service.record(
+    ACCESS_MANAGEMENT.record(
         session,
-        actor=actor,
-        subject_id=None,
-        action="api_key.created",
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"partner_id": partner.id, "api_key_id": api_key.id, "scopes": granted},
+        actor,
+        "api_key.created",
+        {"partner_id": partner.id, "api_key_id": api_key.id, "scopes": granted},
     )
     return IssuedApiKey(api_key=api_key, secret=secret)
 
@@ -289,14 +279,8 @@ def revoke_api_key(session: Session, actor: Principal, key_id: str, partner_id: 
     api_key.revoked_at = utcnow()
     session.add(api_key)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action="api_key.revoked",
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"partner_id": api_key.partner_id, "api_key_id": api_key.id},
+    ACCESS_MANAGEMENT.record(
+        session, actor, "api_key.revoked", {"partner_id": api_key.partner_id, "api_key_id": api_key.id}
     )
     return api_key
 

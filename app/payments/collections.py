@@ -99,13 +99,14 @@ def attempt_collection(
     key = f"xinyi-collect-{payment.id}-{attempt}"
     payment.idempotency_key = key
     try:
-        intent = provider.charge_off_session(
+        intent = provider.create_intent(
             customer_id=customer.provider_customer_id,
             payment_method_id=customer.payment_method_id,
             amount_fen=payment.amount_fen,
             currency=payment.currency,
             metadata=payment_metadata(PaymentKind.collection, payment.id, payment.rental_id, None),
             idempotency_key=key,
+            manual=False,
         )
     except AuthenticationRequired as exc:
         payment.attempts = attempt

@@ -10,7 +10,6 @@ as Stripe: a create with a key it has seen returns the object it made then.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -125,7 +124,7 @@ class LocalProvider:
         self._get(payment_method_id, "payment_method")
         return PaymentMethodInfo(payment_method_id, "local •••• 0000")
 
-    def _create_intent(
+    def create_intent(
         self,
         *,
         customer_id: str,
@@ -159,12 +158,6 @@ class LocalProvider:
             idempotency_key=idempotency_key,
         )
         return _intent(self._save(row))
-
-    def create_hold(self, **kwargs: Any) -> ProviderIntent:
-        return self._create_intent(manual=True, **kwargs)
-
-    def charge_off_session(self, **kwargs: Any) -> ProviderIntent:
-        return self._create_intent(manual=False, **kwargs)
 
     def cancel(self, intent_id: str, *, idempotency_key: str) -> ProviderIntent:
         row = self._get(intent_id, "payment_intent")

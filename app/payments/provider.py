@@ -106,7 +106,7 @@ class PaymentsProvider(Protocol):
 
     def describe_payment_method(self, payment_method_id: str) -> PaymentMethodInfo: ...
 
-    def create_hold(
+    def create_intent(
         self,
         *,
         customer_id: str,
@@ -115,8 +115,11 @@ class PaymentsProvider(Protocol):
         currency: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        manual: bool,
     ) -> ProviderIntent:
-        """Authorise ``amount_fen`` on the saved method without taking it (``capture_method=manual``)."""
+        """Use the saved method with the cardholder absent. ``manual``: a hold, ``amount_fen`` authorised
+        without being taken (``capture_method=manual``); otherwise a charge, taken at once, which raises
+        :class:`CardDeclined` or :class:`AuthenticationRequired` (the intent is attached to the error)."""
         ...
 
     def cancel(self, intent_id: str, *, idempotency_key: str) -> ProviderIntent:
@@ -125,20 +128,6 @@ class PaymentsProvider(Protocol):
 
     def capture(self, intent_id: str, *, amount_fen: int, idempotency_key: str) -> ProviderIntent:
         """Take ``amount_fen`` (at most the hold) of a hold; the rest is released."""
-        ...
-
-    def charge_off_session(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount_fen: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> ProviderIntent:
-        """Charge the saved method with the cardholder absent. Raises :class:`CardDeclined` or
-        :class:`AuthenticationRequired` (the intent is attached to the error)."""
         ...
 
     def refund(self, intent_id: str, *, amount_fen: int, idempotency_key: str) -> ProviderRefund: ...

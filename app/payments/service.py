@@ -51,6 +51,7 @@ log = structlog.get_logger("app.payments")
 FINAL_STATUSES = frozenset(
     {PaymentStatus.released, PaymentStatus.captured, PaymentStatus.succeeded, PaymentStatus.canceled}
 )
+# The ground of every payment, and of the rentals they pay for (app.rentals.service).
 LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
 
 
@@ -212,13 +213,14 @@ def place_hold(
     payment_id = hold_id_for(rental_id)
     key = f"xinyi-hold-{rental_id}"
     try:
-        intent = provider.create_hold(
+        intent = provider.create_intent(
             customer_id=customer.provider_customer_id,
             payment_method_id=str(customer.payment_method_id),
             amount_fen=amount_fen,
             currency=settings.payments_currency,
             metadata=payment_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
             idempotency_key=key,
+            manual=True,
         )
     except PaymentError as exc:
         raise as_app_error(exc) from None

@@ -138,7 +138,7 @@ class StripeProvider:
         brand, last4 = card.get("brand") or method.get("type") or "card", card.get("last4") or "????"
         return PaymentMethodInfo(payment_method_id, f"{brand} •••• {last4}")
 
-    def _create_intent(
+    def create_intent(
         self,
         *,
         customer_id: str,
@@ -164,12 +164,6 @@ class StripeProvider:
             self.client.v1.payment_intents.create, params, {"idempotency_key": idempotency_key}
         )
         return intent_from_stripe(intent)
-
-    def create_hold(self, **kwargs: Any) -> ProviderIntent:
-        return self._create_intent(manual=True, **kwargs)
-
-    def charge_off_session(self, **kwargs: Any) -> ProviderIntent:
-        return self._create_intent(manual=False, **kwargs)
 
     def cancel(self, intent_id: str, *, idempotency_key: str) -> ProviderIntent:
         try:

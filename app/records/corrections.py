@@ -11,16 +11,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.audit import service as audit_service
-from app.core.clock import utcnow
 from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
 from app.records.catalog import RecordStatus, window
 from app.records.ingest import RECORD_CONTENT, content_hash
 from app.records.models import CreditRecord
-from app.records.service import get_record
+from app.records.service import get_record, save_change
 from app.records.validation import RowValidator, ValidRow
-from app.scoring import inputs as scoring_inputs
 
 # What a reviewer may correct. The category and the subject are not corrections: a record about the wrong
 # person or of the wrong kind is withdrawn, and the source sends the right one.
@@ -103,17 +100,15 @@ def correct_record(
     record.content_hash = content_hash(new_values, RECORD_CONTENT)
     ended = span.counts_until is not None and span.counts_until <= today
     record.status = RecordStatus.expired if ended else RecordStatus.active
-    record.updated_at = utcnow()
-    session.add(record)
-    session.flush()
-    audit_service.record(
+    save_change(
         session,
-        actor=actor,
-        subject_id=record.subject_id,
-        action="record.corrected",
+        actor,
+        record,
+        "record.corrected",
+        {"id": record.id, "fields": fields, "status": str(record.status)},
         purpose=purpose,
         legal_basis=legal_basis,
-        details={"id": record.id, "fields": fields, "status": str(record.status)},
+        trigger="record_corrected",
+        today=today,
     )
-    scoring_inputs.recompute_subjects(session, [record.subject_id], trigger="record_corrected", today=today)
     return record, fields

@@ -256,6 +256,34 @@ def set_record_status(
             param="status",
         )
     record.status = status
+    save_change(
+        session,
+        actor,
+        record,
+        "record.status_changed",
+        {"record_id": record.id, "from": current.value, "to": status.value},
+        purpose=purpose,
+        legal_basis=legal_basis,
+        trigger="record_status",
+        today=today or business_date(),
+    )
+    return record
+
+
+def save_change(
+    session: Session,
+    actor: Principal,
+    record: CreditRecord,
+    action: str,
+    details: dict[str, Any],
+    *,
+    purpose: str,
+    legal_basis: str,
+    trigger: str,
+    today: date,
+) -> None:
+    """A record changed by a decision about it (status, correction): saved, audited on its subject's
+    chain and the subject rescored, all in this transaction."""
     record.updated_at = utcnow()
     session.add(record)
     session.flush()
@@ -263,15 +291,12 @@ def set_record_status(
         session,
         actor=actor,
         subject_id=record.subject_id,
-        action="record.status_changed",
+        action=action,
         purpose=purpose,
         legal_basis=legal_basis,
-        details={"record_id": record.id, "from": current.value, "to": status.value},
+        details=details,
     )
-    scoring_inputs.recompute_subjects(
-        session, [record.subject_id], trigger="record_status", today=today or business_date()
-    )
-    return record
+    scoring_inputs.recompute_subjects(session, [record.subject_id], trigger=trigger, today=today)
 
 
 @dataclass

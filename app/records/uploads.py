@@ -14,7 +14,6 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from app.core import edge
 from app.core.errors import InvalidInput
@@ -28,23 +27,13 @@ from app.records.views import batch_result_out
 ENCODINGS = ("utf-8", "gbk")
 _UNSAFE = re.compile(r"[^\w.\-]")
 
-OPENAPI = edge.max_body(edge.RECORD_BATCH_MAX_BODY) | {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": ".csv or .jsonl"},
-                        "encoding": {"type": "string", "enum": list(ENCODINGS), "default": "utf-8"},
-                    },
-                }
-            }
-        },
-    }
-}
+OPENAPI = edge.max_body(edge.RECORD_BATCH_MAX_BODY) | edge.multipart_body_doc(
+    ["file"],
+    {
+        "file": {"type": "string", "format": "binary", "description": ".csv or .jsonl"},
+        "encoding": {"type": "string", "enum": list(ENCODINGS), "default": "utf-8"},
+    },
+)
 
 
 def _safe_name(name: str | None) -> str:
@@ -56,12 +45,7 @@ def _safe_name(name: str | None) -> str:
 async def file_submitted(
     request: Request, session: Session, crypto: Crypto, partner: Principal
 ) -> RecordBatchOut:
-    try:
-        form = await request.form(max_files=1, max_fields=4)
-    except MultiPartException as exc:
-        raise InvalidInput(
-            f"The upload is not valid multipart/form-data: {exc.message}.", code="invalid_upload"
-        ) from None
+    form = await edge.read_upload_form(request)
     try:
         upload, encoding = form.get("file"), form.get("encoding") or "utf-8"
         if not isinstance(upload, UploadFile):

@@ -9,30 +9,11 @@ from app.records.validation import RowError
 
 
 def batch_out(batch: RecordBatch) -> RecordBatchSummary:
-    return RecordBatchSummary(
-        id=batch.id,
-        source=batch.source,
-        channel=batch.channel,
-        file_name=batch.file_name,
-        status=batch.status,
-        received=batch.received,
-        created=batch.created,
-        updated=batch.updated,
-        unchanged=batch.unchanged,
-        rejected=batch.rejected,
-        created_at=batch.created_at,
-        finished_at=batch.finished_at,
-    )
+    return RecordBatchSummary.model_validate(batch, from_attributes=True)
 
 
 def error_out(error: RowError) -> RowErrorOut:
-    return RowErrorOut(
-        row=error.row,
-        field=error.field,
-        code=error.code,
-        message=error.message,
-        source_record_id=error.source_record_id,
-    )
+    return RowErrorOut.model_validate(error, from_attributes=True)
 
 
 def batch_result_out(result: BatchResult) -> RecordBatchOut:

@@ -18,20 +18,8 @@ from app.deps import CryptoDep, CurrentUser, OperatorDep, PartnerDep, SettingsDe
 from app.partners import service as partners_service
 from app.payments.models import Payment
 from app.payments.router import ProviderDep
-from app.rentals import defaults, service
+from app.rentals import defaults, schemas, service
 from app.rentals.models import Rental, RentalStatus
-from app.rentals.schemas import (
-    DefaultIn,
-    DefaultOut,
-    DisputeIn,
-    ItemOut,
-    MoneyOut,
-    MyRentalOut,
-    RentalOpenIn,
-    RentalOut,
-    RentalPartner,
-    ResolutionIn,
-)
 from app.scenarios.catalog import CatalogDep
 from app.verifications import service as verifications_service
 
@@ -61,17 +49,19 @@ StatusQuery = Annotated[RentalStatus | None, Query(description="Only rentals in 
 OverdueQuery = Annotated[bool, Query(description="Only open rentals past their due time.")]
 
 
-def _money(payment: Payment | None) -> MoneyOut | None:
+def _money(payment: Payment | None) -> schemas.MoneyOut | None:
     if payment is None:
         return None
-    return MoneyOut(status=payment.status, amount_fen=payment.amount_fen, taken_fen=payment.captured_fen)
+    return schemas.MoneyOut(
+        status=payment.status, amount_fen=payment.amount_fen, taken_fen=payment.captured_fen
+    )
 
 
-def _default(rental: Rental) -> DefaultOut | None:
+def _default(rental: Rental) -> schemas.DefaultOut | None:
     if rental.default_reported_at is None:
         return None
     assert rental.default_amount_fen is not None and rental.dispute_window_ends_at is not None
-    return DefaultOut(
+    return schemas.DefaultOut(
         reported_at=rental.default_reported_at,
         amount_fen=rental.default_amount_fen,
         evidence=rental.default_evidence or {},
@@ -90,7 +80,7 @@ def _common(session: Session, rental: Rental) -> dict[str, Any]:
     return {
         "id": rental.id,
         "status": rental.status,
-        "item": ItemOut(kind=rental.item_kind, reference=rental.item_reference),
+        "item": schemas.ItemOut(kind=rental.item_kind, reference=rental.item_reference),
         "deposit_fen": rental.deposit_fen,
         "credit_amount": rental.credit_amount_fen,
         "fund_amount": rental.fund_amount_fen,
@@ -104,8 +94,8 @@ def _common(session: Session, rental: Rental) -> dict[str, Any]:
     }
 
 
-def rental_out(session: Session, hasher: Hasher, rental: Rental) -> RentalOut:
-    return RentalOut(
+def rental_out(session: Session, hasher: Hasher, rental: Rental) -> schemas.RentalOut:
+    return schemas.RentalOut(
         **_common(session, rental),
         verification_id=rental.verification_id,
         subject=verifications_service.pseudonym(hasher, rental.partner_id, rental.subject_id),
@@ -119,7 +109,7 @@ def rentals_page(
     page: PageParams,
     status: RentalStatus | None,
     overdue: bool,
-) -> Page[RentalOut]:
+) -> Page[schemas.RentalOut]:
     """A partner's rentals, as its key and its members (app.members.consoles) list them."""
     rows, has_more = service.list_for_partner(
         session, partner, page, status.value if status else None, overdue=overdue
@@ -127,11 +117,11 @@ def rentals_page(
     return Page(data=[rental_out(session, hasher, r) for r in rows], has_more=has_more)
 
 
-def my_rental_out(session: Session, rental: Rental) -> MyRentalOut:
+def my_rental_out(session: Session, rental: Rental) -> schemas.MyRentalOut:
     partner = partners_service.get_partner(session, rental.partner_id)
-    return MyRentalOut(
+    return schemas.MyRentalOut(
         **_common(session, rental),
-        partner=RentalPartner(id=partner.id, name=partner.name),
+        partner=schemas.RentalPartner(id=partner.id, name=partner.name),
         record_id=rental.record_id,
         can_dispute_until=rental.dispute_window_ends_at
         if rental.status == RentalStatus.default_reported
@@ -149,7 +139,7 @@ def my_rental_out(session: Session, rental: Rental) -> MyRentalOut:
     },
 )
 def open_rental(
-    body: RentalOpenIn,
+    body: schemas.RentalOpenIn,
     partner: RentalCounter,
     idem: IdempotencyRequiredDep,
     session: SessionDep,
@@ -157,7 +147,7 @@ def open_rental(
     crypto: CryptoDep,
     catalog: CatalogDep,
     provider: ProviderDep,
-) -> RentalOut:
+) -> schemas.RentalOut:
     """Open a rental on a ``deposit_free_rental`` verification of yours (single use, before it expires).
     Eligible: the deposit is waived up to the scenario's cap for the item kind (``credit_amount``) and
     any excess is held on the resident's card (``fund_amount``). Not eligible: the whole deposit is held.
@@ -187,13 +177,15 @@ def list_rentals(
     page: PageParamsDep,
     status: StatusQuery = None,
     overdue: OverdueQuery = False,
-) -> Page[RentalOut]:
+) -> Page[schemas.RentalOut]:
     """Your rentals, newest first."""
     return rentals_page(session, crypto.hasher, partner, page, status, overdue)
 
 
 @router.get("/v1/rentals/{rental_id}")
-def get_rental(rental_id: str, partner: RentalReader, session: SessionDep, crypto: CryptoDep) -> RentalOut:
+def get_rental(
+    rental_id: str, partner: RentalReader, session: SessionDep, crypto: CryptoDep
+) -> schemas.RentalOut:
     return rental_out(session, crypto.hasher, service.for_partner(session, partner, rental_id))
 
 
@@ -205,7 +197,7 @@ def return_rental(
     session: SessionDep,
     crypto: CryptoDep,
     provider: ProviderDep,
-) -> RentalOut:
+) -> schemas.RentalOut:
     """The item is back: the rental closes and its hold is released. On time, the resident gets a
     positive platform-behaviour record. Returning again answers the same and changes nothing."""
     rental = service.return_rental(session, provider, crypto, partner, rental_id)
@@ -215,13 +207,13 @@ def return_rental(
 @router.post("/v1/rentals/{rental_id}/default")
 def report_default(
     rental_id: str,
-    body: DefaultIn,
+    body: schemas.DefaultIn,
     partner: RentalWriter,
     idem: IdempotencyDep,
     session: SessionDep,
     settings: SettingsDep,
     crypto: CryptoDep,
-) -> RentalOut:
+) -> schemas.RentalOut:
     """Report an overdue rental as defaulted, with evidence. The resident is notified and may dispute
     it within the window; only then, if undisputed or the dispute is rejected, is a negative record
     written and the amount (at most the deposit) collected. Reporting again changes nothing."""
@@ -239,21 +231,21 @@ def report_default(
 @router.get("/v1/me/rentals")
 def my_rentals(
     user: CurrentUser, session: SessionDep, page: PageParamsDep, status: StatusQuery = None
-) -> Page[MyRentalOut]:
+) -> Page[schemas.MyRentalOut]:
     """Your rentals, newest first. ``status=default_reported``: defaults you can still dispute."""
     rows, has_more = service.list_for_resident(session, user, page, status.value if status else None)
     return Page(data=[my_rental_out(session, r) for r in rows], has_more=has_more)
 
 
 @router.get("/v1/me/rentals/{rental_id}")
-def my_rental(rental_id: str, user: CurrentUser, session: SessionDep) -> MyRentalOut:
+def my_rental(rental_id: str, user: CurrentUser, session: SessionDep) -> schemas.MyRentalOut:
     return my_rental_out(session, service.for_resident(session, user, rental_id))
 
 
 @router.post("/v1/me/rentals/{rental_id}/dispute")
 def dispute_default(
-    rental_id: str, body: DisputeIn, user: CurrentUser, idem: IdempotencyDep, session: SessionDep
-) -> MyRentalOut:
+    rental_id: str, body: schemas.DisputeIn, user: CurrentUser, idem: IdempotencyDep, session: SessionDep
+) -> schemas.MyRentalOut:
     """Dispute a reported default before ``can_dispute_until``. Nothing is recorded or charged until an
     operator decides."""
     return my_rental_out(session, defaults.dispute(session, user, rental_id, body.reason))
@@ -262,14 +254,14 @@ def dispute_default(
 @router.post("/v1/admin/rentals/{rental_id}/dispute-resolution")
 def resolve_dispute(
     rental_id: str,
-    body: ResolutionIn,
+    body: schemas.ResolutionIn,
     op: OperatorDep,
     idem: IdempotencyDep,
     session: SessionDep,
     settings: SettingsDep,
     crypto: CryptoDep,
     provider: ProviderDep,
-) -> MyRentalOut:
+) -> schemas.MyRentalOut:
     """Decide a disputed default. ``upheld``: no record, no charge, the hold is released. ``rejected``:
     the negative record is written (the score drops at once) and the collection starts."""
     rental = defaults.resolve_dispute(

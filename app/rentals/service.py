@@ -48,8 +48,9 @@ from app.verifications.models import Verification
 SCENARIO = "deposit_free_rental"
 MAX_RENTAL_DAYS = 90
 SYSTEM_ACTOR = Principal(type="system", id="rentals")
-_LEGAL_BASIS = "the resident's rental agreement (信易租服务协议)"
-_PURPOSE = "deposit-free rental (信易租)"
+_GROUNDS = audit_service.Grounds(
+    purpose="deposit-free rental (信易租)", legal_basis=payments_service.LEGAL_BASIS
+)
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,12 @@ def rental_id_for(verification_id: str) -> str:
 
 
 def audit(session: Session, actor: Principal, rental: Rental, action: str, **details: Any) -> None:
-    audit_service.record(
+    _GROUNDS.record(
         session,
-        actor=actor,
+        actor,
+        action,
+        {"rental_id": rental.id, "partner_id": rental.partner_id, **details},
         subject_id=rental.subject_id,
-        action=action,
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"rental_id": rental.id, "partner_id": rental.partner_id, **details},
     )
 
 

@@ -183,55 +183,14 @@ def build(
             for r in _all_records(session, subject_id)
         ],
         lists=[
-            ReportListEntry(
-                id=e.id,
-                list_type=e.list_type,
-                title=e.title,
-                legal_basis=e.legal_basis,
-                starts_on=e.starts_on,
-                ends_on=e.ends_on,
-                status=e.status,
-            )
+            ReportListEntry.model_validate(e, from_attributes=True)
             for e in records_service.list_entries_of(session, subject_id)
         ],
-        objections=[
-            ReportObjection(
-                id=o.id,
-                record_id=o.record_id,
-                status=o.status,
-                filed_at=o.filed_at,
-                answer_due_at=o.answer_due_at,
-                answered_at=o.answered_at,
-                resolution=o.resolution,
-            )
-            for o in objections
-        ],
-        repairs=[
-            ReportRepair(
-                id=r.id,
-                record_id=r.record_id,
-                status=r.status,
-                received_at=r.received_at,
-                decision_due_on=r.decision_due_on,
-                decided_at=r.decided_at,
-            )
-            for r in repairs
-        ],
+        objections=[ReportObjection.model_validate(o, from_attributes=True) for o in objections],
+        repairs=[ReportRepair.model_validate(r, from_attributes=True) for r in repairs],
         verifications=scans,
         verifications_section=ReportSection(truncated=scans_more, full_list="/v1/me/verifications"),
-        access_log=[
-            ReportAccessEntry(
-                id=e.id,
-                created_at=e.created_at,
-                actor_type=e.actor_type,
-                partner_id=e.actor_id if e.actor_type == "partner" else None,
-                partner_name=log_partners.get(e.actor_id) if e.actor_type == "partner" else None,
-                action=e.action,
-                purpose=e.purpose,
-                legal_basis=e.legal_basis,
-            )
-            for e in log_rows
-        ],
+        access_log=[ReportAccessEntry.of(e, log_partners) for e in log_rows],
         access_log_section=ReportSection(truncated=log_more, full_list="/v1/me/access-log"),
         consents=consents_section(session, subject_id),
     )

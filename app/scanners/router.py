@@ -14,19 +14,8 @@ from app.core.principal import Principal
 from app.deps import BearerDep, PartnerDep
 from app.partners import service as partners_service
 from app.passes import qr
-from app.scanners import service
+from app.scanners import schemas, service
 from app.scanners.models import ScannerDevice
-from app.scanners.schemas import (
-    ChooseScenario,
-    CreateScannerDevice,
-    EnrolIn,
-    EnrolledScanner,
-    IssuedScannerDevice,
-    ScannerDeviceOut,
-    ScannerMe,
-    ScannerPartner,
-    ScannerScenario,
-)
 from app.scenarios.catalog import Catalog, CatalogDep
 
 router = APIRouter(route_class=AppRoute, tags=["scanner devices"])
@@ -42,11 +31,13 @@ def _key(credentials: BearerDep) -> str:
 ENROLMENT_QR_PREFIX = "XINYI-ENROL:"  # what /scan looks for in a QR code it reads while not enrolled
 
 
-def issued_out(issued: service.IssuedDevice, request: Request, response: Response) -> IssuedScannerDevice:
+def issued_out(
+    issued: service.IssuedDevice, request: Request, response: Response
+) -> schemas.IssuedScannerDevice:
     """A new device with its one-time enrolment code, typed in or read as a QR code at /scan; never cached."""
     response.headers["Cache-Control"] = _NO_STORE
     modules = qr.encode_text(ENROLMENT_QR_PREFIX + issued.enrolment_code)
-    return IssuedScannerDevice(
+    return schemas.IssuedScannerDevice(
         **device_out(issued.device).model_dump(),
         enrolment_code=issued.enrolment_code,
         enrolment_page=str(request.url_for("scan_page")),
@@ -54,7 +45,7 @@ def issued_out(issued: service.IssuedDevice, request: Request, response: Respons
     )
 
 
-def device_out(device: ScannerDevice) -> ScannerDeviceOut:
+def device_out(device: ScannerDevice) -> schemas.ScannerDeviceOut:
     if device.revoked_at is not None:
         status = "revoked"
     elif device.enrolled_at is not None:
@@ -63,7 +54,7 @@ def device_out(device: ScannerDevice) -> ScannerDeviceOut:
         status = "enrolment_expired"
     else:
         status = "awaiting_enrolment"
-    return ScannerDeviceOut(
+    return schemas.ScannerDeviceOut(
         id=device.id,
         name=device.name,
         status=status,
@@ -76,19 +67,19 @@ def device_out(device: ScannerDevice) -> ScannerDeviceOut:
     )
 
 
-def _me(session: SessionDep, catalog: Catalog, device: ScannerDevice) -> ScannerMe:
+def _me(session: SessionDep, catalog: Catalog, device: ScannerDevice) -> schemas.ScannerMe:
     partner = partners_service.get_partner(session, device.partner_id)
     kind = partners_service.kind_of(partner).value
     principal = Principal(type="partner", id=partner.id, partner_kind=kind)
-    return ScannerMe(
+    return schemas.ScannerMe(
         id=device.id,
         name=device.name,
-        partner=ScannerPartner(id=partner.id, name=partner.name, kind=kind),
+        partner=schemas.ScannerPartner(id=partner.id, name=partner.name, kind=kind),
         scopes=list(device.scopes),
         can_rent=service.RENT_SCOPE in device.scopes,
         scenario=device.scenario,
         scenarios=[
-            ScannerScenario(
+            schemas.ScannerScenario(
                 id=s.id,
                 name_zh=s.name_zh,
                 name_en=s.name_en,
@@ -102,13 +93,13 @@ def _me(session: SessionDep, catalog: Catalog, device: ScannerDevice) -> Scanner
 
 @router.post("/v1/partner/scanner-devices", status_code=201)
 def create_scanner_device(
-    body: CreateScannerDevice,
+    body: schemas.CreateScannerDevice,
     partner: PartnerDep,
     credentials: BearerDep,
     session: SessionDep,
     request: Request,
     response: Response,
-) -> IssuedScannerDevice:
+) -> schemas.IssuedScannerDevice:
     """Issue a scanner device for a counter: a one-time ``enrolment_code`` (shown here only) to type in
     at ``/scan`` on the phone or tablet within 24 hours. The device gets its own key that can only verify
     passes (and open and return rentals, when your key can rent); your key never goes to the browser."""
@@ -120,7 +111,7 @@ def create_scanner_device(
 @router.get("/v1/partner/scanner-devices")
 def list_scanner_devices(
     partner: PartnerDep, credentials: BearerDep, session: SessionDep, page: PageParamsDep
-) -> Page[ScannerDeviceOut]:
+) -> Page[schemas.ScannerDeviceOut]:
     """Your scanner devices, newest first, revoked ones included."""
     service.ensure_partner_key(session, partner, _key(credentials))
     rows, has_more = service.list_devices(session, partner.id, page)
@@ -130,7 +121,7 @@ def list_scanner_devices(
 @router.post("/v1/partner/scanner-devices/{device_id}/revoke")
 def revoke_scanner_device(
     device_id: str, partner: PartnerDep, credentials: BearerDep, session: SessionDep
-) -> ScannerDeviceOut:
+) -> schemas.ScannerDeviceOut:
     """The device's next scan is refused (its key is revoked). Revoking again changes nothing."""
     return device_out(service.revoke_device(session, partner, _key(credentials), device_id))
 
@@ -139,30 +130,32 @@ def revoke_scanner_device(
     "/v1/scanner/enrolment", status_code=201, responses={401: {"description": "invalid_enrolment_code"}}
 )
 def enrol_scanner(
-    body: EnrolIn, session: SessionDep, catalog: CatalogDep, response: Response
-) -> EnrolledScanner:
+    body: schemas.EnrolIn, session: SessionDep, catalog: CatalogDep, response: Response
+) -> schemas.EnrolledScanner:
     """The device exchanges its one-time enrolment code for its own key (``credential``, shown once)."""
     enrolled = service.enrol(session, body.code)
     response.headers["Cache-Control"] = _NO_STORE
-    return EnrolledScanner(credential=enrolled.credential, device=_me(session, catalog, enrolled.device))
+    return schemas.EnrolledScanner(
+        credential=enrolled.credential, device=_me(session, catalog, enrolled.device)
+    )
 
 
 @router.get("/v1/scanner/me")
 def scanner_me(
     partner: PartnerDep, credentials: BearerDep, session: SessionDep, catalog: CatalogDep
-) -> ScannerMe:
+) -> schemas.ScannerMe:
     """This device: its partner, what it may do, its scenario and the scenarios it may choose from."""
     return _me(session, catalog, service.caller_device(session, partner, _key(credentials)))
 
 
 @router.put("/v1/scanner/me/scenario")
 def choose_scanner_scenario(
-    body: ChooseScenario,
+    body: schemas.ChooseScenario,
     partner: PartnerDep,
     credentials: BearerDep,
     session: SessionDep,
     catalog: CatalogDep,
-) -> ScannerMe:
+) -> schemas.ScannerMe:
     """Set the scenario this device verifies for (one its partner's kind may verify)."""
     device = service.caller_device(session, partner, _key(credentials))
     return _me(session, catalog, service.choose_scenario(session, catalog, partner, device, body.scenario))

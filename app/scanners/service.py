@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from app.audit import service as audit_service
 from app.core.clock import utcnow
 from app.core.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from app.core.pagination import PageParams, fetch_page
@@ -34,9 +33,6 @@ _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_LENGTH = 16
 VERIFY_SCOPE = "verifications:write"
 RENT_SCOPE = "rentals:counter"
-
-_PURPOSE = "partner onboarding and access management"
-_LEGAL_BASIS = "platform operation: partner agreement"
 
 
 class EnrolmentCodeExpired(AppError):
@@ -67,14 +63,8 @@ def _new_code() -> str:
 
 
 def _audit(session: Session, actor: Principal, action: str, device: ScannerDevice) -> None:
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action=action,
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={"partner_id": device.partner_id, "scanner_device_id": device.id},
+    partners_service.ACCESS_MANAGEMENT.record(
+        session, actor, action, {"partner_id": device.partner_id, "scanner_device_id": device.id}
     )
 
 

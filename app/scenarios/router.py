@@ -8,36 +8,27 @@ from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute
 from app.deps import CurrentUser
-from app.scenarios import service
+from app.scenarios import schemas, service
 from app.scenarios.catalog import CatalogDep
-from app.scenarios.schemas import (
-    MyScenarioList,
-    MyScenarioOut,
-    Names,
-    Scenario,
-    ScenarioList,
-    ScenarioOut,
-    ScenarioRef,
-)
 
 router = APIRouter(route_class=AppRoute, tags=["scenarios"])
 
 _CACHE = "public, max-age=300"
 
 
-def _out(scenario: Scenario) -> ScenarioOut:
-    return ScenarioOut.model_validate(scenario.model_dump())
+def _out(scenario: schemas.Scenario) -> schemas.ScenarioOut:
+    return schemas.ScenarioOut.model_validate(scenario.model_dump())
 
 
 @router.get("/v1/scenarios")
-def list_scenarios(catalog: CatalogDep, response: Response) -> ScenarioList:
+def list_scenarios(catalog: CatalogDep, response: Response) -> schemas.ScenarioList:
     """Every scenario, in id order: the minimum level, list rules, benefit and who may verify it. Public."""
     response.headers["Cache-Control"] = _CACHE
-    return ScenarioList(data=[_out(s) for s in catalog.values()])
+    return schemas.ScenarioList(data=[_out(s) for s in catalog.values()])
 
 
 @router.get("/v1/scenarios/{scenario_id}")
-def get_scenario(scenario_id: str, catalog: CatalogDep, response: Response) -> ScenarioOut:
+def get_scenario(scenario_id: str, catalog: CatalogDep, response: Response) -> schemas.ScenarioOut:
     scenario = catalog.get(scenario_id)
     if scenario is None:
         raise NotFound("No scenario with this id.", code="unknown_scenario", param="scenario_id")
@@ -46,7 +37,7 @@ def get_scenario(scenario_id: str, catalog: CatalogDep, response: Response) -> S
 
 
 @router.get("/v1/me/scenarios")
-def my_scenarios(user: CurrentUser, session: SessionDep, catalog: CatalogDep) -> MyScenarioList:
+def my_scenarios(user: CurrentUser, session: SessionDep, catalog: CatalogDep) -> schemas.MyScenarioList:
     """What your level unlocks: each scenario's decision for you now, with its reason and benefit."""
     if user.subject_id is None:
         raise NotFound("Bind your 身份证号 first (PUT /v1/me/identity).", code="identity_not_bound")
@@ -55,17 +46,17 @@ def my_scenarios(user: CurrentUser, session: SessionDep, catalog: CatalogDep) ->
     for scenario in catalog.values():
         evaluation = service.evaluate(scenario, standing)
         data.append(
-            MyScenarioOut(
-                scenario=ScenarioRef(
+            schemas.MyScenarioOut(
+                scenario=schemas.ScenarioRef(
                     id=scenario.id,
-                    names=Names(zh=scenario.name_zh, en=scenario.name_en),
+                    names=schemas.Names(zh=scenario.name_zh, en=scenario.name_en),
                     min_level=scenario.eligibility.min_level,
                     low_value=scenario.low_value,
                 ),
                 eligible=evaluation.eligible,
                 reason=evaluation.reason,
-                reason_labels=Names(**service.reason_labels(evaluation.reason)),
+                reason_labels=schemas.Names(**service.reason_labels(evaluation.reason)),
                 benefit=evaluation.benefit,
             )
         )
-    return MyScenarioList(data=data)
+    return schemas.MyScenarioList(data=data)

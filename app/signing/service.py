@@ -41,8 +41,7 @@ MIN_RETENTION = MAX_SIGNED_LIFETIME + MAX_LEEWAY
 # first key existed, so the earlier start changes nothing else.
 FIRST_KEY_SKEW = timedelta(minutes=5)
 
-_PURPOSE = "signing key management"
-_LEGAL_BASIS = "platform security operations"
+_GROUNDS = audit_service.Grounds(purpose="signing key management", legal_basis="platform security operations")
 
 
 def _purpose(kid: str) -> str:
@@ -125,14 +124,11 @@ def jwks(keys: list[SigningKey], now: datetime) -> dict[str, list[dict[str, str]
 
 
 def _record(session: Session, actor: Principal, action: str, key: SigningKey) -> None:
-    audit_service.record(
+    _GROUNDS.record(
         session,
-        actor=actor,
-        subject_id=None,
-        action=action,
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details={
+        actor,
+        action,
+        {
             "kid": key.kid,
             "generation": key.generation,
             "activates_at": key.activates_at.isoformat(),

@@ -13,24 +13,15 @@ from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
 from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
-from app.webhooks import history, service
+from app.webhooks import history, schemas, service
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from app.webhooks.schemas import (
-    AttemptOut,
-    CreateEndpoint,
-    DeliveryOut,
-    EndpointOut,
-    EndpointWithSecret,
-    RotateSecret,
-    UpdateEndpoint,
-)
 
 router = APIRouter(route_class=AppRoute, tags=["webhooks"])
 WebhookManager = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
 
 
-def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
-    return EndpointOut(
+def endpoint_out(endpoint: WebhookEndpoint) -> schemas.EndpointOut:
+    return schemas.EndpointOut(
         id=endpoint.id,
         url=endpoint.url,
         description=endpoint.description,
@@ -42,14 +33,16 @@ def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
     )
 
 
-def with_secret(endpoint: WebhookEndpoint, secret: str, response: Response) -> EndpointWithSecret:
+def with_secret(endpoint: WebhookEndpoint, secret: str, response: Response) -> schemas.EndpointWithSecret:
     """The endpoint and its new secret, shown this once: never kept by a cache on the way."""
     response.headers["Cache-Control"] = "no-store"
-    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
+    return schemas.EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
 
 
-def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bool = False) -> DeliveryOut:
-    out = DeliveryOut(
+def _delivery_out(
+    session: Session, delivery: WebhookDelivery, with_attempts: bool = False
+) -> schemas.DeliveryOut:
+    out = schemas.DeliveryOut(
         id=delivery.id,
         event_id=delivery.event_id,
         event_type=delivery.event_type,
@@ -69,7 +62,7 @@ def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bo
     )
     if with_attempts:
         out.attempt_log = [
-            AttemptOut.model_validate(a, from_attributes=True)
+            schemas.AttemptOut.model_validate(a, from_attributes=True)
             for a in history.attempts_of(session, delivery.id)
         ]
     return out
@@ -77,14 +70,14 @@ def _delivery_out(session: Session, delivery: WebhookDelivery, with_attempts: bo
 
 @router.post("/v1/partner/webhook-endpoints", status_code=201)
 def create_endpoint(
-    body: CreateEndpoint,
+    body: schemas.CreateEndpoint,
     partner: WebhookManager,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
     settings: SettingsDep,
     response: Response,
-) -> EndpointWithSecret:
+) -> schemas.EndpointWithSecret:
     """Register a URL for events. The signing secret is in this response only (and, sealed, in the
     stored replay of an ``Idempotency-Key``)."""
     endpoint, secret = service.create_endpoint(
@@ -100,29 +93,31 @@ def create_endpoint(
 
 
 @router.get("/v1/partner/webhook-endpoints")
-def list_endpoints(partner: WebhookManager, session: SessionDep, page: PageParamsDep) -> Page[EndpointOut]:
+def list_endpoints(
+    partner: WebhookManager, session: SessionDep, page: PageParamsDep
+) -> Page[schemas.EndpointOut]:
     rows, has_more = service.list_endpoints(session, partner.id, page)
     return Page(data=[endpoint_out(e) for e in rows], has_more=has_more)
 
 
 @router.get("/v1/partner/webhook-endpoints/{endpoint_id}")
-def get_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
+def get_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> schemas.EndpointOut:
     return endpoint_out(service.get_endpoint(session, partner.id, endpoint_id))
 
 
 @router.patch("/v1/partner/webhook-endpoints/{endpoint_id}")
 def update_endpoint(
     endpoint_id: str,
-    body: UpdateEndpoint,
+    body: schemas.UpdateEndpoint,
     partner: WebhookManager,
     session: SessionDep,
     settings: SettingsDep,
-) -> EndpointOut:
+) -> schemas.EndpointOut:
     return endpoint_out(service.update_endpoint(session, settings, partner, endpoint_id, body.changes()))
 
 
 @router.delete("/v1/partner/webhook-endpoints/{endpoint_id}")
-def delete_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> EndpointOut:
+def delete_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionDep) -> schemas.EndpointOut:
     """Disable the endpoint for good; pending deliveries to it stop."""
     return endpoint_out(service.delete_endpoint(session, partner, endpoint_id))
 
@@ -130,13 +125,13 @@ def delete_endpoint(endpoint_id: str, partner: WebhookManager, session: SessionD
 @router.post("/v1/partner/webhook-endpoints/{endpoint_id}/rotate-secret")
 def rotate_secret(
     endpoint_id: str,
-    body: RotateSecret,
+    body: schemas.RotateSecret,
     partner: WebhookManager,
     idem: IdempotencyDep,
     session: SessionDep,
     crypto: CryptoDep,
     response: Response,
-) -> EndpointWithSecret:
+) -> schemas.EndpointWithSecret:
     """A new secret, shown once. The old one keeps signing too (a second ``v1,`` entry) for the grace
     period, so you can switch your receiver without losing a delivery. With an ``Idempotency-Key`` a
     retry gets the same new secret instead of rotating again."""
@@ -153,7 +148,7 @@ def partner_deliveries(
     page: PageParamsDep,
     endpoint_id: Annotated[str | None, Query(max_length=32)] = None,
     status: DeliveryStatus | None = None,
-) -> Page[DeliveryOut]:
+) -> Page[schemas.DeliveryOut]:
     """Your delivery log, newest first."""
     rows, has_more = history.list_deliveries(
         session, page, partner_id=partner.id, endpoint_id=endpoint_id, status=status
@@ -162,7 +157,7 @@ def partner_deliveries(
 
 
 @router.get("/v1/partner/webhook-deliveries/{delivery_id}")
-def partner_delivery(delivery_id: str, partner: WebhookManager, session: SessionDep) -> DeliveryOut:
+def partner_delivery(delivery_id: str, partner: WebhookManager, session: SessionDep) -> schemas.DeliveryOut:
     """One delivery with every attempt: when, the outcome, your status code and the start of your answer."""
     return _delivery_out(session, history.get_delivery(session, delivery_id, partner.id), with_attempts=True)
 
@@ -175,7 +170,7 @@ def admin_deliveries(
     status: DeliveryStatus | None = None,
     partner_id: Annotated[str | None, Query(max_length=32)] = None,
     event_id: Annotated[str | None, Query(max_length=32)] = None,
-) -> Page[DeliveryOut]:
+) -> Page[schemas.DeliveryOut]:
     """Every delivery, newest first; ``status=failed`` lists what needs a replay."""
     rows, has_more = history.list_deliveries(
         session, page, partner_id=partner_id, status=status, event_id=event_id
@@ -184,12 +179,12 @@ def admin_deliveries(
 
 
 @router.get("/v1/admin/webhook-deliveries/{delivery_id}")
-def admin_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
+def admin_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> schemas.DeliveryOut:
     return _delivery_out(session, history.get_delivery(session, delivery_id), with_attempts=True)
 
 
 @router.post("/v1/admin/webhook-deliveries/{delivery_id}/replay")
-def replay_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> DeliveryOut:
+def replay_delivery(delivery_id: str, op: OperatorDep, session: SessionDep) -> schemas.DeliveryOut:
     """Queue a failed (or delivered) delivery again at once, with the same webhook-id and a fresh set of
     attempts. 409 ``delivery_in_progress`` while it is still being attempted."""
     return _delivery_out(session, history.replay(session, op, delivery_id), with_attempts=True)

@@ -40,8 +40,9 @@ EVENT_TYPES: dict[str, str] = {
 MAX_ENDPOINTS_PER_PARTNER = 10
 MAX_GRACE = timedelta(days=7)
 DEFAULT_GRACE = timedelta(hours=24)
-_PURPOSE = "partner webhook configuration"
-_LEGAL_BASIS = "platform operation: partner agreement"
+_GROUNDS = audit_service.Grounds(
+    purpose="partner webhook configuration", legal_basis="platform operation: partner agreement"
+)
 
 
 def _secret_purpose(endpoint_id: str) -> str:
@@ -135,15 +136,7 @@ def _check_event_types(types: list[str] | None, param: str = "event_types") -> l
 
 
 def audit(session: Session, actor: Principal, action: str, details: dict[str, Any]) -> None:
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=None,
-        action=action,
-        purpose=_PURPOSE,
-        legal_basis=_LEGAL_BASIS,
-        details=details,
-    )
+    _GROUNDS.record(session, actor, action, details)
 
 
 def create_endpoint(

@@ -2,8 +2,8 @@
 // the hash router and the language switch. The API decides every call by role; the menu only hides
 // what the signed-in user could not use anyway.
 import * as api from "../resident/api.js";
-import { beginView, card, currentLanguage, errorLine, h, render, setCurrentLanguage, t } from "./ui.js";
-import { signInForm } from "../web/dom.js";
+import { beginView, card, currentLanguage, errorLine, h, render, t } from "./ui.js";
+import { signInForm, startShell } from "../web/dom.js";
 import { caseView, queueView } from "./views/cases.js";
 import { subjectsView } from "./views/subjects.js";
 import { auditView } from "./views/audit.js";
@@ -134,21 +134,5 @@ api.onSignedOut(() => {
   route();
 });
 
-document.getElementById("lang").addEventListener("click", () => {
-  setCurrentLanguage(currentLanguage() === "en" ? "zh" : "en");
-  translateShell();
-  route();
-});
 document.getElementById("sign-out").addEventListener("click", () => api.signOut().catch(() => {}));
-window.addEventListener("hashchange", route);
-
-translateShell();
-(async () => {
-  try {
-    if (await api.refresh()) { await start(); return; }
-  } catch (error) {
-    render(errorLine(error));
-    return;
-  }
-  route();
-})();
+startShell({ translateShell, route, start, showError: (error) => render(errorLine(error)) });

@@ -1,7 +1,7 @@
 // The resident app's shell: sign-in, the hash router, the language switch and the live scans.
 import * as api from "./api.js";
-import { beginView, card, currentLanguage, errorLine, h, render, scanSentence, setCurrentLanguage, t } from "./ui.js";
-import { signInForm } from "../web/dom.js";
+import { beginView, card, currentLanguage, errorLine, h, render, scanSentence, t } from "./ui.js";
+import { signInForm, startShell } from "../web/dom.js";
 import { homeView } from "./views/home.js";
 import { passView } from "./views/pass.js";
 import { recordsView, recordView } from "./views/records.js";
@@ -98,20 +98,4 @@ api.onSignedOut(() => {
   route();
 });
 
-document.getElementById("lang").addEventListener("click", () => {
-  setCurrentLanguage(currentLanguage() === "en" ? "zh" : "en");
-  translateShell();
-  route();
-});
-window.addEventListener("hashchange", route);
-
-translateShell();
-(async () => {
-  try {
-    if (await api.refresh()) { await start(); return; }
-  } catch (error) {
-    render(errorLine(error));
-    return;
-  }
-  route();
-})();
+startShell({ translateShell, route, start, showError: (error) => render(errorLine(error)) });

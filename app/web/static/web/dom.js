@@ -12,11 +12,34 @@ export function setCurrentLanguage(value) {
   localStorage.setItem(LANG_KEY, value);
 }
 
-/** ``t(key, vars)`` over ``strings`` ({zh: {…}, en: {…}}): the current language's string, else the Chinese
+/** Starts an app's shell (the resident app, the console): the language switch and the hash router, then
+ * the first screen: ``start`` when the refresh cookie still signs the visitor in, else ``route``. */
+export function startShell({ translateShell, route, start, showError }) {
+  document.getElementById("lang").addEventListener("click", () => {
+    setCurrentLanguage(currentLanguage() === "en" ? "zh" : "en");
+    translateShell();
+    route();
+  });
+  window.addEventListener("hashchange", route);
+
+  translateShell();
+  (async () => {
+    try {
+      if (await api.refresh()) { await start(); return; }
+    } catch (error) {
+      showError(error);
+      return;
+    }
+    route();
+  })();
+}
+
+/** ``t(key, vars)`` over ``strings`` ({key: {zh, en}}): the current language's string, else the Chinese
  * one, else the key, with ``{name}`` placeholders filled from ``vars``. */
 export function translator(strings) {
   return (key, vars = {}) => {
-    const text = (strings[lang] || strings.zh)[key] ?? strings.zh[key] ?? key;
+    const entry = strings[key];
+    const text = entry ? (entry[lang] ?? entry.zh) : key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
   };
 }

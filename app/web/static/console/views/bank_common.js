@@ -6,7 +6,7 @@ import { h, renderer, roleName as roleWord, t, when } from "../ui.js";
 import { BANK_STRINGS } from "./bank_strings.js";
 
 // The section's words live beside it (bank_strings.js); the console's table takes them at load.
-for (const lang of Object.keys(BANK_STRINGS)) Object.assign(STRINGS[lang], BANK_STRINGS[lang]);
+Object.assign(STRINGS, BANK_STRINGS);
 
 /** The view's render, leaving out the parts not there (a notice not given, a membership not found). */
 export function shower() {
