@@ -246,9 +246,9 @@ def session_scope(url: str) -> Iterator[Session]:
 
 
 def __getattr__(name: str) -> Any:
-    """``get_session``, ``SessionDep`` and their async twins (:mod:`app.core.request_session`) need FastAPI: imported when
-    first asked for, so that a command that only needs the engine (``xinyi scores rebuild``) starts
-    without loading the web framework."""
+    """``get_session``, ``SessionDep`` and their async twins (:mod:`app.core.request_session`) need
+    FastAPI: imported when first asked for, so that a command that only needs the engine (``xinyi scores
+    rebuild``) starts without loading the web framework."""
     if name in {"get_session", "SessionDep", "get_async_session", "AsyncSessionDep"}:
         from app.core import request_session
 

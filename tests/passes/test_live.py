@@ -18,12 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.audit.models import AuditEntry
 from app.core.principal import Principal
 from app.core.sms import RecordingSender
 from app.core.store import KeyValueStore, RedisStore
 from app.passes.tokens import TokenRefused
 from app.verifications import service as verifications_service
 from app.verifications.models import Verification
+from tests.helpers import table_snapshot
 from tests.passes import helpers
 from tests.passes.helpers import issue, verify
 
@@ -179,6 +181,54 @@ def next_line(lines: queue.Queue[str], starting: str, within: float) -> str:
             continue
         if line.startswith(starting):
             return line
+
+
+def test_a_verification_on_the_event_loop_commits_its_decision_with_its_audit_entry_and_a_refusal_nothing(
+    live: TestClient, committed_engine: Engine, sms: RecordingSender
+) -> None:
+    # given a pass and a merchant, served by the app's own engines (the handler's AsyncSession for real)
+    holder = helpers.resident(live, sms)
+    merchant = committed_partner(committed_engine)
+    helpers.touch(live, merchant)
+    issued = issue(live, holder)
+    with Session(committed_engine) as session:
+        before = table_snapshot(session)
+
+    # when the merchant asks about a scenario that does not exist
+    refused = verify(live, merchant, issued["token"], scenario="no_such_scenario")
+
+    # then it is refused, naming the field, and nothing was written
+    problem = refused.json()
+    assert (refused.status_code, problem["code"], problem["param"]) == (422, "unknown_scenario", "scenario")
+    with Session(committed_engine) as session:
+        assert table_snapshot(session) == before
+
+    # when it verifies the pass for a real scenario
+    response = verify(live, merchant, issued["token"])
+
+    # then the decision and its entry on the subject's audit chain are committed together
+    assert response.status_code == 201, response.text
+    decided = response.json()
+    [stored] = stored_for(committed_engine, issued["id"])
+    assert (stored.id, stored.decision, stored.partner_id) == (
+        decided["id"],
+        decided["decision"],
+        merchant["id"],
+    )
+    with Session(committed_engine) as session:
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.subject_id == holder["subject_id"], AuditEntry.action == "pass.verified"
+            )
+        ).all()
+    assert [(e.chain, e.actor_id, e.details["verification_id"]) for e in entries] == [
+        (f"subject:{holder['subject_id']}", merchant["id"], decided["id"])
+    ]
+    # and the resident sees who read their standing, and why
+    log = live.get("/v1/me/access-log", headers=holder["headers"]).json()["data"]
+    assert [(e["partner_id"], e["purpose"]) for e in log if e["action"] == "pass.verified"] == [
+        (merchant["id"], "deposit_free_rental")
+    ]
 
 
 def test_a_scan_reaches_the_residents_stream_while_it_is_open(
