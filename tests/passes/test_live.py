@@ -30,12 +30,6 @@ from tests.passes import helpers
 from tests.passes.helpers import issue, verify
 
 SCANNERS = 200
-# Over HTTP, at most this many requests in flight at once. Every request's session holds its pooled
-# connection between its (sync) dependencies, which each wait for a worker thread; with more requests in
-# flight than the pool has connections, threads waiting for a connection can starve the requests that hold
-# one (seen as QueuePool timeouts). That is a property of the foundation's pool, reported separately; the
-# race for the handle itself is exercised by all 200 at once, below the HTTP layer, in the second test.
-IN_FLIGHT = 12
 
 
 def committed_partner(engine: Engine, kind: str = "merchant") -> dict[str, Any]:
@@ -81,12 +75,10 @@ def test_of_200_scans_of_one_pass_over_http_exactly_one_is_eligible(
     merchant = committed_partner(committed_engine)
     helpers.touch(live, merchant)
     issued = issue(live, holder)
-    gate = threading.Semaphore(IN_FLIGHT)
 
     # when 200 scanners submit it at once (Redis on the external leg, the embedded store on the other)
     def scan() -> tuple[int, str]:
-        with gate:
-            response = verify(live, merchant, issued["token"])
+        response = verify(live, merchant, issued["token"])
         body = response.json()
         return response.status_code, body.get("decision") or body["code"]
 
