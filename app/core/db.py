@@ -230,17 +230,25 @@ def _transaction_ended(session: Session, transaction: SessionTransaction) -> Non
 
 
 @contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, workers, work after a response): a session on ``engine``
+    that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
 def session_scope(url: str) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, workers): commits on success, rolls back on error."""
+    """:func:`unit_of_work` on an engine of its own, for a command that runs once."""
     engine = make_engine(url)
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with unit_of_work(engine) as session:
+            yield session
     finally:
         engine.dispose()
 

@@ -14,7 +14,7 @@ import typer
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.core.db import make_engine
+from app.core.db import session_scope
 from app.core.errors import AppError
 from app.core.pagination import PageParams
 from app.core.principal import Principal
@@ -28,23 +28,15 @@ app = typer.Typer(no_args_is_help=True, help="Partner organisations and their AP
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    engine = make_engine(get_settings().database_url)
+    """A unit of work whose refusal (nothing written) is told as ``error: <code> (<param>): <detail>``."""
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except AppError as exc:
-                session.rollback()
-                param = f" ({exc.param})" if exc.param else ""
-                detail = exc.detail.removeprefix(f"{exc.param}: ")
-                typer.echo(f"error: {exc.code}{param}: {detail}", err=True)
-                raise typer.Exit(code=1) from None
-            except BaseException:
-                session.rollback()
-                raise
-    finally:
-        engine.dispose()
+        with session_scope(get_settings().database_url) as session:
+            yield session
+    except AppError as exc:
+        param = f" ({exc.param})" if exc.param else ""
+        detail = exc.detail.removeprefix(f"{exc.param}: ")
+        typer.echo(f"error: {exc.code}{param}: {detail}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 def _partner_line(partner: Partner) -> str:

@@ -8,6 +8,7 @@ processed twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -15,12 +16,13 @@ from typing import Any
 
 import stripe
 import structlog
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.core.db import unit_of_work
 from app.core.errors import AppError
 from app.payments import service
 from app.payments.models import Payment, PaymentStatus, StripeEvent
@@ -192,20 +194,8 @@ def _payment_for(session: Session, obj: dict[str, Any]) -> Payment | None:
     return None
 
 
-def default_session_factory(engine: Any) -> Callable[[], AbstractContextManager[Session]]:
-    from contextlib import contextmanager
-
-    @contextmanager
-    def factory() -> Any:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    return factory
+def default_session_factory(engine: Engine) -> Callable[[], AbstractContextManager[Session]]:
+    return functools.partial(unit_of_work, engine)
 
 
 __all__ = ["WebhooksDisabled", "pending", "process", "process_pending", "store", "verify"]
