@@ -37,6 +37,14 @@ def committed_partner(engine: Engine, kind: str = "merchant") -> dict[str, Any]:
         return helpers.partner(session, kind)
 
 
+def merchant_with_used_key(live: TestClient, engine: Engine) -> dict[str, Any]:
+    """A committed merchant whose key was used once (its last-used time written), so that what a test
+    races or snapshots afterwards is about the pass only."""
+    merchant = committed_partner(engine)
+    helpers.touch(live, merchant)
+    return merchant
+
+
 def run_together(count: int, work: Callable[[], tuple[int, str]]) -> list[tuple[int, str]]:
     barrier = threading.Barrier(count)
     outcomes: list[tuple[int, str]] = []
@@ -70,10 +78,9 @@ def stored_for(engine: Engine, pass_id: str) -> list[Verification]:
 def test_of_200_scans_of_one_pass_over_http_exactly_one_is_eligible(
     live: TestClient, committed_engine: Engine, sms: RecordingSender
 ) -> None:
-    # given one pass and a merchant (its key used once, so the race is about the pass only)
+    # given one pass and a merchant
     holder = helpers.resident(live, sms)
-    merchant = committed_partner(committed_engine)
-    helpers.touch(live, merchant)
+    merchant = merchant_with_used_key(live, committed_engine)
     issued = issue(live, holder)
 
     # when 200 scanners submit it at once (Redis on the external leg, the embedded store on the other)
@@ -180,8 +187,7 @@ def test_a_verification_on_the_event_loop_commits_its_decision_with_its_audit_en
 ) -> None:
     # given a pass and a merchant, served by the app's own engines (the handler's AsyncSession for real)
     holder = helpers.resident(live, sms)
-    merchant = committed_partner(committed_engine)
-    helpers.touch(live, merchant)
+    merchant = merchant_with_used_key(live, committed_engine)
     issued = issue(live, holder)
     with Session(committed_engine) as session:
         before = table_snapshot(session)
