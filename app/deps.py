@@ -8,7 +8,8 @@
     def handler(partner: PartnerDep, ...)      # a partner API key
 
 The hot path's ``async def`` handlers (verifying and issuing passes) name the ``…OnLoop`` twins, which
-read the caller in the request's ``AsyncSession`` instead of on a worker thread.
+read the caller in the request's ``AsyncSession`` instead of on a worker thread, and ``StoreOnLoopDep``,
+the store awaited.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.core.db import AsyncSessionDep, SessionDep
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.principal import Principal
 from app.core.security import Crypto
-from app.core.store import KeyValueStore
+from app.core.store import KeyValueStore, KeyValueStoreOnLoop
 from app.partners import service as partners_service
 
 _bearer = HTTPBearer(auto_error=False, description="A user access token or a partner API key (xyk_…).")
@@ -42,6 +43,11 @@ async def get_store(request: Request) -> KeyValueStore:
     return store
 
 
+async def get_store_on_loop(request: Request) -> KeyValueStoreOnLoop:
+    store: KeyValueStoreOnLoop = request.app.state.store_on_loop
+    return store
+
+
 async def get_crypto(request: Request) -> Crypto:
     crypto: Crypto = request.app.state.crypto
     return crypto
@@ -49,6 +55,7 @@ async def get_crypto(request: Request) -> Crypto:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[KeyValueStore, Depends(get_store)]
+StoreOnLoopDep = Annotated[KeyValueStoreOnLoop, Depends(get_store_on_loop)]  # for ``async def`` handlers
 CryptoDep = Annotated[Crypto, Depends(get_crypto)]
 
 

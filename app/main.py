@@ -26,7 +26,7 @@ from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
 from app.core.shutdown import on_stop
 from app.core.sms import SmsSender, make_sender
-from app.core.store import KeyValueStore, make_store, refuse_evicting_store
+from app.core.store import KeyValueStore, make_store, on_loop, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
 from app.jobs.router import router as jobs_router
@@ -123,6 +123,7 @@ def create_app(
         app.state.store = store or make_store(settings.redis_url)
         if settings.env == "production":
             refuse_evicting_store(app.state.store)
+        app.state.store_on_loop = on_loop(app.state.store)
         app.state.crypto = Crypto(settings)
         app.state.scenarios = load_catalog()  # a bad scenario file stops start-up, naming file and field
         app.state.keyring = Keyring(app.state.crypto.cipher)
@@ -139,6 +140,7 @@ def create_app(
         finally:
             streams.drain()
             restore_signals()
+            await app.state.store_on_loop.close()
             if store is None:
                 app.state.store.close()
             engine.dispose()

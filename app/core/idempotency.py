@@ -29,6 +29,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -38,7 +39,7 @@ from fastapi.routing import APIRoute
 from app.core import edge
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, InvalidInput
-from app.core.store import KeyValueStore, Set, SetIfAbsent
+from app.core.store import Delete, Get, KeyValueStoreOnLoop, Set, SetIfAbsent
 
 HEADER = "Idempotency-Key"
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -79,7 +80,7 @@ def fingerprint_of(method: str, path: str, body: bytes) -> str:
 
 @dataclass
 class IdempotencyContext:
-    store: KeyValueStore
+    store: KeyValueStoreOnLoop
     store_key: str
     fingerprint: str
     ttl_seconds: int
@@ -96,11 +97,13 @@ class IdempotencyContext:
         }
         return Set(self.store_key, json.dumps(record), self.ttl_seconds)
 
-    def complete(self, response: Response) -> None:
-        self.store.batch([self.completion(response.status_code, response.media_type, bytes(response.body))])
+    async def complete(self, response: Response) -> None:
+        await self.store.batch(
+            [self.completion(response.status_code, response.media_type, bytes(response.body))]
+        )
 
-    def release(self) -> None:
-        self.store.delete(self.store_key)
+    async def release(self) -> None:
+        await self.store.batch([Delete(self.store_key)])
 
 
 @dataclass
@@ -108,7 +111,7 @@ class PendingClaim:
     """An ``Idempotency-Key`` checked and fingerprinted but not yet claimed: :meth:`claim` is the store
     write that claims it; :meth:`settle` reads that write's result."""
 
-    store: KeyValueStore
+    store: KeyValueStoreOnLoop
     store_key: str
     fingerprint: str
     lock_seconds: int
@@ -119,14 +122,14 @@ class PendingClaim:
         pending = json.dumps({"state": "processing", "fingerprint": self.fingerprint})
         return SetIfAbsent(self.store_key, pending, self.lock_seconds)
 
-    def settle(self, claimed: bool) -> IdempotencyContext:
+    async def settle(self, claimed: bool) -> IdempotencyContext:
         """The context of a won claim; for a lost one, raises what :func:`begin` raises (the replay, or
         the problem)."""
         if claimed:
             return IdempotencyContext(
                 self.store, self.store_key, self.fingerprint, self.ttl_seconds, self.sealing_key
             )
-        existing = self.store.get(self.store_key)
+        (existing,) = await self.store.batch([Get(self.store_key)])
         if existing is None:  # expired between the two calls: the caller may simply retry
             raise Conflict(
                 "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
@@ -160,7 +163,7 @@ class PendingClaim:
 
 
 def prepare(
-    store: KeyValueStore,
+    store: KeyValueStoreOnLoop,
     settings: Settings,
     principal_id: str,
     key: str | None,
@@ -194,8 +197,8 @@ def prepare(
     )
 
 
-def begin(
-    store: KeyValueStore,
+async def begin(
+    store: KeyValueStoreOnLoop,
     settings: Settings,
     principal_id: str,
     key: str | None,
@@ -211,8 +214,8 @@ def begin(
     pending = prepare(store, settings, principal_id, key, method, path, body, required=required)
     if pending is None:
         return None
-    claim = pending.claim()
-    return pending.settle(store.set_if_absent(claim.key, claim.value, claim.ttl_seconds))
+    (claimed,) = await store.batch([pending.claim()])
+    return await pending.settle(claimed)
 
 
 async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:
@@ -223,8 +226,8 @@ async def _idempotency(request: Request, required: bool) -> IdempotencyContext |
             raise RuntimeError("IdempotencyDep must be declared after an authentication dependency")
     else:
         principal = ""
-    context = begin(
-        request.app.state.store,
+    context = await begin(
+        request.app.state.store_on_loop,
         request.app.state.settings,
         principal,
         key,
@@ -268,14 +271,15 @@ class AppRoute(APIRoute):
             except BaseException:
                 context = getattr(request.state, "idempotency", None)
                 if context is not None:
-                    context.release()
+                    with anyio.CancelScope(shield=True):  # a cancelled request still frees its key
+                        await context.release()
                 raise
             context = getattr(request.state, "idempotency", None)
             if context is not None:
                 if 200 <= response.status_code < 300:
-                    context.complete(response)
+                    await context.complete(response)
                 else:
-                    context.release()
+                    await context.release()
             return response
 
         return route_handler

@@ -4,6 +4,11 @@ Both implement the same small contract, proven by one contract test suite (``tes
 atomic set-if-absent with expiry, overwrite with expiry, counters with expiry, get, delete, and a batch of
 these in one round trip. Single-use token handles, rate limits and idempotency keys are built only on
 these operations.
+
+Code on the event loop (the hot path's handlers, idempotency records, scan notices) uses the store's
+:func:`on_loop` face instead: the same batch, awaited. With Redis that is redis-py's asyncio client, so a
+slow or hanging Redis holds up only the requests waiting for it, never the loop and every other request
+with it; the in-process store's calls never wait, so they run inline.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
+import redis.asyncio
 
 
 # The operations a batch can hold: each means what the method of the same name means.
@@ -199,37 +205,81 @@ return value
 """
 
 
+def _ms(ttl_seconds: float) -> int:
+    _check_ttl(ttl_seconds)
+    return max(1, math.ceil(ttl_seconds * 1000))
+
+
+# Both clients' pools block: under a burst, callers wait (up to 5 s) for a free connection instead of
+# failing with MaxConnectionsError once the pool is exhausted. A Redis that does not answer within 5 s is
+# an outage (503), never a wait without end.
+_POOL_OPTIONS: dict[str, Any] = {
+    "timeout": 5,
+    "decode_responses": True,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+    "health_check_interval": 30,
+}
+
+
+def _queue(
+    pipe: redis.client.Pipeline | redis.asyncio.client.Pipeline, prefix: str, operations: Sequence[Operation]
+) -> None:
+    """Put ``operations`` on a pipeline of either client (queuing sends nothing)."""
+    for operation in operations:  # every ttl is checked before anything is queued
+        if isinstance(operation, SetIfAbsent | Set | Incr):
+            _check_ttl(operation.ttl_seconds)
+    for operation in operations:
+        key = prefix + operation.key
+        match operation:
+            case SetIfAbsent(_, value, ttl):
+                pipe.set(key, value, nx=True, px=_ms(ttl))
+            case Set(_, value, ttl):
+                pipe.set(key, value, px=_ms(ttl))
+            case Get():
+                pipe.get(key)
+            case Delete():
+                pipe.delete(key)
+            case Incr(_, ttl):
+                # EVAL, not a registered script: a pipeline with scripts first asks SCRIPT EXISTS.
+                pipe.eval(_INCR_WITH_TTL, 1, key, _ms(ttl))
+            case _:  # pragma: no cover
+                raise TypeError(f"not a store operation: {operation!r}")
+
+
+def _results(operations: Sequence[Operation], values: Sequence[Any]) -> list[Any]:
+    """Redis's replies to the queued operations, as the contract's types."""
+    out: list[Any] = []
+    for operation, value in zip(operations, values, strict=True):
+        match operation:
+            case SetIfAbsent() | Delete():
+                out.append(bool(value))
+            case Set():
+                out.append(None)
+            case Get():
+                out.append(None if value is None else str(value))
+            case Incr():
+                out.append(int(value))
+    return out
+
+
 class RedisStore:
-    def __init__(self, client: redis.Redis, prefix: str = "xinyi:") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "xinyi:", url: str | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._url = url  # for the event loop's own client (on_loop)
         self._incr = client.register_script(_INCR_WITH_TTL)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "xinyi:", max_connections: int = 200) -> RedisStore:
-        # A blocking pool: under a burst, callers wait (up to 5 s) for a free connection instead of failing
-        # with MaxConnectionsError once the pool is exhausted.
-        pool = redis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=5,
-            decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-        )
-        return cls(redis.Redis(connection_pool=pool), prefix)
-
-    @staticmethod
-    def _ms(ttl_seconds: float) -> int:
-        _check_ttl(ttl_seconds)
-        return max(1, math.ceil(ttl_seconds * 1000))
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, **_POOL_OPTIONS)
+        return cls(redis.Redis(connection_pool=pool), prefix, url)
 
     def set_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
-        return bool(self._client.set(self._prefix + key, value, nx=True, px=self._ms(ttl_seconds)))
+        return bool(self._client.set(self._prefix + key, value, nx=True, px=_ms(ttl_seconds)))
 
     def set(self, key: str, value: str, ttl_seconds: float) -> None:
-        self._client.set(self._prefix + key, value, px=self._ms(ttl_seconds))
+        self._client.set(self._prefix + key, value, px=_ms(ttl_seconds))
 
     def get(self, key: str) -> str | None:
         value = self._client.get(self._prefix + key)
@@ -239,41 +289,12 @@ class RedisStore:
         return bool(self._client.delete(self._prefix + key))
 
     def incr(self, key: str, ttl_seconds: float) -> int:
-        return int(self._incr(keys=[self._prefix + key], args=[self._ms(ttl_seconds)]))
+        return int(self._incr(keys=[self._prefix + key], args=[_ms(ttl_seconds)]))
 
     def batch(self, operations: Sequence[Operation]) -> list[Any]:
-        for operation in operations:  # every ttl is checked before anything is sent
-            if isinstance(operation, SetIfAbsent | Set | Incr):
-                _check_ttl(operation.ttl_seconds)
         pipe = self._client.pipeline(transaction=False)  # one round trip, not a MULTI
-        for operation in operations:
-            key = self._prefix + operation.key
-            match operation:
-                case SetIfAbsent(_, value, ttl):
-                    pipe.set(key, value, nx=True, px=self._ms(ttl))
-                case Set(_, value, ttl):
-                    pipe.set(key, value, px=self._ms(ttl))
-                case Get():
-                    pipe.get(key)
-                case Delete():
-                    pipe.delete(key)
-                case Incr(_, ttl):
-                    # EVAL, not the registered script: a pipeline with scripts first asks SCRIPT EXISTS.
-                    pipe.eval(_INCR_WITH_TTL, 1, key, self._ms(ttl))
-                case _:  # pragma: no cover
-                    raise TypeError(f"not a store operation: {operation!r}")
-        out: list[Any] = []
-        for operation, value in zip(operations, pipe.execute(), strict=True):
-            match operation:
-                case SetIfAbsent() | Delete():
-                    out.append(bool(value))
-                case Set():
-                    out.append(None)
-                case Get():
-                    out.append(None if value is None else str(value))
-                case Incr():
-                    out.append(int(value))
-        return out
+        _queue(pipe, self._prefix, operations)
+        return _results(operations, pipe.execute())
 
     def ttl(self, key: str) -> float | None:
         ms = int(self._client.pttl(self._prefix + key))  # -2 missing, -1 no expiry
@@ -293,6 +314,68 @@ class RedisStore:
     def eviction_policy(self) -> str:
         """The server's ``maxmemory-policy``, from INFO (allowed where CONFIG is not, as on managed Redis)."""
         return str(self._client.info("memory")["maxmemory_policy"])
+
+
+class KeyValueStoreOnLoop(Protocol):
+    """The store as code on the event loop sees it: :meth:`KeyValueStore.batch`, awaited (a single
+    operation is a batch of one)."""
+
+    async def batch(self, operations: Sequence[Operation]) -> list[Any]: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class InlineStoreOnLoop:
+    """A store whose calls never wait (the in-process one), called from the loop as it is."""
+
+    def __init__(self, store: KeyValueStore) -> None:
+        self._store = store
+
+    async def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        return self._store.batch(operations)
+
+    async def ping(self) -> bool:
+        return self._store.ping()
+
+    async def close(self) -> None:
+        """The wrapped store is its owner's to close."""
+
+
+class RedisStoreOnLoop:
+    """Redis through redis-py's asyncio client: the same keys, batch and pool settings as :class:`RedisStore`,
+    its connections belonging to the loop that made it (closed with :meth:`close` on that loop)."""
+
+    def __init__(self, url: str, prefix: str, max_connections: int = 200) -> None:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, **_POOL_OPTIONS
+        )
+        self._client = redis.asyncio.Redis(connection_pool=pool)
+        self._prefix = prefix
+
+    async def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        _queue(pipe, self._prefix, operations)
+        return _results(operations, await pipe.execute())
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except redis.RedisError:
+            return False
+
+    async def close(self) -> None:
+        await self._client.aclose(close_connection_pool=True)
+
+
+def on_loop(store: KeyValueStore) -> KeyValueStoreOnLoop:
+    """``store``'s face for the event loop, made on the loop that will use it (the app's lifespan)."""
+    if isinstance(store, RedisStore):
+        if store._url is None:
+            raise ValueError("a RedisStore made from a URL (RedisStore.from_url) is needed on the loop")
+        return RedisStoreOnLoop(store._url, store._prefix)
+    return InlineStoreOnLoop(store)
 
 
 class EvictingStoreError(RuntimeError):

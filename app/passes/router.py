@@ -11,7 +11,7 @@ from app.core.clock import utcnow
 from app.core.db import AsyncSessionDep, SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.deps import CryptoDep, CurrentUser, CurrentUserOnLoop, StoreDep
+from app.deps import CryptoDep, CurrentUser, CurrentUserOnLoop, StoreDep, StoreOnLoopDep
 from app.passes import qr, service
 from app.passes.models import OfflineCode
 from app.passes.schemas import (
@@ -79,13 +79,13 @@ async def create_pass(
     idem: IdempotencyDep,
     request: Request,
     session: AsyncSessionDep,
-    store: StoreDep,
+    store: StoreOnLoopDep,
     crypto: CryptoDep,
     response: Response,
 ) -> PassOut:
     """A fresh credit pass: a single-use token valid for 90 seconds and its QR code (version 10-M).
     Show the QR; ask again after ``refresh_after``. The token holds no personal data."""
-    issued = await session.run_sync(service.issue_online, store, get_keyring(request), crypto.hasher, user)
+    issued = await service.issue_online(session, store, get_keyring(request), crypto.hasher, user)
     metrics.PASSES_ISSUED.labels("online").inc()
     response.headers.update(_NO_STORE)
     return _pass_out(issued)

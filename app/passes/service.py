@@ -18,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session, col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import Incr, KeyValueStore, Set
+from app.core.store import Delete, Incr, KeyValueStore, KeyValueStoreOnLoop, Set
 from app.passes import qr, tokens
 from app.passes.models import OfflineCode
 from app.scenarios import service as scenarios_service
@@ -107,9 +108,9 @@ def _issued(pass_id: str, kind: PassKind, token: str, claims: tokens.PassClaims)
 # --- online ------------------------------------------------------------------------------------------
 
 
-def issue_online(
-    session: Session,
-    store: KeyValueStore,
+async def issue_online(
+    session: AsyncSession,
+    store: KeyValueStoreOnLoop,
     keyring: Keyring,
     hasher: Hasher,
     user: Principal,
@@ -120,16 +121,17 @@ def issue_online(
     now_s = int(now.timestamp())
     handle = tokens.new_handle()
     claims = tokens.online_claims(handle, now_s)
-    token = keyring.sign(session, claims, now)
+    # (``run_sync`` is annotated with SQLAlchemy's Session; SQLModel's AsyncSession hands ``fn`` its own.)
+    token = await session.run_sync(keyring.sign, claims, now)  # type: ignore[arg-type]
     pass_id = online_pass_id(hasher, handle)
     record = {"u": user.id, "s": subject_id, "t": token, "x": claims["exp"]}
     # The rate count and the pass record in one round trip; a refused pass's record is taken back (the
     # token was never shown, so nobody could have used it meanwhile).
     key = _store_key(pass_id)
     ttl = claims["exp"] + tokens.LEEWAY_SECONDS - now_s
-    asked, _ = store.batch([Incr(f"passes:rate:{user.id}", 60), Set(key, json.dumps(record), ttl)])
+    asked, _ = await store.batch([Incr(f"passes:rate:{user.id}", 60), Set(key, json.dumps(record), ttl)])
     if asked > PASSES_PER_MINUTE:
-        store.delete(key)
+        await store.batch([Delete(key)])
         raise RateLimited(
             "Too many passes asked for; the one you have is valid for 90 seconds.", retry_after=60
         )

@@ -19,6 +19,7 @@ from app.deps import (
     CurrentUser,
     OperatorDep,
     StoreDep,
+    StoreOnLoopDep,
     require_scope,
     require_scope_on_loop,
 )
@@ -68,7 +69,7 @@ async def verify_pass(
     idem: IdempotencyDep,
     request: Request,
     session: AsyncSessionDep,
-    store: StoreDep,
+    store: StoreOnLoopDep,
     crypto: CryptoDep,
     catalog: CatalogDep,
     background: BackgroundTasks,
@@ -78,15 +79,8 @@ async def verify_pass(
     (token_invalid_signature, token_malformed, token_algorithm_not_allowed, token_unknown_key,
     token_expired, token_not_yet_valid, token_replayed, token_scenario_mismatch); a decision, eligible or
     not, is recorded and shown to the resident at once. Send an ``Idempotency-Key`` to retry safely."""
-    verification = await session.run_sync(
-        service.verify,
-        store,
-        get_keyring(request),
-        crypto.hasher,
-        catalog,
-        partner,
-        body.token,
-        body.scenario,
+    verification = await service.verify(
+        session, store, get_keyring(request), crypto.hasher, catalog, partner, body.token, body.scenario
     )
     metrics.VERIFICATIONS.labels(verification.scenario, verification.decision).inc()
     background.add_task(stream.notify, store, verification.subject_id)
@@ -187,6 +181,7 @@ def report_offline_uses(
     request: Request,
     session: SessionDep,
     store: StoreDep,
+    store_on_loop: StoreOnLoopDep,
     crypto: CryptoDep,
     catalog: CatalogDep,
     background: BackgroundTasks,
@@ -200,7 +195,7 @@ def report_offline_uses(
     for index, outcome in enumerate(outcomes):
         verification = outcome.verification
         if verification is not None and outcome.status != "duplicate":
-            background.add_task(stream.notify, store, verification.subject_id)
+            background.add_task(stream.notify, store_on_loop, verification.subject_id)
         data.append(
             OfflineReportItemOut(
                 index=index,

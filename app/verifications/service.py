@@ -17,12 +17,15 @@ The partner learns the decision, a reason code, the benefit and a pairwise pseud
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
+import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit import service as audit_service
 from app.core.clock import utcnow
@@ -31,7 +34,7 @@ from app.core.ids import new_id
 from app.core.pagination import PageParams, fetch_page
 from app.core.principal import Principal
 from app.core.security import Hasher
-from app.core.store import Get, KeyValueStore, Operation, SetIfAbsent
+from app.core.store import Delete, Get, KeyValueStoreOnLoop, Operation, SetIfAbsent
 from app.passes import service as passes_service
 from app.passes import tokens
 from app.passes.tokens import PassClaims, TokenRefused
@@ -131,30 +134,60 @@ def _replayed() -> TokenRefused:
     )
 
 
-def _claim(
-    store: KeyValueStore, hasher: Hasher, partner: Principal, claims: PassClaims, now_s: int
-) -> tuple[str, passes_service.OnlinePass | None]:
-    """Claim the handle (single use) and, in the same round trip, read an online pass's record (wasted
-    only when the claim fails). Returns the handle's claim key and the online pass (None for offline
-    codes)."""
-    claim_key = f"pass:{claims.handle}"
-    ttl = max(1, claims.expires + tokens.LEEWAY_SECONDS - now_s)
-    operations: list[Operation] = [SetIfAbsent(claim_key, partner.id, ttl)]
-    pass_id = record_key = ""
-    if not claims.offline:
-        pass_id, record_key = passes_service.online_record_key(hasher, claims.handle)
-        operations.append(Get(record_key))
-    results = store.batch(operations)
-    if not results[0]:
-        raise _replayed()
-    if claims.offline:
-        return claim_key, None
-    online = passes_service.parse_online(pass_id, results[1])
-    if online is None:
-        # Nothing was decided: the pass may be scanned again once the store knows it.
-        store.delete(claim_key)
-        raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
-    return claim_key, online
+@dataclass(frozen=True)
+class Scan:
+    """A token that passed steps 1 and 2, and what claiming its handle takes (step 3)."""
+
+    claims: PassClaims
+    scenario: Scenario
+    now: datetime
+    claim_key: str  # ``pass:<handle>``, held until ``exp`` + leeway
+    pass_id: str  # an online pass's id; "" for an offline code
+    record_key: str  # where the store holds an online pass; "" for an offline code
+
+    def claim(self, partner: Principal) -> list[Operation]:
+        """Claim the handle and, in the same round trip, read an online pass's record (wasted only when
+        the claim fails)."""
+        ttl = max(1, self.claims.expires + tokens.LEEWAY_SECONDS - int(self.now.timestamp()))
+        operations: list[Operation] = [SetIfAbsent(self.claim_key, partner.id, ttl)]
+        if self.record_key:
+            operations.append(Get(self.record_key))
+        return operations
+
+    def claimed(self, results: list[Any]) -> passes_service.OnlinePass | None:
+        """The online pass behind a won claim (None for an offline code). A lost claim is a replay; a
+        pass the store does not know is refused, and its claim must be given back."""
+        if not results[0]:
+            raise _replayed()
+        if not self.record_key:
+            return None
+        online = passes_service.parse_online(self.pass_id, results[1])
+        if online is None:
+            raise TokenRefused("This pass is unknown; ask for a fresh QR code.", "pass_not_found")
+        return online
+
+
+def check(
+    session: Session,
+    keyring: Keyring,
+    hasher: Hasher,
+    catalog: Catalog,
+    partner: Principal,
+    token: str,
+    scenario_id: str,
+    now: datetime,
+) -> Scan:
+    """Steps 1 and 2: the token and the scenario. Refuses with a problem; reads nothing but the keys."""
+    claims = tokens.read(keyring, session, token, now)
+    scenario = scenario_for(catalog, partner, scenario_id)
+    if claims.scenario is not None and claims.scenario != scenario.id:
+        raise TokenRefused(
+            f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
+        )
+    pass_id, record_key = (
+        ("", "") if claims.offline else passes_service.online_record_key(hasher, claims.handle)
+    )
+    return Scan(claims, scenario, now, f"pass:{claims.handle}", pass_id, record_key)
 
 
 def _holder(
@@ -171,9 +204,40 @@ def _holder(
     return code.subject_id, code.id, code.revoked_at is not None
 
 
-def verify(
-    session: Session,
-    store: KeyValueStore,
+def decide(
+    session: Session, partner: Principal, scan: Scan, online: passes_service.OnlinePass | None
+) -> Verification:
+    """Steps 4 and 5 for a claimed handle: the decision, recorded and audited in the caller's
+    transaction."""
+    subject_id, pass_id, revoked = _holder(session, online, scan.claims, scan.now)
+    if revoked:
+        evaluation = scenarios_service.revoked()
+    else:
+        evaluation = scenarios_service.evaluate(
+            scan.scenario, scenarios_service.subject_standing(session, subject_id)
+        )
+    try:
+        return record(
+            session,
+            partner,
+            subject_id=subject_id,
+            pass_id=pass_id,
+            scenario=scan.scenario,
+            evaluation=evaluation,
+            mode="offline" if scan.claims.offline else "online",
+            now=scan.now,
+        )
+    except IntegrityError as exc:
+        # The store's claim of the handle was lost (evicted, a failover): the database's unique index on
+        # the online pass's verification still holds single use.
+        if not is_second_use(exc):
+            raise
+        raise _replayed() from None
+
+
+async def verify(
+    session: AsyncSession,
+    store: KeyValueStoreOnLoop,
     keyring: Keyring,
     hasher: Hasher,
     catalog: Catalog,
@@ -182,49 +246,36 @@ def verify(
     scenario_id: str,
     now: datetime | None = None,
 ) -> Verification:
-    """The five steps of the module's docstring, in the caller's transaction. A refusal after the
-    handle's claim gives the claim back (the pass may be scanned again), except a replay."""
-    now = now or utcnow()
-    claims = tokens.read(keyring, session, token, now)
-    scenario = scenario_for(catalog, partner, scenario_id)
-    if claims.scenario is not None and claims.scenario != scenario.id:
-        raise TokenRefused(
-            f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
-        )
-    claim_key, online = _claim(store, hasher, partner, claims, int(now.timestamp()))
+    """The five steps of the module's docstring, in the request's transaction: the database's steps in
+    its session, the store's awaited on the loop. A refusal after the handle's claim gives the claim back
+    (the pass may be scanned again), except a replay."""
+    # (``run_sync`` is annotated with SQLAlchemy's Session; SQLModel's AsyncSession hands ``fn`` its own.)
+    scan = await session.run_sync(
+        check,  # type: ignore[arg-type]
+        keyring,
+        hasher,
+        catalog,
+        partner,
+        token,
+        scenario_id,
+        now or utcnow(),
+    )
+    results = await store.batch(scan.claim(partner))
     try:
-        subject_id, pass_id, revoked = _holder(session, online, claims, now)
-        if revoked:
-            evaluation = scenarios_service.revoked()
-        else:
-            evaluation = scenarios_service.evaluate(
-                scenario, scenarios_service.subject_standing(session, subject_id)
-            )
-        try:
-            return record(
-                session,
-                partner,
-                subject_id=subject_id,
-                pass_id=pass_id,
-                scenario=scenario,
-                evaluation=evaluation,
-                mode="offline" if claims.offline else "online",
-                now=now,
-            )
-        except IntegrityError as exc:
-            # The store's claim of the handle was lost (evicted, a failover): the database's unique
-            # index on the online pass's verification still holds single use.
-            if not is_second_use(exc):
-                raise
-            raise _replayed() from None
+        online = scan.claimed(results)
+        return await session.run_sync(decide, partner, scan, online)  # type: ignore[arg-type]
     except TokenRefused as refused:
         if refused.code != "token_replayed":
-            store.delete(claim_key)
+            await _give_back(store, scan)
         raise
     except BaseException:
-        # Nothing was decided: the pass may be scanned again.
-        store.delete(claim_key)
+        await _give_back(store, scan)  # nothing was decided
         raise
+
+
+async def _give_back(store: KeyValueStoreOnLoop, scan: Scan) -> None:
+    with anyio.CancelScope(shield=True):  # a cancelled request still frees the pass
+        await store.batch([Delete(scan.claim_key)])
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.errors import RateLimited
-from app.core.store import KeyValueStore
+from app.core.store import Incr, KeyValueStore, KeyValueStoreOnLoop
 from app.verifications import service
 from app.verifications.models import Verification
 
@@ -52,11 +52,9 @@ def counter_key(subject_id: str) -> str:
     return f"scans:{subject_id}"
 
 
-async def notify(store: KeyValueStore, subject_id: str) -> None:
-    """Called after the verification committed (a background task of the response). On the event loop,
-    as the idempotency record's store calls are: one short store call costs less there than the hop to
-    a worker thread and back."""
-    store.incr(counter_key(subject_id), COUNTER_TTL_SECONDS)
+async def notify(store: KeyValueStoreOnLoop, subject_id: str) -> None:
+    """Called after the verification committed (a background task of the response)."""
+    await store.batch([Incr(counter_key(subject_id), COUNTER_TTL_SECONDS)])
 
 
 Render = Callable[[Session, list[Verification]], list[dict[str, Any]]]

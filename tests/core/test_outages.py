@@ -11,10 +11,12 @@ import contextlib
 import glob
 import os
 import pwd
+import queue
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -271,3 +273,68 @@ def test_postgresql_down_is_503_everywhere_then_service_resumes(
             assert client.post("/v1/me/passes", headers=holder["headers"]).status_code == 201
     finally:
         engine.dispose()
+
+
+class SilentRedis:
+    """A Redis that hangs: it takes connections and commands and never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+        self.heard = threading.Event()  # a command arrived
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):  # the listener was closed
+            while True:
+                connection, _ = self.listener.accept()
+                self.connections.append(connection)
+                threading.Thread(target=self._swallow, args=(connection,), daemon=True).start()
+
+    def _swallow(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while connection.recv(4096):
+                self.heard.set()
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_a_hanging_redis_holds_up_only_the_requests_that_wait_for_it(
+    committed_engine: Engine, settings: Settings, sms: RecordingSender
+) -> None:
+    silent = SilentRedis()
+    app = create_app(settings.model_copy(update={"redis_url": silent.url}), sms_sender=sms)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            # given a merchant whose scan waits on the store (its Idempotency-Key is claimed there first)
+            merchant_id, merchant = _merchant(committed_engine)
+            before = _verifications(committed_engine, merchant_id)
+            answers: queue.Queue[Any] = queue.Queue()
+            scan = threading.Thread(
+                target=lambda: answers.put(
+                    client.post(
+                        "/v1/verifications",
+                        json={"token": "eyJ.eyJ.sig", "scenario": "deposit_free_rental"},
+                        headers={**merchant, "Idempotency-Key": "hung-1"},
+                    )
+                )
+            )
+
+            # when Redis takes the scan's command and does not answer
+            scan.start()
+            assert silent.heard.wait(timeout=20), "the scan never reached the store"
+
+            # then the process still serves other requests meanwhile: the wait is the scan's alone
+            assert client.get("/healthz").status_code == 200
+            assert answers.empty() and scan.is_alive()
+
+            # and the scan ends as an outage once the store's timeout is over, having decided nothing
+            scan.join(timeout=30)
+            _unavailable(answers.get_nowait(), "store_unavailable")
+            assert _verifications(committed_engine, merchant_id) == before
+    finally:
+        silent.close()

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
 
-from app.core.store import Delete, Get, Incr, KeyValueStore, MemoryStore, RedisStore, Set, SetIfAbsent
+from app.core.store import (
+    Delete,
+    Get,
+    Incr,
+    KeyValueStore,
+    MemoryStore,
+    Operation,
+    RedisStore,
+    Set,
+    SetIfAbsent,
+    on_loop,
+)
 from tests.conftest import EXTERNAL
 
 IMPLEMENTATIONS = ["memory", "redis"] if EXTERNAL else ["memory"]
@@ -218,3 +231,46 @@ def test_memory_store_expires_exactly_at_its_deadline() -> None:
 
 def test_ping(kv: KeyValueStore) -> None:
     assert kv.ping() is True
+
+
+def on_the_loop(kv: KeyValueStore, *batches: list[Operation]) -> list[Any]:
+    """Each batch through ``kv``'s face for the event loop, on a loop of its own; the results, and the
+    ping's answer last."""
+
+    async def run() -> list[Any]:
+        face = on_loop(kv)
+        try:
+            return [await face.batch(batch) for batch in batches] + [await face.ping()]
+        finally:
+            await face.close()
+
+    return asyncio.run(run())
+
+
+def test_the_loops_face_gives_the_same_results_on_the_same_keys(kv: KeyValueStore) -> None:
+    kv.set("old", "x", 60)
+    first, ping = on_the_loop(
+        kv,
+        [
+            SetIfAbsent("claim", "first", 60),
+            SetIfAbsent("claim", "second", 60),
+            Get("claim"),
+            Get("missing"),
+            Set("old", "y", 30),
+            Incr("n", 50),
+            Incr("n", 500),
+            Delete("old"),
+            Delete("old"),
+        ],
+    )
+    assert (first, ping) == ([True, False, "first", None, None, 1, 2, True, False], True)
+    # the plain face sees what the loop's face wrote, expiries included
+    assert (kv.get("claim"), kv.get("n"), kv.get("old")) == ("first", "2", None)
+    ttl = kv.ttl("n")
+    assert ttl is not None and 45 < ttl <= 50
+
+
+def test_the_loops_face_refuses_a_non_positive_ttl_before_running_anything(kv: KeyValueStore) -> None:
+    with pytest.raises(ValueError):
+        on_the_loop(kv, [Set("a", "1", 60), Incr("n", -1)])
+    assert kv.get("a") is None and kv.get("n") is None

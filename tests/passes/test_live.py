@@ -6,6 +6,7 @@ their own transactions, and the event stream reads with sessions of its own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import threading
@@ -13,15 +14,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit.models import AuditEntry
+from app.core.config import Settings
+from app.core.db import make_async_engine
 from app.core.principal import Principal
 from app.core.sms import RecordingSender
-from app.core.store import KeyValueStore, RedisStore
+from app.core.store import KeyValueStore, KeyValueStoreOnLoop, on_loop
 from app.passes.tokens import TokenRefused
 from app.verifications import service as verifications_service
 from app.verifications.models import Verification
@@ -96,36 +100,24 @@ def test_of_200_scans_of_one_pass_over_http_exactly_one_is_eligible(
     assert len(stored_for(committed_engine, issued["id"])) == 1
 
 
-def wide_store(store: KeyValueStore, redis_url: str) -> KeyValueStore:
-    """The same store, through a Redis pool wide enough for every thread at once: redis-py's default pool
-    raises past 100 connections, and this test holds 200 threads in the store at the same instant (the
-    app itself runs at most its thread pool's 40)."""
-    if not isinstance(store, RedisStore):
-        return store
-    pool = redis.BlockingConnectionPool.from_url(
-        redis_url, max_connections=SCANNERS + 10, decode_responses=True
-    )
-    return RedisStore(redis.Redis(connection_pool=pool), prefix=store._prefix)
-
-
 def test_200_simultaneous_verifications_of_one_pass_claim_it_once(
-    live: TestClient, committed_engine: Engine, sms: RecordingSender, store: KeyValueStore, redis_url: str
+    live: TestClient, committed_engine: Engine, sms: RecordingSender, store: KeyValueStore, settings: Settings
 ) -> None:
     # given one pass and a merchant
     holder = helpers.resident(live, sms)
     merchant = committed_partner(committed_engine)
     issued = issue(live, holder)
     app = live.app
-    shared = wide_store(store, redis_url)
     principal = Principal(
         type="partner", id=merchant["id"], partner_kind="merchant", scopes=frozenset({"verifications:write"})
     )
 
-    # when 200 threads verify it at the same instant, each in its own transaction
-    def scan() -> tuple[int, str]:
-        with Session(committed_engine, expire_on_commit=False) as session:
+    # when 200 verifications of it start together on one event loop, as a server runs them, each in its
+    # own transaction
+    async def scan(engine: AsyncEngine, shared: KeyValueStoreOnLoop) -> tuple[int, str]:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
             try:
-                verification = verifications_service.verify(
+                verification = await verifications_service.verify(
                     session,
                     shared,
                     app.state.keyring,  # type: ignore[attr-defined]
@@ -135,17 +127,22 @@ def test_200_simultaneous_verifications_of_one_pass_claim_it_once(
                     issued["token"],
                     "deposit_free_rental",
                 )
-                session.commit()
+                await session.commit()
                 return 201, verification.decision
             except TokenRefused as refused:
-                session.rollback()
+                await session.rollback()
                 return refused.status, refused.code
 
-    try:
-        outcomes = run_together(SCANNERS, scan)
-    finally:
-        if shared is not store:
-            shared.close()
+    async def scan_all() -> list[tuple[int, str]]:
+        engine = make_async_engine(settings.database_url)
+        shared = on_loop(store)  # Redis's asyncio client on the external leg
+        try:
+            return list(await asyncio.gather(*(scan(engine, shared) for _ in range(SCANNERS))))
+        finally:
+            await shared.close()
+            await engine.dispose()
+
+    outcomes = sorted(asyncio.run(scan_all()))
 
     # then exactly one got past the claim
     assert outcomes == [(201, "eligible")] + [(409, "token_replayed")] * (SCANNERS - 1)
