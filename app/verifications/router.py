@@ -140,7 +140,7 @@ def my_verifications(
 def my_verifications_stream(
     user: CurrentUser,
     request: Request,
-    store: StoreDep,
+    store: StoreOnLoopDep,
     catalog: CatalogDep,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:

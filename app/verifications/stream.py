@@ -3,8 +3,8 @@
 How a scan reaches an open stream within a second, with one process or many: after a verification has
 committed, the request bumps a per-subject counter in the key-value store (``scans:<subject id>``; in
 Redis an ``INCR``, in the embedded store a dictionary). Each open stream reads that counter every
-``POLL_SECONDS`` — one ``GET``, no database work — and only when it moved reads the new rows from the
-database. Every ``SAFETY_SECONDS`` it reads the database anyway, in case a bump was lost. We chose this
+``POLL_SECONDS`` — one ``GET``, awaited on the event loop, no database work — and only when it moved
+reads the new rows from the database. Every ``SAFETY_SECONDS`` it reads the database anyway, in case a bump was lost. We chose this
 over Redis pub/sub because it needs nothing beyond the store contract every deployment already has
 (so it works the same on the embedded store), keeps no connection per stream in Redis, and survives a
 Redis restart: the worst case is one ``SAFETY_SECONDS`` of delay.
@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.errors import RateLimited
-from app.core.store import Incr, KeyValueStore, KeyValueStoreOnLoop
+from app.core.store import Get, Incr, KeyValueStoreOnLoop
 from app.verifications import service
 from app.verifications.models import Verification
 
@@ -159,7 +159,7 @@ async def held(slot: Slot, events: AsyncIterator[str]) -> AsyncIterator[str]:
 
 async def events(
     engine: Engine,
-    store: KeyValueStore,
+    store: KeyValueStoreOnLoop,
     subject_id: str,
     last_event_id: str | None,
     render: Render,
@@ -179,7 +179,7 @@ async def events(
     else:  # from now on: what is already there is not news
         already = await to_thread.run_sync(_read, engine, subject_id, watermark - OVERLAP, set(), None)
         sent = {vid: at for vid, at, _ in already}
-    counter = await to_thread.run_sync(store.get, counter_key(subject_id))
+    (counter,) = await store.batch([Get(counter_key(subject_id))])
     yield "retry: 1000\n: connected\n\n"
     checked = last_beat = last_event = time.monotonic()
     catch_up = resumed is not None
@@ -192,7 +192,7 @@ async def events(
             return
         if await is_disconnected():
             return
-        current = await to_thread.run_sync(store.get, counter_key(subject_id))
+        (current,) = await store.batch([Get(counter_key(subject_id))])
         if catch_up or current != counter or time.monotonic() - checked > SAFETY_SECONDS:
             catch_up, counter, checked = False, current, time.monotonic()
             rows = await to_thread.run_sync(_read, engine, subject_id, watermark - OVERLAP, set(sent), render)
