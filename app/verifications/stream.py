@@ -4,10 +4,10 @@ How a scan reaches an open stream within a second, with one process or many: aft
 committed, the request bumps a per-subject counter in the key-value store (``scans:<subject id>``; in
 Redis an ``INCR``, in the embedded store a dictionary). Each open stream reads that counter every
 ``POLL_SECONDS`` — one ``GET``, awaited on the event loop, no database work — and only when it moved
-reads the new rows from the database. Every ``SAFETY_SECONDS`` it reads the database anyway, in case a bump was lost. We chose this
-over Redis pub/sub because it needs nothing beyond the store contract every deployment already has
-(so it works the same on the embedded store), keeps no connection per stream in Redis, and survives a
-Redis restart: the worst case is one ``SAFETY_SECONDS`` of delay.
+reads the new rows from the database. Every ``SAFETY_SECONDS`` it reads the database anyway, in case a
+bump was lost. We chose this over Redis pub/sub because it needs nothing beyond the store contract every
+deployment already has (so it works the same on the embedded store), keeps no connection per stream in
+Redis, and survives a Redis restart: the worst case is one ``SAFETY_SECONDS`` of delay.
 
 Rows are read with a short session of their own (the request's session is gone once streaming starts),
 by creation time with a few seconds of overlap, so a scan that committed late, out of id order, is still
