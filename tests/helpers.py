@@ -1,12 +1,15 @@
-"""Small helpers shared by tests: valid identifiers, signing in, snapshots of whole tables."""
+"""Small helpers shared by tests: valid identifiers, signing in, snapshots of whole tables, a loop of
+one's own."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from anyio.from_thread import start_blocking_portal
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
@@ -15,6 +18,15 @@ from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.sms import RecordingSender
 from app.subjects.identifiers import USCC_ALPHABET, id_number_check_char, uscc_check_char
+
+T = TypeVar("T")
+
+
+def on_a_loop(run: Callable[[], Awaitable[T]]) -> T:
+    """``run()`` on an event loop in a thread of its own: the test's thread may already hold a running
+    loop (Playwright's sync API keeps one for the browser tests), where ``asyncio.run`` is refused."""
+    with start_blocking_portal() as portal:
+        return portal.call(run)
 
 
 def make_id_number(region: str = "650102", born: str = "19900307", seq: str | None = None) -> str:

@@ -27,8 +27,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Our own credentials: partner API keys and refresh tokens.
     (re.compile(r"\b(xyk|rt)_[A-Za-z0-9_-]{8,}"), "[credential]"),
     (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [credential]"),
-    # Mainland mobile numbers: keep the first 3 and last 4 digits.
-    (re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)"), r"\2****\4"),
+    # Mainland mobile numbers: keep the first 3 and last 4 digits. Not inside a longer token: a request
+    # id's hex may hold eleven digits in a row.
+    (re.compile(r"(?<![0-9A-Za-z])(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])"), r"\2****\4"),
 ]
 _EXEMPT_KEYS = {"event", "level", "logger", "timestamp", "request_id", "error_type", "status_code", "code"}
 

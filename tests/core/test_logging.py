@@ -26,8 +26,10 @@ def test_scrub_text_removes_ids_tokens_keys_and_phones() -> None:
         assert secret not in scrubbed
     assert "[id-number]" in scrubbed
     assert "138****5678" in scrubbed
-    # an 18-digit number inside a longer token is not an ID number
+    # an 18-digit number inside a longer token is not an ID number, eleven digits in one not a phone
     assert scrub_text("order 1234567890123456789012") == "order 1234567890123456789012"
+    assert scrub_text("req_b4133d13d31a14347632980d") == "req_b4133d13d31a14347632980d"
+    assert scrub_text("手机13812345678, tel:8613812345678") == "手机138****5678, tel:138****5678"
 
 
 def capture_json_logs() -> io.StringIO:

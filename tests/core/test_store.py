@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -26,6 +25,7 @@ from app.core.store import (
     on_loop,
 )
 from tests.conftest import EXTERNAL
+from tests.helpers import on_a_loop
 
 IMPLEMENTATIONS = ["memory", "redis"] if EXTERNAL else ["memory"]
 
@@ -244,7 +244,7 @@ def on_the_loop(kv: KeyValueStore, *batches: list[Operation]) -> list[Any]:
         finally:
             await face.close()
 
-    return asyncio.run(run())
+    return on_a_loop(run)
 
 
 def test_the_loops_face_gives_the_same_results_on_the_same_keys(kv: KeyValueStore) -> None:

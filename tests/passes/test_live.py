@@ -29,7 +29,7 @@ from app.core.store import KeyValueStore, KeyValueStoreOnLoop, on_loop
 from app.passes.tokens import TokenRefused
 from app.verifications import service as verifications_service
 from app.verifications.models import Verification
-from tests.helpers import table_snapshot
+from tests.helpers import on_a_loop, table_snapshot
 from tests.passes import helpers
 from tests.passes.helpers import issue, verify
 
@@ -142,7 +142,7 @@ def test_200_simultaneous_verifications_of_one_pass_claim_it_once(
             await shared.close()
             await engine.dispose()
 
-    outcomes = sorted(asyncio.run(scan_all()))
+    outcomes = sorted(on_a_loop(scan_all))
 
     # then exactly one got past the claim
     assert outcomes == [(201, "eligible")] + [(409, "token_replayed")] * (SCANNERS - 1)
