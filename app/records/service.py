@@ -26,7 +26,7 @@ from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records.catalog import ListStatus, ListType, RecordStatus
 from app.records.files import RecordFile
-from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
+from app.records.ingest import INGESTION, BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring import inputs as scoring_inputs
@@ -126,14 +126,11 @@ def finish_batch(session: Session, batch: RecordBatch, actor: Principal) -> Reco
     batch.finished_at = utcnow()
     session.add(batch)
     session.flush()
-    audit_service.record(
+    INGESTION.record(
         session,
-        actor=actor,
-        subject_id=None,
-        action="records.batch_ingested",
-        purpose="public credit information ingestion",
-        legal_basis="public credit information sharing (公共信用信息归集)",
-        details={
+        actor,
+        "records.batch_ingested",
+        {
             "batch_id": batch.id,
             "source": batch.source,
             "channel": batch.channel,
