@@ -172,7 +172,7 @@ def withdraw(session: Session, actor: Principal, consent: Consent, now: datetime
         actor=actor,
         subject_id=consent.subject_id,
         action="consent.withdrawn",
-        purpose=PURPOSES[consent.purpose].zh if consent.purpose in PURPOSES else consent.purpose,
+        purpose=purpose_labels(consent.purpose)["zh"],
         legal_basis=LEGAL_BASIS,
         details={"consent_id": consent.id, "reference": consent.reference},
     )
@@ -221,7 +221,7 @@ def record_disclosure(
         actor=actor,
         subject_id=consent.subject_id,
         action=action,
-        purpose=PURPOSES[consent.purpose].zh if consent.purpose in PURPOSES else consent.purpose,
+        purpose=purpose_labels(consent.purpose)["zh"],
         legal_basis=f"{LEGAL_BASIS}; consent {consent.id}",
         details={**(details or {}), "consent_id": consent.id},
     )

@@ -13,9 +13,10 @@ import time
 import redis
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.core import metrics, outages
+from app.core.asgi import HttpMiddleware
 
 log = structlog.get_logger("app.access")
 UNMATCHED = "<unmatched>"
@@ -35,14 +36,8 @@ def count_failure(exc: BaseException) -> None:
         metrics.REDIS_ERRORS.labels(type(exc).__name__).inc()
 
 
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLogMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

@@ -202,6 +202,20 @@ def _copy(
             write(values)
 
 
+def _stage(
+    session: Session, staging: str, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> str:
+    """A temporary table ``staging`` with ``table``'s ``columns`` (dropped at commit), filled with ``rows``
+    by COPY. Returns the quoted column list, for the statement that reads it back."""
+    select_list = ", ".join(f'"{name}"' for name in columns)
+    session.connection().exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '  # noqa: S608 (names from metadata)
+        f'SELECT {select_list} FROM "{table.name}" WITH NO DATA'
+    )
+    _copy(session, f'"{staging}"', table, columns, rows)
+    return select_list
+
+
 _COPY_SLICE = 1000
 
 
@@ -347,13 +361,8 @@ def insert_rows_skipping_conflicts(
         )
         return
     staging = f"_bulk_new_{table.name}"
-    select_list = ", ".join(f'"{name}"' for name in columns)
+    select_list = _stage(session, staging, table, columns, rows)
     connection = session.connection()
-    connection.exec_driver_sql(
-        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '  # noqa: S608 (names from metadata)
-        f'SELECT {select_list} FROM "{table.name}" WITH NO DATA'
-    )
-    _copy(session, f'"{staging}"', table, columns, rows)
     connection.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({select_list}) SELECT {select_list} FROM "{staging}" '  # noqa: S608
         f'ON CONFLICT ("{key}") DO NOTHING'
@@ -368,14 +377,8 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[st
     columns = [name for name in rows[0] if name != key]
     if is_postgresql(session):
         staging = f"_bulk_{table.name}"
-        all_columns = [key, *columns]
-        select_list = ", ".join(f'"{name}"' for name in all_columns)
+        _stage(session, staging, table, [key, *columns], rows)
         connection = session.connection()
-        connection.exec_driver_sql(
-            f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '  # noqa: S608 (names from metadata)
-            f'SELECT {select_list} FROM "{table.name}" WITH NO DATA'
-        )
-        _copy(session, f'"{staging}"', table, all_columns, rows)
         assignments = ", ".join(f'"{name}" = s."{name}"' for name in columns)
         connection.exec_driver_sql(
             f'UPDATE "{table.name}" AS t SET {assignments} FROM "{staging}" AS s '  # noqa: S608

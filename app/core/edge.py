@@ -26,8 +26,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, Headers
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
 from app.core.errors import AppError, InvalidInput, problem_response
 
 M = TypeVar("M", bound=BaseModel)
@@ -72,18 +73,12 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The body may hold at most {limit} bytes on this route.")
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Pure ASGI: counts the request body as the app reads it, against the matched route's limit
     (the default before a route matched), and raises :class:`BodyTooLarge` at the first chunk past it,
     or at the first read when ``Content-Length`` already says so. Nothing past the limit is buffered."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = Headers(scope=scope).get("content-length", "")
         declared = int(length) if length.isdigit() else None
         received = 0

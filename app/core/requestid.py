@@ -12,7 +12,9 @@ import secrets
 from contextvars import ContextVar
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.core.asgi import HttpMiddleware
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -25,14 +27,8 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestContextMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SANE.match(incoming) else "req_" + secrets.token_hex(12)
         token = _request_id.set(request_id)

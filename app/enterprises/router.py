@@ -19,11 +19,7 @@ router = APIRouter(route_class=AppRoute, tags=["enterprises"])
 
 def _out(session: Session, enterprise: Enterprise) -> EnterpriseOut:
     return EnterpriseOut(
-        id=enterprise.id,
-        name=enterprise.name,
-        uscc=enterprise.uscc,
-        subject_id=enterprise.subject_id,
-        created_at=enterprise.created_at,
+        **enterprise.model_dump(exclude={"created_by"}),
         admins=[
             EnterpriseAdminOut(user_id=user.id, phone=user.phone_masked, added_at=admin.created_at)
             for admin, user in service.admins(session, enterprise.id)

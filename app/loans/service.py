@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -300,26 +300,23 @@ def referrals_of(session: Session, application_id: str) -> list[LoanReferral]:
     return list(session.exec(statement).all())
 
 
-def accesses_of(session: Session, referral_ids: list[str]) -> list[ReportAccess]:
+_OfReferral = TypeVar("_OfReferral", ReportAccess, LoanOutcome)
+
+
+def _rows_of(session: Session, model: type[_OfReferral], referral_ids: list[str]) -> list[_OfReferral]:
+    """The rows of ``model`` that belong to these referrals, in id order."""
     if not referral_ids:
         return []
-    statement = (
-        select(ReportAccess)
-        .where(col(ReportAccess.referral_id).in_(referral_ids))
-        .order_by(col(ReportAccess.id))
-    )
+    statement = select(model).where(col(model.referral_id).in_(referral_ids)).order_by(col(model.id))
     return list(session.exec(statement).all())
+
+
+def accesses_of(session: Session, referral_ids: list[str]) -> list[ReportAccess]:
+    return _rows_of(session, ReportAccess, referral_ids)
 
 
 def outcomes_of(session: Session, referral_ids: list[str]) -> list[LoanOutcome]:
-    if not referral_ids:
-        return []
-    statement = (
-        select(LoanOutcome)
-        .where(col(LoanOutcome.referral_id).in_(referral_ids))
-        .order_by(col(LoanOutcome.id))
-    )
-    return list(session.exec(statement).all())
+    return _rows_of(session, LoanOutcome, referral_ids)
 
 
 def report_of(session: Session, report_id: str) -> CreditReport:

@@ -58,6 +58,13 @@ def _count(session: Session, statement: Any) -> int:
     return int(session.execute(statement).scalar_one() or 0)
 
 
+def _per_month(session: Session, at: Any) -> list[tuple[str, int]]:
+    """How many rows there are in each month (China Standard Time) of the time column ``at``."""
+    month = china_month(session, at)
+    rows = session.execute(select(month, func.count()).group_by(FIRST_COLUMN)).all()
+    return [(key, int(count)) for key, count in rows]
+
+
 def compute(session: Session) -> Statistics:
     approved = col(LoanReferral.status) == ReferralStatus.approved.value
     declined = col(LoanReferral.status) == ReferralStatus.declined.value
@@ -99,15 +106,12 @@ def compute(session: Session) -> Statistics:
         .group_by(col(ScoreHistory.subject_id))
         .subquery()
     )
-    first_month = china_month(session, first_scored.c.at)
-    for key, count in session.execute(select(first_month, func.count()).group_by(FIRST_COLUMN)).all():
-        month(key).subjects_rated = int(count)
-    report_month = china_month(session, col(CreditReport.generated_at))
-    for key, count in session.execute(select(report_month, func.count()).group_by(FIRST_COLUMN)).all():
-        month(key).reports_generated = int(count)
-    referral_month = china_month(session, col(LoanReferral.created_at))
-    for key, count in session.execute(select(referral_month, func.count()).group_by(FIRST_COLUMN)).all():
-        month(key).referrals = int(count)
+    for key, count in _per_month(session, first_scored.c.at):
+        month(key).subjects_rated = count
+    for key, count in _per_month(session, col(CreditReport.generated_at)):
+        month(key).reports_generated = count
+    for key, count in _per_month(session, col(LoanReferral.created_at)):
+        month(key).referrals = count
     decided_month = china_month(session, col(LoanReferral.decided_at))
     for key, count, total in session.execute(
         select(decided_month, func.count(), amount).where(approved).group_by(FIRST_COLUMN)

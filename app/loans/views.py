@@ -36,6 +36,9 @@ from app.loans.schemas import (
 from app.partners import service as partners_service
 from app.scenarios import service as scenarios_service
 
+# What the enterprise asked for: shown to it with its application and to each bank it was referred to.
+_TERMS_ASKED = {"amount_fen", "term_months", "purpose", "industry", "region"}
+
 
 def _bank(session: Session, bank_id: str) -> BankRef:
     partner = partners_service.get_partner(session, bank_id)
@@ -104,11 +107,7 @@ def application_out(session: Session, application: LoanApplication) -> Applicati
     return ApplicationOut(
         id=application.id,
         enterprise_id=application.enterprise_id,
-        amount_fen=application.amount_fen,
-        term_months=application.term_months,
-        purpose=application.purpose,
-        industry=application.industry,
-        region=application.region,
+        **application.model_dump(include=_TERMS_ASKED),
         status=application.status,
         reason=_reason(application.reason),
         report={
@@ -151,11 +150,7 @@ def bank_referral_out(session: Session, referral: LoanReferral) -> BankReferralO
         application_id=application.id,
         status=referral.status,
         enterprise=EnterpriseRef(name=enterprise.name, uscc=enterprise.uscc),
-        amount_fen=application.amount_fen,
-        term_months=application.term_months,
-        purpose=application.purpose,
-        industry=application.industry,
-        region=application.region,
+        **application.model_dump(include=_TERMS_ASKED),
         product_id=referral.product_id,
         product_ids=list(referral.product_ids),
         consent=_consent(service.consent_of(session, referral.consent_id)),

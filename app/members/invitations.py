@@ -109,14 +109,9 @@ def revoke(session: Session, actor: Principal, invitation_id: str) -> PartnerInv
         return invitation
     if status != InvitationStatus.pending:
         raise Conflict(f"This invitation is {status.value}.", code=f"invitation_{status.value}")
-    _close(session, invitation, InvitationStatus.revoked)
-    service.audit(
-        session,
-        actor,
-        "partner_member.invitation_revoked",
-        {"partner_id": actor.id, "invitation_id": invitation.id},
+    return _close_unanswered(
+        session, actor, invitation, InvitationStatus.revoked, "partner_member.invitation_revoked"
     )
-    return invitation
 
 
 def _close(session: Session, invitation: PartnerInvitation, status: InvitationStatus) -> None:
@@ -124,6 +119,17 @@ def _close(session: Session, invitation: PartnerInvitation, status: InvitationSt
     invitation.responded_at = utcnow()
     session.add(invitation)
     session.flush()
+
+
+def _close_unanswered(
+    session: Session, actor: Principal, invitation: PartnerInvitation, status: InvitationStatus, action: str
+) -> PartnerInvitation:
+    """Revoked by the partner or declined by the person asked: closed, and recorded alike (no member)."""
+    _close(session, invitation, status)
+    service.audit(
+        session, actor, action, {"partner_id": invitation.partner_id, "invitation_id": invitation.id}
+    )
+    return invitation
 
 
 def _phone_hash_of(session: Session, user: Principal) -> str:
@@ -194,11 +200,6 @@ def accept(session: Session, user: Principal, invitation_id: str) -> tuple[Partn
 
 def decline(session: Session, user: Principal, invitation_id: str) -> PartnerInvitation:
     invitation = _addressed_to(session, user, invitation_id)
-    _close(session, invitation, InvitationStatus.declined)
-    service.audit(
-        session,
-        user,
-        "partner_member.invitation_declined",
-        {"partner_id": invitation.partner_id, "invitation_id": invitation.id},
+    return _close_unanswered(
+        session, user, invitation, InvitationStatus.declined, "partner_member.invitation_declined"
     )
-    return invitation

@@ -33,7 +33,7 @@ from app.scanners import service as scanners_service
 from app.scanners.router import device_out, issued_out
 from app.scanners.schemas import CreateScannerDevice, IssuedScannerDevice, ScannerDeviceOut
 from app.webhooks import service as webhooks_service
-from app.webhooks.router import endpoint_out, with_secret
+from app.webhooks.router import endpoint_created, endpoint_out, with_secret
 from app.webhooks.schemas import CreateEndpoint, EndpointOut, EndpointWithSecret, RotateSecret, UpdateEndpoint
 
 router = APIRouter(route_class=AppRoute, tags=["partner members"])
@@ -113,16 +113,7 @@ def create_webhook_endpoint(
     response: Response,
 ) -> EndpointWithSecret:
     """The signing secret is in this response only."""
-    endpoint, secret = webhooks_service.create_endpoint(
-        session,
-        crypto.cipher,
-        settings,
-        member,
-        url=str(body.url),
-        description=body.description,
-        event_types=body.event_types,
-    )
-    return with_secret(endpoint, secret, response)
+    return endpoint_created(session, crypto, settings, member, body, response)
 
 
 @router.get("/v1/partners/{partner_id}/webhook-endpoints")

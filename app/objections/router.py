@@ -130,16 +130,7 @@ def source_objection_events(
     """Events about objections to your records (filed, answered, overdue), newest first."""
     rows, has_more = service.events_for(session, partner.id, page)
     return Page(
-        data=[
-            schemas.ObjectionEventOut(
-                id=row.id,
-                type=row.type,
-                objection_id=row.objection_id,
-                payload=row.payload,
-                created_at=row.created_at,
-            )
-            for row in rows
-        ],
+        data=[schemas.ObjectionEventOut.model_validate(row, from_attributes=True) for row in rows],
         has_more=has_more,
     )
 

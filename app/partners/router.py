@@ -18,18 +18,7 @@ router = APIRouter(route_class=AppRoute, tags=["partners"])
 
 
 def _partner_out(partner: Partner) -> schemas.PartnerOut:
-    return schemas.PartnerOut(
-        id=partner.id,
-        name=partner.name,
-        kind=service.kind_of(partner),
-        status=PartnerStatus(partner.status),
-        created_by=partner.created_by,
-        created_at=partner.created_at,
-        display_name=partner.display_name,
-        district=partner.district,
-        address=partner.address,
-        offered_scenarios=list(partner.offered_scenarios),
-    )
+    return schemas.PartnerOut.model_validate(partner, from_attributes=True)
 
 
 def key_out(api_key: ApiKey) -> schemas.ApiKeyOut:

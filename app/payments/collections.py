@@ -21,6 +21,7 @@ from app.payments.models import (
 from app.payments.provider import (
     AuthenticationRequired,
     CardDeclined,
+    IntentRequest,
     PaymentsProvider,
     ProviderConflict,
     ProviderUnavailable,
@@ -100,13 +101,15 @@ def attempt_collection(
     payment.idempotency_key = key
     try:
         intent = provider.create_intent(
-            customer_id=customer.provider_customer_id,
-            payment_method_id=customer.payment_method_id,
-            amount_fen=payment.amount_fen,
-            currency=payment.currency,
-            metadata=payment_metadata(PaymentKind.collection, payment.id, payment.rental_id, None),
-            idempotency_key=key,
-            manual=False,
+            IntentRequest(
+                customer_id=customer.provider_customer_id,
+                payment_method_id=customer.payment_method_id,
+                amount_fen=payment.amount_fen,
+                currency=payment.currency,
+                metadata=payment_metadata(PaymentKind.collection, payment.id, payment.rental_id, None),
+                idempotency_key=key,
+                manual=False,
+            )
         )
     except AuthenticationRequired as exc:
         payment.attempts = attempt

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.core.clock import utcnow
 from app.payments.models import LocalPaymentObject
 from app.payments.provider import (
+    IntentRequest,
     PaymentMethodInfo,
     ProviderConflict,
     ProviderIntent,
@@ -124,38 +125,29 @@ class LocalProvider:
         self._get(payment_method_id, "payment_method")
         return PaymentMethodInfo(payment_method_id, "local •••• 0000")
 
-    def create_intent(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount_fen: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        manual: bool,
-    ) -> ProviderIntent:
-        existing = self._by_key(idempotency_key, "payment_intent")
+    def create_intent(self, request: IntentRequest) -> ProviderIntent:
+        existing = self._by_key(request.idempotency_key, "payment_intent")
         if existing is not None:
-            if existing.amount_fen != amount_fen or existing.customer_id != customer_id:
+            if existing.amount_fen != request.amount_fen or existing.customer_id != request.customer_id:
                 raise ProviderConflict(
                     "idempotency_key_in_use", "This idempotency key was used with other parameters."
                 )
             return _intent(existing)
-        self._get(payment_method_id, "payment_method")
+        self._get(request.payment_method_id, "payment_method")
+        manual, amount_fen = request.manual, request.amount_fen
         row = LocalPaymentObject(
             id=_local_id("pi"),
             object_type="payment_intent",
-            customer_id=customer_id,
-            payment_method_id=payment_method_id,
+            customer_id=request.customer_id,
+            payment_method_id=request.payment_method_id,
             status="requires_capture" if manual else "succeeded",
             amount_fen=amount_fen,
             amount_capturable_fen=amount_fen if manual else 0,
             amount_received_fen=0 if manual else amount_fen,
             capture_method="manual" if manual else "automatic",
-            currency=currency,
-            meta=dict(metadata),
-            idempotency_key=idempotency_key,
+            currency=request.currency,
+            meta=dict(request.metadata),
+            idempotency_key=request.idempotency_key,
         )
         return _intent(self._save(row))
 

@@ -40,6 +40,20 @@ class ProviderIntent:
 
 
 @dataclass(frozen=True)
+class IntentRequest:
+    """An off-session payment on a saved method, as every provider is asked for one. ``manual``: a hold,
+    ``amount_fen`` authorised without being taken (``capture_method=manual``); otherwise a charge."""
+
+    customer_id: str
+    payment_method_id: str
+    amount_fen: int
+    currency: str
+    metadata: dict[str, str]
+    idempotency_key: str
+    manual: bool
+
+
+@dataclass(frozen=True)
 class ProviderSetup:
     id: str
     status: str
@@ -106,20 +120,10 @@ class PaymentsProvider(Protocol):
 
     def describe_payment_method(self, payment_method_id: str) -> PaymentMethodInfo: ...
 
-    def create_intent(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount_fen: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        manual: bool,
-    ) -> ProviderIntent:
-        """Use the saved method with the cardholder absent. ``manual``: a hold, ``amount_fen`` authorised
-        without being taken (``capture_method=manual``); otherwise a charge, taken at once, which raises
-        :class:`CardDeclined` or :class:`AuthenticationRequired` (the intent is attached to the error)."""
+    def create_intent(self, request: IntentRequest) -> ProviderIntent:
+        """Use the saved method with the cardholder absent. A hold (``request.manual``) is authorised
+        without being taken; a charge is taken at once, and raises :class:`CardDeclined` or
+        :class:`AuthenticationRequired` (the intent is attached to the error)."""
         ...
 
     def cancel(self, intent_id: str, *, idempotency_key: str) -> ProviderIntent:

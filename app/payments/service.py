@@ -39,6 +39,7 @@ from app.payments.models import (
 from app.payments.provider import (
     AuthenticationRequired,
     CardDeclined,
+    IntentRequest,
     PaymentError,
     PaymentsProvider,
     ProviderConflict,
@@ -214,13 +215,15 @@ def place_hold(
     key = f"xinyi-hold-{rental_id}"
     try:
         intent = provider.create_intent(
-            customer_id=customer.provider_customer_id,
-            payment_method_id=str(customer.payment_method_id),
-            amount_fen=amount_fen,
-            currency=settings.payments_currency,
-            metadata=payment_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
-            idempotency_key=key,
-            manual=True,
+            IntentRequest(
+                customer_id=customer.provider_customer_id,
+                payment_method_id=str(customer.payment_method_id),
+                amount_fen=amount_fen,
+                currency=settings.payments_currency,
+                metadata=payment_metadata(PaymentKind.deposit_hold, payment_id, rental_id, verification_id),
+                idempotency_key=key,
+                manual=True,
+            )
         )
     except PaymentError as exc:
         raise as_app_error(exc) from None

@@ -23,6 +23,7 @@ import stripe
 from app.payments.provider import (
     AuthenticationRequired,
     CardDeclined,
+    IntentRequest,
     PaymentError,
     PaymentMethodInfo,
     ProviderConflict,
@@ -138,30 +139,20 @@ class StripeProvider:
         brand, last4 = card.get("brand") or method.get("type") or "card", card.get("last4") or "????"
         return PaymentMethodInfo(payment_method_id, f"{brand} •••• {last4}")
 
-    def create_intent(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount_fen: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        manual: bool,
-    ) -> ProviderIntent:
+    def create_intent(self, request: IntentRequest) -> ProviderIntent:
         params: dict[str, Any] = {
-            "amount": amount_fen,
-            "currency": currency,
-            "customer": customer_id,
-            "payment_method": payment_method_id,
+            "amount": request.amount_fen,
+            "currency": request.currency,
+            "customer": request.customer_id,
+            "payment_method": request.payment_method_id,
             "payment_method_types": ["card"],
             "confirm": True,
             "off_session": True,
-            "capture_method": "manual" if manual else "automatic",
-            "metadata": metadata,
+            "capture_method": "manual" if request.manual else "automatic",
+            "metadata": request.metadata,
         }
         intent = self._call(
-            self.client.v1.payment_intents.create, params, {"idempotency_key": idempotency_key}
+            self.client.v1.payment_intents.create, params, {"idempotency_key": request.idempotency_key}
         )
         return intent_from_stripe(intent)
 
@@ -172,10 +163,7 @@ class StripeProvider:
             )
         except stripe.InvalidRequestError as exc:
             # Already cancelled (by us after a lost response, or by Stripe after 7 days): that is the goal.
-            current = self.get_intent(intent_id)
-            if current.status == "canceled":
-                return current
-            _raise(exc)
+            return self._already(intent_id, "canceled", exc)
         return intent_from_stripe(intent)
 
     def capture(self, intent_id: str, *, amount_fen: int, idempotency_key: str) -> ProviderIntent:
@@ -184,11 +172,16 @@ class StripeProvider:
                 intent_id, {"amount_to_capture": amount_fen}, {"idempotency_key": idempotency_key}
             )
         except stripe.InvalidRequestError as exc:
-            current = self.get_intent(intent_id)
-            if current.status == "succeeded":
-                return current
-            _raise(exc)
+            return self._already(intent_id, "succeeded", exc)
         return intent_from_stripe(intent)
+
+    def _already(self, intent_id: str, status: str, exc: stripe.InvalidRequestError) -> ProviderIntent:
+        """A refused cancel or capture whose goal the intent has already reached (a lost response, Stripe's
+        own doing) answers with the intent as it is; any other refusal is raised."""
+        current = self.get_intent(intent_id)
+        if current.status == status:
+            return current
+        _raise(exc)
 
     def refund(self, intent_id: str, *, amount_fen: int, idempotency_key: str) -> ProviderRefund:
         refund = self._call(

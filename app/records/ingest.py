@@ -31,6 +31,11 @@ from app.records.validation import RowError, ValidRow
 from app.scoring import inputs as scoring_inputs
 from app.subjects import bulk as subjects_bulk
 
+# Why a batch's records, list entries and the batch itself are written to the audit log.
+INGESTION = audit_service.Grounds(
+    purpose="public credit information ingestion",
+    legal_basis="public credit information sharing (公共信用信息归集)",
+)
 _RECORDS: Table = SQLModel.metadata.tables[str(CreditRecord.__tablename__)]
 _LISTS: Table = SQLModel.metadata.tables[str(ListEntry.__tablename__)]
 RECORD_CONTENT = (
@@ -322,15 +327,7 @@ def _audit(
     details: dict[str, Any] = {"id": ref, "source": ctx.source, "batch_id": ctx.batch_id}
     if fields:
         details["fields"] = fields
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        subject_id=subject_id,
-        action=action,
-        purpose="public credit information ingestion",
-        legal_basis="public credit information sharing (公共信用信息归集)",
-        details=details,
-    )
+    INGESTION.record(session, ctx.actor, action, details, subject_id=subject_id)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, exists, or_, text, update
 from sqlalchemy import select as sa_select
@@ -26,7 +26,7 @@ from app.core.principal import Principal
 from app.core.security import Crypto
 from app.records.catalog import ListStatus, ListType, RecordStatus
 from app.records.files import RecordFile
-from app.records.ingest import BatchContext, ChunkOutcome, land_chunk
+from app.records.ingest import INGESTION, BatchContext, ChunkOutcome, land_chunk
 from app.records.models import LIST_ENTRY_DUE_WHERE, RECORD_DUE_WHERE, CreditRecord, ListEntry, RecordBatch
 from app.records.validation import RowError, RowValidator, ValidRow
 from app.scoring import inputs as scoring_inputs
@@ -126,14 +126,11 @@ def finish_batch(session: Session, batch: RecordBatch, actor: Principal) -> Reco
     batch.finished_at = utcnow()
     session.add(batch)
     session.flush()
-    audit_service.record(
+    INGESTION.record(
         session,
-        actor=actor,
-        subject_id=None,
-        action="records.batch_ingested",
-        purpose="public credit information ingestion",
-        legal_basis="public credit information sharing (公共信用信息归集)",
-        details={
+        actor,
+        "records.batch_ingested",
+        {
             "batch_id": batch.id,
             "source": batch.source,
             "channel": batch.channel,
@@ -306,39 +303,37 @@ class ExpiryOutcome:
     rescored: int = 0
 
 
+_Expiring = TypeVar("_Expiring", CreditRecord, ListEntry)
+
+
 def expire_due(session: Session, today: date, limit: int = EXPIRE_BATCH) -> ExpiryOutcome:
     """Mark up to ``limit`` records and list entries whose end has come as expired and rescore their
     subjects. Run it until it returns nothing; running it again changes nothing."""
     now = utcnow()
-    due_records = session.execute(
-        sa_select(col(CreditRecord.id), col(CreditRecord.subject_id))
-        .where(text(RECORD_DUE_WHERE), col(CreditRecord.counts_until) <= today)  # ix_credit_records_due
-        .order_by(col(CreditRecord.counts_until), col(CreditRecord.id))
-        .limit(limit)
-    ).all()
-    due_entries = session.execute(
-        sa_select(col(ListEntry.id), col(ListEntry.subject_id))
-        .where(text(LIST_ENTRY_DUE_WHERE), col(ListEntry.ends_on) <= today)  # ix_credit_list_entries_due
-        .order_by(col(ListEntry.ends_on), col(ListEntry.id))
-        .limit(limit)
-    ).all()
-    if due_records:
-        session.execute(
-            update(CreditRecord)
-            .where(col(CreditRecord.id).in_([row[0] for row in due_records]))
-            .values(status=RecordStatus.expired.value, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    if due_entries:
-        session.execute(
-            update(ListEntry)
-            .where(col(ListEntry.id).in_([row[0] for row in due_entries]))
-            .values(status=ListStatus.expired.value, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    subjects = {row[1] for row in due_records} | {row[1] for row in due_entries}
+
+    def expire(model: type[_Expiring], due_where: str, ends: Any, expired: str) -> list[str]:
+        """Up to ``limit`` rows whose end (the column ``ends``) has come, earliest first, marked ``expired``
+        (``due_where`` is the predicate of the partial index the query uses); returns their subjects."""
+        due = session.execute(
+            sa_select(col(model.id), col(model.subject_id))
+            .where(text(due_where), col(ends) <= today)
+            .order_by(col(ends), col(model.id))
+            .limit(limit)
+        ).all()
+        if due:
+            session.execute(
+                update(model)
+                .where(col(model.id).in_([row[0] for row in due]))
+                .values(status=expired, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return [row[1] for row in due]
+
+    records = expire(CreditRecord, RECORD_DUE_WHERE, CreditRecord.counts_until, RecordStatus.expired)
+    entries = expire(ListEntry, LIST_ENTRY_DUE_WHERE, ListEntry.ends_on, ListStatus.expired)
+    subjects = set(records) | set(entries)
     rescored = scoring_inputs.recompute_subjects(session, subjects, trigger="expiry", today=today, now=now)
-    return ExpiryOutcome(len(due_records), len(due_entries), rescored)
+    return ExpiryOutcome(len(records), len(entries), rescored)
 
 
 # --- reading ------------------------------------------------------------------------------------------

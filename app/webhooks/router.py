@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
+from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
 from app.core.pagination import Page, PageParamsDep
 from app.core.principal import Principal
+from app.core.security import Crypto
 from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
 from app.webhooks import history, schemas, service
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -39,27 +41,33 @@ def with_secret(endpoint: WebhookEndpoint, secret: str, response: Response) -> s
     return schemas.EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=secret)
 
 
+def endpoint_created(
+    session: Session,
+    crypto: Crypto,
+    settings: Settings,
+    partner: Principal,
+    body: schemas.CreateEndpoint,
+    response: Response,
+) -> schemas.EndpointWithSecret:
+    """An endpoint as the partner's key and its members (app.members.managed) register it."""
+    endpoint, secret = service.create_endpoint(
+        session,
+        crypto.cipher,
+        settings,
+        partner,
+        url=str(body.url),
+        description=body.description,
+        event_types=body.event_types,
+    )
+    return with_secret(endpoint, secret, response)
+
+
 def _delivery_out(
     session: Session, delivery: WebhookDelivery, with_attempts: bool = False
 ) -> schemas.DeliveryOut:
-    out = schemas.DeliveryOut(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        event_type=delivery.event_type,
-        endpoint_id=delivery.endpoint_id,
-        partner_id=delivery.partner_id,
-        status=DeliveryStatus(delivery.status),
-        attempts=delivery.attempts,
-        cycle_attempts=delivery.cycle_attempts,
-        replays=delivery.replays,
-        next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.pending else None,
-        last_attempt_at=delivery.last_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        succeeded_at=delivery.succeeded_at,
-        failed_at=delivery.failed_at,
-        created_at=delivery.created_at,
-    )
+    out = schemas.DeliveryOut.model_validate(delivery, from_attributes=True)
+    if delivery.status != DeliveryStatus.pending:
+        out.next_attempt_at = None  # only a pending delivery has another attempt coming
     if with_attempts:
         out.attempt_log = [
             schemas.AttemptOut.model_validate(a, from_attributes=True)
@@ -80,16 +88,7 @@ def create_endpoint(
 ) -> schemas.EndpointWithSecret:
     """Register a URL for events. The signing secret is in this response only (and, sealed, in the
     stored replay of an ``Idempotency-Key``)."""
-    endpoint, secret = service.create_endpoint(
-        session,
-        crypto.cipher,
-        settings,
-        partner,
-        url=str(body.url),
-        description=body.description,
-        event_types=body.event_types,
-    )
-    return with_secret(endpoint, secret, response)
+    return endpoint_created(session, crypto, settings, partner, body, response)
 
 
 @router.get("/v1/partner/webhook-endpoints")

@@ -2,8 +2,8 @@
 // the hash router and the language switch. The API decides every call by role; the menu only hides
 // what the signed-in user could not use anyway.
 import * as api from "../resident/api.js";
-import { beginView, card, currentLanguage, errorLine, h, render, t } from "./ui.js";
-import { signInForm, startShell } from "../web/dom.js";
+import { beginView, card, errorLine, h, render, t } from "./ui.js";
+import { signInForm, startShell, translatePage } from "../web/dom.js";
 import { caseView, queueView } from "./views/cases.js";
 import { subjectsView } from "./views/subjects.js";
 import { auditView } from "./views/audit.js";
@@ -36,14 +36,7 @@ function allowedLinks() {
 }
 
 function translateShell() {
-  document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
-  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
-  document.getElementById("nav").setAttribute("aria-label", t("nav_label"));
-  const switcher = document.getElementById("lang");
-  switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
-  switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
-  switcher.title = t("switch_language");
-  api.setLanguage(currentLanguage());
+  translatePage(t, "nav");
   showWho();
 }
 

@@ -1,7 +1,7 @@
 // The resident app's shell: sign-in, the hash router, the language switch and the live scans.
 import * as api from "./api.js";
-import { beginView, card, currentLanguage, errorLine, h, render, scanSentence, t } from "./ui.js";
-import { signInForm, startShell } from "../web/dom.js";
+import { beginView, card, errorLine, h, render, scanSentence, t } from "./ui.js";
+import { signInForm, startShell, translatePage } from "../web/dom.js";
 import { homeView } from "./views/home.js";
 import { passView } from "./views/pass.js";
 import { recordsView, recordView } from "./views/records.js";
@@ -20,14 +20,7 @@ const ROUTES = [
 const state = { me: null, leave: null, live: null, liveTimer: null };
 
 function translateShell() {
-  document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
-  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
-  document.getElementById("tabs").setAttribute("aria-label", t("nav_label"));
-  const switcher = document.getElementById("lang");
-  switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
-  switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
-  switcher.title = t("switch_language"); // the visible text stays its accessible name (axe: label-content-name-mismatch)
-  api.setLanguage(currentLanguage());
+  translatePage(t, "tabs");
 }
 
 async function route() {

@@ -34,6 +34,19 @@ export function startShell({ translateShell, route, start, showError }) {
   })();
 }
 
+/** Puts an app's fixed words in the current language: the page's lang, every ``[data-i18n]`` element, the
+ * menu's label (the menu is ``#navId``) and the switch, which names the other language; the API is told too. */
+export function translatePage(t, navId) {
+  document.documentElement.lang = currentLanguage() === "en" ? "en" : "zh-CN";
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  document.getElementById(navId).setAttribute("aria-label", t("nav_label"));
+  const switcher = document.getElementById("lang");
+  switcher.textContent = currentLanguage() === "en" ? "中文" : "English";
+  switcher.setAttribute("lang", currentLanguage() === "en" ? "zh-CN" : "en");
+  switcher.title = t("switch_language"); // the visible text stays its accessible name (axe: label-content-name-mismatch)
+  api.setLanguage(currentLanguage());
+}
+
 /** ``t(key, vars)`` over ``strings`` ({key: {zh, en}}): the current language's string, else the Chinese
  * one, else the key, with ``{name}`` placeholders filled from ``vars``. */
 export function translator(strings) {
