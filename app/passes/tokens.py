@@ -108,8 +108,8 @@ def check_time(claims: PassClaims, at: int) -> None:
 
 
 def read(
-    keyring: Keyring,
     session: Session,
+    keyring: Keyring,
     token: str,
     now: datetime,
     *,

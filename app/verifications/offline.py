@@ -60,7 +60,7 @@ def _one(
     at = int(used_at.timestamp())
     if at > int(now.timestamp()) + tokens.LEEWAY_SECONDS:
         raise InvalidInput("used_at: lies in the future.", code="used_at_in_future", param="used_at")
-    claims = tokens.read(keyring, session, item.token, now, at=at, any_known_key=True)
+    claims = tokens.read(session, keyring, item.token, now, at=at, any_known_key=True)
     if not claims.offline:
         raise TokenRefused(
             "An online pass cannot be accepted offline; it has no scenario.", "token_online_only"

@@ -167,19 +167,8 @@ class Scan:
         return online
 
 
-def check(
-    session: Session,
-    keyring: Keyring,
-    hasher: Hasher,
-    catalog: Catalog,
-    partner: Principal,
-    token: str,
-    scenario_id: str,
-    now: datetime,
-) -> Scan:
-    """Steps 1 and 2: the token and the scenario. Refuses with a problem; reads nothing but the keys."""
-    claims = tokens.read(keyring, session, token, now)
-    scenario = scenario_for(catalog, partner, scenario_id)
+def scan_of(hasher: Hasher, claims: PassClaims, scenario: Scenario, now: datetime) -> Scan:
+    """What claiming a token's handle takes, once its scenario is checked against the token's own."""
     if claims.scenario is not None and claims.scenario != scenario.id:
         raise TokenRefused(
             f"This offline code is for {claims.scenario}, not {scenario.id}.", "token_scenario_mismatch"
@@ -249,17 +238,10 @@ async def verify(
     """The five steps of the module's docstring, in the request's transaction: the database's steps in
     its session, the store's awaited on the loop. A refusal after the handle's claim gives the claim back
     (the pass may be scanned again), except a replay."""
+    now = now or utcnow()
     # (``run_sync`` is annotated with SQLAlchemy's Session; SQLModel's AsyncSession hands ``fn`` its own.)
-    scan = await session.run_sync(
-        check,  # type: ignore[arg-type]
-        keyring,
-        hasher,
-        catalog,
-        partner,
-        token,
-        scenario_id,
-        now or utcnow(),
-    )
+    claims = await session.run_sync(tokens.read, keyring, token, now)  # type: ignore[arg-type]
+    scan = scan_of(hasher, claims, scenario_for(catalog, partner, scenario_id), now)
     results = await store.batch(scan.claim(partner))
     try:
         online = scan.claimed(results)
