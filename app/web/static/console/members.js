@@ -81,10 +81,10 @@ function partnerLabel(m) {
 export function renderMemberNav(container, path, go) {
   const id = currentPartnerId(path);
   const current = membershipOf(id);
-  if (!hasMemberNav()) { container.replaceChildren(); container.hidden = true; return; }
+  if (!hasMemberNav()) { container.replaceChildren(); container.hidden = true; delete container.dataset.drawn; return; }
   container.hidden = false;
   const invitations = state.invitations.length
-    ? h("a", { href: "#/invitations", "aria-current": path === "/invitations" ? "page" : null }, t("nav_invitations", { count: state.invitations.length }))
+    ? h("a", { href: "#/invitations" }, t("nav_invitations", { count: state.invitations.length }))
     : "";
   let picker = "";
   if (state.memberships.length > 1) {
@@ -98,11 +98,17 @@ export function renderMemberNav(container, path, go) {
   } else if (state.memberships.length === 1) {
     picker = h("p", { class: "picker" }, partnerLabel(state.memberships[0]));
   }
-  const links = sectionsOf(current).map(([route, key]) => {
-    const href = `#/p/${id}/${route}`;
-    return h("a", { href, "aria-current": path.startsWith(href.slice(1)) ? "page" : null }, t(key));
-  });
-  container.replaceChildren(picker, ...links, invitations);
+  const links = sectionsOf(current).map(([route, key]) => h("a", { href: `#/p/${id}/${route}` }, t(key)));
+  // Drawn again only when it changed: a link replaced between a click's press and release loses the click
+  const drawn = JSON.stringify([picker && picker.textContent, id, [...links, invitations].map((a) => a && [a.getAttribute("href"), a.textContent])]);
+  if (container.dataset.drawn !== drawn) {
+    container.dataset.drawn = drawn;
+    container.replaceChildren(picker, ...links, invitations);
+  }
+  for (const link of container.querySelectorAll("a")) {
+    if (path.startsWith(link.getAttribute("href").slice(1))) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 /** A member route ("/p/<id>/<section>/<item>…"): the section's view, or the partner's own page. The parts
