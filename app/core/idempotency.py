@@ -80,121 +80,53 @@ def fingerprint_of(method: str, path: str, body: bytes) -> str:
 
 @dataclass
 class IdempotencyContext:
+    """A claimed key: :meth:`complete` records the response, :meth:`release` gives the key back."""
+
     store: KeyValueStoreOnLoop
     store_key: str
     fingerprint: str
     ttl_seconds: int
     sealing_key: bytes = field(repr=False)
 
-    def completion(self, status: int, media_type: str | None, body: bytes) -> Set:
-        """The store write that records a response (its body sealed), for a caller that batches it."""
+    async def complete(self, response: Response) -> None:
         record = {
             "state": "completed",
             "fingerprint": self.fingerprint,
-            "status": status,
-            "media_type": media_type,
-            "sealed_body": _seal(self.sealing_key, self.store_key, body),
+            "status": response.status_code,
+            "media_type": response.media_type,
+            "sealed_body": _seal(self.sealing_key, self.store_key, bytes(response.body)),
         }
-        return Set(self.store_key, json.dumps(record), self.ttl_seconds)
-
-    async def complete(self, response: Response) -> None:
-        await self.store.batch(
-            [self.completion(response.status_code, response.media_type, bytes(response.body))]
-        )
+        await self.store.batch([Set(self.store_key, json.dumps(record), self.ttl_seconds)])
 
     async def release(self) -> None:
         await self.store.batch([Delete(self.store_key)])
 
 
-@dataclass
-class PendingClaim:
-    """An ``Idempotency-Key`` checked and fingerprinted but not yet claimed: :meth:`claim` is the store
-    write that claims it; :meth:`settle` reads that write's result."""
-
-    store: KeyValueStoreOnLoop
-    store_key: str
-    fingerprint: str
-    lock_seconds: int
-    ttl_seconds: int
-    sealing_key: bytes = field(repr=False)
-
-    def claim(self) -> SetIfAbsent:
-        pending = json.dumps({"state": "processing", "fingerprint": self.fingerprint})
-        return SetIfAbsent(self.store_key, pending, self.lock_seconds)
-
-    async def settle(self, claimed: bool) -> IdempotencyContext:
-        """The context of a won claim; for a lost one, raises what :func:`begin` raises (the replay, or
-        the problem)."""
-        if claimed:
-            return IdempotencyContext(
-                self.store, self.store_key, self.fingerprint, self.ttl_seconds, self.sealing_key
-            )
-        (existing,) = await self.store.batch([Get(self.store_key)])
-        if existing is None:  # expired between the two calls: the caller may simply retry
-            raise Conflict(
-                "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
-            )
-        raise self._twin(existing)
-
-    def _twin(self, existing: str) -> BaseException:
-        record = json.loads(existing)
-        if record["fingerprint"] != self.fingerprint:
-            return InvalidInput(
-                f"This {HEADER} was already used with a different request.",
-                code="idempotency_key_reused",
-                param=HEADER,
-            )
-        if record["state"] == "processing":
-            return Conflict(
-                "A request with this Idempotency-Key is still being processed.",
-                code="idempotency_request_in_progress",
-                param=HEADER,
-            )
-        replay = Response(
-            content=_open(self.sealing_key, self.store_key, record["sealed_body"])
-            if "sealed_body" in record
-            else base64.b64decode(record["body"]),  # stored before bodies were sealed
-            status_code=record["status"],
-            media_type=record["media_type"],
-            # A replay may carry a secret shown once: never cached on the way.
-            headers={"Idempotent-Replayed": "true", "Cache-Control": "no-store"},
-        )
-        return IdempotentReplay(replay)
-
-
-def prepare(
-    store: KeyValueStoreOnLoop,
-    settings: Settings,
-    principal_id: str,
-    key: str | None,
-    method: str,
-    path: str,
-    body: bytes,
-    *,
-    required: bool = False,
-) -> PendingClaim | None:
-    """Check ``key`` (None without one) and fingerprint the request, without touching the store."""
-    if key is None:
-        if required:
-            raise InvalidInput(
-                f"This endpoint needs an {HEADER} header.", code="idempotency_key_required", param=HEADER
-            )
-        return None
-    if not _KEY_SHAPE.match(key):
-        raise InvalidInput(
-            f"{HEADER} must be 1-255 printable ASCII characters.",
-            code="invalid_idempotency_key",
+def _twin(context: IdempotencyContext, existing: str) -> BaseException:
+    """What a request gets whose key another request holds: the stored response, or the problem."""
+    record = json.loads(existing)
+    if record["fingerprint"] != context.fingerprint:
+        return InvalidInput(
+            f"This {HEADER} was already used with a different request.",
+            code="idempotency_key_reused",
             param=HEADER,
         )
-    store_key = f"idem:{principal_id}:{hashlib.sha256(key.encode()).hexdigest()}"
-    return PendingClaim(
-        store,
-        store_key,
-        fingerprint_of(method, path, body),
-        settings.idempotency_lock_seconds,
-        settings.idempotency_ttl_seconds,
-        _sealing_key(settings.secret_key, principal_id, key),
+    if record["state"] == "processing":
+        return Conflict(
+            "A request with this Idempotency-Key is still being processed.",
+            code="idempotency_request_in_progress",
+            param=HEADER,
+        )
+    replay = Response(
+        content=_open(context.sealing_key, context.store_key, record["sealed_body"])
+        if "sealed_body" in record
+        else base64.b64decode(record["body"]),  # stored before bodies were sealed
+        status_code=record["status"],
+        media_type=record["media_type"],
+        # A replay may carry a secret shown once: never cached on the way.
+        headers={"Idempotent-Replayed": "true", "Cache-Control": "no-store"},
     )
+    return IdempotentReplay(replay)
 
 
 async def begin(
@@ -211,11 +143,36 @@ async def begin(
     """Claim ``key`` for this request: a context to complete or release, None without a key. Raises
     :class:`IdempotentReplay` with the stored response of a completed twin, and the problems above.
     The dependencies below call it."""
-    pending = prepare(store, settings, principal_id, key, method, path, body, required=required)
-    if pending is None:
+    if key is None:
+        if required:
+            raise InvalidInput(
+                f"This endpoint needs an {HEADER} header.", code="idempotency_key_required", param=HEADER
+            )
         return None
-    (claimed,) = await store.batch([pending.claim()])
-    return await pending.settle(claimed)
+    if not _KEY_SHAPE.match(key):
+        raise InvalidInput(
+            f"{HEADER} must be 1-255 printable ASCII characters.",
+            code="invalid_idempotency_key",
+            param=HEADER,
+        )
+    context = IdempotencyContext(
+        store,
+        f"idem:{principal_id}:{hashlib.sha256(key.encode()).hexdigest()}",
+        fingerprint_of(method, path, body),
+        settings.idempotency_ttl_seconds,
+        _sealing_key(settings.secret_key, principal_id, key),
+    )
+    pending = json.dumps({"state": "processing", "fingerprint": context.fingerprint})
+    claim = SetIfAbsent(context.store_key, pending, settings.idempotency_lock_seconds)
+    (claimed,) = await store.batch([claim])
+    if claimed:
+        return context
+    (existing,) = await store.batch([Get(context.store_key)])
+    if existing is None:  # expired between the two calls: the caller may simply retry
+        raise Conflict(
+            "The first request with this key just expired; retry.", code="idempotency_request_in_progress"
+        )
+    raise _twin(context, existing)
 
 
 async def _idempotency(request: Request, required: bool) -> IdempotencyContext | None:
