@@ -322,8 +322,6 @@ class KeyValueStoreOnLoop(Protocol):
 
     async def batch(self, operations: Sequence[Operation]) -> list[Any]: ...
 
-    async def ping(self) -> bool: ...
-
     async def close(self) -> None: ...
 
 
@@ -335,9 +333,6 @@ class InlineStoreOnLoop:
 
     async def batch(self, operations: Sequence[Operation]) -> list[Any]:
         return self._store.batch(operations)
-
-    async def ping(self) -> bool:
-        return self._store.ping()
 
     async def close(self) -> None:
         """The wrapped store is its owner's to close."""
@@ -358,12 +353,6 @@ class RedisStoreOnLoop:
         pipe = self._client.pipeline(transaction=False)
         _queue(pipe, self._prefix, operations)
         return _results(operations, await pipe.execute())
-
-    async def ping(self) -> bool:
-        try:
-            return bool(await self._client.ping())
-        except redis.RedisError:
-            return False
 
     async def close(self) -> None:
         await self._client.aclose(close_connection_pool=True)
