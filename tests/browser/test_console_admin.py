@@ -4,10 +4,11 @@ both), and partners onboarded, suspended and reactivated."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import timedelta
 
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 from sqlalchemy import Engine
 
 from app.core.clock import utcnow
@@ -113,6 +114,37 @@ def test_an_operator_onboards_suspends_and_reactivates_a_partner(
         page.get_by_role("row").filter(has_text=merchant["name"]).get_by_role("button", name="恢复").click()
         expect(page.get_by_role("row").filter(has_text=merchant["name"])).to_contain_text("正常")
         assert http.get("/v1/partner/me", headers=merchant["headers"]).status_code == 200
+
+
+def test_a_click_pressed_while_the_partner_list_loads_is_not_lost(
+    page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
+) -> None:
+    # given the partners page, its list held back while the operator fills in the onboarding form
+    held: list[Route] = []
+    the_list = re.compile(r"/v1/admin/partners\?limit=100$")
+    page.route(the_list, lambda route: held.append(route))
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="合作机构").click()
+    name = f"天山农村商业银行 {uuid.uuid4().hex[:4]}"
+    page.get_by_label("机构名称").fill(name)
+    page.get_by_label("类型").select_option("bank")
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # lets Playwright hand over the held request
+    assert len(held) == 1
+
+    # when the button is pressed, the list arrives and is drawn, and then the button is released
+    page.get_by_role("button", name="接入").hover()
+    page.mouse.down()
+    held[0].continue_()
+    page.unroute(the_list)
+    expect(page.get_by_role("region", name="机构列表")).to_be_visible()
+    page.mouse.up()
+
+    # then the click counted: the bank is onboarded and listed
+    expect(page.get_by_role("status").filter(has_text="已接入")).to_contain_text(f"已接入 {name}")
+    expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("银行")
 
 
 def test_an_operator_sees_a_failed_and_a_late_job(

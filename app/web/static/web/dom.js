@@ -101,8 +101,13 @@ export function renderer() {
 }
 
 export function render(...children) {
+  const view = document.getElementById("view");
   // A part a view leaves out is null: nothing, not the text "null"
-  document.getElementById("view").replaceChildren(...children.filter((c) => c !== null && c !== undefined));
+  const parts = children.filter((c) => c !== null && c !== undefined).map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+  // A part already in its place stays there: taken out and put back, a button pressed as the view's data
+  // arrived would lose the click, and a field being typed in its focus.
+  parts.forEach((part, i) => { if (view.childNodes[i] !== part) view.insertBefore(part, view.childNodes[i] ?? null); });
+  while (view.childNodes.length > parts.length) view.lastChild.remove();
 }
 
 export const SHANGHAI = "Asia/Shanghai";
