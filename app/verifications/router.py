@@ -192,10 +192,11 @@ def report_offline_uses(
     items = [offline.ReportItem(i.token, i.scenario, i.used_at) for i in body.items]
     outcomes = offline.reconcile(session, store, get_keyring(request), catalog, partner, items)
     data = []
+    scanned = []
     for index, outcome in enumerate(outcomes):
         verification = outcome.verification
         if verification is not None and outcome.status != "duplicate":
-            background.add_task(stream.notify, store_on_loop, verification.subject_id)
+            scanned.append(verification.subject_id)
         data.append(
             OfflineReportItemOut(
                 index=index,
@@ -208,6 +209,7 @@ def report_offline_uses(
                 detail=outcome.detail,
             )
         )
+    background.add_task(stream.notify, store_on_loop, *scanned)
     return OfflineReportOut(data=data)
 
 

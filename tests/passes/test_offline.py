@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -17,11 +17,14 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
+from app.core.clock import utcnow
+from app.core.store import Incr, Operation
 from app.passes import qr
+from app.verifications import stream
 from app.verifications.models import Verification
 from tests.core.test_errors import assert_problem
 from tests.helpers import table_snapshot
-from tests.passes.helpers import black_list, issue, partner, touch, verify
+from tests.passes.helpers import black_list, issue, partner, resident, touch, verify
 from tests.test_subjects_admin import make_operator
 
 # Only QR symbols: on about 1 token in 300 zxing also "finds" a Codabar inside the QR's modules.
@@ -45,7 +48,7 @@ def report(client: TestClient, who: dict[str, Any], *items: dict[str, Any]):
 
 
 def used(token: str, scenario: str = "deposit_free_rental", at: datetime | None = None) -> dict[str, Any]:
-    return {"token": token, "scenario": scenario, "used_at": (at or datetime.now(UTC)).isoformat()}
+    return {"token": token, "scenario": scenario, "used_at": (at or utcnow()).isoformat()}
 
 
 def test_offline_codes_carry_their_scenario_last_a_day_and_fit_version_11(
@@ -109,7 +112,7 @@ def test_reports_are_reconciled_and_a_code_used_twice_is_flagged_for_operators(
 ) -> None:
     code = offline_codes(client, holder, count=1).json()["data"][0]
     other = partner(db, "merchant")
-    at = datetime.now(UTC)
+    at = utcnow()
 
     # the first kiosk reports its use: recorded, audited, with the pseudonym an online check would give
     first = report(client, merchant, used(code["token"], at=at))
@@ -149,6 +152,45 @@ def test_reports_are_reconciled_and_a_code_used_twice_is_flagged_for_operators(
     assert_problem(verify(client, merchant, code["token"]), 409, "token_replayed", "token")
 
 
+def test_a_report_tells_each_residents_stream_once_in_one_round_trip(
+    client: TestClient, sms: Any, holder: dict[str, Any], merchant: dict[str, Any], monkeypatch: Any
+) -> None:
+    # given two residents' offline codes, two of one and one of the other, used at a kiosk
+    other = resident(client, sms)
+    codes = (
+        offline_codes(client, holder, count=2).json()["data"] + offline_codes(client, other, 1).json()["data"]
+    )
+    store = client.app.state.store  # type: ignore[attr-defined]
+    counters = [stream.counter_key(holder["subject_id"]), stream.counter_key(other["subject_id"])]
+    before = [int(store.get(key) or 0) for key in counters]
+    batches: list[list[Operation]] = []
+    on_loop = client.app.state.store_on_loop  # type: ignore[attr-defined]
+    send = on_loop.batch
+
+    async def counted(operations: list[Operation]) -> list[Any]:
+        batches.append(list(operations))
+        return await send(operations)
+
+    monkeypatch.setattr(on_loop, "batch", counted)
+
+    # when the kiosk reports the three uses at once
+    at = utcnow()
+    reported = report(client, merchant, *(used(c["token"], at=at) for c in codes))
+
+    # then all three are recorded, and each resident's stream is told once, in one round trip to the store
+    assert [i["status"] for i in reported.json()["data"]] == ["recorded"] * 3
+    assert [int(store.get(key) or 0) for key in counters] == [before[0] + 1, before[1] + 1]
+    notices = [b for b in batches if any(isinstance(op, Incr) for op in b)]
+    assert [[op.key for op in b] for b in notices] == [counters]
+
+    # and a retry of the same report (all duplicates) tells nobody
+    batches.clear()
+    again = report(client, merchant, *(used(c["token"], at=at) for c in codes))
+    assert [i["status"] for i in again.json()["data"]] == ["duplicate"] * 3
+    assert [b for b in batches if any(isinstance(op, Incr) for op in b)] == []
+    assert [int(store.get(key) or 0) for key in counters] == [before[0] + 1, before[1] + 1]
+
+
 def test_bad_report_items_are_rejected_one_by_one(
     client: TestClient, db: Session, holder: dict[str, Any], merchant: dict[str, Any], counter: dict[str, Any]
 ) -> None:
@@ -162,8 +204,8 @@ def test_bad_report_items_are_rejected_one_by_one(
         used(online),
         used(code["token"], "parking"),
         used(code["token"][:-4] + "AAAA"),
-        used(code["token"], at=datetime.now(UTC) + timedelta(hours=1)),
-        used(code["token"], at=datetime.now(UTC) + timedelta(days=2)),
+        used(code["token"], at=utcnow() + timedelta(hours=1)),
+        used(code["token"], at=utcnow() + timedelta(days=2)),
     )
     assert [(i["status"], i["code"]) for i in response.json()["data"]] == [
         ("rejected", "token_online_only"),
