@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def test_the_sdk_verifies_offline_across_a_key_rotation(
     assert kid_of(verifier.refresh().jws) == new.kid
 
     # and both uses are reconciled by the platform
-    used_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    used_at = utcnow().replace(microsecond=0).isoformat()
     with PartnerClient(BASE_URL, merchant["headers"]["Authorization"][7:], http=client) as partner:
         answer = partner.report_offline_uses(
             [{"token": c["token"], "scenario": "library", "used_at": used_at} for c in (before, after)]

@@ -8,7 +8,7 @@ import ipaddress
 import json
 import socket
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,16 +18,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from xinyi_partner import WebhookVerificationError, WebhookVerifier
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.partners import service as partners_service
 from app.webhooks import delivery, history, service, signing
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.clock import PINNED
 from tests.webhooks.receiver import receiver
 
-# Deliveries are due by their own times; other tests may leave theirs due in this database too.
-T0 = datetime.now(UTC).replace(microsecond=0)
+# Deliveries are due by their own times (from the pinned clock); other tests may leave theirs due in this
+# database too.
+T0 = PINNED
 SETUP = Principal(type="system", id="test-setup")
 POLICY = delivery.RetryPolicy(max_attempts=3, base_seconds=10, max_seconds=60, timeout_seconds=2, jitter=0.0)
 
@@ -99,7 +102,7 @@ def _only(engine: Engine, delivery_id: str) -> Any:
 def test_a_delivery_is_signed_and_logged(committed_engine: Engine, settings: Settings):
     with receiver() as (got, url):
         partner_id, _, secret = _endpoint(committed_engine, settings, url)
-        now = datetime.now(UTC)
+        now = utcnow()
         event_id, delivery_id = _emit(committed_engine, partner_id, now)
         _deliver(committed_engine, settings, now)
 
@@ -179,7 +182,7 @@ def test_during_a_secret_rotation_both_signatures_are_sent(committed_engine: Eng
     with receiver() as (got, url):
         partner_id, endpoint_id, old_secret = _endpoint(committed_engine, settings, url)
         cipher = Crypto(settings).cipher
-        now = datetime.now(UTC)
+        now = utcnow()
         with Session(committed_engine, expire_on_commit=False) as session:
             principal = Principal(type="partner", id=partner_id, partner_kind="bank")
             _, new_secret = service.rotate_secret(
