@@ -25,7 +25,7 @@ from app.core.logging import configure_logging
 from app.core.requestid import RequestContextMiddleware
 from app.core.security import Crypto
 from app.core.shutdown import on_stop
-from app.core.sms import SmsSender, make_sender
+from app.core.sms import DevelopmentLogSender, NullSender, SmsNotConfiguredError, SmsSender
 from app.core.store import KeyValueStore, make_store, on_loop, refuse_evicting_store
 from app.enterprises.router import router as enterprises_router
 from app.evidence.router import router as evidence_router
@@ -54,6 +54,10 @@ from app.verifications.router import router as verifications_router
 from app.verifications.stats import router as scenario_stats_router
 from app.verifications.stream import Streams
 from app.web import pages
+from app.web.console.router import router as console_page_router
+from app.web.resident.router import router as resident_page_router
+from app.web.scan import router as scan_page_router
+from app.web.stats import router as stats_page_router
 from app.webhooks.router import router as webhooks_router
 
 # The order in which /docs shows the API: a resident's path first, then partners', then operators'.
@@ -85,6 +89,22 @@ OPENAPI_TAGS = [
     {"name": "admin", "description": "Operators' views of subjects."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
+
+
+def make_sender(settings: Settings) -> SmsSender:
+    """The SMS sender the settings ask for. Production without a provider refuses to start."""
+    if settings.sms_provider == "tencent":
+        from app.core.sms_tencent import TencentSmsSender  # the provider's SDK is loaded only when used
+
+        return TencentSmsSender(settings)
+    if settings.is_development:
+        return DevelopmentLogSender()
+    if settings.env == "production":
+        raise SmsNotConfiguredError(
+            "refusing to start in production without an SMS provider: nobody could sign in. "
+            "Set XINYI_SMS_PROVIDER=tencent and its XINYI_SMS_* settings (see the README, Configuration)."
+        )
+    return NullSender()
 
 
 def tune_gc() -> None:
@@ -198,7 +218,12 @@ def create_app(
         members_managed_router,
         members_consoles_router,
         jobs_router,
+        # the pages people touch: /scan, /app, /stats, /console
+        scan_page_router,
+        resident_page_router,
+        stats_page_router,
+        console_page_router,
     ):
         app.include_router(router)
-    pages.mount(app)  # /scan, /app, /stats and their static files
+    pages.mount_static(app)
     return app

@@ -14,8 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.requestid import current_request_id
-
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://xinyi.example/problems/"
 
@@ -87,6 +85,13 @@ class RateLimited(AppError):
 
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None, param: str | None = None):
         super().__init__(detail, code=code, param=param, headers={"Retry-After": str(max(1, retry_after))})
+
+
+def current_request_id() -> str | None:
+    """The request's id, as :class:`app.core.requestid.RequestContextMiddleware` binds it for every log
+    line (None outside a request)."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return None if request_id is None else str(request_id)
 
 
 def problem_response(

@@ -9,29 +9,25 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextvars import ContextVar
 
 import structlog
 from starlette.types import Message, Receive, Scope, Send
 
+from app.core import outages
 from app.core.asgi import HttpMiddleware
+from app.core.errors import internal_error_response
 
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HEADER = "x-request-id"
 
 log = structlog.get_logger("app.request")
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
 class RequestContextMiddleware(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SANE.match(incoming) else "req_" + secrets.token_hex(12)
-        token = _request_id.set(request_id)
+        # Bound for the log lines and the problem bodies (errors.current_request_id) alike.
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = False
 
@@ -47,9 +43,6 @@ class RequestContextMiddleware(HttpMiddleware):
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            from app.core import outages
-            from app.core.errors import internal_error_response
-
             dependency = outages.unavailable_dependency(exc)
             if dependency is None:
                 log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
@@ -61,4 +54,3 @@ class RequestContextMiddleware(HttpMiddleware):
                 await internal_error_response()(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
-            _request_id.reset(token)

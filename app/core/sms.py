@@ -1,5 +1,6 @@
 """SMS senders behind one interface. Production sends through a provider's own SDK
-(:mod:`app.core.sms_tencent`); development logs the message locally; tests record it.
+(:mod:`app.core.sms_tencent`); development logs the message locally; tests record it. The app picks one
+by its settings as it starts (``app.main.make_sender``).
 
 A sender either delivers the code or raises one of the problems below, which the API answers as they are:
 the caller can act on each (wait, fix the number, try later). Nothing here logs a code or a secret.
@@ -11,7 +12,6 @@ from typing import Protocol
 
 import structlog
 
-from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.security import mask_phone
 
@@ -66,19 +66,3 @@ class RecordingSender:
 
     def send_login_code(self, phone: str, code: str) -> None:
         self.codes[phone] = code
-
-
-def make_sender(settings: Settings) -> SmsSender:
-    """The sender the settings ask for. Production without a provider refuses to start."""
-    if settings.sms_provider == "tencent":
-        from app.core.sms_tencent import TencentSmsSender
-
-        return TencentSmsSender(settings)
-    if settings.is_development:
-        return DevelopmentLogSender()
-    if settings.env == "production":
-        raise SmsNotConfiguredError(
-            "refusing to start in production without an SMS provider: nobody could sign in. "
-            "Set XINYI_SMS_PROVIDER=tencent and its XINYI_SMS_* settings (see the README, Configuration)."
-        )
-    return NullSender()

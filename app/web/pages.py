@@ -75,15 +75,7 @@ class _StaticFiles(StaticFiles):
         await super().__call__(scope, receive, send_with_headers)
 
 
-def mount(app: FastAPI) -> None:
-    """The pages' routers and their static files."""
-    from app.web.console.router import router as console_router
-    from app.web.resident.router import router as resident_router
-    from app.web.scan import router as scan_router
-    from app.web.stats import router as stats_router
-
-    app.include_router(scan_router)
-    app.include_router(resident_router)
-    app.include_router(stats_router)
-    app.include_router(console_router)
+def mount_static(app: FastAPI) -> None:
+    """The pages' static files, under the pages' own security headers (the pages' routers are included
+    with the API's, in ``app.main``)."""
     app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC_DIR), name="static")
