@@ -68,19 +68,26 @@ def test_a_lookup_without_a_purpose_is_refused_naming_the_field_and_nothing_is_r
     assert [e for e in log if e["action"] == "subject.read"] == []
 
 
+def bank_to_onboard(page: Page, sms: RecordingSender, committed_engine: Engine, settings: Settings) -> str:
+    """An operator on the partners page with the onboarding form filled in for a new bank, not yet sent:
+    the bank's name."""
+    page.set_viewport_size(DESKTOP)
+    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
+    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="合作机构").click()
+    name = f"天山农村商业银行 {uuid.uuid4().hex[:4]}"
+    page.get_by_label("机构名称").fill(name)
+    page.get_by_label("类型").select_option("bank")
+    return name
+
+
 def test_an_operator_onboards_suspends_and_reactivates_a_partner(
     page: Page, sms: RecordingSender, live_server: LiveServer, committed_engine: Engine, settings: Settings
 ) -> None:
     # given a merchant with a working key
     merchant = helpers.partner(committed_engine, "merchant")
-    page.set_viewport_size(DESKTOP)
-    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
-    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="合作机构").click()
 
     # when the operator onboards a new bank
-    name = f"天山农村商业银行 {uuid.uuid4().hex[:4]}"
-    page.get_by_label("机构名称").fill(name)
-    page.get_by_label("类型").select_option("bank")
+    name = bank_to_onboard(page, sms, committed_engine, settings)
     page.get_by_role("button", name="接入").click()
     # then it is listed, active
     expect(page.get_by_role("status").filter(has_text="已接入")).to_contain_text(f"已接入 {name}")
@@ -123,12 +130,7 @@ def test_a_click_pressed_while_the_partner_list_loads_is_not_lost(
     held: list[Route] = []
     the_list = re.compile(r"/v1/admin/partners\?limit=100$")
     page.route(the_list, lambda route: held.append(route))
-    page.set_viewport_size(DESKTOP)
-    sign_in_to_console(page, sms, staff(committed_engine, settings, "operator"))
-    page.get_by_role("navigation", name="控制台菜单").get_by_role("link", name="合作机构").click()
-    name = f"天山农村商业银行 {uuid.uuid4().hex[:4]}"
-    page.get_by_label("机构名称").fill(name)
-    page.get_by_label("类型").select_option("bank")
+    name = bank_to_onboard(page, sms, committed_engine, settings)
     deadline = time.monotonic() + 5
     while not held and time.monotonic() < deadline:
         page.wait_for_timeout(20)  # lets Playwright hand over the held request
