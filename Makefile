@@ -10,7 +10,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-stack bench-web screens
+.PHONY: install lock compose-smoke run serve test lint typecheck pytest clean bench-scoring bench-verify bench-stack bench-verify-steps bench-web screens
 
 # Exact versions with their hashes from the lock (reproducible), then the two local packages without deps.
 $(STAMP): pyproject.toml partners/pyproject.toml $(LOCKS)
@@ -76,6 +76,10 @@ bench-verify: install
 ## make bench-stack: the native reference's four steps on the raw driver and on the app's stack (SQLModel ORM or Core, async or sync): what the stack alone costs, as ratios of the native. Needs wrk. Knobs: BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=64 BENCH_DATABASE_URL BENCH_REDIS_URL
 bench-stack: install
 	$(BIN)/python -m benchmarks.bench_stack $(BENCH_ARGS)
+
+## make bench-verify-steps: a diagnostic, no target: the app in process verifies passes one at a time and prints each step's share of the server's CPU (API key, Idempotency-Key, token, standing, scan, audit chain, commit, Redis). Knobs: BENCH_VERIFICATIONS=600 BENCH_DATABASE_URL BENCH_REDIS_URL
+bench-verify-steps: install
+	$(BIN)/python -m benchmarks.verify_steps
 
 ## make bench-web: the scanner's camera frame -> result (fake camera, zxing-wasm), the decoder's and the pages' sizes
 bench-web: install
