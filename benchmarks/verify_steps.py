@@ -148,19 +148,25 @@ def main() -> None:
 
 def passes(client: TestClient, codes: Any, count: int) -> list[str]:
     """``count`` pass tokens, from as many residents as the per-minute limit needs."""
+
+    def call(method: str, path: str, wanted: int, **kwargs: Any) -> Any:
+        answer = client.request(method, path, **kwargs)
+        if answer.status_code != wanted:
+            raise SystemExit(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
+
     tokens: list[str] = []
     for serial in range(-(-count // PASSES_PER_MINUTE)):
         phone = f"139{serial:08d}"
-        challenge = client.post("/v1/auth/otp", json={"phone": phone}).json()["challenge"]
-        signed_in = client.post(
-            "/v1/auth/token", json={"phone": phone, "code": codes.codes[phone], "challenge": challenge}
-        ).json()
-        bearer = {"Authorization": f"Bearer {signed_in['access_token']}"}
-        client.put(
-            "/v1/me/identity", json={"name": "基准用户", "id_number": id_number(serial)}, headers=bearer
-        )
+        challenge = call("POST", "/v1/auth/otp", 202, json={"phone": phone})["challenge"]
+        answer = {"phone": phone, "code": codes.codes[phone], "challenge": challenge}
+        bearer = {
+            "Authorization": f"Bearer {call('POST', '/v1/auth/token', 200, json=answer)['access_token']}"
+        }
+        identity = {"name": "基准用户", "id_number": id_number(serial)}
+        call("PUT", "/v1/me/identity", 200, json=identity, headers=bearer)
         for _ in range(min(PASSES_PER_MINUTE, count - len(tokens))):
-            tokens.append(client.post("/v1/me/passes", headers=bearer).json()["token"])
+            tokens.append(call("POST", "/v1/me/passes", 201, headers=bearer)["token"])
     return tokens
 
 
