@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import importlib
 
-import anyio
-
 from benchmarks.verify_steps import STEPS, Steps
+from tests.helpers import on_a_loop
 
 
 def test_every_step_names_a_function_of_the_app() -> None:
@@ -26,9 +25,9 @@ def test_a_wrapped_function_answers_as_before_and_is_counted_only_while_on() -> 
         return value * 2
 
     plain, awaited = steps.wrap("plain", lambda value: value + 1), steps.wrap("awaited", later)
-    assert (plain(1), anyio.run(awaited, 3)) == (2, 6)
+    assert (plain(1), on_a_loop(lambda: awaited(3))) == (2, 6)
     assert dict(steps.cpu) == {}
 
     steps.on = True
-    assert (plain(1), anyio.run(awaited, 3)) == (2, 6)
+    assert (plain(1), on_a_loop(lambda: awaited(3))) == (2, 6)
     assert sorted(steps.cpu) == ["awaited", "plain"]
