@@ -12,7 +12,6 @@ BENCH_NATIVE_POOL (10), BENCH_DATABASE_URL (recreated), BENCH_REDIS_URL (emptied
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import statistics
 import subprocess
@@ -23,9 +22,9 @@ from pathlib import Path
 
 import redis
 
-from benchmarks import load
+from benchmarks import common, load
 from benchmarks.bench_verify import NATIVE_SUBJECTS, SCENARIO, server
-from benchmarks.common import free_port, machine, psycopg_url, recreate_database, service_versions
+from benchmarks.common import free_port, knob, machine, psycopg_url, recreate_database, service_versions
 from benchmarks.native import tokens
 from benchmarks.native.app import create_schema
 from benchmarks.native.stack import MODES
@@ -34,17 +33,10 @@ TOKENS_PER_SECOND = 4000  # more than any variant here gets through
 WARM_UP_SECONDS = 2  # each server's, before its measured round
 
 
-def env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
-
-
 def main() -> None:
-    seconds, rounds = int(env("BENCH_SECONDS", "5")), int(env("BENCH_ROUNDS", "3"))
-    connections, threads = int(env("BENCH_CONNECTIONS", "64")), int(env("BENCH_THREADS", "2"))
-    database_url = env(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/xinyi_bench_verify"
-    )
-    redis_url = env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    seconds, rounds = int(knob("BENCH_SECONDS", "5")), int(knob("BENCH_ROUNDS", "3"))
+    connections, threads = int(knob("BENCH_CONNECTIONS", "64")), int(knob("BENCH_THREADS", "2"))
+    database_url, redis_url = common.database_url(), common.redis_url()
     wrk_version = load.wrk_version()
     recreate_database(database_url)
     redis.Redis.from_url(redis_url).flushdb()
@@ -61,7 +53,7 @@ def main() -> None:
         "NATIVE_DATABASE_URL": dsn,
         "NATIVE_REDIS_URL": redis_url,
         "NATIVE_PUBLIC_KEY": tokens.public_key_text(key),
-        "NATIVE_POOL_SIZE": env("BENCH_NATIVE_POOL", "10"),
+        "NATIVE_POOL_SIZE": knob("BENCH_NATIVE_POOL", "10"),
     }
     variants: dict[str, tuple[str, dict[str, str]]] = {"native": ("benchmarks.native.app:from_env", {})}
     variants |= {mode: ("benchmarks.native.stack:from_env", {"STACK_MODE": mode}) for mode in MODES}

@@ -42,9 +42,9 @@ import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
-from benchmarks import load
+from benchmarks import common, load
 from benchmarks.app_side import XINYI, Residents, issue_passes, production_env, set_up_merchant, time_issuance
-from benchmarks.common import ROOT, free_port, machine, psycopg_url, recreate_database, service_versions
+from benchmarks.common import ROOT, free_port, knob, machine, psycopg_url, recreate_database, service_versions
 from benchmarks.native import tokens
 from benchmarks.native.app import create_schema
 from tests.accounts.sms_standin import TencentSmsStandIn
@@ -56,24 +56,18 @@ WARM_UP_TOKENS = {"app": 1500, "native": 4000}
 
 
 def knobs() -> argparse.Namespace:
-    def env(name: str, default: str) -> str:
-        return os.environ.get(name) or default
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=int(env("BENCH_SECONDS", "10")))
-    parser.add_argument("--rounds", type=int, default=int(env("BENCH_ROUNDS", "3")))
-    parser.add_argument("--connections", type=int, default=int(env("BENCH_CONNECTIONS", "64")))
-    parser.add_argument("--threads", type=int, default=int(env("BENCH_THREADS", "2")))
-    parser.add_argument("--issuance", type=int, default=int(env("BENCH_ISSUANCE", "300")))
-    parser.add_argument("--headroom", type=float, default=float(env("BENCH_HEADROOM", "1.5")))
-    parser.add_argument("--access-log", type=int, choices=(0, 1), default=int(env("BENCH_ACCESS_LOG", "1")))
-    parser.add_argument("--native-pool", type=int, default=int(env("BENCH_NATIVE_POOL", "10")))
-    parser.add_argument(
-        "--database-url",
-        default=env("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/xinyi_bench_verify"),
-    )
-    parser.add_argument("--redis-url", default=env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
-    parser.add_argument("--profile", type=Path, default=env("BENCH_PROFILE", "") or None)
+    parser.add_argument("--seconds", type=int, default=int(knob("BENCH_SECONDS", "10")))
+    parser.add_argument("--rounds", type=int, default=int(knob("BENCH_ROUNDS", "3")))
+    parser.add_argument("--connections", type=int, default=int(knob("BENCH_CONNECTIONS", "64")))
+    parser.add_argument("--threads", type=int, default=int(knob("BENCH_THREADS", "2")))
+    parser.add_argument("--issuance", type=int, default=int(knob("BENCH_ISSUANCE", "300")))
+    parser.add_argument("--headroom", type=float, default=float(knob("BENCH_HEADROOM", "1.5")))
+    parser.add_argument("--access-log", type=int, choices=(0, 1), default=int(knob("BENCH_ACCESS_LOG", "1")))
+    parser.add_argument("--native-pool", type=int, default=int(knob("BENCH_NATIVE_POOL", "10")))
+    parser.add_argument("--database-url", default=common.database_url())
+    parser.add_argument("--redis-url", default=common.redis_url())
+    parser.add_argument("--profile", type=Path, default=knob("BENCH_PROFILE", "") or None)
     args = parser.parse_args()
     if not 1 <= args.seconds <= 60:
         parser.error("--seconds: 1-60 (a pass lives 90 s, issued before its round)")

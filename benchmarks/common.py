@@ -19,6 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+def knob(name: str, default: str) -> str:
+    """A benchmark's setting from the environment (Make passes its variables there); empty is the default."""
+    return os.environ.get(name) or default
+
+
+def database_url() -> str:
+    """``BENCH_DATABASE_URL``: recreated by each benchmark that uses it."""
+    return knob("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/xinyi_bench_verify")
+
+
+def redis_url() -> str:
+    """``BENCH_REDIS_URL``: emptied by each benchmark that uses it (give it a database of its own)."""
+    return knob("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
 @dataclass(frozen=True)
 class Run:
     seconds: float

@@ -30,8 +30,9 @@ import redis
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from benchmarks import common
 from benchmarks.app_side import PASSES_PER_MINUTE, id_number, production_env, set_up_merchant
-from benchmarks.common import machine, recreate_database, service_versions
+from benchmarks.common import knob, machine, recreate_database, service_versions
 from tests.accounts.sms_standin import TencentSmsStandIn
 
 # (module, attribute, what it is): the hot path's steps; an indented label is part of the one above it.
@@ -105,12 +106,8 @@ class Steps:
 
 
 def main() -> None:
-    count = int(os.environ.get("BENCH_VERIFICATIONS") or 600)
-    database_url = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or "postgresql+psycopg://postgres@127.0.0.1:5432/xinyi_bench_verify"
-    )
-    redis_url = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/13"
+    count = int(knob("BENCH_VERIFICATIONS", "600"))
+    database_url, redis_url = common.database_url(), common.redis_url()
     recreate_database(database_url)
     redis.Redis.from_url(redis_url).flushdb()
     print(f"machine: {machine()}; {service_versions(database_url, redis_url)}")
