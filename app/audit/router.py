@@ -16,7 +16,7 @@ from app.audit.schemas import (
 )
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
-from app.core.pagination import Page, PageParamsDep, fetch_page
+from app.core.pagination import Page, PageParamsDep, fetch_page, page_of
 from app.deps import AuditorDep, CurrentUser
 from app.partners import service as partners_service
 
@@ -81,8 +81,7 @@ def list_audit_verifications(
 ) -> Page[AuditVerificationOut]:
     """The walks asked for, newest first: the console shows the latest (the worker walks the whole log
     daily of its own accord)."""
-    rows, has_more = runs.list_runs(session, page)
-    return Page(data=[_out(row) for row in rows], has_more=has_more)
+    return page_of(runs.list_runs(session, page), _out)
 
 
 @router.get("/v1/admin/audit-verifications/{run_id}")

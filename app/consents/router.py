@@ -12,7 +12,7 @@ from app.consents.models import Consent
 from app.consents.schemas import ConsentOut, PurposeLabels
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.deps import CurrentUser
 from app.enterprises import service as enterprises_service
@@ -57,10 +57,10 @@ def my_consents(
     ] = None,
 ) -> Page[ConsentOut]:
     """Every consent you gave, for yourself or for an enterprise you administer. Newest first."""
-    rows, has_more = service.list_for_subjects(
-        session, subjects_spoken_for(session, user), page, subject_id=subject_id
+    return page_of(
+        service.list_for_subjects(session, subjects_spoken_for(session, user), page, subject_id=subject_id),
+        lambda c: consent_out(session, c),
     )
-    return Page(data=[consent_out(session, c) for c in rows], has_more=has_more)
 
 
 @router.get("/v1/me/consents/{consent_id}")

@@ -5,6 +5,7 @@ Ids are time-ordered (``app.core.ids``), so newest-first is id-descending and a 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -15,6 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.core.errors import AppError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class InvalidCursor(AppError):
@@ -50,6 +52,12 @@ class Page(BaseModel, Generic[T]):
     object: str = "list"
     data: list[T]
     has_more: bool
+
+
+def page_of(found: tuple[Sequence[R], bool], show: Callable[[R], T]) -> Page[T]:
+    """The API's page of one page of rows (:func:`fetch_page`'s answer), each shown by ``show``."""
+    rows, has_more = found
+    return Page(data=[show(row) for row in rows], has_more=has_more)
 
 
 def fetch_page(

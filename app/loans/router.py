@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
 from app.enterprises import service as enterprises_service
@@ -38,10 +38,12 @@ def list_products(
     industry: Annotated[str | None, Query(pattern=r"^[A-T]$")] = None,
 ) -> Page[schemas.ProductOut]:
     """Active loan products of partner banks, newest first. Public."""
-    rows, has_more = products.list_public(
-        session, page, bank_id=bank_id, amount_fen=amount_fen, term_months=term_months, industry=industry
+    return page_of(
+        products.list_public(
+            session, page, bank_id=bank_id, amount_fen=amount_fen, term_months=term_months, industry=industry
+        ),
+        lambda p: views.product_out(session, p),
     )
-    return Page(data=[views.product_out(session, p) for p in rows], has_more=has_more)
 
 
 @router.get("/v1/loan-products/{product_id}")
@@ -79,8 +81,7 @@ def create_product(
 
 @router.get("/v1/partner/loan-products")
 def my_products(bank: ProductManager, session: SessionDep, page: PageParamsDep) -> Page[schemas.ProductOut]:
-    rows, has_more = products.list_own(session, bank.id, page)
-    return Page(data=[views.product_out(session, p) for p in rows], has_more=has_more)
+    return page_of(products.list_own(session, bank.id, page), lambda p: views.product_out(session, p))
 
 
 @router.patch("/v1/partner/loan-products/{product_id}")
@@ -176,8 +177,9 @@ def list_applications(
     enterprise_id: str, user: CurrentUser, session: SessionDep, page: PageParamsDep
 ) -> Page[schemas.ApplicationOut]:
     enterprise = _administered(session, user, enterprise_id)
-    rows, has_more = service.list_applications(session, enterprise.id, page)
-    return Page(data=[views.application_out(session, a) for a in rows], has_more=has_more)
+    return page_of(
+        service.list_applications(session, enterprise.id, page), lambda a: views.application_out(session, a)
+    )
 
 
 @router.get("/v1/enterprises/{enterprise_id}/loan-applications/{application_id}")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.consents import service as consents_service
 from app.consents.models import Consent
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.loans import referrals, service
@@ -167,8 +167,9 @@ def bank_referral_out(session: Session, referral: LoanReferral) -> BankReferralO
 def referrals_page(
     session: Session, bank: Principal, page: PageParams, status: ReferralStatus | None
 ) -> Page[BankReferralOut]:
-    rows, has_more = referrals.list_referrals(session, bank.id, page, status)
-    return Page(data=[bank_referral_out(session, r) for r in rows], has_more=has_more)
+    return page_of(
+        referrals.list_referrals(session, bank.id, page, status), lambda r: bank_referral_out(session, r)
+    )
 
 
 def referral_view(session: Session, bank: Principal, referral_id: str) -> BankReferralOut:

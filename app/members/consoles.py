@@ -13,7 +13,7 @@ from app.core import edge
 from app.core.dates import DateRangeDep
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.deps import CryptoDep
 from app.loans.models import ReferralStatus
 from app.loans.schemas import BankReferralOut, LoanDecisionIn, OutcomeIn, OutcomeOut, ReportOut
@@ -170,8 +170,7 @@ async def submit_file(
 @router.get(_P + "/record-batches")
 def list_batches(member: RecordsReader, session: SessionDep, page: PageParamsDep) -> Page[RecordBatchSummary]:
     """Your batches and file import runs, newest first, in counts."""
-    rows, has_more = records_service.batches(session, page, source=member.id)
-    return Page(data=[batch_out(b) for b in rows], has_more=has_more)
+    return page_of(records_service.batches(session, page, source=member.id), batch_out)
 
 
 @router.get(_P + "/objections")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.deps import CryptoDep, SettingsDep
 from app.loans import products
 from app.loans.schemas import ProductIn, ProductOut, ProductPatch
@@ -56,8 +56,7 @@ def create_api_key(
 @router.get("/v1/partners/{partner_id}/api-keys")
 def list_api_keys(member: ApiKeysReader, session: SessionDep, page: PageParamsDep) -> Page[ApiKeyOut]:
     """Newest first, revoked keys (and scanner devices' keys) included; never a secret."""
-    rows, has_more = partners_service.list_api_keys(session, member.id, page)
-    return Page(data=[key_out(k) for k in rows], has_more=has_more)
+    return page_of(partners_service.list_api_keys(session, member.id, page), key_out)
 
 
 @router.post("/v1/partners/{partner_id}/api-keys/{key_id}/revoke")
@@ -89,8 +88,7 @@ def create_scanner_device(
 def list_scanner_devices(
     member: DevicesReader, session: SessionDep, page: PageParamsDep
 ) -> Page[ScannerDeviceOut]:
-    rows, has_more = scanners_service.list_devices(session, member.id, page)
-    return Page(data=[device_out(d) for d in rows], has_more=has_more)
+    return page_of(scanners_service.list_devices(session, member.id, page), device_out)
 
 
 @router.post("/v1/partners/{partner_id}/scanner-devices/{device_id}/revoke")
@@ -120,8 +118,7 @@ def create_webhook_endpoint(
 def list_webhook_endpoints(
     member: WebhooksReader, session: SessionDep, page: PageParamsDep
 ) -> Page[EndpointOut]:
-    rows, has_more = webhooks_service.list_endpoints(session, member.id, page)
-    return Page(data=[endpoint_out(e) for e in rows], has_more=has_more)
+    return page_of(webhooks_service.list_endpoints(session, member.id, page), endpoint_out)
 
 
 @router.patch("/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}")
@@ -173,8 +170,7 @@ def create_loan_product(
 
 @router.get("/v1/partners/{partner_id}/loan-products")
 def list_loan_products(member: ProductsReader, session: SessionDep, page: PageParamsDep) -> Page[ProductOut]:
-    rows, has_more = products.list_own(session, member.id, page)
-    return Page(data=[product_out(session, p) for p in rows], has_more=has_more)
+    return page_of(products.list_own(session, member.id, page), lambda p: product_out(session, p))
 
 
 @router.patch("/v1/partners/{partner_id}/loan-products/{product_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.deps import CryptoDep, CurrentUser, OperatorDep
 from app.members import invitations, schemas, service
 from app.members.deps import AnyMember, MembersManager, MembersReader
@@ -91,8 +91,7 @@ def partner_invitations(
     partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
 ) -> Page[schemas.InvitationOut]:
     """A partner's invitations, newest first, whatever their status."""
-    rows, has_more = invitations.list_for_partner(session, partner_id, page)
-    return Page(data=[_invitation_out(i) for i in rows], has_more=has_more)
+    return page_of(invitations.list_for_partner(session, partner_id, page), _invitation_out)
 
 
 # --- the signed-in person --------------------------------------------------------------------------------
@@ -197,8 +196,7 @@ def invite_member(
 def list_invitations(
     member: MembersReader, session: SessionDep, page: PageParamsDep
 ) -> Page[schemas.InvitationOut]:
-    rows, has_more = invitations.list_for_partner(session, member.id, page)
-    return Page(data=[_invitation_out(i) for i in rows], has_more=has_more)
+    return page_of(invitations.list_for_partner(session, member.id, page), _invitation_out)
 
 
 @router.post("/v1/partners/{partner_id}/invitations/{invitation_id}/revoke")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.deps import OperatorDep, PartnerDep
 from app.partners import places, schemas, service
 from app.partners.models import ApiKey, Partner, PartnerKind, PartnerStatus
@@ -42,8 +42,7 @@ def list_partners(
     status: Annotated[PartnerStatus | None, Query(description="Only partners in this status.")] = None,
 ) -> Page[schemas.PartnerOut]:
     """Newest first."""
-    rows, has_more = service.list_partners(session, page, kind=kind, status=status)
-    return Page(data=[_partner_out(p) for p in rows], has_more=has_more)
+    return page_of(service.list_partners(session, page, kind=kind, status=status), _partner_out)
 
 
 @router.get("/v1/admin/partners/{partner_id}")
@@ -113,8 +112,7 @@ def list_api_keys(
     partner_id: str, op: OperatorDep, session: SessionDep, page: PageParamsDep
 ) -> Page[schemas.ApiKeyOut]:
     """Newest first, revoked keys included. Secrets are never shown again."""
-    rows, has_more = service.list_api_keys(session, partner_id, page)
-    return Page(data=[key_out(k) for k in rows], has_more=has_more)
+    return page_of(service.list_api_keys(session, partner_id, page), key_out)
 
 
 @router.post("/v1/admin/partners/{partner_id}/api-keys/{key_id}/revoke")

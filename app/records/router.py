@@ -10,7 +10,7 @@ from app.core import edge
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import AppRoute, IdempotencyRequiredDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.deps import CryptoDep, CurrentUser, OperatorDep, require_scope
@@ -79,8 +79,7 @@ def list_import_runs(
     """Every data provider's batches and file import runs (operators), newest first, in counts: whether
     the city's feeds arrive and how many rows each refused. A run is ``running`` until it finishes; one
     still running long after it began was cut off."""
-    rows, has_more = service.batches(session, page, source=source, channel=channel, status=status)
-    return Page(data=[batch_out(b) for b in rows], has_more=has_more)
+    return page_of(service.batches(session, page, source=source, channel=channel, status=status), batch_out)
 
 
 @router.get("/v1/me/records")

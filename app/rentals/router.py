@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.core.db import SessionDep
 from app.core.errors import Forbidden
 from app.core.idempotency import AppRoute, IdempotencyDep, IdempotencyRequiredDep
-from app.core.pagination import Page, PageParams, PageParamsDep
+from app.core.pagination import Page, PageParams, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.core.security import Hasher
 from app.deps import CryptoDep, CurrentUser, OperatorDep, PartnerDep, SettingsDep, require_scope
@@ -111,10 +111,10 @@ def rentals_page(
     overdue: bool,
 ) -> Page[schemas.RentalOut]:
     """A partner's rentals, as its key and its members (app.members.consoles) list them."""
-    rows, has_more = service.list_for_partner(
-        session, partner, page, status.value if status else None, overdue=overdue
+    return page_of(
+        service.list_for_partner(session, partner, page, status.value if status else None, overdue=overdue),
+        lambda r: rental_out(session, hasher, r),
     )
-    return Page(data=[rental_out(session, hasher, r) for r in rows], has_more=has_more)
 
 
 def my_rental_out(session: Session, rental: Rental) -> schemas.MyRentalOut:
@@ -233,8 +233,10 @@ def my_rentals(
     user: CurrentUser, session: SessionDep, page: PageParamsDep, status: StatusQuery = None
 ) -> Page[schemas.MyRentalOut]:
     """Your rentals, newest first. ``status=default_reported``: defaults you can still dispute."""
-    rows, has_more = service.list_for_resident(session, user, page, status.value if status else None)
-    return Page(data=[my_rental_out(session, r) for r in rows], has_more=has_more)
+    return page_of(
+        service.list_for_resident(session, user, page, status.value if status else None),
+        lambda r: my_rental_out(session, r),
+    )
 
 
 @router.get("/v1/me/rentals/{rental_id}")

@@ -9,7 +9,7 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import Unauthenticated
 from app.core.idempotency import AppRoute
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.deps import BearerDep, PartnerDep
 from app.partners import service as partners_service
@@ -114,8 +114,7 @@ def list_scanner_devices(
 ) -> Page[schemas.ScannerDeviceOut]:
     """Your scanner devices, newest first, revoked ones included."""
     service.ensure_partner_key(session, partner, _key(credentials))
-    rows, has_more = service.list_devices(session, partner.id, page)
-    return Page(data=[device_out(d) for d in rows], has_more=has_more)
+    return page_of(service.list_devices(session, partner.id, page), device_out)
 
 
 @router.post("/v1/partner/scanner-devices/{device_id}/revoke")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.idempotency import AppRoute, IdempotencyDep
-from app.core.pagination import Page, PageParamsDep
+from app.core.pagination import Page, PageParamsDep, page_of
 from app.core.principal import Principal
 from app.core.security import Crypto
 from app.deps import CryptoDep, OperatorDep, SettingsDep, require_scope
@@ -95,8 +95,7 @@ def create_endpoint(
 def list_endpoints(
     partner: WebhookManager, session: SessionDep, page: PageParamsDep
 ) -> Page[schemas.EndpointOut]:
-    rows, has_more = service.list_endpoints(session, partner.id, page)
-    return Page(data=[endpoint_out(e) for e in rows], has_more=has_more)
+    return page_of(service.list_endpoints(session, partner.id, page), endpoint_out)
 
 
 @router.get("/v1/partner/webhook-endpoints/{endpoint_id}")
@@ -149,10 +148,10 @@ def partner_deliveries(
     status: DeliveryStatus | None = None,
 ) -> Page[schemas.DeliveryOut]:
     """Your delivery log, newest first."""
-    rows, has_more = history.list_deliveries(
-        session, page, partner_id=partner.id, endpoint_id=endpoint_id, status=status
+    return page_of(
+        history.list_deliveries(session, page, partner_id=partner.id, endpoint_id=endpoint_id, status=status),
+        lambda d: _delivery_out(session, d),
     )
-    return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
 
 
 @router.get("/v1/partner/webhook-deliveries/{delivery_id}")
@@ -171,10 +170,10 @@ def admin_deliveries(
     event_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Page[schemas.DeliveryOut]:
     """Every delivery, newest first; ``status=failed`` lists what needs a replay."""
-    rows, has_more = history.list_deliveries(
-        session, page, partner_id=partner_id, status=status, event_id=event_id
+    return page_of(
+        history.list_deliveries(session, page, partner_id=partner_id, status=status, event_id=event_id),
+        lambda d: _delivery_out(session, d),
     )
-    return Page(data=[_delivery_out(session, d) for d in rows], has_more=has_more)
 
 
 @router.get("/v1/admin/webhook-deliveries/{delivery_id}")
