@@ -70,14 +70,12 @@ class MoneyOut(BaseModel):
     taken_fen: int
 
 
-class RentalOut(BaseModel):
-    """A rental as the merchant sees it: the resident only by your pairwise pseudonym."""
+class _RentalView(BaseModel):
+    """What the merchant's and the resident's view of a rental both show."""
 
     id: str
     object: Literal["rental"] = "rental"
     status: str
-    verification_id: str
-    subject: str
     item: ItemOut
     deposit_fen: int
     credit_amount: int = Field(description="Deposit waived on credit (信用免押), in fen.")
@@ -91,28 +89,21 @@ class RentalOut(BaseModel):
     default: DefaultOut | None
 
 
+class RentalOut(_RentalView):
+    """A rental as the merchant sees it: the resident only by your pairwise pseudonym."""
+
+    verification_id: str
+    subject: str
+
+
 class RentalPartner(BaseModel):
     id: str
     name: str
 
 
-class MyRentalOut(BaseModel):
+class MyRentalOut(_RentalView):
     """A rental as the resident sees it."""
 
-    id: str
-    object: Literal["rental"] = "rental"
-    status: str
     partner: RentalPartner
-    item: ItemOut
-    deposit_fen: int
-    credit_amount: int
-    fund_amount: int
-    hold: MoneyOut | None
-    collection: MoneyOut | None
-    opened_at: datetime
-    due_at: datetime
-    returned_at: datetime | None
-    returned_on_time: bool | None
-    default: DefaultOut | None
     record_id: str | None = Field(description="The platform-behaviour record this rental wrote, if any.")
     can_dispute_until: datetime | None = Field(description="Set while you can dispute a reported default.")
