@@ -165,15 +165,9 @@ def admin_create(
             user = accounts_service.get_or_create_user_by_phone(session, Crypto(settings), phone)
             user.roles = sorted({*user.roles, role.value})
             session.add(user)
-            audit_service.record(
-                session,
-                actor=Principal(type="system", id="cli"),
-                subject_id=None,
-                action="staff.role_granted",
-                purpose="platform administration",
-                legal_basis="platform operating rules",
-                details={"user_id": user.id, "role": role.value},
-            )
+            administration = audit_service.Grounds("platform administration", "platform operating rules")
+            details = {"user_id": user.id, "role": role.value}
+            administration.record(session, Principal(type="system", id="cli"), "staff.role_granted", details)
             console.print(f"{user.phone_masked} ({user.id}) now has role {role.value}")
     except AppError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.detail}")

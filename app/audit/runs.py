@@ -35,6 +35,7 @@ STALE_AFTER = timedelta(minutes=5)
 # The problems kept with a run: enough to find the first ones; ``problems_total`` counts them all.
 PROBLEMS_KEPT = 200
 REQUEST_ACTION = "audit.verification_requested"
+_GROUNDS = service.Grounds("audit log verification", service.SUPERVISION)
 # The daily schedule asks for a walk of the whole log unless one was asked for within this long.
 DAILY = timedelta(days=1)
 
@@ -57,15 +58,7 @@ def request(session: Session, requester: Principal, chain: str | None) -> AuditV
     )
     session.add(run)
     session.flush()
-    service.record(
-        session,
-        actor=requester,
-        subject_id=None,
-        action=REQUEST_ACTION,
-        purpose="audit log verification",
-        legal_basis="platform supervision by authorised staff",
-        details={"run_id": run.id, "chain": chain},
-    )
+    _GROUNDS.record(session, requester, REQUEST_ACTION, {"run_id": run.id, "chain": chain})
     return run
 
 

@@ -1,7 +1,8 @@
 """Writing and reading the audit log. Verification lives in ``app.audit.verify``.
 
-Every read or change of a subject's data by anyone other than the subject goes through :func:`record`,
-inside the same transaction as the read or change it describes.
+Every read or change of a subject's data by anyone other than the subject goes through :func:`record`
+(by way of the :class:`Grounds` it is made on), inside the same transaction as the read or change it
+describes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, select
@@ -65,77 +66,6 @@ def chain_for(subject_id: str | None) -> str:
     return f"subject:{subject_id}" if subject_id else SYSTEM_CHAIN
 
 
-def entry_hash(
-    *,
-    entry_id: str,
-    chain: str,
-    seq: int,
-    actor_type: str,
-    actor_id: str,
-    subject_id: str | None,
-    action: str,
-    purpose: str,
-    legal_basis: str,
-    details: dict[str, Any],
-    created_at: datetime,
-    prev_hash: str,
-    key_id: str | None,
-) -> str:
-    """HMAC-SHA256 under the key ``key_id`` of the entry's canonical JSON (which names the key);
-    without a key id, the plain SHA-256 of entries written before the chain was keyed."""
-    content = {
-        "id": entry_id,
-        "chain": chain,
-        "seq": seq,
-        "actor_type": actor_type,
-        "actor_id": actor_id,
-        "subject_id": subject_id,
-        "action": action,
-        "purpose": purpose,
-        "legal_basis": legal_basis,
-        "details": details,
-        "created_at": created_at.isoformat(timespec="microseconds"),
-        "prev_hash": prev_hash,
-    }
-    if key_id is not None:
-        content["key_id"] = key_id
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    if key_id is None:
-        return hashlib.sha256(canonical).hexdigest()
-    return hmac.new(_key(key_id), canonical, hashlib.sha256).hexdigest()
-
-
-class ChainedEntry(Protocol):
-    """What the hash covers. A stored ``AuditEntry`` or a lighter row read by the verifier."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def chain(self) -> str: ...
-    @property
-    def seq(self) -> int: ...
-    @property
-    def actor_type(self) -> str: ...
-    @property
-    def actor_id(self) -> str: ...
-    @property
-    def subject_id(self) -> str | None: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def purpose(self) -> str: ...
-    @property
-    def legal_basis(self) -> str: ...
-    @property
-    def details(self) -> dict[str, Any]: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def prev_hash(self) -> str: ...
-    @property
-    def key_id(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class RecordedEntry:
     """What :func:`record` wrote (the stored row has the same fields), written past the unit of work:
@@ -157,34 +87,36 @@ class RecordedEntry:
     key_id: str | None
 
 
+# What an entry's hash covers: every field but the hash itself.
+HASHED_FIELDS = tuple(f.name for f in dataclasses.fields(RecordedEntry) if f.name != "entry_hash")
+
+
+def hash_of(entry: Any) -> str:
+    """The hash of an entry: a ``RecordedEntry``, a stored ``AuditEntry`` or a row read by the verifier,
+    anything with the :data:`HASHED_FIELDS` as attributes."""
+    return hash_of_fields({name: getattr(entry, name) for name in HASHED_FIELDS})
+
+
+def hash_of_fields(fields: dict[str, Any]) -> str:
+    """HMAC-SHA256 under the key ``key_id`` of the entry's canonical JSON (which names the key);
+    without a key id, the plain SHA-256 of entries written before the chain was keyed."""
+    content = {name: fields[name] for name in HASHED_FIELDS}
+    content["created_at"] = fields["created_at"].isoformat(timespec="microseconds")
+    key_id = content.pop("key_id")
+    if key_id is not None:
+        content["key_id"] = key_id
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    if key_id is None:
+        return hashlib.sha256(canonical).hexdigest()
+    return hmac.new(_key(key_id), canonical, hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class EntryRef:
     """An entry :func:`record` will write as the transaction commits: its id and time are already fixed."""
 
     id: str
     created_at: datetime
-
-
-def hash_of_fields(fields: dict[str, Any]) -> str:
-    return entry_hash(entry_id=fields["id"], **{k: v for k, v in fields.items() if k != "id"})
-
-
-def hash_of(entry: ChainedEntry) -> str:
-    return entry_hash(
-        entry_id=entry.id,
-        chain=entry.chain,
-        seq=entry.seq,
-        actor_type=entry.actor_type,
-        actor_id=entry.actor_id,
-        subject_id=entry.subject_id,
-        action=entry.action,
-        purpose=entry.purpose,
-        legal_basis=entry.legal_basis,
-        details=entry.details,
-        created_at=entry.created_at,
-        prev_hash=entry.prev_hash,
-        key_id=entry.key_id,
-    )
 
 
 # At commit, per entry: claim the chain's head (its row lock is held until the commit), then append.
@@ -235,8 +167,10 @@ def record(
 
 @dataclass(frozen=True)
 class Grounds:
-    """Why one part of the platform writes to the log: the purpose and legal basis that each of its
-    entries names, stated once where that part is defined."""
+    """Why an entry is written: the purpose and legal basis it names. Each part of the platform states
+    its grounds once where it is defined; where the purpose is the caller's (an operator's stated reason,
+    a consent's purpose, a scenario), the grounds are made for the entry. Every entry the app writes goes
+    through :meth:`record`."""
 
     purpose: str
     legal_basis: str
@@ -260,6 +194,10 @@ class Grounds:
             legal_basis=self.legal_basis,
             details=details,
         )
+
+
+# Staff reading the platform's records to oversee it: the log itself, the case queues, flagged scans.
+SUPERVISION = "platform supervision by authorised staff"
 
 
 def _append_all(session: Session, entries: list[dict[str, Any]]) -> None:
@@ -307,6 +245,7 @@ def list_entries(
 
 
 REVIEW_ACTION = "audit.entries_listed"
+_REVIEW = Grounds("audit log review", SUPERVISION)
 
 
 def review_entries(
@@ -321,16 +260,6 @@ def review_entries(
     recording it on each subject's chain would make every review show up as a new access to the
     subjects it happened to list (and a review of those entries would add more)."""
     rows, has_more = list_entries(session, params, subject_id=subject_id, action=action)
-    record(
-        session,
-        actor=reviewer,
-        subject_id=None,
-        action=REVIEW_ACTION,
-        purpose="audit log review",
-        legal_basis="platform supervision by authorised staff",
-        details={
-            "filter": {"subject_id": subject_id, "action": action, "starting_after": params.starting_after},
-            "returned": len(rows),
-        },
-    )
+    filters = {"subject_id": subject_id, "action": action, "starting_after": params.starting_after}
+    _REVIEW.record(session, reviewer, REVIEW_ACTION, {"filter": filters, "returned": len(rows)})
     return rows, has_more

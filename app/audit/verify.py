@@ -15,11 +15,11 @@ Only the first problem of a chain is reported: everything after it in that chain
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Row, Select, and_, exists, func, select, tuple_
 from sqlmodel import Session
@@ -82,28 +82,10 @@ class VerifyResult:
         return not self.problems
 
 
-class _Row(NamedTuple):
-    """One stored entry with its chain's head (``None`` when the chain has no head row)."""
-
-    id: str
-    chain: str
-    seq: int
-    actor_type: str
-    actor_id: str
-    subject_id: str | None
-    action: str
-    purpose: str
-    legal_basis: str
-    details: dict[str, Any]
-    created_at: datetime
-    prev_hash: str
-    entry_hash: str
-    key_id: str | None
-    head_seq: int | None
-    head_hash: str | None
-
-
-_ENTRY_COLUMNS = [_entries.c[name] for name in _Row._fields[:-2]]
+# A row the walk reads: one stored entry, with its chain's head as ``head_seq`` and ``head_hash`` (``None``
+# when the chain has no head row).
+_Row = Row[Any]
+_ENTRY_COLUMNS = [_entries.c[f.name] for f in dataclasses.fields(service.RecordedEntry)]
 
 
 @dataclass
@@ -282,7 +264,9 @@ def _entry_batches(session: Session, chain: str | None, batch_size: int) -> Iter
         if after is not None:
             on_head = and_(on_head, _heads.c.chain >= after[0])
         statement: Select[Any] = (
-            select(*_ENTRY_COLUMNS, _heads.c.last_seq, _heads.c.last_hash)
+            select(
+                *_ENTRY_COLUMNS, _heads.c.last_seq.label("head_seq"), _heads.c.last_hash.label("head_hash")
+            )
             .select_from(_entries.outerjoin(_heads, on_head))
             .order_by(_entries.c.chain, _entries.c.seq)
             .limit(batch_size)
@@ -291,7 +275,7 @@ def _entry_batches(session: Session, chain: str | None, batch_size: int) -> Iter
             statement = statement.where(_entries.c.chain == chain)
         if after is not None:
             statement = statement.where(tuple_(_entries.c.chain, _entries.c.seq) > tuple_(*after))
-        batch = [_Row._make(row) for row in session.execute(statement)]
+        batch = list(session.execute(statement))
         if not batch:
             return
         yield batch

@@ -35,7 +35,6 @@ from app.scoring import service as scoring_service
 
 C = TypeVar("C", bound=CaseBase)
 WORKER = Principal(type="system", id="worker")
-SUPERVISION = "platform supervision by authorised staff"
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,10 @@ class CaseKind(Generic[C]):
     @property
     def id_column(self) -> InstrumentedAttribute[str]:
         return cast(InstrumentedAttribute[str], self.model.id)
+
+    def grounds(self, purpose: str) -> audit_service.Grounds:
+        """The grounds of a case's entries: ``purpose`` on the kind's legal basis."""
+        return audit_service.Grounds(purpose, self.legal_basis)
 
     def is_overdue(self, case: C, now: datetime) -> bool:
         return case.status == self.open_status and bool(self.overdue_rule(getattr(case, self.due_field), now))
@@ -207,14 +210,8 @@ def audit(
 ) -> None:
     """An entry in the subject's log: ids and codes only, never the subject's or reviewer's words."""
     ids = {kind.id_param: case.id, **({"record_id": case.record_id} if with_record else {})}
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=case.subject_id,
-        action=action,
-        purpose=purpose,
-        legal_basis=kind.legal_basis,
-        details={**ids, **(details or {})},
+    kind.grounds(purpose).record(
+        session, actor, action, {**ids, **(details or {})}, subject_id=case.subject_id
     )
 
 
@@ -266,15 +263,9 @@ def list_for_review(
     if overdue:
         statement = statement.where(kind.overdue_clause(utcnow()))
     rows, has_more = fetch_page(session, statement, kind.id_column, params)
-    audit_service.record(
-        session,
-        actor=reviewer,
-        subject_id=None,
-        action=f"{kind.name}s.listed",
-        purpose=kind.queue_purpose,
-        legal_basis=SUPERVISION,
-        details={"status": status, "overdue": overdue, "returned": len(rows)},
-    )
+    details = {"status": status, "overdue": overdue, "returned": len(rows)}
+    queue = audit_service.Grounds(kind.queue_purpose, audit_service.SUPERVISION)
+    queue.record(session, reviewer, f"{kind.name}s.listed", details)
     return rows, has_more
 
 

@@ -54,6 +54,11 @@ def purpose_labels(code: str) -> dict[str, str]:
     return {"zh": purpose.zh, "en": purpose.en} if purpose else {"zh": code, "en": code}
 
 
+def grounds_of(consent: Consent) -> audit_service.Grounds:
+    """A consent's entries name its purpose, on the subject's consent."""
+    return audit_service.Grounds(purpose_labels(consent.purpose)["zh"], LEGAL_BASIS)
+
+
 def status_of(consent: Consent, now: datetime | None = None) -> Literal["active", "withdrawn", "expired"]:
     """active | withdrawn | expired."""
     if consent.withdrawn_at is not None:
@@ -125,20 +130,18 @@ def grant(
     )
     session.add(consent)
     session.flush()
-    audit_service.record(
+    grounds_of(consent).record(
         session,
-        actor=actor,
-        subject_id=subject_id,
-        action="consent.granted",
-        purpose=PURPOSES[purpose].zh,
-        legal_basis=LEGAL_BASIS,
-        details={
+        actor,
+        "consent.granted",
+        {
             "consent_id": consent.id,
             "grantees": named,
             "scope": scopes,
             "expires_at": expires_at.isoformat(),
             "reference": reference,
         },
+        subject_id=subject_id,
     )
     return consent
 
@@ -167,14 +170,12 @@ def withdraw(session: Session, actor: Principal, consent: Consent, now: datetime
     consent.withdrawn_by = actor.id
     session.add(consent)
     session.flush()
-    audit_service.record(
+    grounds_of(consent).record(
         session,
-        actor=actor,
+        actor,
+        "consent.withdrawn",
+        {"consent_id": consent.id, "reference": consent.reference},
         subject_id=consent.subject_id,
-        action="consent.withdrawn",
-        purpose=purpose_labels(consent.purpose)["zh"],
-        legal_basis=LEGAL_BASIS,
-        details={"consent_id": consent.id, "reference": consent.reference},
     )
     return consent
 
@@ -216,15 +217,11 @@ def record_disclosure(
     details: dict[str, Any] | None = None,
 ) -> audit_service.EntryRef:
     """The audit entry of a disclosure, on the subject's chain, naming the consent it relied on."""
-    return audit_service.record(
-        session,
-        actor=actor,
-        subject_id=consent.subject_id,
-        action=action,
-        purpose=purpose_labels(consent.purpose)["zh"],
-        legal_basis=f"{LEGAL_BASIS}; consent {consent.id}",
-        details={**(details or {}), "consent_id": consent.id},
+    grounds = audit_service.Grounds(
+        purpose_labels(consent.purpose)["zh"], f"{LEGAL_BASIS}; consent {consent.id}"
     )
+    details = {**(details or {}), "consent_id": consent.id}
+    return grounds.record(session, actor, action, details, subject_id=consent.subject_id)
 
 
 def list_for_subjects(

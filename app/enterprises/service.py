@@ -11,6 +11,8 @@ from app.core.principal import Principal
 from app.enterprises.models import Enterprise, EnterpriseAdmin
 from app.subjects import service as subjects_service
 
+_GROUNDS = audit_service.Grounds("enterprise administration", "enterprise admin authorisation")
+
 
 def _require_identity(user: User, who: str, param: str | None = None) -> None:
     if user.subject_id is None:
@@ -90,15 +92,8 @@ def add_admin(session: Session, actor: Principal, enterprise: Enterprise, new_ad
     admin = EnterpriseAdmin(enterprise_id=enterprise.id, user_id=new_admin.id, added_by=actor.id)
     session.add(admin)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=enterprise.subject_id,
-        action="enterprise.admin_added",
-        purpose="enterprise administration",
-        legal_basis="enterprise admin authorisation",
-        details={"enterprise_id": enterprise.id, "user_id": new_admin.id},
-    )
+    details = {"enterprise_id": enterprise.id, "user_id": new_admin.id}
+    _GROUNDS.record(session, actor, "enterprise.admin_added", details, subject_id=enterprise.subject_id)
     return admin
 
 

@@ -177,15 +177,11 @@ def readable(session: Session, actor: Principal, evidence_id: str) -> EvidenceFi
 
 
 def disclose(session: Session, actor: Principal, evidence: EvidenceFile, *, purpose: str) -> None:
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=evidence.subject_id,
-        action="evidence.read",
-        purpose=purpose,
-        legal_basis="handling the subject's own objection or credit repair application",
-        details={"evidence_id": evidence.id, "case_id": evidence.attached_to},
+    grounds = audit_service.Grounds(
+        purpose, "handling the subject's own objection or credit repair application"
     )
+    details = {"evidence_id": evidence.id, "case_id": evidence.attached_to}
+    grounds.record(session, actor, "evidence.read", details, subject_id=evidence.subject_id)
 
 
 def delete_for_cases(session: Session, case_ids: list[str]) -> list[str]:

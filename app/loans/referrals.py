@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from app.audit import service as audit_service
 from app.consents import service as consents_service
 from app.core.clock import business_date, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -27,7 +26,14 @@ from app.loans.models import (
     ReferralStatus,
     ReportAccess,
 )
-from app.loans.service import CONSENT_PURPOSE, MAX_RATE_BPS, MAX_TERM_MONTHS, REPORT_SCOPE, report_of
+from app.loans.service import (
+    CONSENT_PURPOSE,
+    DECISION_GROUNDS,
+    MAX_RATE_BPS,
+    MAX_TERM_MONTHS,
+    REPORT_SCOPE,
+    report_of,
+)
 from app.records import platform as platform_records
 from app.records.catalog import Severity
 
@@ -162,14 +168,12 @@ def decide(session: Session, bank: Principal, referral_id: str, decision: Decisi
     referral.decided_at = utcnow()
     session.add(referral)
     session.flush()
-    audit_service.record(
+    DECISION_GROUNDS.record(
         session,
-        actor=bank,
+        bank,
+        "loan.referral_decided",
+        {"referral_id": referral.id, "decision": decision.decision, "reason": decision.reason},
         subject_id=referral.subject_id,
-        action="loan.referral_decided",
-        purpose=consents_service.PURPOSES[CONSENT_PURPOSE].zh,
-        legal_basis="合作银行授信决定",
-        details={"referral_id": referral.id, "decision": decision.decision, "reason": decision.reason},
     )
     return referral
 

@@ -48,6 +48,9 @@ REPORT_SCOPE = "credit_report"
 MAX_BANKS = 10
 MAX_RATE_BPS = 2400  # 24 % a year: the upper bound of lawful private lending rates
 MAX_TERM_MONTHS = 360
+# An application is the subject's own request; the referral's decision is the bank's.
+APPLICATION_GROUNDS = audit_service.Grounds(consents_service.PURPOSES[CONSENT_PURPOSE].zh, "信息主体申请")
+DECISION_GROUNDS = audit_service.Grounds(consents_service.PURPOSES[CONSENT_PURPOSE].zh, "合作银行授信决定")
 
 
 @dataclass(frozen=True)
@@ -195,19 +198,12 @@ def apply(
     )
     session.add(application)
     session.flush()
-    audit_service.record(
+    APPLICATION_GROUNDS.record(
         session,
-        actor=actor,
+        actor,
+        "loan.application_submitted",
+        {"application_id": application.id, "status": status.value, "reason": reason, "report_id": report.id},
         subject_id=enterprise.subject_id,
-        action="loan.application_submitted",
-        purpose=consents_service.PURPOSES[CONSENT_PURPOSE].zh,
-        legal_basis="信息主体申请",
-        details={
-            "application_id": application.id,
-            "status": status.value,
-            "reason": reason,
-            "report_id": report.id,
-        },
     )
     for found in matches:
         if found["matched"]:

@@ -121,13 +121,7 @@ def file(
     purpose = "objection filed by the subject"
     cases.insert(session, KIND, objection)
     records_service.set_record_status(
-        session,
-        actor,
-        record.id,
-        RecordStatus.disputed,
-        purpose=purpose,
-        legal_basis=LEGAL_BASIS,
-        today=today,
+        session, actor, record.id, RecordStatus.disputed, grounds=KIND.grounds(purpose), today=today
     )
     cases.opened(
         session, KIND, actor, objection, files, action="objection.filed", purpose=purpose, details={}
@@ -186,18 +180,12 @@ def answer(
     if record.status == RecordStatus.disputed:
         if decision == ObjectionStatus.upheld and resolution == "corrected":
             record, fields = corrections.correct_record(
-                session,
-                actor,
-                record.id,
-                changes or {},
-                purpose=purpose,
-                legal_basis=LEGAL_BASIS,
-                today=today,
+                session, actor, record.id, changes or {}, grounds=KIND.grounds(purpose), today=today
             )
         else:
             status = RecordStatus.withdrawn if decision == ObjectionStatus.upheld else RecordStatus.active
             record = records_service.set_record_status(
-                session, actor, record.id, status, purpose=purpose, legal_basis=LEGAL_BASIS, today=today
+                session, actor, record.id, status, grounds=KIND.grounds(purpose), today=today
             )
     objection.status = ObjectionStatus(decision)
     objection.answer = answer_text.strip()

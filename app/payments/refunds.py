@@ -19,6 +19,8 @@ from app.payments.provider import (
 )
 from app.payments.service import LEGAL_BASIS, as_app_error, lock_payment
 
+_GROUNDS = audit_service.Grounds("refund of a rental payment", LEGAL_BASIS)
+
 
 def refund(
     session: Session,
@@ -63,13 +65,6 @@ def refund(
     session.add(row)
     session.add(payment)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=payment.subject_id,
-        action="payment.refunded",
-        purpose="refund of a rental payment",
-        legal_basis=LEGAL_BASIS,
-        details={"payment_id": payment.id, "refund_id": row.id, "amount_fen": amount_fen},
-    )
+    details = {"payment_id": payment.id, "refund_id": row.id, "amount_fen": amount_fen}
+    _GROUNDS.record(session, actor, "payment.refunded", details, subject_id=payment.subject_id)
     return row

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.audit.service import Grounds
 from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
 from app.records.catalog import RecordStatus, window
@@ -30,8 +31,7 @@ def correct_record(
     record_id: str,
     changes: dict[str, Any],
     *,
-    purpose: str,
-    legal_basis: str,
+    grounds: Grounds,
     today: date,
     param: str = "corrections",
 ) -> tuple[CreditRecord, list[str]]:
@@ -106,8 +106,7 @@ def correct_record(
         record,
         "record.corrected",
         {"id": record.id, "fields": fields, "status": str(record.status)},
-        purpose=purpose,
-        legal_basis=legal_basis,
+        grounds=grounds,
         trigger="record_corrected",
         today=today,
     )

@@ -238,8 +238,7 @@ def set_record_status(
     record_id: str,
     status: RecordStatus,
     *,
-    purpose: str,
-    legal_basis: str,
+    grounds: audit_service.Grounds,
     today: date | None = None,
 ) -> CreditRecord:
     """Objections (disputed, back to active) and credit repair (repaired) move a record; the subject is
@@ -259,8 +258,7 @@ def set_record_status(
         record,
         "record.status_changed",
         {"record_id": record.id, "from": current.value, "to": status.value},
-        purpose=purpose,
-        legal_basis=legal_basis,
+        grounds=grounds,
         trigger="record_status",
         today=today or business_date(),
     )
@@ -274,8 +272,7 @@ def save_change(
     action: str,
     details: dict[str, Any],
     *,
-    purpose: str,
-    legal_basis: str,
+    grounds: audit_service.Grounds,
     trigger: str,
     today: date,
 ) -> None:
@@ -284,15 +281,7 @@ def save_change(
     record.updated_at = utcnow()
     session.add(record)
     session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=record.subject_id,
-        action=action,
-        purpose=purpose,
-        legal_basis=legal_basis,
-        details=details,
-    )
+    grounds.record(session, actor, action, details, subject_id=record.subject_id)
     scoring_inputs.recompute_subjects(session, [record.subject_id], trigger=trigger, today=today)
 
 

@@ -174,9 +174,13 @@ def decide(
         status = RepairStatus.lapsed  # it left publicity by itself meanwhile: nothing is left to decide
     elif decision == RepairStatus.approved:
         record = records_service.set_record_status(
-            session, actor, record.id, RecordStatus.repaired, purpose="credit repair approved",
-            legal_basis=LEGAL_BASIS, today=today,
-        )  # fmt: skip
+            session,
+            actor,
+            record.id,
+            RecordStatus.repaired,
+            grounds=KIND.grounds("credit repair approved"),
+            today=today,
+        )
         status = RepairStatus.approved
     else:
         status = RepairStatus.rejected

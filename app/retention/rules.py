@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from app.audit.service import Grounds
 from app.core.clock import add_months
 
 NEGATIVE_INFORMATION_MONTHS = 60
-LEGAL_BASIS = "negative credit information is kept at most 5 years after the conduct ended"
-PURPOSE = "retention period of negative credit information ended"
+GROUNDS = Grounds(
+    "retention period of negative credit information ended",
+    "negative credit information is kept at most 5 years after the conduct ended",
+)
 UNATTACHED_EVIDENCE_KEPT_FOR = timedelta(hours=24)
 
 # Which credit_records rows are negative information (those with a severity), and the day their retention

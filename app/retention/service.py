@@ -16,7 +16,6 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.audit import service as audit_service
 from app.core.principal import Principal
 from app.evidence import service as evidence_service
 from app.objections import service as objections_service
@@ -53,19 +52,12 @@ def delete_due(session: Session, today: date, limit: int = 500) -> RetentionOutc
         outcome.storage_names += evidence_service.delete_for_cases(session, objection_ids + repair_ids)
         outcome.objections += len(objection_ids)
         outcome.repairs += len(repair_ids)
-        audit_service.record(
-            session,
-            actor=ACTOR,
-            subject_id=item.subject_id,
-            action="record.deleted",
-            purpose=rules.PURPOSE,
-            legal_basis=rules.LEGAL_BASIS,
-            details={
-                "record_id": item.record_id,
-                "objections_deleted": len(objection_ids),
-                "repairs_deleted": len(repair_ids),
-            },
-        )
+        details = {
+            "record_id": item.record_id,
+            "objections_deleted": len(objection_ids),
+            "repairs_deleted": len(repair_ids),
+        }
+        rules.GROUNDS.record(session, ACTOR, "record.deleted", details, subject_id=item.subject_id)
     records_deletion.delete_records(session, [item.record_id for item in due])
     session.flush()
     for subject_id in subjects:

@@ -303,14 +303,9 @@ def read_for_operator(
     if session.get(Subject, subject_id) is None:
         raise NotFound("No subject with this id.", code="subject_not_found", param="subject_id")
     found = current_score(session, subject_id)
-    audit_service.record(
-        session,
-        actor=actor,
-        subject_id=subject_id,
-        action="score.read",
-        purpose=purpose,
-        legal_basis=legal_basis,
-        details={"model_version": found.result.model_version, "stored": found.stored},
+    details = {"model_version": found.result.model_version, "stored": found.stored}
+    audit_service.Grounds(purpose, legal_basis).record(
+        session, actor, "score.read", details, subject_id=subject_id
     )
     return found
 

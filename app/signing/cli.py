@@ -18,6 +18,7 @@ from app.core.security import Crypto
 from app.signing import service
 
 CLI_ACTOR = Principal(type="system", id="cli")
+_SEALING_KEYS = audit_service.Grounds("encryption key management", "platform security operations")
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -102,15 +103,8 @@ def reencrypt(
         raise typer.Exit(code=1) from None
     with session_scope(settings.database_url) as session:
         in_use = set().union(*(kids_in_use(session, column) for column in columns))
-        audit_service.record(
-            session,
-            actor=CLI_ACTOR,
-            subject_id=None,
-            action="keys.reencrypted",
-            purpose="encryption key management",
-            legal_basis="platform security operations",
-            details={"active_kid": cipher.active_kid, "resealed": counts},
-        )
+        details = {"active_kid": cipher.active_kid, "resealed": counts}
+        _SEALING_KEYS.record(session, CLI_ACTOR, "keys.reencrypted", details)
     retirable = sorted(cipher.kids - in_use)
     typer.echo(f"key ids still in use: {', '.join(sorted(in_use)) or 'none'}")
     if retirable:

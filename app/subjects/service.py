@@ -74,12 +74,7 @@ def read_for_operator(
     subject = session.get(Subject, subject_id)
     if subject is None:
         raise NotFound("No such subject.", code="subject_not_found")
-    audit_service.record(
-        session,
-        actor=operator,
-        subject_id=subject.id,
-        action="subject.read",
-        purpose=purpose,
-        legal_basis=legal_basis,
+    audit_service.Grounds(purpose, legal_basis).record(
+        session, operator, "subject.read", {}, subject_id=subject.id
     )
     return subject

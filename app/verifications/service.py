@@ -48,6 +48,9 @@ from app.verifications.models import ONLINE_PASS_UNIQUE, Verification
 LEGAL_BASIS = "the resident presented the pass (主体出示信用码)"
 ONLINE_ACTION = "pass.verified"
 OFFLINE_ACTION = "pass.used_offline"
+_FLAGGED_REVIEW = audit_service.Grounds(
+    "review of offline codes used more than once", audit_service.SUPERVISION
+)
 _ID_COLUMN = cast(InstrumentedAttribute[str], Verification.id)
 
 
@@ -105,19 +108,15 @@ def record(
     )
     session.add(verification)
     session.flush()
-    audit_service.record(
-        session,
-        actor=partner,
-        subject_id=subject_id,
-        action=ONLINE_ACTION if mode == "online" else OFFLINE_ACTION,
-        purpose=scenario.id,
-        legal_basis=LEGAL_BASIS,
-        details={
-            "verification_id": verification.id,
-            "scenario": scenario.id,
-            "decision": evaluation.decision,
-            "reason": evaluation.reason,
-        },
+    details = {
+        "verification_id": verification.id,
+        "scenario": scenario.id,
+        "decision": evaluation.decision,
+        "reason": evaluation.reason,
+    }
+    action = ONLINE_ACTION if mode == "online" else OFFLINE_ACTION
+    audit_service.Grounds(scenario.id, LEGAL_BASIS).record(
+        session, partner, action, details, subject_id=subject_id
     )
     return verification
 
@@ -277,15 +276,8 @@ def list_flagged(
 ) -> tuple[list[Verification], bool]:
     """Offline codes used more than once, for operators. The read is recorded on the system chain."""
     rows, has_more = fetch_page(session, select(Verification).where(Verification.flagged), _ID_COLUMN, params)
-    audit_service.record(
-        session,
-        actor=reviewer,
-        subject_id=None,
-        action="verifications.flagged_listed",
-        purpose="review of offline codes used more than once",
-        legal_basis="platform supervision by authorised staff",
-        details={"starting_after": params.starting_after, "returned": len(rows)},
-    )
+    details = {"starting_after": params.starting_after, "returned": len(rows)}
+    _FLAGGED_REVIEW.record(session, reviewer, "verifications.flagged_listed", details)
     return rows, has_more
 
 

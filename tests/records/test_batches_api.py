@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
+from app.audit.service import Grounds
 from app.core.principal import Principal
 from app.records import service
 from app.records.models import CreditRecord, ListEntry, RecordBatch
@@ -326,13 +327,13 @@ def test_status_changes_rescore_and_are_audited(client, db, provider, resident):
     staff = Principal(type="user", id="usr_STAFF", roles=frozenset({"operator"}))
 
     service.set_record_status(
-        db, staff, record.id, service.RecordStatus.disputed, purpose="objection", legal_basis="异议"
+        db, staff, record.id, service.RecordStatus.disputed, grounds=Grounds("objection", "异议")
     )
     assert (
         client.get("/v1/me/score", headers=resident["headers"]).json()["score"] == 550
     )  # counts in full (v1)
     service.set_record_status(
-        db, staff, record.id, service.RecordStatus.repaired, purpose="repair", legal_basis="修复"
+        db, staff, record.id, service.RecordStatus.repaired, grounds=Grounds("repair", "修复")
     )
     assert client.get("/v1/me/score", headers=resident["headers"]).json()["score"] == 600
 
@@ -347,7 +348,7 @@ def test_status_changes_rescore_and_are_audited(client, db, provider, resident):
     ]
     try:
         service.set_record_status(
-            db, staff, record.id, service.RecordStatus.active, purpose="x", legal_basis="y"
+            db, staff, record.id, service.RecordStatus.active, grounds=Grounds("x", "y")
         )
     except service.Conflict as exc:
         assert exc.code == "invalid_status_change"
