@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import operator
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,20 +92,26 @@ class RecordedEntry:
 HASHED_FIELDS = tuple(f.name for f in dataclasses.fields(RecordedEntry) if f.name != "entry_hash")
 
 
+_hashed_values = operator.attrgetter(*HASHED_FIELDS)
+
+
 def hash_of(entry: Any) -> str:
     """The hash of an entry: a ``RecordedEntry``, a stored ``AuditEntry`` or a row read by the verifier,
     anything with the :data:`HASHED_FIELDS` as attributes."""
-    return hash_of_fields({name: getattr(entry, name) for name in HASHED_FIELDS})
+    return _hash(dict(zip(HASHED_FIELDS, _hashed_values(entry), strict=True)))
 
 
 def hash_of_fields(fields: dict[str, Any]) -> str:
+    return _hash({name: fields[name] for name in HASHED_FIELDS})
+
+
+def _hash(content: dict[str, Any]) -> str:
     """HMAC-SHA256 under the key ``key_id`` of the entry's canonical JSON (which names the key);
     without a key id, the plain SHA-256 of entries written before the chain was keyed."""
-    content = {name: fields[name] for name in HASHED_FIELDS}
-    content["created_at"] = fields["created_at"].isoformat(timespec="microseconds")
-    key_id = content.pop("key_id")
-    if key_id is not None:
-        content["key_id"] = key_id
+    content["created_at"] = content["created_at"].isoformat(timespec="microseconds")
+    key_id = content["key_id"]
+    if key_id is None:
+        del content["key_id"]
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     if key_id is None:
         return hashlib.sha256(canonical).hexdigest()
