@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -12,6 +15,7 @@ from sqlmodel import Session
 from app.audit import service
 from app.audit.models import AuditChainHead, AuditEntry
 from app.audit.verify import ProblemKind, verify
+from app.core.config import Settings
 from app.core.principal import SYSTEM
 from tests.audit.helpers import allow_hand_edits, new_subject_id, record_scans, written
 
@@ -263,3 +267,38 @@ def test_only_the_first_problem_of_a_chain_is_named_and_other_chains_are_unaffec
     ]
     assert (result.chains, result.entries) == (1, 4)
     assert verify(db, chain=service.chain_for(bob)).ok
+
+
+def test_an_entry_hashes_as_on_the_day_it_was_written(settings: Settings) -> None:
+    """Entries already in the log must keep verifying: the canonical JSON the hash covers, spelled out here,
+    never changes (keys sorted, no spaces, the time to the microsecond, ``key_id`` only when keyed)."""
+    entry = service.RecordedEntry(
+        id="aud_01",
+        chain="subject:sub_01",
+        seq=7,
+        actor_type="partner",
+        actor_id="ptn_01",
+        subject_id="sub_01",
+        action="pass.verified",
+        purpose="信易租",
+        legal_basis="presented",
+        details={"decision": "approved"},
+        created_at=datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC),
+        prev_hash="ab" * 32,
+        entry_hash="",
+        key_id="ta1",
+    )
+    canonical = (
+        '{"action":"pass.verified","actor_id":"ptn_01","actor_type":"partner","chain":"subject:sub_01",'
+        '"created_at":"2026-05-04T03:02:01.000000+00:00","details":{"decision":"approved"},"id":"aud_01",'
+        '"key_id":"ta1","legal_basis":"presented","prev_hash":"' + "ab" * 32 + '","purpose":"信易租","seq":7,'
+        '"subject_id":"sub_01"}'
+    )
+    key = settings.audit_hmac_keys["ta1"].encode()
+
+    assert service.hash_of(entry) == hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+    unkeyed = canonical.replace('"key_id":"ta1",', "")
+    assert (
+        service.hash_of(dataclasses.replace(entry, key_id=None))
+        == hashlib.sha256(unkeyed.encode()).hexdigest()
+    )
