@@ -43,7 +43,12 @@ def _settle_others(db: Session) -> None:
 
 
 def _requests(db: Session) -> list[AuditEntry]:
-    return list(db.exec(select(AuditEntry).where(AuditEntry.action == runs.REQUEST_ACTION)).all())
+    """The requests in the order they were made: all on the system chain, whose seq is that order
+    (PostgreSQL returns rows in any order without it, and ids made in one millisecond are unordered)."""
+    statement = (
+        select(AuditEntry).where(AuditEntry.action == runs.REQUEST_ACTION).order_by(col(AuditEntry.seq))
+    )
+    return list(db.exec(statement).all())
 
 
 def test_an_auditor_asks_for_a_chain_to_be_verified_and_follows_it_to_its_answer(
