@@ -54,9 +54,9 @@ def purpose_labels(code: str) -> dict[str, str]:
     return {"zh": purpose.zh, "en": purpose.en} if purpose else {"zh": code, "en": code}
 
 
-def grounds_of(consent: Consent) -> audit_service.Grounds:
-    """A consent's entries name its purpose, on the subject's consent."""
-    return audit_service.Grounds(purpose_labels(consent.purpose)["zh"], LEGAL_BASIS)
+def grounds_of(consent: Consent, legal_basis: str = LEGAL_BASIS) -> audit_service.Grounds:
+    """A consent's entries name its purpose, on the subject's consent (a disclosure's also names which)."""
+    return audit_service.Grounds(purpose_labels(consent.purpose)["zh"], legal_basis)
 
 
 def status_of(consent: Consent, now: datetime | None = None) -> Literal["active", "withdrawn", "expired"]:
@@ -217,9 +217,7 @@ def record_disclosure(
     details: dict[str, Any] | None = None,
 ) -> audit_service.EntryRef:
     """The audit entry of a disclosure, on the subject's chain, naming the consent it relied on."""
-    grounds = audit_service.Grounds(
-        purpose_labels(consent.purpose)["zh"], f"{LEGAL_BASIS}; consent {consent.id}"
-    )
+    grounds = grounds_of(consent, f"{LEGAL_BASIS}; consent {consent.id}")
     details = {**(details or {}), "consent_id": consent.id}
     return grounds.record(session, actor, action, details, subject_id=consent.subject_id)
 
