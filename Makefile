@@ -77,7 +77,7 @@ bench-verify: install
 bench-stack: install
 	$(BIN)/python -m benchmarks.bench_stack $(BENCH_ARGS)
 
-## make bench-verify-steps: a diagnostic, no target: the app in process verifies passes one at a time and prints each step's share of the server's CPU (API key, Idempotency-Key, token, standing, scan, audit chain, commit, Redis). Knobs: BENCH_VERIFICATIONS=600 BENCH_DATABASE_URL BENCH_REDIS_URL
+## make bench-verify-steps: a diagnostic, no target: the app in process issues passes, then verifies them, one at a time, and prints each step's share of the server's CPU for either path (verification: API key, Idempotency-Key, token, standing, scan, audit chain, commit, Redis; issuance: access token, signature, Redis, QR symbol, SVG, response). Knobs: BENCH_VERIFICATIONS=600 BENCH_DATABASE_URL BENCH_REDIS_URL
 bench-verify-steps: install
 	$(BIN)/python -m benchmarks.verify_steps
 

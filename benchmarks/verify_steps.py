@@ -1,14 +1,16 @@
-"""Where a verification's CPU goes, step by step (``make bench-verify-steps``): a diagnostic beside
-``make bench-verify``, not a benchmark with a target.
+"""Where the CPU of the two hot paths goes, step by step (``make bench-verify-steps``): a diagnostic
+beside ``make bench-verify``, not a benchmark with a target.
 
 The app runs in this process (Starlette's TestClient) on PostgreSQL and Redis with production's settings,
-set up as ``bench-verify`` sets it up. It verifies passes one at a time, each with an ``Idempotency-Key``,
-and adds up the thread CPU time spent in each step of the hot path: wrappers put around the app's own
-functions for the run (never a library's). One request at a time, so that a step's CPU is its own and not
+set up as ``bench-verify`` sets it up. It issues passes one at a time, then verifies them one at a time,
+each verification with an ``Idempotency-Key``, and adds up the thread CPU time spent in each step of
+either path: wrappers put around the app's own functions for the run (never a library's), each counting
+only during its own path's requests. One request at a time, so that a step's CPU is its own and not
 another request's, and in process, because py-spy loses the callers of the database work at the greenlet
-switch of ``AsyncSession.run_sync``. A request costs more CPU here than under ``bench-verify``'s load (the
-event loop wakes up for each round trip of one request instead of serving many), so read the shares, not
-the milliseconds. Knobs: ``BENCH_VERIFICATIONS`` (600), ``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``.
+switch of ``AsyncSession.run_sync``. A verification costs more CPU here than under ``bench-verify``'s
+load (the event loop wakes up for each round trip of one request instead of serving many), so read the
+shares, not the milliseconds. Knobs: ``BENCH_VERIFICATIONS`` (600, also the passes timed),
+``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from benchmarks.app_side import PASSES_PER_MINUTE, id_number, production_env, se
 from benchmarks.common import knob, machine, recreate_database, service_versions
 from tests.accounts.sms_standin import TencentSmsStandIn
 
-# (module, attribute, what it is): the hot path's steps; an indented label is part of the one above it.
-STEPS = [
+# (module, attribute, what it is): each hot path's steps; an indented label is part of the one above it.
+VERIFY_STEPS = [
     ("app.deps", "authenticate", "API key look-up (1 SELECT)"),
     ("app.core.idempotency", "begin", "Idempotency-Key claim (Redis SET NX)"),
     ("app.verifications.service", "verify", "the check: token, claim, decision"),
@@ -50,15 +52,30 @@ STEPS = [
     ("app.verifications.stream", "notify", "scan notice (Redis INCR)"),
     ("app.core.store", "RedisStoreOnLoop.batch", "[every Redis round trip above, together]"),
 ]
+PASS_STEPS = [
+    ("app.deps", "authenticate", "access token and account look-up (1 SELECT)"),
+    ("app.core.idempotency", "begin", "Idempotency-Key (none sent: the check that there is none)"),
+    ("app.passes.service", "issue_online", "the pass: token, store, QR symbol and SVG"),
+    ("app.signing.keyring", "Keyring.sign", "  token: EdDSA signature"),
+    ("app.core.store", "RedisStoreOnLoop.batch", "  rate count and pass record (Redis)"),
+    ("app.passes.qr", "encode", "  QR symbol (qrcode, version 10-M)"),
+    ("app.passes.qr", "svg", "  SVG drawn from the modules"),
+    ("app.passes.router", "_pass_out", "the response's model (SVG as a data URL)"),
+    ("app.core.request_session", "_finish_async", "commit and session close"),
+]
+PATHS = {"verification": VERIFY_STEPS, "pass": PASS_STEPS}
+WHOLE = "whole request (the ASGI app)"
 SCENARIO = "deposit_free_rental"
 
 
 class Steps:
-    def __init__(self) -> None:
-        self.cpu: collections.defaultdict[str, float] = collections.defaultdict(float)
-        self.on = False
+    """CPU time per (path, step label), counted while ``path`` names the path whose request is running."""
 
-    def wrap(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self) -> None:
+        self.cpu: collections.defaultdict[tuple[str, str], float] = collections.defaultdict(float)
+        self.path: str | None = None
+
+    def wrap(self, path: str, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
@@ -67,7 +84,7 @@ class Steps:
                 try:
                     return await function(*args, **kwargs)
                 finally:
-                    self.add(label, started)
+                    self.add(path, label, started)
 
             return timed_async
 
@@ -77,21 +94,22 @@ class Steps:
             try:
                 return function(*args, **kwargs)
             finally:
-                self.add(label, started)
+                self.add(path, label, started)
 
         return timed
 
-    def add(self, label: str, started: float) -> None:
-        if self.on:
-            self.cpu[label] += time.thread_time() - started
+    def add(self, path: str, label: str, started: float) -> None:
+        if self.path == path:
+            self.cpu[path, label] += time.thread_time() - started
 
     def install(self) -> None:
-        for module_name, attribute, label in STEPS:
-            owner: Any = importlib.import_module(module_name)
-            *path, name = attribute.split(".")
-            for part in path:
-                owner = getattr(owner, part)
-            setattr(owner, name, self.wrap(label, getattr(owner, name)))
+        for path, steps in PATHS.items():
+            for module_name, attribute, label in steps:
+                owner: Any = importlib.import_module(module_name)
+                *parents, name = attribute.split(".")
+                for part in parents:
+                    owner = getattr(owner, part)
+                setattr(owner, name, self.wrap(path, label, getattr(owner, name)))
 
     def timed_app(self, app: ASGIApp) -> ASGIApp:
         async def timed(scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,8 +117,8 @@ class Steps:
             try:
                 await app(scope, receive, send)
             finally:
-                if scope["type"] == "http":
-                    self.add("whole request (the ASGI app)", started)
+                if scope["type"] == "http" and self.path is not None:
+                    self.add(self.path, WHOLE, started)
 
         return timed
 
@@ -128,10 +146,10 @@ def main() -> None:
         for handler in logging.getLogger().handlers:  # the access log is written as in production, unread
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
-        tokens = passes(client, codes, count + 50)
+        tokens = passes(client, codes, count + 50, steps)
         merchant = {"Authorization": f"Bearer {api_key}"}
         for number, token in enumerate(tokens):
-            steps.on = number >= 50  # the first 50 warm the caches and the pools
+            steps.path = "verification" if number >= 50 else None  # the first 50 warm the caches and pools
             answer = client.post(
                 "/v1/verifications",
                 json={"token": token, "scenario": SCENARIO},
@@ -140,11 +158,13 @@ def main() -> None:
             if answer.status_code != 201:
                 raise SystemExit(f"POST /v1/verifications: {answer.status_code} {answer.text[:300]}")
     sms.stop()
-    report(steps.cpu, count)
+    for path, path_steps in PATHS.items():
+        report(path, path_steps, steps.cpu, count)
 
 
-def passes(client: TestClient, codes: Any, count: int) -> list[str]:
-    """``count`` pass tokens, from as many residents as the per-minute limit needs."""
+def passes(client: TestClient, codes: Any, count: int, steps: Steps) -> list[str]:
+    """``count`` pass tokens, from as many residents as the per-minute limit needs; the passes after the
+    first 50 are counted as the pass path's."""
 
     def call(method: str, path: str, wanted: int, **kwargs: Any) -> Any:
         answer = client.request(method, path, **kwargs)
@@ -163,18 +183,23 @@ def passes(client: TestClient, codes: Any, count: int) -> list[str]:
         identity = {"name": "基准用户", "id_number": id_number(serial)}
         call("PUT", "/v1/me/identity", 200, json=identity, headers=bearer)
         for _ in range(min(PASSES_PER_MINUTE, count - len(tokens))):
+            steps.path = "pass" if len(tokens) >= 50 else None
             tokens.append(call("POST", "/v1/me/passes", 201, headers=bearer)["token"])
+            steps.path = None
     return tokens
 
 
-def report(cpu: dict[str, float], count: int) -> None:
-    whole = cpu.pop("whole request (the ASGI app)")
-    print(f"\n{count} verifications, one at a time: {1000 * whole / count:.2f} ms of server CPU each")
+def report(
+    path: str, path_steps: list[tuple[str, str, str]], cpu: dict[tuple[str, str], float], count: int
+) -> None:
+    """One path's table: ``count`` requests timed (all but the first 50), each step's CPU and share."""
+    whole = cpu[path, WHOLE]
+    print(f"\n{count} {path} requests, one at a time: {1000 * whole / count:.2f} ms of server CPU each")
     print(f"{'ms':>7}  {'share':>6}  step")
-    for _, _, label in STEPS:
-        print(f"{1000 * cpu[label] / count:7.3f}  {100 * cpu[label] / whole:5.1f}%  {label}")
-    top = [label for _, _, label in STEPS if not label.startswith((" ", "["))]
-    rest = whole - sum(cpu[label] for label in top)
+    for _, _, label in path_steps:
+        print(f"{1000 * cpu[path, label] / count:7.3f}  {100 * cpu[path, label] / whole:5.1f}%  {label}")
+    top = [label for _, _, label in path_steps if not label.startswith((" ", "["))]
+    rest = whole - sum(cpu[path, label] for label in top)
     print(
         f"{1000 * rest / count:7.3f}  {100 * rest / whole:5.1f}%  the rest: middleware, routing, the session's opening, the access log, the response"
     )
