@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
@@ -291,25 +292,28 @@ def prefix_of(key: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Built once: every verification runs it (app.core.db).
+_KEY_AND_PARTNER: Any = (
+    sa_select(
+        col(ApiKey.id).label("key_id"),
+        col(ApiKey.secret_hash),
+        col(ApiKey.scopes),
+        col(ApiKey.last_used_at),
+        col(ApiKey.revoked_at),
+        col(Partner.id).label("partner_id"),
+        col(Partner.kind).label("partner_kind"),
+        col(Partner.status).label("partner_status"),
+    )
+    .join_from(ApiKey, Partner, col(ApiKey.partner_id) == col(Partner.id))
+    .where(col(ApiKey.prefix) == bindparam("prefix"))
+)
+
+
 def principal_from_api_key(session: Session, key: str) -> Principal:
     """The partner calling with ``key``, read with the key in one statement (plain columns: nothing
     here is changed through the ORM); the key's use is recorded."""
     prefix = prefix_of(key)
-    statement: Any = (
-        sa_select(
-            col(ApiKey.id).label("key_id"),
-            col(ApiKey.secret_hash),
-            col(ApiKey.scopes),
-            col(ApiKey.last_used_at),
-            col(ApiKey.revoked_at),
-            col(Partner.id).label("partner_id"),
-            col(Partner.kind).label("partner_kind"),
-            col(Partner.status).label("partner_status"),
-        )
-        .join_from(ApiKey, Partner, col(ApiKey.partner_id) == col(Partner.id))
-        .where(col(ApiKey.prefix) == prefix)
-    )
-    found = session.execute(statement).first() if prefix is not None else None
+    found = session.execute(_KEY_AND_PARTNER, {"prefix": prefix}).first() if prefix is not None else None
     # The revocation is told only to someone holding the whole key, not to someone who saw a prefix.
     if found is None or not constant_time_equal(found.secret_hash, sha256_hex(key)):
         raise _unauthenticated("Unknown API key.", "invalid_api_key")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, exists, or_, text, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
@@ -49,11 +49,15 @@ def black_list_in_force(
     )
 
 
+# Built once: every verification runs it (app.core.db).
+_BLOCKED = sa_select(black_list_in_force(bindparam("subject_id"), bindparam("today")))
+
+
 def is_blocked(session: Session, subject_id: str, today: date | None = None) -> bool:
     """True while the subject has a black-list entry in force. Every scenario asks this before granting
     anything (一处失信、处处受限); it reads the lists themselves, not the stored score."""
     return bool(
-        session.execute(sa_select(black_list_in_force(subject_id, today or business_date()))).scalar()
+        session.execute(_BLOCKED, {"subject_id": subject_id, "today": today or business_date()}).scalar()
     )
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, select
@@ -272,12 +272,15 @@ def _unscored_headline(as_of: date, model_version: str) -> Headline:
     return Headline(result.level, result.blocked, frozenset(reason.code for reason in result.reasons))
 
 
+# Built once: every verification runs it (app.core.db).
+_HEADLINE = sa_select(SCORES.c.level, SCORES.c.blocked, SCORES.c.explanation).where(
+    SCORES.c.subject_id == bindparam("subject_id")
+)
+
+
 def headline(session: Session, subject_id: str, as_of: date | None = None) -> Headline:
     """The subject's current score as a decision reads it (as :func:`current_score` reads it)."""
-    statement = sa_select(SCORES.c.level, SCORES.c.blocked, SCORES.c.explanation).where(
-        SCORES.c.subject_id == subject_id
-    )
-    row = session.execute(statement).first()
+    row = session.execute(_HEADLINE, {"subject_id": subject_id}).first()
     if row is None:  # never scored: the model's verdict on an empty file, as current_score gives it
         return _unscored_headline(as_of or business_date(utcnow()), active_model().version)
     codes = frozenset(reason.code for reason in reasons.reasons_from_json(row.explanation))
