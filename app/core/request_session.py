@@ -11,8 +11,9 @@ and FastAPI with it, only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -20,20 +21,31 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+_S = TypeVar("_S", Session, AsyncSession)
+
+
+@asynccontextmanager
+async def _owned(session: _S, finish: Callable[[_S, bool], Awaitable[None]]) -> AsyncIterator[_S]:
+    """The rule of both kinds: committed once the handler returned, rolled back on any error. Shielded,
+    so a cancelled request (the client went away) still ends its transaction and gives back its
+    connection."""
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await finish(session, False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await finish(session, True)
+
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Making one does no I/O (the connection is taken on first use), so this
     runs on the event loop; only the commit or rollback at the end, when there is a transaction, goes
     to a worker thread. (A sync dependency costs a thread hop to enter and another to leave.)"""
     session = Session(request.app.state.engine, expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await _finish(session, commit=False)
-        raise
-    with anyio.CancelScope(shield=True):
-        await _finish(session, commit=True)
+    async with _owned(session, _finish) as owned:
+        yield owned
 
 
 def _end(session: Session, commit: bool) -> None:
@@ -49,7 +61,7 @@ def _end(session: Session, commit: bool) -> None:
         session.close()
 
 
-async def _finish(session: Session, *, commit: bool) -> None:
+async def _finish(session: Session, commit: bool) -> None:
     if session.in_transaction():
         await run_in_threadpool(_end, session, commit)
     else:  # nothing was read or written: no connection to give back
@@ -60,17 +72,11 @@ async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's ``AsyncSession``, for handlers on the event loop: committed after the handler
     returned, rolled back on any error, as :func:`get_session`."""
     session = AsyncSession(request.app.state.async_engine, expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await _finish_async(session, commit=False)
-        raise
-    with anyio.CancelScope(shield=True):
-        await _finish_async(session, commit=True)
+    async with _owned(session, _finish_async) as owned:
+        yield owned
 
 
-async def _finish_async(session: AsyncSession, *, commit: bool) -> None:
+async def _finish_async(session: AsyncSession, commit: bool) -> None:
     try:
         if commit:
             await session.commit()
